@@ -1,0 +1,99 @@
+"""The one interface every payment gateway adapter implements.
+
+Adapters translate between our domain and a vendor's HTTP API. They never touch the
+database: they take a PaymentRequest and return plain results, or raise PaymentError.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Mapping
+
+# The statuses an adapter reports, whatever the vendor calls them.
+PAID = "paid"
+PENDING = "pending"
+FAILED = "failed"
+EXPIRED = "expired"
+REFUNDED = "refunded"
+
+
+class PaymentError(Exception):
+    """The vendor refused or could not be reached. The message is for the operator's log."""
+
+
+class ForgedCallback(PaymentError):
+    """A callback whose signature or token does not verify."""
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    ref: str                       # our order reference: the vendor's external/merchant id
+    amount: int                    # minor units of `currency`
+    currency: str
+    method: str                    # our payment method code: QRIS, GOPAY, BCA_VA, CARD ...
+    description: str
+    expires_at: dt.datetime        # UTC, naive
+    callback_url: str
+    return_url: str
+    email: str | None = None
+    phone: str | None = None
+    customer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    gateway_ref: str               # the vendor's id for this payment
+    checkout_url: str | None = None    # where to send the customer (redirect methods)
+    qr_string: str | None = None       # a QRIS/EMV payload to draw (QR methods)
+    pay_code: str | None = None        # a virtual account number or payment code
+    expires_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class PaymentUpdate:
+    """What a callback or a status query says about one payment."""
+    order_ref: str
+    status: str                    # PAID, PENDING, FAILED, EXPIRED or REFUNDED
+    amount: int | None             # minor units, as the vendor reported it
+    currency: str | None
+    gateway_ref: str | None = None
+    event_id: str | None = None    # the vendor's dedupe key for this delivery
+    detail: str = ""               # a short line for the order history
+    raw: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallbackReply:
+    """The exact answer a vendor expects from our callback endpoint."""
+    body: str = "OK"
+    status: int = 200
+    content_type: str = "text/plain"
+
+
+class Gateway:
+    """Base class: one subclass per vendor, registered in merchant.payments."""
+
+    name: str = ""
+    #: config keys (without the MERCHANT_ prefix) that must be set to use this gateway
+    required_settings: tuple[str, ...] = ()
+
+    def __init__(self, settings: Mapping, session=None):
+        self.settings = settings
+        self.session = session
+
+    def create_payment(self, request: PaymentRequest) -> Checkout:
+        raise NotImplementedError
+
+    def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> PaymentUpdate:
+        """Verify a callback over its raw body and translate it. Raises ForgedCallback."""
+        raise NotImplementedError
+
+    def query(self, ref: str, gateway_ref: str | None) -> PaymentUpdate | None:
+        """Ask the vendor about one payment; None when the vendor knows nothing yet."""
+        raise NotImplementedError
+
+    def expire(self, ref: str, gateway_ref: str | None) -> None:
+        """Cancel an unpaid payment at the vendor, where the vendor supports it."""
+
+    def callback_reply(self, update: PaymentUpdate | None) -> CallbackReply:
+        return CallbackReply()

@@ -1,0 +1,33 @@
+"""The one interface every account-nickname lookup implements. No database access."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+FOUND = "found"
+NOT_FOUND = "not_found"
+UNAVAILABLE = "unavailable"
+
+
+class VerificationError(Exception):
+    """The lookup provider could not be reached or answered nonsense."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    status: str                    # FOUND, NOT_FOUND or UNAVAILABLE
+    nickname: str | None = None
+    message: str = ""              # for the log when UNAVAILABLE
+
+
+class Verifier:
+    name: str = ""
+    required_settings: tuple[str, ...] = ()
+
+    def __init__(self, settings: Mapping, session=None):
+        self.settings = settings
+        self.session = session
+
+    def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:
+        """Look an account up. `game` is the provider's code for the product."""
+        raise NotImplementedError
