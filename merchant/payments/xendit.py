@@ -1,0 +1,249 @@
+"""Xendit Invoices: a hosted payment page per order.
+
+Xendit takes amounts in major units (IDR whole rupiah, PHP/THB/MYR with two decimals) and
+sends callbacks to the URL set in the dashboard (Settings > Webhooks > "Invoices paid"), not
+to a per-invoice URL, so PaymentRequest.callback_url is not sent. Callbacks carry the
+dashboard's verification token in `x-callback-token`; there is no HMAC.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+import requests
+
+from .base import (
+    EXPIRED,
+    PAID,
+    PENDING,
+    Checkout,
+    ForgedCallback,
+    Gateway,
+    PaymentError,
+    PaymentRequest,
+    PaymentUpdate,
+)
+
+DEFAULT_API_URL = "https://api.xendit.co"
+
+# Digits after the decimal point in Xendit's amounts, per invoice currency.
+EXPONENTS = {"IDR": 0, "VND": 0, "PHP": 2, "THB": 2, "MYR": 2, "USD": 2, "SGD": 2}
+
+# Our payment method codes -> Xendit Invoice `payment_methods` channel names.
+# Xendit Invoices offer no GoPay channel, so GOPAY is deliberately absent.
+METHODS = {
+    "QRIS": "QRIS",
+    "OVO": "OVO",
+    "DANA": "DANA",
+    "SHOPEEPAY": "SHOPEEPAY",
+    "LINKAJA": "LINKAJA",
+    "ASTRAPAY": "ASTRAPAY",
+    "JENIUSPAY": "JENIUSPAY",
+    "BCA_VA": "BCA",
+    "BNI_VA": "BNI",
+    "BRI_VA": "BRI",
+    "MANDIRI_VA": "MANDIRI",
+    "PERMATA_VA": "PERMATA",
+    "BSI_VA": "BSI",
+    "BJB_VA": "BJB",
+    "CIMB_VA": "CIMB",
+    "ALFAMART": "ALFAMART",
+    "INDOMARET": "INDOMARET",
+    "CARD": "CREDIT_CARD",
+    "GCASH": "GCASH",
+    "GRABPAY": "GRABPAY",
+    "PAYMAYA": "PAYMAYA",
+}
+
+STATUSES = {
+    "PENDING": PENDING,
+    "COMPLETING": PENDING,
+    "REMINDER": PENDING,
+    "PAID": PAID,
+    "SETTLED": PAID,
+    "EXPIRED": EXPIRED,
+}
+
+
+class XenditGateway(Gateway):
+    name = "xendit"
+    required_settings = ("XENDIT_SECRET_KEY", "XENDIT_CALLBACK_TOKEN")
+
+    def create_payment(self, request: PaymentRequest) -> Checkout:
+        """Create an invoice; the customer pays on its `invoice_url`."""
+        seconds = int((request.expires_at - _utcnow()).total_seconds())
+        if seconds < 1:
+            raise PaymentError(f"Xendit invoice for {request.ref}: expiry is already past")
+        body = {
+            "external_id": request.ref,
+            "amount": _to_major(request.amount, request.currency),
+            "currency": request.currency,
+            "description": request.description,
+            "invoice_duration": seconds,
+            "success_redirect_url": request.return_url,
+            "failure_redirect_url": request.return_url,
+        }
+        if request.email:
+            body["payer_email"] = request.email
+        if request.method:
+            body["payment_methods"] = [self._channel(request.method)]
+        invoice = self._call("POST", "/v2/invoices", json=body)
+        if not isinstance(invoice, dict) or not invoice.get("id") or not invoice.get("invoice_url"):
+            raise PaymentError(f"Xendit create invoice: no id/invoice_url in {invoice!r:.300}")
+        return Checkout(
+            gateway_ref=invoice["id"],
+            checkout_url=invoice["invoice_url"],
+            expires_at=_parse_time(invoice.get("expiry_date")),
+        )
+
+    def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> PaymentUpdate:
+        """Check `x-callback-token` against XENDIT_CALLBACK_TOKEN, then translate the invoice."""
+        expected = self.settings.get("XENDIT_CALLBACK_TOKEN")
+        if not expected:
+            raise ForgedCallback("cannot verify Xendit callbacks: XENDIT_CALLBACK_TOKEN is not set")
+        token = _header(headers, "x-callback-token")
+        if token is None:
+            raise ForgedCallback("Xendit callback without x-callback-token header")
+        if not hmac.compare_digest(token.encode(), str(expected).encode()):
+            raise ForgedCallback("Xendit callback token does not match XENDIT_CALLBACK_TOKEN")
+        invoice = _json(body, "Xendit callback")
+        return _update(invoice)
+
+    def query(self, ref: str, gateway_ref: str | None) -> PaymentUpdate | None:
+        """GET the invoice by id, or by external_id when we never stored its id."""
+        if gateway_ref:
+            invoice = self._call("GET", f"/v2/invoices/{gateway_ref}", missing_ok=True)
+            return None if invoice is None else _update(invoice)
+        invoices = self._call("GET", "/v2/invoices", params={"external_id": ref}, missing_ok=True)
+        if not invoices:
+            return None
+        if not isinstance(invoices, list):
+            raise PaymentError(f"Xendit list invoices: expected a list, got {invoices!r:.300}")
+        paid = [i for i in invoices if STATUSES.get(i.get("status")) == PAID]
+        return _update((paid or invoices)[0])
+
+    def expire(self, ref: str, gateway_ref: str | None) -> None:
+        """POST /invoices/{id}/expire!; an invoice Xendit no longer holds open (404) is left be."""
+        if gateway_ref:
+            self._call("POST", f"/invoices/{gateway_ref}/expire!", missing_ok=True)
+
+    def _channel(self, method: str) -> str:
+        methods = {**METHODS, **(self.settings.get("XENDIT_METHODS") or {})}
+        if method not in methods:
+            raise PaymentError(
+                f"payment method {method!r} has no Xendit Invoice channel; "
+                "map it in XENDIT_METHODS or use another gateway for it"
+            )
+        return methods[method]
+
+    def _call(self, verb: str, path: str, missing_ok: bool = False, **kwargs):
+        """One authenticated request; the decoded JSON reply, None on 404 if `missing_ok`."""
+        if self.session is None:
+            self.session = requests.Session()
+        base = (self.settings.get("XENDIT_API_URL") or DEFAULT_API_URL).rstrip("/")
+        timeout = self.settings.get("HTTP_TIMEOUT", 10)
+        what = f"Xendit {verb} {path}"
+        try:
+            response = self.session.request(
+                verb, base + path, auth=(self.settings["XENDIT_SECRET_KEY"], ""),
+                timeout=timeout, **kwargs,
+            )
+        except requests.Timeout:
+            raise PaymentError(f"{what}: no answer within {timeout} s") from None
+        except requests.RequestException as exc:
+            raise PaymentError(f"{what}: could not reach Xendit ({exc})") from None
+        if response.status_code == 404 and missing_ok:
+            return None
+        if not 200 <= response.status_code < 300:
+            raise PaymentError(f"{what}: HTTP {response.status_code}: {response.text[:300]}")
+        try:
+            return response.json()
+        except ValueError:
+            raise PaymentError(
+                f"{what}: HTTP {response.status_code} but not JSON: {response.text[:300]!r}"
+            ) from None
+
+
+def _update(invoice: Mapping) -> PaymentUpdate:
+    """An invoice (callback body or GET reply) as a PaymentUpdate."""
+    try:
+        invoice_id, ref, status = invoice["id"], invoice["external_id"], invoice["status"]
+    except (KeyError, TypeError):
+        shown = repr(invoice)[:300]
+        raise PaymentError(f"Xendit invoice lacks id/external_id/status: {shown}") from None
+    currency = invoice.get("currency")
+    amount = invoice.get("paid_amount")
+    if amount is None:
+        amount = invoice.get("amount")
+    channel = invoice.get("payment_channel") or invoice.get("payment_method")
+    return PaymentUpdate(
+        order_ref=ref,
+        status=STATUSES.get(status, PENDING),
+        amount=None if amount is None or not currency else _to_minor(amount, currency),
+        currency=currency,
+        gateway_ref=invoice_id,
+        event_id=f"{invoice_id}:{status}",
+        detail=f"Xendit invoice {invoice_id} {status}" + (f" via {channel}" if channel else ""),
+        raw=dict(invoice),
+    )
+
+
+def _to_major(amount: int, currency: str) -> int | float:
+    """Minor units -> Xendit's number. Two-decimal values survive float: repr round-trips them."""
+    digits = _exponent(currency)
+    if digits == 0:
+        return amount
+    return float(Decimal(amount).scaleb(-digits))
+
+
+def _to_minor(value, currency: str) -> int:
+    try:
+        scaled = Decimal(str(value)).scaleb(_exponent(currency))
+    except InvalidOperation:
+        raise PaymentError(f"Xendit amount {value!r} is not a number") from None
+    if scaled != scaled.to_integral_value():
+        raise PaymentError(f"Xendit amount {value!r} has more decimals than {currency} allows")
+    return int(scaled)
+
+
+def _exponent(currency: str) -> int:
+    if currency not in EXPONENTS:
+        raise PaymentError(f"Xendit Invoices do not take {currency}")
+    return EXPONENTS[currency]
+
+
+def _json(body: bytes, what: str):
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise PaymentError(f"{what}: body is not JSON: {body[:300]!r}") from None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, whatever the case of the mapping's keys."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
