@@ -6,8 +6,8 @@ database: they take a PaymentRequest and return plain results, or raise PaymentE
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 # The statuses an adapter reports, whatever the vendor calls them.
 PAID = "paid"

@@ -6,8 +6,8 @@ placement after a crash or a timeout can never buy twice. Adapters never touch t
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 DELIVERED = "delivered"
 PENDING = "pending"

@@ -1,8 +1,8 @@
 """The one interface every account-nickname lookup implements. No database access."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 FOUND = "found"
 NOT_FOUND = "not_found"

@@ -1,0 +1,36 @@
+"""merchant: a self-hosted top-up storefront."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from . import config
+from .extensions import csrf, db, limiter
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """The app factory: configuration, extensions, blueprints, CLI."""
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("MERCHANT_INSTANCE_PATH",
+                                             os.path.join(ROOT, "instance")),
+                template_folder=os.path.join(ROOT, "templates"),
+                static_folder=os.path.join(ROOT, "static"))
+    config.load(app, overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from .web import register
+    register(app)
+    from .cli import register as register_cli
+    register_cli(app)
+    return app

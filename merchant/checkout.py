@@ -1,0 +1,170 @@
+"""Turns a customer's purchase form into an order with a payment waiting at the gateway.
+
+The price comes only from the database; the account only with a valid verification token; a
+repeated idempotency key returns the order it already made.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from . import accounts, catalog, orders, providers
+from .extensions import db
+from .models import Order, OrderEvent, Product, utcnow
+from .payment_events import gateway_for
+from .payments.base import PaymentError, PaymentRequest
+
+log = logging.getLogger(__name__)
+
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"     # no 0/O, 1/I/L: read aloud over WhatsApp
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+GATEWAY_DOWN = "The payment provider is not responding. Try again in a minute."
+
+
+class PurchaseError(ValueError):
+    """The purchase cannot go ahead; `errors` maps form fields to messages for the customer."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def new_ref() -> str:
+    return "M" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+
+
+def normalize_whatsapp(raw: str) -> str | None:
+    """'0812-3456-7890' -> '+6281234567890'. None when it cannot be a phone number."""
+    digits = re.sub(r"[\s().-]", "", raw)
+    if digits.startswith("+"):
+        digits = digits[1:]
+    elif digits.startswith("0"):
+        digits = "62" + digits[1:]          # a local Indonesian number
+    if not re.fullmatch(r"[1-9][0-9]{7,14}", digits):
+        return None
+    return "+" + digits
+
+
+def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
+    email_raw = (form.get("email") or "").strip()
+    phone_raw = (form.get("whatsapp") or "").strip()
+    errors, email, whatsapp = {}, None, None
+    if email_raw:
+        try:
+            email = validate_email(email_raw, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = "Enter an email address like name@example.com."
+    if phone_raw:
+        whatsapp = normalize_whatsapp(phone_raw)
+        if whatsapp is None:
+            errors["whatsapp"] = "Enter a WhatsApp number like 0812 3456 7890."
+    if not email_raw and not phone_raw:
+        errors["contact"] = "Leave an email or a WhatsApp number for your receipt."
+    return email, whatsapp, errors
+
+
+def place_order(product: Product, form: Mapping[str, str]) -> Order:
+    """Validate a purchase, create the order and its payment. :raise PurchaseError:"""
+    account, errors = accounts.read_fields(product, form)
+    package = catalog.find_package(product, form.get("package"))
+    if package is None:
+        errors["package"] = "Choose a package."
+    method = catalog.find_method(form.get("method"))
+    if method is None:
+        errors["method"] = "Choose a payment method."
+    email, whatsapp, contact_errors = read_contact(form)
+    errors.update(contact_errors)
+    nickname = None
+    if not any(spec["name"] in errors for spec in product.account_fields):
+        try:
+            nickname = accounts.read_token(form.get("verification_token"), product, account)
+        except accounts.TokenError as exc:
+            errors["account"] = str(exc)
+    quote = None
+    if package and method:
+        try:
+            quote = catalog.quote(package, method)
+        except catalog.CatalogError as exc:
+            errors["method"] = str(exc)
+    if errors:
+        raise PurchaseError(errors)
+
+    key = form.get("idempotency_key") or ""
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        key = secrets.token_hex(16)
+    existing = order_by_key(key)
+    if existing is not None:
+        return existing
+
+    now = utcnow()
+    expiry = dt.timedelta(minutes=int(current_app.config["PAYMENT_EXPIRY_MINUTES"]))
+    order = Order(
+        ref=new_ref(), view_token=secrets.token_urlsafe(16), idempotency_key=key,
+        status=orders.AWAITING_PAYMENT,
+        product_id=product.id, package_id=package.id, product_name=product.name,
+        package_name=package.name, quantity=package.quantity, bonus=package.bonus,
+        account=account, nickname=nickname, email=email, whatsapp=whatsapp,
+        payment_method=method.code, payment_method_name=method.name,
+        gateway=gateway_for(method.gateway),
+        subtotal=quote.subtotal.amount, fee=quote.fee.amount, total=quote.total.amount,
+        currency=quote.total.currency, payment_expires_at=now + expiry,
+        supplier=package.supplier, supplier_sku=package.supplier_sku,
+        supplier_cost=package.supplier_cost, created_at=now, updated_at=now,
+    )
+    try:
+        with orders.write_unit():
+            db.session.add(order)
+            db.session.flush()
+            orders.record(order.id, "customer", f"Order placed: {package.name} via {method.name}",
+                          to_status=orders.AWAITING_PAYMENT)
+    except IntegrityError:
+        # A double-tapped Buy: the other request made the order.
+        existing = order_by_key(key)
+        if existing is None:
+            raise
+        return existing
+    return _open_payment(order, product)
+
+
+def _open_payment(order: Order, product: Product) -> Order:
+    """Create the payment at the gateway; without one, the order is withdrawn, not kept."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    request = PaymentRequest(
+        ref=order.ref, amount=order.total, currency=order.currency,
+        method=order.payment_method,
+        description=f"{order.package_name} {product.name} ({order.ref})",
+        expires_at=order.payment_expires_at,
+        callback_url=f"{base}/webhooks/{order.gateway}",
+        return_url=f"{base}/o/{order.ref}?t={order.view_token}",
+        email=order.email, phone=order.whatsapp, customer_name=order.nickname,
+    )
+    try:
+        checkout = providers.gateway(order.gateway).create_payment(request)
+    except PaymentError as exc:
+        log.error("order %s: %s refused to create the payment: %s", order.ref, order.gateway, exc)
+        with orders.write_unit():
+            db.session.execute(sa.delete(OrderEvent).where(OrderEvent.order_id == order.id))
+            db.session.execute(sa.delete(Order).where(Order.id == order.id))
+        raise PurchaseError({"payment": GATEWAY_DOWN}) from exc
+    with orders.write_unit():
+        db.session.execute(sa.update(Order).where(Order.id == order.id).values(
+            gateway_ref=checkout.gateway_ref, checkout_url=checkout.checkout_url,
+            qr_string=checkout.qr_string, pay_code=checkout.pay_code,
+            payment_expires_at=checkout.expires_at or order.payment_expires_at,
+        ))
+        orders.record(order.id, "customer", f"Payment opened at {order.gateway}: "
+                      f"{checkout.gateway_ref}")
+    db.session.refresh(order)
+    return order
+
+
+def order_by_key(key: str) -> Order | None:
+    return db.session.scalar(sa.select(Order).where(Order.idempotency_key == key))

@@ -1,0 +1,79 @@
+"""Configuration: these defaults, then instance/config.py, then MERCHANT_* environment variables.
+
+Every key below can be set as `MERCHANT_<KEY>` in the environment (values are parsed as JSON
+where they look like JSON, so `MERCHANT_PAYMENT_EXPIRY_MINUTES=15` is a number).
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+# Environment names that read better than the Flask-SQLAlchemy key they set.
+ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+
+
+class ConfigError(RuntimeError):
+    """The operator's configuration cannot work. The message says what to set."""
+
+
+class Defaults:
+    SECRET_KEY = None                       # required: signs sessions and verification tokens
+    SQLALCHEMY_DATABASE_URI = None          # default: sqlite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    SHOP_NAME = "Merchant Top-Up"
+    SHOP_TIMEZONE = "Asia/Jakarta"
+    PUBLIC_URL = "http://127.0.0.1:5000"    # base of callback and return URLs given to vendors
+
+    GATEWAY = "sandbox"                     # serves every payment method without its own gateway
+    SANDBOX_WEBHOOK_SECRET = None           # required while the sandbox gateway is in use
+    SANDBOX_ENABLED = True                  # the /sandbox pay pages
+
+    PAYMENT_EXPIRY_MINUTES = 30
+    VERIFICATION_MAX_AGE = 30 * 60          # seconds a verified account stays valid for Buy
+    HTTP_TIMEOUT = 10                       # seconds, every call to a vendor
+
+    WORKER_POLL_SECONDS = 1.0
+    FULFILLMENT_LEASE_SECONDS = 60          # a claimed order is re-checked after this if its worker died
+    SUPPLIER_PENDING_RECHECK_SECONDS = 2
+    SUPPLIER_RETRY_BASE_SECONDS = 15        # backoff for transient supplier errors: 15 s, 30 s, 60 s ...
+    SUPPLIER_MAX_ATTEMPTS = 8
+    SANDBOX_SUPPLIER_SLOW_SECONDS = 5
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_VERIFY = "20 per minute"      # account checks per client IP
+    RATELIMIT_HEADERS_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None              # the token lives as long as the session
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+def load(app: Flask, overrides: dict | None) -> None:
+    """Fill app.config from defaults, instance/config.py, the environment and `overrides`."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("MERCHANT")
+    if overrides:
+        app.config.update(overrides)
+    for alias, key in ALIASES.items():
+        if app.config.get(alias):
+            app.config[key] = app.config.pop(alias)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        path = os.path.join(app.instance_path, "merchant.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    check(app.config)
+
+
+def check(config) -> None:
+    """Refuse to start with settings that cannot work, naming what to set."""
+    missing = []
+    if not config.get("SECRET_KEY"):
+        missing.append("MERCHANT_SECRET_KEY")
+    if config.get("SANDBOX_ENABLED") and not config.get("SANDBOX_WEBHOOK_SECRET"):
+        missing.append("MERCHANT_SANDBOX_WEBHOOK_SECRET")
+    if missing:
+        raise ConfigError(
+            "merchant cannot start: set " + ", ".join(missing)
+            + " in the environment or in instance/config.py"
+            + " (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )

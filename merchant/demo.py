@@ -1,0 +1,140 @@
+"""The demo catalog `make run` starts with: five games, realistic IDR packages, seven methods."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Package, PaymentMethod, Product
+
+ID_HINT = "{label} is {n} digits."
+
+PRODUCTS = [
+    {
+        "slug": "tiktok-coins", "name": "TikTok Coins", "publisher": "TikTok",
+        "image": "icons/tiktok-coins.svg",
+        "account_fields": [{
+            "name": "username", "label": "TikTok username", "pattern": r"@?[A-Za-z0-9._]{2,24}",
+            "hint": "A TikTok username has 2-24 letters, digits, dots or underscores.",
+            "placeholder": "e.g. demo_user", "inputmode": "text", "autocapitalize": "none",
+        }],
+        "help_text": "Open TikTok and tap Profile: your username is under your photo, after the @.",
+        "packages": [
+            ("30 Coins", 30, 0, 6_500, ""), ("70 Coins", 70, 0, 15_000, "Popular"),
+            ("140 Coins", 140, 0, 29_500, ""), ("350 Coins", 350, 0, 73_000, ""),
+            ("700 Coins", 700, 0, 145_000, ""), ("1,400 Coins", 1_400, 0, 289_000, "Best value"),
+            ("3,500 Coins", 3_500, 0, 720_000, ""), ("7,000 Coins", 7_000, 0, 1_435_000, ""),
+        ],
+    },
+    {
+        "slug": "mobile-legends", "name": "Mobile Legends", "publisher": "Moonton",
+        "image": "icons/mobile-legends.svg",
+        "account_fields": [
+            {"name": "user_id", "label": "User ID", "pattern": r"[0-9]{6,12}",
+             "hint": "The User ID is 6-12 digits.", "placeholder": "e.g. 12345678",
+             "inputmode": "numeric"},
+            {"name": "zone_id", "label": "Zone ID", "pattern": r"[0-9]{4,5}",
+             "hint": "The Zone ID is the 4-5 digits in brackets.", "placeholder": "e.g. 2345",
+             "inputmode": "numeric"},
+        ],
+        "help_text": "In the game, tap your avatar (top left). The numbers under your name are "
+                     "your User ID, and the ones in brackets are your Zone ID: 12345678 (2345).",
+        "packages": [
+            ("86 Diamonds", 78, 8, 22_000, ""), ("172 Diamonds", 156, 16, 44_000, "Popular"),
+            ("257 Diamonds", 234, 23, 65_000, ""), ("344 Diamonds", 312, 32, 87_000, ""),
+            ("429 Diamonds", 390, 39, 108_000, ""), ("514 Diamonds", 468, 46, 130_000, ""),
+            ("706 Diamonds", 625, 81, 175_000, "Best value"),
+            ("Weekly Diamond Pass", 1, 0, 28_500, "Promo"),
+        ],
+    },
+    {
+        "slug": "free-fire", "name": "Free Fire", "publisher": "Garena",
+        "image": "icons/free-fire.svg",
+        "account_fields": [{
+            "name": "player_id", "label": "Player ID", "pattern": r"[0-9]{8,12}",
+            "hint": "The Player ID is 8-12 digits.", "placeholder": "e.g. 123456789",
+            "inputmode": "numeric",
+        }],
+        "help_text": "In Free Fire, tap your profile banner (top left): the ID is under your "
+                     "nickname. Tap it to copy.",
+        "packages": [
+            ("5 Diamonds", 5, 0, 1_000, ""), ("50 Diamonds", 50, 0, 7_500, ""),
+            ("70 Diamonds", 70, 0, 10_000, "Popular"), ("140 Diamonds", 140, 0, 19_500, ""),
+            ("355 Diamonds", 355, 0, 48_000, ""), ("720 Diamonds", 720, 0, 95_000, ""),
+            ("1,450 Diamonds", 1_450, 0, 190_000, "Best value"),
+            ("Weekly Membership", 1, 0, 30_000, "Promo"),
+        ],
+    },
+    {
+        "slug": "pubg-mobile", "name": "PUBG Mobile", "publisher": "Level Infinite",
+        "image": "icons/pubg-mobile.svg",
+        "account_fields": [{
+            "name": "player_id", "label": "Character ID", "pattern": r"[0-9]{8,12}",
+            "hint": "The Character ID is 8-12 digits.", "placeholder": "e.g. 5123456789",
+            "inputmode": "numeric",
+        }],
+        "help_text": "In PUBG Mobile, tap your avatar (top left): the Character ID is under your "
+                     "name. Tap the copy icon beside it.",
+        "packages": [
+            ("60 UC", 60, 0, 15_000, ""), ("325 UC", 300, 25, 75_000, "Popular"),
+            ("660 UC", 600, 60, 150_000, ""), ("1,800 UC", 1_500, 300, 375_000, "Best value"),
+            ("3,850 UC", 3_000, 850, 750_000, ""), ("8,100 UC", 6_000, 2_100, 1_500_000, ""),
+        ],
+    },
+    {
+        "slug": "genshin-impact", "name": "Genshin Impact", "publisher": "HoYoverse",
+        "image": "icons/genshin-impact.svg",
+        "account_fields": [
+            {"name": "uid", "label": "UID", "pattern": r"[0-9]{9,10}",
+             "hint": "The UID is 9 or 10 digits.", "placeholder": "e.g. 812345678",
+             "inputmode": "numeric"},
+            {"name": "server", "label": "Server",
+             "options": ["America", "Europe", "Asia", "TW, HK, MO"]},
+        ],
+        "help_text": "Your UID is in the bottom right corner of the game screen. The first digit "
+                     "tells the server: 6 America, 7 Europe, 8 Asia, 9 TW, HK, MO.",
+        "packages": [
+            ("60 Genesis Crystals", 60, 0, 16_000, ""),
+            ("330 Genesis Crystals", 300, 30, 79_000, "Popular"),
+            ("1,090 Genesis Crystals", 980, 110, 249_000, ""),
+            ("2,240 Genesis Crystals", 1_980, 260, 479_000, ""),
+            ("3,880 Genesis Crystals", 3_280, 600, 799_000, ""),
+            ("8,080 Genesis Crystals", 6_480, 1_600, 1_599_000, "Best value"),
+            ("Blessing of the Welkin Moon", 1, 0, 79_000, "Promo"),
+        ],
+    },
+]
+
+# code, name, kind, icon, flat fee, percent fee in basis points, min, max
+METHODS = [
+    ("QRIS", "QRIS", "qr", "icons/pay/qris.svg", 0, 70, 1_000, 10_000_000),
+    ("GOPAY", "GoPay", "ewallet", "icons/pay/gopay.svg", 0, 200, 1_000, 10_000_000),
+    ("OVO", "OVO", "ewallet", "icons/pay/ovo.svg", 500, 150, 10_000, 10_000_000),
+    ("DANA", "DANA", "ewallet", "icons/pay/dana.svg", 0, 150, 1_000, 10_000_000),
+    ("SHOPEEPAY", "ShopeePay", "ewallet", "icons/pay/shopeepay.svg", 0, 200, 1_000, 10_000_000),
+    ("BCA_VA", "BCA Virtual Account", "va", "icons/pay/bca-va.svg", 4_000, 0, 10_000, 50_000_000),
+    ("CARD", "Credit / debit card", "card", "icons/pay/card.svg", 2_000, 290, 10_000, 50_000_000),
+]
+
+
+def seed() -> bool:
+    """Insert the demo catalog into an empty shop. Returns False if products already exist."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Product)):
+        return False
+    for order, spec in enumerate(PRODUCTS):
+        spec = dict(spec)
+        packages = spec.pop("packages")
+        product = Product(sort_order=order, verifier="sandbox", **spec)
+        db.session.add(product)
+        for position, (name, qty, bonus, price, badge) in enumerate(packages):
+            sku = f"{spec['slug']}-{qty + bonus}".upper()
+            product.packages.append(Package(
+                name=name, quantity=qty, bonus=bonus, price=price, currency="IDR", badge=badge,
+                supplier="sandbox", supplier_sku=sku, supplier_cost=price * 92 // 100,
+                sort_order=position,
+            ))
+    for position, (code, name, kind, icon, flat, bp, low, high) in enumerate(METHODS):
+        db.session.add(PaymentMethod(code=code, name=name, kind=kind, icon=icon, fee_flat=flat,
+                                     fee_percent_bp=bp, currency="IDR", min_amount=low,
+                                     max_amount=high, sort_order=position))
+    db.session.commit()
+    return True

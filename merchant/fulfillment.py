@@ -1,0 +1,156 @@
+"""Delivery: claims paid orders, drives the supplier, follows pending ones.
+
+A paid order is claimed by the conditional transition paid -> fulfilling, so exactly one worker
+places it. The supplier always gets the order's supplier_ref_id (the order reference, or one
+derived from it after a final failure), so re-sending after a crash or a timeout cannot buy twice.
+A fulfilling order carries a lease (next_check_at): whoever renews an expired lease follows it up,
+which is also how an order whose worker died mid-call is picked up again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import orders, providers
+from .extensions import db
+from .models import Order, utcnow
+from .suppliers.base import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    REFUSED,
+    RETRY,
+    Delivery,
+    SupplierError,
+    SupplierResult,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _seconds(key: str) -> dt.timedelta:
+    return dt.timedelta(seconds=float(current_app.config[key]))
+
+
+def dispatch_paid(limit: int = 20) -> int:
+    """Claim paid orders and place them with their supplier. Returns how many were claimed."""
+    now = utcnow()
+    ids = db.session.scalars(
+        sa.select(Order.id).where(Order.status == orders.PAID)
+        .order_by(Order.paid_at, Order.id).limit(limit)
+    ).all()
+    claimed = 0
+    for order_id in ids:
+        lease = now + _seconds("FULFILLMENT_LEASE_SECONDS")
+        if orders.transition(order_id, orders.FULFILLING, source="worker",
+                             detail="Claimed for delivery", next_check_at=lease):
+            claimed += 1
+            _drive(order_id, first=True)
+    return claimed
+
+
+def follow_up(limit: int = 20) -> int:
+    """Re-check fulfilling orders whose lease ran out (pending, retrying, or orphaned)."""
+    now = utcnow()
+    ids = db.session.scalars(
+        sa.select(Order.id).where(Order.status == orders.FULFILLING, Order.next_check_at <= now)
+        .order_by(Order.next_check_at).limit(limit)
+    ).all()
+    followed = 0
+    for order_id in ids:
+        if _renew_lease(order_id, now):
+            followed += 1
+            _drive(order_id, first=False)
+    return followed
+
+
+def _renew_lease(order_id: int, now: dt.datetime) -> bool:
+    with orders.write_unit():
+        return db.session.execute(
+            sa.update(Order)
+            .where(Order.id == order_id, Order.status == orders.FULFILLING,
+                   Order.next_check_at <= now)
+            .values(next_check_at=now + _seconds("FULFILLMENT_LEASE_SECONDS"))
+        ).rowcount == 1
+
+
+def delivery_for(order: Order) -> Delivery:
+    return Delivery(ref_id=order.supplier_ref_id or order.ref, sku=order.supplier_sku,
+                    account=dict(order.account), max_price=order.supplier_cost)
+
+
+def _drive(order_id: int, first: bool) -> None:
+    order = db.session.get(Order, order_id, populate_existing=True)
+    supplier = providers.supplier(order.supplier)
+    delivery = delivery_for(order)
+    if first and not order.supplier_ref_id:
+        with orders.write_unit():
+            db.session.execute(sa.update(Order).where(Order.id == order_id)
+                               .values(supplier_ref_id=delivery.ref_id))
+    try:
+        result = supplier.place(delivery) if first else supplier.check(delivery)
+    except SupplierError as exc:
+        result = SupplierResult(delivery.ref_id, RETRY, message=str(exc))
+    settle(order, result, source="worker", first=first)
+
+
+def settle(order: Order, result: SupplierResult, source: str, first: bool = False) -> None:
+    """Apply what a supplier said (an answer, a status check or a callback) to a fulfilling order."""
+    supplier = order.supplier
+    said = f"{supplier}: {result.message or result.status}"
+    if result.code:
+        said += f" (rc {result.code})"
+    extra = {"supplier_ref": result.supplier_ref} if result.supplier_ref else {}
+    now = utcnow()
+    if result.status == DELIVERED:
+        orders.transition(order.id, orders.DELIVERED, source=source, detail=said,
+                          delivery_proof=result.proof or result.message, delivered_at=now,
+                          next_check_at=None, **extra)
+    elif result.status == PENDING:
+        recheck = now + _seconds("SUPPLIER_PENDING_RECHECK_SECONDS")
+        _hold(order, recheck, said if first else None, extra)
+    elif result.status == RETRY:
+        attempts = order.supplier_attempts + 1
+        if attempts >= int(current_app.config["SUPPLIER_MAX_ATTEMPTS"]):
+            _fail(order, f"{said}; gave up after {attempts} attempts", source, keep_ref=True)
+            return
+        delay = _seconds("SUPPLIER_RETRY_BASE_SECONDS") * 2 ** (attempts - 1)
+        log.warning("order %s: %s; retrying in %s", order.ref, said, delay)
+        _hold(order, now + delay, f"{said}; retrying in {int(delay.total_seconds())} s",
+              dict(extra, supplier_attempts=attempts))
+    elif result.status == FAILED:
+        _fail(order, said, source, keep_ref=False)
+    elif result.status == REFUSED:
+        log.error("order %s: %s refused our request: check the supplier settings", order.ref,
+                  supplier)
+        _fail(order, f"{said}: check the {supplier} settings", source, keep_ref=False)
+
+
+def _hold(order: Order, until: dt.datetime, note: str | None, values: dict) -> None:
+    """Keep a fulfilling order waiting until `until`, optionally noting why."""
+    with orders.write_unit():
+        db.session.execute(
+            sa.update(Order).where(Order.id == order.id, Order.status == orders.FULFILLING)
+            .values(next_check_at=until, updated_at=utcnow(), **values)
+        )
+        if note:
+            orders.record(order.id, "worker", note)
+
+
+def _fail(order: Order, detail: str, source: str, keep_ref: bool) -> None:
+    """fulfilling -> fulfillment_failed. After a final answer the supplier's transaction is dead,
+    so a later retry gets a fresh ref_id derived from ours; after an unknown outcome (retries
+    exhausted) it must reuse the same one."""
+    current = order.supplier_ref_id or order.ref
+    next_ref = current if keep_ref else derived_ref(order.ref, current)
+    orders.transition(order.id, orders.FULFILLMENT_FAILED, source=source, detail=detail,
+                      next_check_at=None, supplier_ref_id=next_ref)
+
+
+def derived_ref(ref: str, current: str) -> str:
+    """M7K3Q9D2F -> M7K3Q9D2F-2 -> M7K3Q9D2F-3 ..."""
+    _, _, n = current.partition("-")
+    return f"{ref}-{int(n or 1) + 1}"

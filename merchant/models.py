@@ -1,0 +1,163 @@
+"""The database tables. Times are naive UTC."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    publisher: Mapped[str] = mapped_column(sa.String(120), default="")
+    image: Mapped[str] = mapped_column(sa.String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    # [{"name": "user_id", "label": "User ID", "pattern": "[0-9]{6,12}", "hint": "...",
+    #   "placeholder": "...", "options": ["Asia", ...] (a select), "inputmode": "numeric"}]
+    account_fields: Mapped[list] = mapped_column(sa.JSON, default=list)
+    help_text: Mapped[str] = mapped_column(sa.Text, default="")
+    verifier: Mapped[str] = mapped_column(sa.String(32), default="sandbox")  # or "none"
+    verifier_code: Mapped[str] = mapped_column(sa.String(64), default="")     # provider's game code
+    allow_unverified: Mapped[bool] = mapped_column(default=False)
+
+    packages: Mapped[list[Package]] = relationship(
+        back_populates="product", order_by="Package.sort_order, Package.price"
+    )
+
+
+class Package(db.Model):
+    __tablename__ = "packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    quantity: Mapped[int] = mapped_column(default=0)
+    bonus: Mapped[int] = mapped_column(default=0)
+    price: Mapped[int]                                  # minor units
+    currency: Mapped[str] = mapped_column(sa.String(3), default="IDR")
+    badge: Mapped[str] = mapped_column(sa.String(40), default="")
+    supplier: Mapped[str] = mapped_column(sa.String(32), default="sandbox")
+    supplier_sku: Mapped[str] = mapped_column(sa.String(64), default="")
+    supplier_cost: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship(back_populates="packages")
+
+
+class PaymentMethod(db.Model):
+    __tablename__ = "payment_methods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    kind: Mapped[str] = mapped_column(sa.String(16), default="ewallet")  # qr, ewallet, va, card
+    gateway: Mapped[str | None] = mapped_column(sa.String(32))  # None: the shop's GATEWAY
+    icon: Mapped[str] = mapped_column(sa.String(200), default="")
+    fee_flat: Mapped[int] = mapped_column(default=0)             # minor units
+    fee_percent_bp: Mapped[int] = mapped_column(default=0)       # basis points: 70 = 0.70 %
+    currency: Mapped[str] = mapped_column(sa.String(3), default="IDR")
+    min_amount: Mapped[int] = mapped_column(default=0)
+    max_amount: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    view_token: Mapped[str] = mapped_column(sa.String(64))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(24), index=True, default="awaiting_payment")
+    previous_status: Mapped[str | None] = mapped_column(sa.String(24))
+
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id"))
+    product_name: Mapped[str] = mapped_column(sa.String(120))
+    package_name: Mapped[str] = mapped_column(sa.String(120))
+    quantity: Mapped[int]
+    bonus: Mapped[int] = mapped_column(default=0)
+    account: Mapped[dict] = mapped_column(sa.JSON)
+    nickname: Mapped[str | None] = mapped_column(sa.String(120))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    whatsapp: Mapped[str | None] = mapped_column(sa.String(20))
+
+    payment_method: Mapped[str] = mapped_column(sa.String(32))
+    payment_method_name: Mapped[str] = mapped_column(sa.String(80))
+    gateway: Mapped[str] = mapped_column(sa.String(32))
+    subtotal: Mapped[int]
+    fee: Mapped[int]
+    total: Mapped[int]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    gateway_ref: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    checkout_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    qr_string: Mapped[str | None] = mapped_column(sa.Text)
+    pay_code: Mapped[str | None] = mapped_column(sa.String(64))
+    payment_expires_at: Mapped[dt.datetime]
+    paid_at: Mapped[dt.datetime | None]
+    gateway_checked_at: Mapped[dt.datetime | None]
+
+    supplier: Mapped[str] = mapped_column(sa.String(32))
+    supplier_sku: Mapped[str] = mapped_column(sa.String(64), default="")
+    supplier_cost: Mapped[int | None]
+    supplier_ref_id: Mapped[str | None] = mapped_column(sa.String(40))  # our idempotency key there
+    supplier_ref: Mapped[str | None] = mapped_column(sa.String(128))    # the supplier's own id
+    supplier_attempts: Mapped[int] = mapped_column(default=0)
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    delivery_proof: Mapped[str | None] = mapped_column(sa.Text)
+    delivered_at: Mapped[dt.datetime | None]
+
+    flag: Mapped[str | None] = mapped_column(sa.String(200))  # why the operator must look
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id"
+    )
+
+
+class OrderEvent(db.Model):
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(sa.String(24))
+    to_status: Mapped[str | None] = mapped_column(sa.String(24))
+    source: Mapped[str] = mapped_column(sa.String(16))   # customer, webhook, poll, worker, admin
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class WebhookEvent(db.Model):
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(sa.String(32))
+    event_id: Mapped[str] = mapped_column(sa.String(200))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    body_sha256: Mapped[str] = mapped_column(sa.String(64))
+    outcome: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class WorkerBeat(db.Model):
+    """One row per worker, touched every loop: /healthz reports the freshest."""
+    __tablename__ = "worker_beats"
+
+    name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    beat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

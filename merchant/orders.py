@@ -1,0 +1,113 @@
+"""The order state machine: the only code that writes an order's status.
+
+Every transition is one conditional UPDATE ... WHERE status IN (allowed) plus an OrderEvent, in
+one short transaction. A rowcount of 0 means another thread, process or machine got there first,
+and the caller does nothing. The same holds on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Order, OrderEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+AWAITING_PAYMENT = "awaiting_payment"
+PAID = "paid"
+FULFILLING = "fulfilling"
+DELIVERED = "delivered"
+EXPIRED = "expired"
+PAYMENT_FAILED = "payment_failed"
+FULFILLMENT_FAILED = "fulfillment_failed"
+REFUNDED = "refunded"
+
+# to-status -> the statuses it may be reached from
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    # A payment confirmed after expiry or after a failed attempt still took the customer's
+    # money, so it is honoured.
+    PAID: frozenset({AWAITING_PAYMENT, EXPIRED, PAYMENT_FAILED, FULFILLMENT_FAILED}),
+    FULFILLING: frozenset({PAID}),
+    DELIVERED: frozenset({FULFILLING}),
+    FULFILLMENT_FAILED: frozenset({FULFILLING}),
+    EXPIRED: frozenset({AWAITING_PAYMENT}),
+    PAYMENT_FAILED: frozenset({AWAITING_PAYMENT}),
+    REFUNDED: frozenset({FULFILLMENT_FAILED}),
+}
+FINAL = frozenset({DELIVERED, EXPIRED, PAYMENT_FAILED, FULFILLMENT_FAILED, REFUNDED})
+UNPAID = frozenset({AWAITING_PAYMENT, EXPIRED, PAYMENT_FAILED})
+
+LABELS = {
+    AWAITING_PAYMENT: "Waiting for payment",
+    PAID: "Paid",
+    FULFILLING: "Delivering",
+    DELIVERED: "Delivered",
+    EXPIRED: "Expired",
+    PAYMENT_FAILED: "Payment failed",
+    FULFILLMENT_FAILED: "Delivery failed",
+    REFUNDED: "Refunded",
+}
+
+
+@contextlib.contextmanager
+def write_unit():
+    """One short write transaction.
+
+    Ends the caller's read transaction first, so that the unit's first statement is a write:
+    SQLite then takes its write lock at once and waits (busy_timeout) for other writers instead
+    of failing with a stale snapshot.
+    """
+    db.session.commit()
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def record(order_id: int, source: str, detail: str, from_status=None, to_status=None) -> None:
+    """Add an event to an order's history (inside the caller's transaction)."""
+    db.session.add(OrderEvent(order_id=order_id, source=source, detail=detail[:2000],
+                              from_status=from_status, to_status=to_status))
+
+
+def note(order_id: int, source: str, detail: str) -> None:
+    """Record a notable message that changes no status, in its own transaction."""
+    with write_unit():
+        record(order_id, source, detail)
+
+
+def move(order_id: int, to: str, source: str, detail: str, allowed=None, **values) -> str | None:
+    """Inside the caller's transaction: the conditional update. The previous status if we won.
+
+    `previous_status = status` reads the row's value before this UPDATE, so the one statement
+    both checks and records where the order came from; no read-then-write race.
+    """
+    allowed = ALLOWED_FROM[to] if allowed is None else allowed
+    result = db.session.execute(
+        sa.update(Order)
+        .where(Order.id == order_id, Order.status.in_(allowed))
+        .values(status=to, previous_status=Order.status, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    previous = db.session.scalar(sa.select(Order.previous_status).where(Order.id == order_id))
+    record(order_id, source, detail, from_status=previous, to_status=to)
+    return previous
+
+
+def transition(order_id: int, to: str, *, source: str, detail: str = "", **values) -> bool:
+    """Move an order to `to` if its current status allows it; True if this call did it.
+
+    `values` are other columns written by the same UPDATE (delivery proof, paid_at ...).
+    """
+    with write_unit():
+        won = move(order_id, to, source, detail, **values) is not None
+    if not won:
+        log.info("order %s: %s refused or lost the race (%s)", order_id, to, source)
+    return won

@@ -1,0 +1,52 @@
+"""Builds gateway, supplier and verifier adapters from the app's configuration.
+
+One requests.Session per app is shared by every adapter (connection pooling), and each adapter
+instance is built once per app.
+"""
+from __future__ import annotations
+
+import threading
+
+import requests
+from flask import current_app
+
+from .payments import gateway_class
+from .payments.base import Gateway
+from .suppliers import supplier_class
+from .suppliers.base import Supplier
+from .verifiers import verifier_class
+from .verifiers.base import Verifier
+
+_lock = threading.Lock()
+
+
+def _registry() -> dict:
+    return current_app.extensions.setdefault("merchant.providers", {})
+
+
+def _build(kind: str, name: str, factory):
+    registry = _registry()
+    key = (kind, name)
+    if key not in registry:
+        with _lock:
+            if key not in registry:
+                session = registry.setdefault(("session", ""), requests.Session())
+                registry[key] = factory(name)(current_app.config, session)
+    return registry[key]
+
+
+def gateway(name: str) -> Gateway:
+    return _build("gateway", name, gateway_class)
+
+
+def supplier(name: str) -> Supplier:
+    return _build("supplier", name, supplier_class)
+
+
+def verifier(name: str) -> Verifier:
+    return _build("verifier", name, verifier_class)
+
+
+def missing_settings(cls, config) -> list[str]:
+    """The MERCHANT_* variables an adapter needs that are not set."""
+    return [f"MERCHANT_{key}" for key in cls.required_settings if not config.get(key)]

@@ -1,0 +1,36 @@
+"""Blueprints and the template helpers they share."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .. import money, orders
+
+
+def register(app: Flask) -> None:
+    from . import health, order_pages, sandbox, shop, webhooks
+    app.register_blueprint(shop.bp)
+    app.register_blueprint(order_pages.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(health.bp)
+    if app.config["SANDBOX_ENABLED"]:
+        app.register_blueprint(sandbox.bp)
+
+    @app.template_filter("money")
+    def money_filter(amount: int, currency: str) -> str:
+        return money.Money(int(amount), currency).format()
+
+    @app.context_processor
+    def shop_globals():
+        return {"shop_name": app.config["SHOP_NAME"], "status_labels": orders.LABELS,
+                "format_bp": money.format_bp}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self' https:",
+        )
+        return response

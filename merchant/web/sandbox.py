@@ -1,0 +1,48 @@
+"""The sandbox gateway's hosted pay page: the demo's stand-in for a real checkout.
+
+Its buttons send a signed callback through the same handler path real gateways use.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from .. import orders, payment_events, providers, qr
+from ..extensions import db
+from ..models import Order
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+ACTIONS = {"pay": "paid", "fail": "failed", "expire": "expired"}
+
+
+def _order_or_404(gateway_ref: str) -> Order:
+    order = db.session.scalar(sa.select(Order).where(Order.gateway_ref == gateway_ref,
+                                                     Order.gateway == "sandbox"))
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/pay/<gateway_ref>")
+def pay_page(gateway_ref):
+    """Amount, method, a QR for QR-style methods, and Pay / Fail / Expire."""
+    order = _order_or_404(gateway_ref)
+    open_ = order.status in orders.UNPAID
+    return render_template("sandbox/pay.html", order=order, open=open_,
+                           qr_svg=qr.svg(request.url) if open_ else None)
+
+
+@bp.post("/pay/<gateway_ref>")
+def act(gateway_ref):
+    """Send the callback the pressed button stands for, then return to the shop."""
+    order = _order_or_404(gateway_ref)
+    status = ACTIONS.get(request.form.get("action", ""))
+    if status is None:
+        abort(400)
+    if order.status in orders.UNPAID:
+        gateway = providers.gateway("sandbox")
+        body, headers = gateway.callback(order.ref, gateway_ref, status, order.total,
+                                         order.currency)
+        payment_events.receive_callback("sandbox", body, headers)
+    return redirect(url_for("orders.show", ref=order.ref, t=order.view_token), code=303)

@@ -1,0 +1,125 @@
+"""The storefront: catalog, product page, account check, price summary, Buy."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from .. import accounts, catalog, checkout
+from ..extensions import limiter
+from .htmx import is_htmx, vary
+from .order_pages import remember
+
+bp = Blueprint("shop", __name__)
+
+
+@bp.get("/")
+def index():
+    """The catalog grid."""
+    return render_template("shop/index.html", products=catalog.active_products())
+
+
+def _product_or_404(slug: str):
+    product = catalog.product_by_slug(slug)
+    if product is None:
+        abort(404)
+    return product
+
+
+def _summary(product, values):
+    """The price summary for the chosen package and method, or None with a reason."""
+    package = catalog.find_package(product, values.get("package"))
+    method = catalog.find_method(values.get("method"))
+    if package is None or method is None:
+        return None, None
+    try:
+        return catalog.quote(package, method), None
+    except catalog.CatalogError as exc:
+        return None, str(exc)
+
+
+def render_product(product, values=None, errors=None, check=None, status=200):
+    """The whole product page, from whatever the customer has entered so far."""
+    values = dict(values or {})
+    values.setdefault("idempotency_key", secrets.token_hex(16))
+    quote, quote_error = _summary(product, values)
+    packages = catalog.active_packages(product)
+    methods = catalog.active_methods()
+    fees = {m.code: catalog.method_fee(m, _cheapest(packages)) for m in methods} if packages else {}
+    return vary(render_template(
+        "shop/product.html", product=product, packages=packages, methods=methods,
+        values=values, errors=errors or {}, check=check, quote=quote, quote_error=quote_error,
+        fees=fees,
+    ), status)
+
+
+def _cheapest(packages):
+    from ..money import Money
+    cheapest = min(packages, key=lambda p: p.price)
+    return Money(cheapest.price, cheapest.currency)
+
+
+@bp.get("/p/<slug>")
+def product_page(slug):
+    """A product: account fields, packages, payment methods, contact, Buy."""
+    return render_product(_product_or_404(slug), request.args)
+
+
+def _verify_limit():
+    return current_app.config["RATELIMIT_VERIFY"]
+
+
+@bp.post("/p/<slug>/verify")
+@limiter.limit(_verify_limit)
+def verify(slug):
+    """Check the account: the nickname, or a specific error (partial for htmx)."""
+    product = _product_or_404(slug)
+    form = request.form
+    if is_htmx() and form.get("auto") and not all(
+        (form.get(spec["name"]) or "").strip() for spec in product.account_fields
+    ):
+        # Checked on blur while other fields are still empty: say nothing yet.
+        return vary(render_template("shop/_account_check.html", product=product, check=None))
+    check = accounts.check(product, form)
+    status = 200 if check.status == accounts.FOUND else 422
+    if is_htmx():
+        return vary(render_template("shop/_account_check.html", product=product, check=check),
+                    status)
+    return render_product(product, form, errors=check.errors, check=check, status=status)
+
+
+@bp.get("/p/<slug>/summary")
+def summary(slug):
+    """Package price, method fee and total (partial for htmx)."""
+    product = _product_or_404(slug)
+    if is_htmx():
+        quote, quote_error = _summary(product, request.args)
+        return vary(render_template("shop/_summary.html", quote=quote, quote_error=quote_error))
+    return render_product(product, request.args)
+
+
+@bp.post("/p/<slug>/order")
+def place_order(slug):
+    """Create the order and send the customer to its page."""
+    product = _product_or_404(slug)
+    try:
+        order = checkout.place_order(product, request.form)
+    except checkout.PurchaseError as exc:
+        check = _check_from_form(product, request.form, exc.errors)
+        return render_product(product, request.form, errors=exc.errors, check=check, status=422)
+    remember(order)
+    return redirect(url_for("orders.show", ref=order.ref, t=order.view_token), code=303)
+
+
+def _check_from_form(product, form, errors):
+    """Keep showing a still-valid account check when another field was wrong."""
+    if "account" in errors:
+        return None
+    account, field_errors = accounts.read_fields(product, form)
+    if field_errors:
+        return accounts.AccountCheck(accounts.INVALID, account, errors=field_errors)
+    try:
+        nickname = accounts.read_token(form.get("verification_token"), product, account)
+    except accounts.TokenError:
+        return None
+    return accounts.AccountCheck(accounts.FOUND, account, nickname, form["verification_token"])

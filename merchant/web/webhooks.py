@@ -1,0 +1,23 @@
+"""Callbacks from payment gateways: verified, recorded and answered in the vendor's format."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from .. import payment_events
+from ..extensions import csrf
+from ..payments import ADAPTERS
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+csrf.exempt(bp)
+
+
+@bp.post("/<gateway>")
+def payment_callback(gateway):
+    """A gateway's payment notification."""
+    if gateway not in ADAPTERS or gateway not in payment_events.enabled_gateways():
+        abort(404)
+    try:
+        reply = payment_events.receive_callback(gateway, request.get_data(), request.headers)
+    except payment_events.CallbackRejected as exc:
+        return jsonify(error=str(exc)), exc.status
+    return Response(reply.body, reply.status, content_type=reply.content_type)

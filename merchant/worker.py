@@ -1,0 +1,85 @@
+"""The worker loop: delivery, follow-ups and payment reconciliation, over and over.
+
+Run it as `flask --app merchant worker` (any number of them), or as the thread `serve` starts.
+A callback that marks an order paid calls nudge(), so an in-process worker starts delivery at
+once instead of at its next poll.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+import sqlalchemy as sa
+from flask import Flask
+
+from .extensions import db
+from .models import WorkerBeat, utcnow
+
+log = logging.getLogger(__name__)
+
+_wake = threading.Event()
+BEAT_EVERY = 5.0
+
+
+def nudge() -> None:
+    """Wake the in-process worker now (a no-op for workers in other processes)."""
+    _wake.set()
+
+
+def run_once() -> int:
+    """One pass of every job, inside an app context. Returns how many orders it touched."""
+    from . import fulfillment, reconciliation
+    done = fulfillment.dispatch_paid() + fulfillment.follow_up() + reconciliation.sweep()
+    db.session.remove()
+    return done
+
+
+def beat(name: str) -> None:
+    with db.session.begin():
+        row = db.session.get(WorkerBeat, name)
+        if row is None:
+            db.session.add(WorkerBeat(name=name, beat_at=utcnow()))
+        else:
+            row.beat_at = utcnow()
+    db.session.remove()
+
+
+def last_beat() -> float | None:
+    """Seconds since the freshest worker heartbeat, or None if no worker ever ran."""
+    newest = db.session.scalar(sa.select(sa.func.max(WorkerBeat.beat_at)))
+    return None if newest is None else (utcnow() - newest).total_seconds()
+
+
+def run(app: Flask, stop: threading.Event | None = None, name: str | None = None) -> None:
+    """Loop until `stop` is set. Errors in one pass are logged and the loop goes on."""
+    stop = stop or threading.Event()
+    name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    poll = float(app.config["WORKER_POLL_SECONDS"])
+    last = 0.0
+    log.info("worker %s started", name)
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                if time.monotonic() - last >= BEAT_EVERY:
+                    beat(name)
+                    last = time.monotonic()
+                busy = run_once()
+            except Exception:
+                log.exception("worker pass failed")
+                db.session.rollback()
+                db.session.remove()
+                busy = 0
+        if not busy:
+            _wake.wait(poll)
+        _wake.clear()
+    log.info("worker %s stopped", name)
+
+
+def start_thread(app: Flask) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(app, stop), name="merchant-worker", daemon=True)
+    thread.start()
+    return thread, stop
