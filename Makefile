@@ -1,0 +1,35 @@
+# merchant: `make run` serves the shop with the demo catalog; `make test` runs the whole suite.
+PYTHON ?= python3
+PORT ?= 5000
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app merchant
+
+.PHONY: run test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# First start: fresh random secrets, kept out of git.
+instance/config.py:
+	mkdir -p instance
+	$(PYTHON) -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}\nSANDBOX_WEBHOOK_SECRET = {secrets.token_hex(32)!r}')" > $@
+
+run: $(VENV)/.installed instance/config.py
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) serve --port $(PORT)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check merchant tests bench
+
+bench: $(VENV)/.installed
+	$(PY) bench/pay_to_delivered.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
