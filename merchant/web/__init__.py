@@ -7,7 +7,8 @@ from .. import money, orders
 
 
 def register(app: Flask) -> None:
-    from . import health, order_pages, sandbox, shop, webhooks
+    from . import errors, health, order_pages, sandbox, shop, webhooks
+    errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
     app.register_blueprint(webhooks.bp)
