@@ -265,3 +265,12 @@ def test_a_missing_secret_key_is_a_startup_error_that_says_what_to_set(tmp_path,
     monkeypatch.delenv("MERCHANT_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="MERCHANT_SECRET_KEY"):
         make_app(tmp_path, SECRET_KEY=None)
+
+
+def test_a_wrong_field_at_buy_is_explained_beside_it(client, app):
+    response = client.post("/p/mobile-legends/order", data={
+        "user_id": "12", "zone_id": "2345", "method": "QRIS", "email": "a@example.com",
+        "package": package_id(app, "mobile-legends", "86 Diamonds")})
+    assert response.status_code == 422
+    assert response.text.count("The User ID is 6-12 digits.") == 1
+    assert count_orders(app) == 0

@@ -1,0 +1,108 @@
+"""A real phone-sized Chromium buys 70 TikTok coins for demo_user and sees Delivered."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from conftest import make_app
+from merchant import worker
+
+CHROMIUM = os.environ.get("MERCHANT_TEST_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def live_shop(tmp_path):
+    """The shop on a real port with one worker thread, as `make run` serves it."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _, stop = worker.start_thread(app)
+    yield f"http://127.0.0.1:{server.server_port}"
+    stop.set()
+    server.shutdown()
+
+
+@pytest.fixture
+def phone():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844},
+                                      is_mobile=True, has_touch=True)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        browser.close()
+        assert errors == []
+
+
+def test_phone_buys_tiktok_coins_and_sees_delivered(live_shop, phone):
+    from playwright.sync_api import expect
+    page = phone
+    page.goto(live_shop)
+    page.get_by_role("link", name="TikTok Coins").click()
+
+    page.fill("input[name=username]", "demo_user")
+    page.get_by_role("button", name="Check account").click()
+    expect(page.locator("#account-check")).to_contain_text("Account found: Player-")
+
+    page.locator("label.card", has_text="70 Coins").click()
+    page.locator("label.method", has_text="QRIS").click()
+    expect(page.locator("#summary")).to_contain_text("Rp 15.105")
+    page.fill("input[name=email]", "buyer@example.com")
+    page.get_by_role("button", name="Buy now").click()
+
+    expect(page.locator("#order-status")).to_contain_text("Waiting for payment")
+    page.get_by_role("link", name="Pay Rp 15.105").click()
+    expect(page.get_by_role("heading", name="Pay Rp 15.105")).to_be_visible()
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("#order-status")).to_contain_text("Delivered", timeout=10_000)
+    expect(page.locator(".proof")).to_contain_text("SN ")
+    # Nothing sticks out sideways on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_account_errors_show_without_leaving_the_page(live_shop, phone):
+    from playwright.sync_api import expect
+    page = phone
+    page.goto(f"{live_shop}/p/mobile-legends")
+    page.fill("input[name=user_id]", "00012345")
+    page.fill("input[name=zone_id]", "2345")
+    page.locator("input[name=zone_id]").blur()
+    expect(page.locator("#account-check")).to_contain_text("could not find this account")
+    page.fill("input[name=user_id]", "12")
+    page.get_by_role("button", name="Check account").click()
+    expect(page.locator("#account-check")).to_contain_text("6-12 digits")
+
+
+def test_the_whole_purchase_works_without_javascript(live_shop, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_context(viewport={"width": 360, "height": 740},
+                                   java_script_enabled=False).new_page()
+        page.goto(f"{live_shop}/p/free-fire")
+        page.fill("input[name=player_id]", "123456789")
+        page.get_by_role("button", name="Check account").click()      # a full page post
+        expect(page.locator("#account-check")).to_contain_text("Account found")
+        page.locator("label.card", has_text="140 Diamonds").click()
+        page.locator("label.method", has_text="DANA").click()
+        page.get_by_role("button", name="Show total").click()
+        expect(page.locator("#summary")).to_contain_text("Rp 19.793")   # 19.500 + 1.5 %
+        page.fill("input[name=whatsapp]", "0812 3456 7890")
+        page.get_by_role("button", name="Buy now").click()
+        expect(page.locator("#order-status")).to_contain_text("Waiting for payment")
+        page.get_by_role("link", name="Pay Rp 19.793").click()
+        page.get_by_role("button", name="Pay", exact=True).click()
+        # The order page reloads itself (meta refresh) until the top-up is delivered.
+        expect(page.locator("#order-status")).to_contain_text("Delivered", timeout=15_000)
+        page.screenshot(path=str(tmp_path / "no-js-delivered.png"), full_page=True)
+        browser.close()
