@@ -16,7 +16,7 @@ from flask import current_app
 
 from . import orders, providers
 from .extensions import db
-from .models import Order, utcnow
+from .models import Order, Package, utcnow
 from .suppliers.base import (
     DELIVERED,
     FAILED,
@@ -53,7 +53,13 @@ def dispatch_paid(limit: int = 20) -> int:
 
 
 def follow_up(limit: int = 20) -> int:
-    """Re-check fulfilling orders whose lease ran out (pending, retrying, or orphaned)."""
+    """Re-check fulfilling orders whose lease ran out (pending, retrying, or orphaned).
+
+    Also runs the supplier balance watch, which throttles itself to one check every few
+    minutes across all workers.
+    """
+    from . import balances
+    balances.check_due()
     now = utcnow()
     ids = db.session.scalars(
         sa.select(Order.id).where(Order.status == orders.FULFILLING, Order.next_check_at <= now)
@@ -98,7 +104,7 @@ def _drive(order_id: int, first: bool) -> None:
 
 
 def settle(order: Order, result: SupplierResult, source: str, first: bool = False) -> None:
-    """Apply what a supplier said (an answer, a status check or a callback) to a fulfilling order."""
+    """Apply what a supplier said (an answer, a status check, a callback) to a fulfilling order."""
     supplier = order.supplier
     said = f"{supplier}: {result.message or result.status}"
     if result.code:
@@ -110,7 +116,8 @@ def settle(order: Order, result: SupplierResult, source: str, first: bool = Fals
                           delivery_proof=result.proof or result.message, delivered_at=now,
                           next_check_at=None, **extra)
     elif result.status == PENDING:
-        recheck = now + _seconds("SUPPLIER_PENDING_RECHECK_SECONDS")
+        polls = providers.supplier(supplier).polls
+        recheck = now + _seconds("SUPPLIER_PENDING_RECHECK_SECONDS") if polls else None
         _hold(order, recheck, said if first else None, extra)
     elif result.status == RETRY:
         attempts = order.supplier_attempts + 1
@@ -122,32 +129,87 @@ def settle(order: Order, result: SupplierResult, source: str, first: bool = Fals
         _hold(order, now + delay, f"{said}; retrying in {int(delay.total_seconds())} s",
               dict(extra, supplier_attempts=attempts))
     elif result.status == FAILED:
-        _fail(order, said, source, keep_ref=False)
+        if not _failover(order, said, source):
+            _fail(order, said, source, keep_ref=False)
     elif result.status == REFUSED:
-        log.error("order %s: %s refused our request: check the supplier settings", order.ref,
-                  supplier)
-        _fail(order, f"{said}: check the {supplier} settings", source, keep_ref=False)
+        # Our own setup is wrong (signature, IP whitelist, account): retrying cannot help and
+        # another supplier would hide the problem, so the operator is told and the order stops.
+        log.error("order %s: %s refused our request: check the supplier settings (%s)",
+                  order.ref, supplier, said)
+        _fail(order, f"{said}: check the {supplier} settings", source, keep_ref=False,
+              flag=f"{supplier} refused the order: check its settings")
 
 
-def _hold(order: Order, until: dt.datetime, note: str | None, values: dict) -> None:
-    """Keep a fulfilling order waiting until `until`, optionally noting why."""
+def _hold(order: Order, until: dt.datetime | None, note: str | None, values: dict) -> None:
+    """Keep a fulfilling order waiting until `until` (None: until someone acts), noting why."""
     with orders.write_unit():
-        db.session.execute(
+        held = db.session.execute(
             sa.update(Order).where(Order.id == order.id, Order.status == orders.FULFILLING)
             .values(next_check_at=until, updated_at=utcnow(), **values)
-        )
-        if note:
+        ).rowcount == 1
+        if held and note:
             orders.record(order.id, "worker", note)
 
 
-def _fail(order: Order, detail: str, source: str, keep_ref: bool) -> None:
+def fallback_for(order: Order) -> tuple[str, str, int | None] | None:
+    """(supplier, sku, cost) to try after the current supplier failed finally, or None."""
+    if order.supplier_choice != 0:
+        return None
+    package = db.session.get(Package, order.package_id)
+    if package is None or not package.fallback_supplier:
+        return None
+    return package.fallback_supplier, package.fallback_sku, package.fallback_cost
+
+
+def _failover(order: Order, said: str, source: str) -> bool:
+    """After a final failure, switch the order to the package's fallback supplier and place it.
+
+    The switch is one conditional UPDATE on (status, supplier_choice), so a callback and a
+    worker that both see the failure switch it once. The order stays fulfilling throughout.
+    Returns False when there is nothing to fall back to.
+    """
+    target = fallback_for(order)
+    if target is None:
+        return False
+    name, sku, cost = target
+    new_ref = derived_ref(order.ref, order.supplier_ref_id or order.ref)
+    now = utcnow()
+    # From the worker the fallback is placed at once; from a callback the worker does it.
+    due = now + _seconds("FULFILLMENT_LEASE_SECONDS") if source == "worker" else now
+    with orders.write_unit():
+        switched = db.session.execute(
+            sa.update(Order)
+            .where(Order.id == order.id, Order.status == orders.FULFILLING,
+                   Order.supplier_choice == order.supplier_choice)
+            .values(supplier=name, supplier_sku=sku, supplier_cost=cost, supplier_ref_id=new_ref,
+                    supplier_ref=None, supplier_attempts=0, supplier_choice=1,
+                    next_check_at=due, updated_at=now)
+        ).rowcount == 1
+        if switched:
+            orders.record(order.id, source, f"{said}; failing over to {name} ({sku}) "
+                                            f"with ref_id {new_ref}")
+    if not switched:
+        return True                     # someone else switched (or settled) it already
+    log.warning("order %s: %s failed finally; failing over to %s with ref_id %s",
+                order.ref, order.supplier, name, new_ref)
+    if source == "worker":
+        _drive(order.id, first=True)
+    else:
+        from . import worker
+        worker.nudge()
+    return True
+
+
+def _fail(order: Order, detail: str, source: str, keep_ref: bool,
+          flag: str | None = None) -> None:
     """fulfilling -> fulfillment_failed. After a final answer the supplier's transaction is dead,
     so a later retry gets a fresh ref_id derived from ours; after an unknown outcome (retries
     exhausted) it must reuse the same one."""
     current = order.supplier_ref_id or order.ref
     next_ref = current if keep_ref else derived_ref(order.ref, current)
+    extra = {"flag": flag[:200]} if flag else {}
     orders.transition(order.id, orders.FULFILLMENT_FAILED, source=source, detail=detail,
-                      next_check_at=None, supplier_ref_id=next_ref)
+                      next_check_at=None, supplier_ref_id=next_ref, **extra)
 
 
 def derived_ref(ref: str, current: str) -> str:

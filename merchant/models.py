@@ -50,6 +50,10 @@ class Package(db.Model):
     supplier: Mapped[str] = mapped_column(sa.String(32), default="sandbox")
     supplier_sku: Mapped[str] = mapped_column(sa.String(64), default="")
     supplier_cost: Mapped[int | None]
+    # A second supplier tried when the first fails finally (not when it is pending or unknown).
+    fallback_supplier: Mapped[str | None] = mapped_column(sa.String(32))
+    fallback_sku: Mapped[str] = mapped_column(sa.String(64), default="")
+    fallback_cost: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
 
@@ -116,6 +120,7 @@ class Order(db.Model):
     supplier_ref_id: Mapped[str | None] = mapped_column(sa.String(40))  # our idempotency key there
     supplier_ref: Mapped[str | None] = mapped_column(sa.String(128))    # the supplier's own id
     supplier_attempts: Mapped[int] = mapped_column(default=0)
+    supplier_choice: Mapped[int] = mapped_column(default=0)   # 0 the package's supplier, 1 fallback
     next_check_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     delivery_proof: Mapped[str | None] = mapped_column(sa.Text)
     delivered_at: Mapped[dt.datetime | None]
@@ -161,3 +166,33 @@ class WorkerBeat(db.Model):
 
     name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     beat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SupplierPriceCache(db.Model):
+    """A supplier's last price list: Digiflazz allows one fetch per 5 minutes."""
+    __tablename__ = "supplier_price_cache"
+
+    supplier: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    payload: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+class SupplierBalance(db.Model):
+    """The last balance check per supplier, for the log and the admin dashboard."""
+    __tablename__ = "supplier_balances"
+
+    supplier: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    balance: Mapped[int | None]                       # minor units; None when the check failed
+    pending_cost: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class NicknameCache(db.Model):
+    """Recent nickname lookups, shared by every process: lookups cost money and are abused."""
+    __tablename__ = "nickname_cache"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)   # sha256 of the query
+    status: Mapped[str] = mapped_column(sa.String(16))
+    nickname: Mapped[str | None] = mapped_column(sa.String(120))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -29,8 +29,8 @@ class Delivery:
     """One order as the supplier sees it."""
     ref_id: str                    # idempotency key: order reference (or derived for failover)
     sku: str                       # the supplier's product code
-    account: Mapping[str, str]     # the product's account fields, e.g. {"user_id":..., "zone_id":...}
-    max_price: int | None = None   # never pay more than this (minor units), if the supplier supports it
+    account: Mapping[str, str]     # the product's account fields: {"user_id": .., "zone_id": ..}
+    max_price: int | None = None   # never pay more (minor units), where the supplier supports it
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class SupplierResult:
 class Supplier:
     name: str = ""
     required_settings: tuple[str, ...] = ()
+    # False for suppliers whose PENDING only changes by someone's hand (manual delivery): the
+    # worker then leaves the order waiting instead of re-checking it every few seconds.
+    polls: bool = True
 
     def __init__(self, settings: Mapping, session=None):
         self.settings = settings

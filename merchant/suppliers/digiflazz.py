@@ -90,6 +90,7 @@ RC_OUTCOMES: dict[str, str] = {
 _HINTS = {
     "41": "check DIGIFLAZZ_API_KEY (development and production keys differ)",
     "42": "check DIGIFLAZZ_USERNAME",
+    "44": "top up the Digiflazz deposit; the order is retried with the same ref_id",
     "45": "whitelist this server's IP in Digiflazz: Atur Koneksi > API",
     "49": "this ref_id was already used with another SKU or customer number",
 }
