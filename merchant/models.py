@@ -132,6 +132,12 @@ class Order(db.Model):
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", order_by="OrderEvent.id"
     )
+    product: Mapped[Product] = relationship()
+
+    def account_lines(self) -> list[tuple[str, str]]:
+        """(label, value) for each account field, labelled as the product names them."""
+        labels = {spec["name"]: spec["label"] for spec in self.product.account_fields}
+        return [(labels.get(name, name), value) for name, value in self.account.items()]
 
 
 class OrderEvent(db.Model):
