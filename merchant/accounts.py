@@ -2,28 +2,46 @@
 
 The verify step issues a token bound to the product, the exact account fields and the nickname
 it found. Buy accepts the account only with a valid, unexpired token, so what the customer saw
-("Player-4F2A") is what gets topped up.
+("Player-4F2A") is what gets topped up. Two exceptions, both decided on the server at Buy:
+- a product whose verifier is "none" cannot be checked: the customer types the ID twice;
+- when the lookup provider is down and the operator allows it for the product, the check issues
+  an *unverified* token (no nickname), and Buy accepts it only with "Continue without checking"
+  ticked, and only while the product still allows it.
+
+Lookups are cached in the database (NicknameCache), so every web process shares them: found for
+10 minutes, not found for 2; provider outages are never cached.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
 
-from . import providers
-from .models import Product
-from .verifiers.base import FOUND, NOT_FOUND, UNAVAILABLE
+from . import orders, providers
+from .extensions import db
+from .models import NicknameCache, Product, utcnow
+from .verifiers.base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup
 
 log = logging.getLogger(__name__)
 
 TOKEN_SALT = "merchant.account-verification"
+NO_VERIFIER = "none"
+CACHE_FOUND = dt.timedelta(minutes=10)
+CACHE_NOT_FOUND = dt.timedelta(minutes=2)
 
 # Check outcomes beyond the verifier's own FOUND / NOT_FOUND / UNAVAILABLE
 INVALID = "invalid"          # the ID does not match the product's format rule
+CONFIRMED = "confirmed"      # an uncheckable product: both typed IDs match
+LIMITED = "limited"          # too many checks from this client
 
 
 @dataclass
@@ -42,7 +60,16 @@ class AccountCheck:
             return "We could not find this account. Check the ID and try again."
         if self.status == UNAVAILABLE:
             return "We could not check this account right now. Try again in a minute."
+        if self.status == LIMITED:
+            return "Too many checks, wait a minute and try again."
+        if self.status == CONFIRMED:
+            return "Both entries match. This game cannot be checked, so make sure the ID is right."
         return ""
+
+    @property
+    def ok(self) -> bool:
+        """The customer may go on to Buy with this account as it is."""
+        return self.status in (FOUND, CONFIRMED)
 
 
 class TokenError(ValueError):
@@ -69,34 +96,126 @@ def read_fields(product: Product, form: Mapping[str, str]) -> tuple[dict[str, st
     return account, errors
 
 
+def confirm_fields(product: Product) -> list[dict]:
+    """The fields typed twice on an uncheckable product (free text only; lists need no repeat)."""
+    if product.verifier != NO_VERIFIER:
+        return []
+    return [spec for spec in product.account_fields if not spec.get("options")]
+
+
+def confirm_name(spec: Mapping) -> str:
+    return f"confirm_{spec['name']}"
+
+
+def _confirm_errors(product: Product, form: Mapping[str, str],
+                    account: Mapping[str, str]) -> dict[str, str]:
+    errors = {}
+    for spec in confirm_fields(product):
+        again = re.sub(r"\s+", "", str(form.get(confirm_name(spec), "") or "")) \
+            if spec.get("pattern") else str(form.get(confirm_name(spec), "") or "").strip()
+        if again != account[spec["name"]]:
+            errors[confirm_name(spec)] = (f"The two {spec['label']} entries do not match: "
+                                          "type it again.")
+    return errors
+
+
 def check(product: Product, form: Mapping[str, str]) -> AccountCheck:
     """Validate the account fields and look the account up with the product's verifier."""
     account, errors = read_fields(product, form)
     if errors:
         return AccountCheck(INVALID, account, errors=errors)
-    verifier = providers.verifier(product.verifier)
-    lookup = verifier.lookup(product.verifier_code or product.slug, account)
+    if product.verifier == NO_VERIFIER:
+        errors = _confirm_errors(product, form, account)
+        return AccountCheck(INVALID, account, errors=errors) if errors \
+            else AccountCheck(CONFIRMED, account)
+    lookup = cached_lookup(product, account)
     if lookup.status == UNAVAILABLE:
         log.warning("nickname lookup %s for %s unavailable: %s",
                     product.verifier, product.slug, lookup.message)
+        token = issue_token(product, account, None, unverified=True) \
+            if product.allow_unverified else None
+        return AccountCheck(UNAVAILABLE, account, token=token)
     if lookup.status != FOUND:
-        return AccountCheck(lookup.status if lookup.status == NOT_FOUND else UNAVAILABLE, account)
+        return AccountCheck(NOT_FOUND, account)
     nickname = lookup.nickname or ""
     return AccountCheck(FOUND, account, nickname, issue_token(product, account, nickname))
+
+
+def cached_lookup(product: Product, account: Mapping[str, str]) -> Lookup:
+    """The verifier's answer, from the shared cache when a recent one exists."""
+    verifier = providers.verifier(product.verifier)
+    game = product.verifier_code or product.slug
+    if not verifier.cache:
+        return verifier.lookup(game, account)
+    key = hashlib.sha256(json.dumps([product.verifier, game, dict(account)],
+                                    sort_keys=True).encode()).hexdigest()
+    now = utcnow()
+    hit = db.session.scalar(sa.select(NicknameCache).where(NicknameCache.key == key,
+                                                           NicknameCache.expires_at > now))
+    if hit is not None:
+        return Lookup(hit.status, hit.nickname)
+    lookup = verifier.lookup(game, account)
+    if lookup.status in (FOUND, NOT_FOUND):
+        _remember(key, lookup, now)
+    return lookup
+
+
+def _remember(key: str, lookup: Lookup, now: dt.datetime) -> None:
+    ttl = CACHE_FOUND if lookup.status == FOUND else CACHE_NOT_FOUND
+    try:
+        with orders.write_unit():
+            db.session.execute(sa.delete(NicknameCache).where(
+                sa.or_(NicknameCache.key == key, NicknameCache.expires_at <= now)))
+            db.session.add(NicknameCache(key=key, status=lookup.status,
+                                         nickname=(lookup.nickname or "")[:120] or None,
+                                         expires_at=now + ttl))
+    except IntegrityError:
+        pass                    # a concurrent check stored the same answer
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
 
 
-def issue_token(product: Product, account: Mapping[str, str], nickname: str) -> str:
-    return _serializer().dumps({"p": product.slug, "a": dict(account), "n": nickname})
+def issue_token(product: Product, account: Mapping[str, str], nickname: str | None,
+                unverified: bool = False) -> str:
+    payload = {"p": product.slug, "a": dict(account), "n": nickname}
+    if unverified:
+        payload["u"] = 1
+    return _serializer().dumps(payload)
+
+
+def vouch(product: Product, form: Mapping[str, str], account: Mapping[str, str]) -> str | None:
+    """What Buy may rely on for this account: the checked nickname, or None for an account the
+    customer confirmed without a check. :raise TokenError: with a message for the customer."""
+    if product.verifier == NO_VERIFIER:
+        errors = _confirm_errors(product, form, account)
+        if errors:
+            raise TokenError(next(iter(errors.values())))
+        return None
+    payload = _payload(form.get("verification_token"), product, account)
+    if payload.get("u"):
+        if not product.allow_unverified:
+            raise TokenError("This account must be checked before you buy. Press Check again.")
+        if form.get("continue_unverified") != "1":
+            raise TokenError("We could not check this account. Tick \u201cContinue without "
+                             "checking\u201d to buy anyway, or press Check again.")
+        return None
+    return payload.get("n", "")
 
 
 def read_token(token: str | None, product: Product, account: Mapping[str, str],
                max_age: int | None = None) -> str:
-    """The nickname a token vouches for. :raise TokenError: missing, altered, expired or
-    issued for another product or account."""
+    """The nickname a token vouches for. :raise TokenError: missing, altered, expired,
+    issued for another product or account, or not a verified one."""
+    payload = _payload(token, product, account, max_age)
+    if payload.get("u"):
+        raise TokenError("We could not check this account. Press Check again.")
+    return payload.get("n", "")
+
+
+def _payload(token: str | None, product: Product, account: Mapping[str, str],
+             max_age: int | None = None) -> dict:
     if not token:
         raise TokenError("Check your account first, so we know who receives the top-up.")
     max_age = current_app.config["VERIFICATION_MAX_AGE"] if max_age is None else max_age
@@ -108,4 +227,4 @@ def read_token(token: str | None, product: Product, account: Mapping[str, str],
         raise TokenError("The account check is not valid. Press Check again.") from None
     if payload.get("p") != product.slug or payload.get("a") != dict(account):
         raise TokenError("The account changed after it was checked. Press Check again.")
-    return payload.get("n", "")
+    return payload

@@ -10,7 +10,7 @@ from .extensions import db
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, seed_demo, run_worker, serve):
+    for command in (init_db, seed_demo, run_worker, serve, import_prices, deliver):
         app.cli.add_command(command)
 
 
@@ -50,3 +50,51 @@ def serve(host, port):
     worker.start_thread(app)
     click.echo(f"Serving {app.config['SHOP_NAME']} on http://{host}:{port}")
     run_simple(host, port, app, threaded=True)
+
+
+@click.command("import-prices")
+@click.argument("supplier")
+@click.option("--markup", required=True,
+              help="Added to the supplier's cost: a percentage like 8% or rupiah like 500.")
+@click.option("--round-to", default=100, show_default=True, type=int,
+              help="Round each price up to a multiple of this.")
+def import_prices(supplier, markup, round_to):
+    """Create or update products and packages from SUPPLIER's price list (e.g. digiflazz)."""
+    from . import prices
+    from .suppliers import ADAPTERS
+    from .suppliers.base import SupplierError
+
+    if supplier not in ADAPTERS:
+        raise click.ClickException(f"Unknown supplier {supplier!r}; use one of "
+                                   f"{', '.join(ADAPTERS)}.")
+    try:
+        parsed = prices.parse_markup(markup)
+        items, cached, fetched_at = prices.price_list(supplier)
+    except (prices.PriceImportError, SupplierError) as exc:
+        raise click.ClickException(str(exc)) from None
+    age = "cached, fetched at most 5 minutes ago" if cached else "fetched just now"
+    click.echo(f"{len(items)} products in the {supplier} price list ({age}).")
+    try:
+        with click.progressbar(items, label="Importing", show_pos=True) as bar:
+            summary = prices.import_items(supplier, bar, parsed, round_to)
+    except prices.PriceImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added {summary.added}, changed {summary.changed}, "
+               f"deactivated {summary.deactivated}, unchanged {summary.unchanged} packages"
+               + (f"; {summary.products_added} new products (check their account fields "
+                  "and nickname check)" if summary.products_added else "") + ".")
+
+
+@click.command("deliver")
+@click.argument("ref")
+@click.option("--proof", required=True, help="What you delivered: a serial number or a note.")
+def deliver(ref, proof):
+    """Mark a manual-delivery order REF as delivered, with its proof."""
+    from . import manual_delivery
+
+    try:
+        order = manual_delivery.mark_delivered(ref, proof, source="admin")
+    except manual_delivery.DeliveryError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Order {order.ref} marked delivered ({order.package_name} to "
+               f"{order.nickname or ', '.join(order.account.values())}).")

@@ -23,6 +23,7 @@ class Lookup:
 class Verifier:
     name: str = ""
     required_settings: tuple[str, ...] = ()
+    cache: bool = True             # answers are cached (lookups cost money); False for free ones
 
     def __init__(self, settings: Mapping, session=None):
         self.settings = settings

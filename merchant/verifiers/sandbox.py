@@ -13,6 +13,7 @@ from .base import FOUND, NOT_FOUND, Lookup, Verifier
 
 class SandboxVerifier(Verifier):
     name = "sandbox"
+    cache = False
 
     def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:
         first = next(iter(account.values()), "")

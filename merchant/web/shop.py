@@ -77,17 +77,30 @@ def verify(slug):
     """Check the account: the nickname, or a specific error (partial for htmx)."""
     product = _product_or_404(slug)
     form = request.form
-    if is_htmx() and form.get("auto") and not all(
-        (form.get(spec["name"]) or "").strip() for spec in product.account_fields
-    ):
+    names = [spec["name"] for spec in product.account_fields] + \
+        [accounts.confirm_name(spec) for spec in accounts.confirm_fields(product)]
+    if is_htmx() and form.get("auto") and not all((form.get(n) or "").strip() for n in names):
         # Checked on blur while other fields are still empty: say nothing yet.
         return vary(render_template("shop/_account_check.html", product=product, check=None))
     check = accounts.check(product, form)
-    status = 200 if check.status == accounts.FOUND else 422
+    status = 200 if check.ok else 422
     if is_htmx():
         return vary(render_template("shop/_account_check.html", product=product, check=check),
                     status)
     return render_product(product, form, errors=check.errors, check=check, status=status)
+
+
+@bp.errorhandler(429)
+def too_many_checks(error):
+    """Rate limit hit (account checks per client IP): say so where the check result goes."""
+    product = catalog.product_by_slug((request.view_args or {}).get("slug", ""))
+    if product is None:
+        return error
+    check = accounts.AccountCheck(accounts.LIMITED, {})
+    if is_htmx():
+        return vary(render_template("shop/_account_check.html", product=product, check=check),
+                    429)
+    return render_product(product, request.form, check=check, status=429)
 
 
 @bp.get("/p/<slug>/summary")
