@@ -85,7 +85,7 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
     nickname = None
     if not any(spec["name"] in errors for spec in product.account_fields):
         try:
-            nickname = accounts.read_token(form.get("verification_token"), product, account)
+            nickname = accounts.vouch(product, form, account)
         except accounts.TokenError as exc:
             errors["account"] = str(exc)
     quote = None
