@@ -100,8 +100,9 @@ def main() -> None:
             shop.terminate()
             shop.wait(10)
     p95 = times[max(0, round(0.95 * len(times)) - 1)]
-    print(f"Pay -> Delivered over {len(times)} purchases: median {statistics.median(times)*1000:.0f}"
-          f" ms, p95 {p95*1000:.0f} ms, max {times[-1]*1000:.0f} ms")
+    median = statistics.median(times)
+    print(f"Pay -> Delivered over {len(times)} purchases: median {median * 1000:.0f} ms, "
+          f"p95 {p95 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
     print(f"Product page first load: {requests_count} requests, {raw/1024:.1f} KiB raw, "
           f"{packed/1024:.1f} KiB gzip")
 

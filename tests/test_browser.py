@@ -6,9 +6,9 @@ import shutil
 import threading
 
 import pytest
+from conftest import make_app
 from werkzeug.serving import make_server
 
-from conftest import make_app
 from merchant import worker
 
 CHROMIUM = os.environ.get("MERCHANT_TEST_CHROMIUM", "/usr/bin/chromium")

@@ -6,9 +6,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+from conftest import buy, get_order, history, order_ref
 from werkzeug.serving import make_server
 
-from conftest import buy, get_order, history, order_ref
 from merchant import worker
 from merchant.payments.sandbox import SandboxGateway
 from merchant.suppliers import sandbox as sandbox_supplier

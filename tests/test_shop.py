@@ -6,8 +6,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import buy, get_order, history, make_app, order_ref, package_id, sandbox_pay, verify
+
 from merchant.config import ConfigError
 from merchant.extensions import db
 from merchant.models import Order, WebhookEvent
@@ -72,7 +72,8 @@ def test_account_check_without_javascript_rerenders_the_page_with_the_values(cli
     assert 'value="00012345"' in response.text and 'value="a@b.co"' in response.text
     found = client.post("/p/mobile-legends/verify", data={"user_id": "12345678",
                                                           "zone_id": "2345"})
-    assert found.status_code == 200 and re.search(r"Account found: <strong[^>]*>Player-", found.text)
+    assert found.status_code == 200
+    assert re.search(r"Account found: <strong[^>]*>Player-", found.text)
 
 
 def test_check_on_blur_waits_until_every_field_is_filled(client):
