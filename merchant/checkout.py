@@ -146,13 +146,22 @@ def _open_payment(order: Order, product: Product) -> Order:
         return_url=f"{base}/o/{order.ref}?t={order.view_token}",
         email=order.email, phone=order.whatsapp, customer_name=order.nickname,
     )
+    from .payment_events import ready_gateway
     try:
+        ready_gateway(order.gateway)    # unknown or unconfigured: a PaymentError naming it
         checkout = providers.gateway(order.gateway).create_payment(request)
-    except PaymentError as exc:
-        log.error("order %s: %s refused to create the payment: %s", order.ref, order.gateway, exc)
+    except Exception as exc:
+        # Whatever went wrong, an order that cannot be paid is not kept.
         with orders.write_unit():
             db.session.execute(sa.delete(OrderEvent).where(OrderEvent.order_id == order.id))
             db.session.execute(sa.delete(Order).where(Order.id == order.id))
+        if not isinstance(exc, PaymentError):
+            log.exception("order %s: creating the payment at %s failed", order.ref,
+                          order.gateway)
+            raise
+        # The customer gets a plain sentence; the operator's log keeps the vendor's answer.
+        log.error("order %s: %s could not create the payment: %s", order.ref, order.gateway,
+                  exc)
         raise PurchaseError({"payment": GATEWAY_DOWN}) from exc
     with orders.write_unit():
         db.session.execute(sa.update(Order).where(Order.id == order.id).values(

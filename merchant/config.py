@@ -5,7 +5,9 @@ where they look like JSON, so `MERCHANT_PAYMENT_EXPIRY_MINUTES=15` is a number).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -28,16 +30,16 @@ class Defaults:
 
     GATEWAY = "sandbox"                     # serves every payment method without its own gateway
     SANDBOX_WEBHOOK_SECRET = None           # required while the sandbox gateway is in use
-    SANDBOX_ENABLED = True                  # the /sandbox pay pages
+    SANDBOX_ENABLED = None                  # /sandbox pay pages; None: on while GATEWAY is sandbox
 
     PAYMENT_EXPIRY_MINUTES = 30
     VERIFICATION_MAX_AGE = 30 * 60          # seconds a verified account stays valid for Buy
     HTTP_TIMEOUT = 10                       # seconds, every call to a vendor
 
     WORKER_POLL_SECONDS = 1.0
-    FULFILLMENT_LEASE_SECONDS = 60          # a claimed order is re-checked after this if its worker died
+    FULFILLMENT_LEASE_SECONDS = 60          # re-check a claimed order after this (its worker died)
     SUPPLIER_PENDING_RECHECK_SECONDS = 2
-    SUPPLIER_RETRY_BASE_SECONDS = 15        # backoff for transient supplier errors: 15 s, 30 s, 60 s ...
+    SUPPLIER_RETRY_BASE_SECONDS = 15        # transient supplier errors: retry after 15, 30, 60 s
     SUPPLIER_MAX_ATTEMPTS = 8
     SANDBOX_SUPPLIER_SLOW_SECONDS = 5
 
@@ -66,6 +68,7 @@ def load(app: Flask, overrides: dict | None) -> None:
 
 def check(config) -> None:
     """Refuse to start with settings that cannot work, naming what to set."""
+    check_gateway(config)
     missing = []
     if not config.get("SECRET_KEY"):
         missing.append("MERCHANT_SECRET_KEY")
@@ -77,3 +80,49 @@ def check(config) -> None:
             + " in the environment or in instance/config.py"
             + " (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+
+
+def check_gateway(config) -> None:
+    """The selected gateway must exist, be fully configured and reachable by its vendor.
+
+    Also settles SANDBOX_ENABLED when it was left unset: the sandbox pay pages are on only while
+    the sandbox is the shop's gateway, so a live shop never shows a "pretend to pay" button.
+    """
+    from .payments import ADAPTERS, gateway_class
+    from .providers import missing_settings
+
+    name = config.get("GATEWAY")
+    if name not in ADAPTERS:
+        raise ConfigError(f"merchant cannot start: MERCHANT_GATEWAY is {name!r}, which is not a "
+                          f"payment gateway merchant knows; use one of {', '.join(ADAPTERS)}.")
+    if config.get("SANDBOX_ENABLED") is None:
+        config["SANDBOX_ENABLED"] = name == "sandbox"
+    if name == "sandbox":
+        return
+    missing = missing_settings(gateway_class(name), config)
+    if missing:
+        raise ConfigError(
+            f"merchant cannot start: MERCHANT_GATEWAY is {name}, but " + ", ".join(missing)
+            + (" is" if len(missing) == 1 else " are") + " not set. Copy the values from your "
+            f"{name} dashboard into the environment or instance/config.py."
+        )
+    public_url = str(config.get("PUBLIC_URL") or "")
+    if not _public(public_url):
+        raise ConfigError(
+            f"merchant cannot start: MERCHANT_PUBLIC_URL is {public_url!r}, but {name} must "
+            "reach the shop there to confirm payments, and customers return to it from the "
+            "payment page. Set it to the shop's public address, e.g. https://shop.example.com."
+        )
+
+
+def _public(url: str) -> bool:
+    """An http(s) URL whose host is not this machine (loopback) or unspecified."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host or host == "localhost":
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return not host.endswith(".localhost")
+    return not (address.is_loopback or address.is_unspecified)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from . import orders, providers, worker
 from .extensions import db
 from .models import Order, PaymentMethod, WebhookEvent, utcnow
+from .payments import ADAPTERS, gateway_class
 from .payments.base import (
     EXPIRED,
     FAILED,
@@ -25,6 +26,7 @@ from .payments.base import (
     REFUNDED,
     CallbackReply,
     ForgedCallback,
+    Gateway,
     PaymentError,
     PaymentUpdate,
 )
@@ -40,7 +42,11 @@ class CallbackRejected(Exception):
 
 def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str]) -> CallbackReply:
     """Handle one callback delivery. :raise CallbackRejected: forged or unreadable."""
-    gateway = providers.gateway(gateway_name)
+    try:
+        gateway = ready_gateway(gateway_name)
+    except PaymentError as exc:
+        log.error("%s callback rejected: it cannot be verified: %s", gateway_name, exc)
+        raise CallbackRejected(401, "invalid signature") from exc
     try:
         update = gateway.parse_callback(body, headers)
     except ForgedCallback as exc:
@@ -62,12 +68,19 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
             if order is None:
                 delivery.outcome = "no such order"
                 log.warning("%s callback for unknown order %s", gateway_name, update.order_ref)
+            elif order.gateway != gateway_name:
+                # Each gateway's secret vouches only for its own payments.
+                delivery.outcome = f"order belongs to {order.gateway}: ignored"
+                log.warning("%s callback for order %s, which is paid through %s; ignored",
+                            gateway_name, order.ref, order.gateway)
             else:
                 delivery.outcome = apply(order, update, source="webhook")
+            outcome = delivery.outcome
     except IntegrityError:
         log.info("%s callback %s is a duplicate; ignored", gateway_name, event_id)
         return gateway.callback_reply(update)
-    if update.status == PAID:
+    log.info("%s callback %s for %s: %s", gateway_name, event_id, update.order_ref, outcome)
+    if outcome == "paid":
         worker.nudge()
     return gateway.callback_reply(update)
 
@@ -105,16 +118,29 @@ def apply(order: Order, update: PaymentUpdate, source: str) -> str:
 
 
 def _flag(order_id: int, source: str, reason: str) -> None:
-    db.session.execute(sa.update(Order).where(Order.id == order_id)
-                       .values(flag=reason[:200], updated_at=utcnow()))
-    orders.record(order_id, source, f"Flagged for the operator: {reason}")
+    """Flag the order for the operator, once per reason (a vendor repeats itself)."""
+    reason = reason[:200]
+    flagged = db.session.execute(
+        sa.update(Order).where(Order.id == order_id,
+                               sa.or_(Order.flag.is_(None), Order.flag != reason))
+        .values(flag=reason, updated_at=utcnow())
+    ).rowcount
+    if flagged:
+        orders.record(order_id, source, f"Flagged for the operator: {reason}")
 
 
-def refresh(order: Order, source: str, min_interval: float) -> bool:
+# What asking the gateway about an unpaid order achieved.
+MOVED = "moved"          # the answer changed the order (paid, failed, expired)
+UNPAID = "unpaid"        # the gateway answered: not paid (or it knows no payment yet)
+UNKNOWN = "unknown"      # not asked (asked too recently), or no answer
+
+
+def ask(order: Order, source: str, min_interval: float) -> str:
     """Ask the gateway about an unpaid order, at most once per `min_interval` seconds.
 
-    The throttle is a conditional update of gateway_checked_at, so two pollers (or a poller and
-    a worker) never both call the vendor. Returns True if the order changed.
+    The throttle is a conditional update of gateway_checked_at (the last time anyone asked),
+    so two pollers (or a poller and a worker) never both call the vendor within the interval.
+    Returns MOVED, UNPAID or UNKNOWN.
     """
     now = utcnow()
     since = now - dt.timedelta(seconds=min_interval)
@@ -126,23 +152,45 @@ def refresh(order: Order, source: str, min_interval: float) -> bool:
             .values(gateway_checked_at=now)
         ).rowcount == 1
     if not claimed:
-        return False
+        return UNKNOWN
     try:
-        update = providers.gateway(order.gateway).query(order.ref, order.gateway_ref)
+        update = ready_gateway(order.gateway).query(order.ref, order.gateway_ref)
     except PaymentError as exc:
         log.warning("order %s: status query to %s failed: %s", order.ref, order.gateway, exc)
-        return False
+        return UNKNOWN
     if update is None:
-        return False
+        return UNPAID
     with orders.write_unit():
         outcome = apply(order, update, source)
     log.info("order %s: %s status query: %s", order.ref, order.gateway, outcome)
     if outcome == "paid":
         worker.nudge()
-    return outcome in MOVED
+    return MOVED if outcome in MOVING_OUTCOMES else UNPAID
 
 
-MOVED = frozenset({"paid", orders.PAYMENT_FAILED, orders.EXPIRED})
+def refresh(order: Order, source: str, min_interval: float) -> bool:
+    """ask(), for callers that only need to know whether the order changed."""
+    return ask(order, source, min_interval) == MOVED
+
+
+MOVING_OUTCOMES = frozenset({"paid", orders.PAYMENT_FAILED, orders.EXPIRED})
+
+
+def ready_gateway(name: str) -> Gateway:
+    """The gateway adapter, if merchant knows it and its settings are all there.
+
+    :raise PaymentError: naming the unknown gateway or the missing MERCHANT_* variables, for a
+    gateway assigned to a payment method but never configured (startup checks only GATEWAY).
+    """
+    try:
+        cls = gateway_class(name)
+    except KeyError:
+        raise PaymentError(f"no payment gateway is called {name!r}; "
+                           f"use one of {', '.join(ADAPTERS)}") from None
+    missing = providers.missing_settings(cls, current_app.config)
+    if missing:
+        raise PaymentError(f"the {name} gateway is not configured: set {', '.join(missing)}")
+    return providers.gateway(name)
 
 
 def gateway_for(method_gateway: str | None) -> str:

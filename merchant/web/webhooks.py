@@ -1,7 +1,7 @@
 """Callbacks from payment gateways: verified, recorded and answered in the vendor's format."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from .. import payment_events
 from ..extensions import csrf
@@ -13,9 +13,9 @@ csrf.exempt(bp)
 
 @bp.post("/<gateway>")
 def payment_callback(gateway):
-    """A gateway's payment notification."""
+    """A gateway's payment notification: answered in the vendor's format, or a JSON error."""
     if gateway not in ADAPTERS or gateway not in payment_events.enabled_gateways():
-        abort(404)
+        return jsonify(error="this shop takes no payments through that gateway"), 404
     try:
         reply = payment_events.receive_callback(gateway, request.get_data(), request.headers)
     except payment_events.CallbackRejected as exc:
