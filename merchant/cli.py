@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from . import demo, worker
@@ -58,6 +59,7 @@ def serve(host, port):
               help="Added to the supplier's cost: a percentage like 8% or rupiah like 500.")
 @click.option("--round-to", default=100, show_default=True, type=int,
               help="Round each price up to a multiple of this.")
+@with_appcontext
 def import_prices(supplier, markup, round_to):
     """Create or update products and packages from SUPPLIER's price list (e.g. digiflazz)."""
     from . import prices
@@ -88,6 +90,7 @@ def import_prices(supplier, markup, round_to):
 @click.command("deliver")
 @click.argument("ref")
 @click.option("--proof", required=True, help="What you delivered: a serial number or a note.")
+@with_appcontext
 def deliver(ref, proof):
     """Mark a manual-delivery order REF as delivered, with its proof."""
     from . import manual_delivery

@@ -117,3 +117,21 @@ def history(app, ref: str) -> list[tuple]:
     with app.app_context():
         order = db.session.scalar(sa.select(Order).where(Order.ref == ref))
         return [(e.from_status, e.to_status, e.source, e.detail) for e in order.events]
+
+
+def set_package(app, slug: str, name: str, **values) -> None:
+    """Change a demo package (its supplier, SKU, cost, fallback ...) for a test."""
+    with app.app_context():
+        package = db.session.get(Package, package_id(app, slug, name))
+        for key, value in values.items():
+            setattr(package, key, value)
+        db.session.commit()
+
+
+def set_product(app, slug: str, **values) -> None:
+    """Change a demo product (its verifier, allow_unverified ...) for a test."""
+    with app.app_context():
+        product = db.session.scalar(sa.select(Product).where(Product.slug == slug))
+        for key, value in values.items():
+            setattr(product, key, value)
+        db.session.commit()

@@ -95,8 +95,8 @@ class FakeDigiflazz:
     """Vendor-side state and handlers. Attributes tests read or set:
 
     transactions (ref_id -> dict), purchases (Counter: transactions created per ref_id),
-    calls (Counter: /transaction requests per ref_id), deposit, down, garbage, ip_blocked,
-    price_list_limited, slow_seconds, products (sku -> dict).
+    calls (Counter: /transaction requests per ref_id), price_list_calls, balance_calls, deposit,
+    down, garbage, ip_blocked, price_list_limited, slow_seconds, products (sku -> dict).
     """
 
     def __init__(self, httpserver: HTTPServer, username: str = "fakebuyer",
@@ -115,6 +115,8 @@ class FakeDigiflazz:
         self.transactions: dict[str, dict] = {}
         self.purchases: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
+        self.price_list_calls = 0
+        self.balance_calls = 0
         self.outcomes: dict[str, Outcome] = {}
         self.products = {p["buyer_sku_code"]: dict(p) for p in DEFAULT_PRODUCTS}
         self._lock = threading.RLock()
@@ -291,6 +293,7 @@ class FakeDigiflazz:
         refused = self._auth(body, "depo")
         if refused:
             return self._answer({"rc": refused, "message": MESSAGES[refused]}, 400)
+        self.balance_calls += 1
         return self._answer({"deposit": self.deposit})
 
     def _price_list(self, request: Request) -> Response:
@@ -302,6 +305,7 @@ class FakeDigiflazz:
         refused = self._auth(body, "pricelist")
         if refused:
             return self._answer({"rc": refused, "message": MESSAGES[refused]}, 400)
+        self.price_list_calls += 1
         if self.price_list_limited:
             return self._answer({"rc": "83", "message": MESSAGES["83"]})
         return self._answer([dict(p) for p in self.products.values()])
