@@ -47,9 +47,6 @@ class Driver:
     def late_paid(self, ref: str) -> Callback:
         return self.paid(ref)
 
-    def wrong_currency(self, ref: str) -> Callback | None:
-        return None
-
 
 class Xendit(Driver):
     name = "xendit"
@@ -455,12 +452,12 @@ def test_wrong_amount_flags_the_order_and_delivers_nothing(client, app, driver, 
     assert ("awaiting_payment", "paid") not in moves(app, ref)
 
 
+# Tripay's callbacks carry no currency: Tripay is IDR only.
+@pytest.mark.parametrize("driver", ["xendit", "midtrans-snap", "midtrans-qris", "stripe"],
+                         indirect=True)
 def test_wrong_currency_flags_the_order_and_delivers_nothing(client, app, driver):
     ref = place(client, app, driver)
-    callback = driver.wrong_currency(ref)
-    if callback is None:
-        pytest.skip(f"{driver.name} callbacks carry no currency (IDR only)")
-    assert driver.reply_ok(deliver(client, driver, callback))
+    assert driver.reply_ok(deliver(client, driver, driver.wrong_currency(ref)))
     work(app)
     order = get_order(app, ref)
     assert order.status == "awaiting_payment" and "does not match" in order.flag
@@ -601,10 +598,10 @@ def svg_modules(svg: str) -> set[tuple[int, int]]:
     return dark
 
 
+@pytest.mark.parametrize("driver", [name for name, kind in DRIVERS.items() if kind.qr],
+                         indirect=True)
 def test_qr_methods_draw_the_vendors_exact_payload_with_amount_and_countdown(
         client, app, driver):
-    if not driver.qr:
-        pytest.skip(f"{driver.method} on {driver.name} is a redirect method")
     ref = place(client, app, driver)
     order = get_order(app, ref)
     assert order.qr_string
@@ -643,3 +640,43 @@ def test_callbacks_for_other_gateways_are_not_taken(client, app, driver):
     assert client.post("/webhooks/sandbox", data=b"{}").status_code == 404
     response = client.post("/webhooks/paypal", data=b"{}")
     assert response.status_code == 404 and "error" in response.get_json()
+
+
+# -- quirks of one vendor ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("driver", ["xendit"], indirect=True)
+def test_xendit_settled_after_paid_is_one_payment(client, app, driver):
+    xendit = driver
+    ref = place(client, app, xendit)
+    deliver(client, xendit, xendit.paid(ref))
+    invoice = xendit.fake.set_status(xendit.fake.only(ref)["id"], "SETTLED")
+    assert xendit.reply_ok(deliver(client, xendit, xendit.fake.callback(invoice["id"])))
+    work(app)
+    assert get_order(app, ref).status == "delivered"
+    assert [m for m in moves(app, ref) if m[1] == "paid"] == [("awaiting_payment", "paid")]
+
+
+@pytest.mark.parametrize("driver", ["stripe"], indirect=True)
+def test_stripe_async_payment_waits_for_its_success_event(client, app, driver):
+    stripe = driver
+    ref = place(client, app, stripe)
+    assert stripe.reply_ok(deliver(client, stripe, stripe.pending(ref)))   # completed, unpaid
+    work(app)
+    assert get_order(app, ref).status == "awaiting_payment"
+    assert stripe.reply_ok(deliver(client, stripe, stripe.late_paid(ref)))  # async succeeded
+    work(app)
+    assert get_order(app, ref).status == "delivered"
+
+
+@pytest.mark.parametrize("driver", ["tripay"], indirect=True)
+def test_tripay_fee_charged_to_the_customer_is_not_a_mismatch(client, app, driver):
+    tripay = driver
+    tripay.fake.fee_on_customer = True
+    ref = place(client, app, tripay)
+    transaction = tripay.fake.only(ref)
+    assert transaction["fee_customer"] > 0
+    assert transaction["amount"] == get_order(app, ref).total + transaction["fee_customer"]
+    deliver(client, tripay, tripay.paid(ref))
+    work(app)
+    order = get_order(app, ref)
+    assert order.status == "delivered" and order.flag is None
