@@ -65,7 +65,10 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
                                     body_sha256=hashlib.sha256(body).hexdigest())
             db.session.add(delivery)
             db.session.flush()
-            if order is None:
+            if order is None and not (update.order_ref or update.gateway_ref):
+                # e.g. a Stripe event type this shop does not act on: nothing to match.
+                delivery.outcome = "not about a payment: ignored"
+            elif order is None:
                 delivery.outcome = "no such order"
                 log.warning("%s callback for unknown order %s", gateway_name, update.order_ref)
             elif order.gateway != gateway_name:

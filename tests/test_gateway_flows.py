@@ -684,3 +684,16 @@ def test_tripay_fee_charged_to_the_customer_is_not_a_mismatch(client, app, drive
     work(app)
     order = get_order(app, ref)
     assert order.status == "delivered" and order.flag is None
+
+
+@pytest.mark.parametrize("driver", ["stripe"], indirect=True)
+def test_stripe_events_this_shop_does_not_act_on_are_acknowledged_quietly(
+        client, app, driver, caplog):
+    ref = place(client, app, driver)
+    intent = {"id": "pi_123", "object": "payment_intent", "amount": 1743500, "currency": "idr",
+              "status": "succeeded"}
+    body, headers = driver.fake.event(None, "payment_intent.succeeded", obj=intent)
+    with caplog.at_level(logging.WARNING):
+        assert deliver(client, driver, (body, headers)).status_code == 200
+    assert get_order(app, ref).status == "awaiting_payment"
+    assert not [r for r in caplog.records if r.name.startswith("merchant")]
