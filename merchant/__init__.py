@@ -12,11 +12,15 @@ from .extensions import csrf, db, limiter
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def create_app(overrides: dict | None = None) -> Flask:
-    """The app factory: configuration, extensions, blueprints, CLI."""
+def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    """The app factory: configuration, extensions, blueprints, CLI.
+
+    The instance folder (the operator's config.py and the SQLite file) is `instance/` beside
+    the code unless `instance_path` or MERCHANT_INSTANCE_PATH names another.
+    """
+    instance_path = instance_path or os.environ.get("MERCHANT_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True,
-                instance_path=os.environ.get("MERCHANT_INSTANCE_PATH",
-                                             os.path.join(ROOT, "instance")),
+                instance_path=instance_path or os.path.join(ROOT, "instance"),
                 template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"))
     config.load(app, overrides)

@@ -33,8 +33,8 @@ def make_app(tmp_path, **overrides):
         "SUPPLIER_PENDING_RECHECK_SECONDS": 0.1,
     }
     config.update(overrides)
-    os.environ["MERCHANT_INSTANCE_PATH"] = str(tmp_path)
-    app = create_app(config)
+    app = create_app(config, instance_path=str(tmp_path))
+    _made.append(app)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -42,13 +42,22 @@ def make_app(tmp_path, **overrides):
     return app
 
 
+_made: list = []
+
+
+@pytest.fixture(autouse=True)
+def close_apps():
+    """Every app a test made gives its database connections back when the test ends."""
+    yield
+    while _made:
+        with _made.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture
 def app(tmp_path):
-    app = make_app(tmp_path)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(tmp_path)
 
 
 @pytest.fixture
