@@ -23,7 +23,6 @@ from .suppliers.base import SupplierError
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_SECONDS = 300
 PENDING = (orders.PAID, orders.FULFILLING)
 
 
@@ -59,7 +58,7 @@ def pending_cost(name: str) -> int:
 def check_due(now: dt.datetime | None = None) -> int:
     """Check each supplier whose last check is older than the interval. Returns checks made."""
     now = now or utcnow()
-    every = float(current_app.config.get("SUPPLIER_BALANCE_CHECK_SECONDS", CHECK_EVERY_SECONDS))
+    every = float(current_app.config["SUPPLIER_BALANCE_CHECK_SECONDS"])
     done = 0
     for name in suppliers_in_use():
         if _claim(name, now, now - dt.timedelta(seconds=every)):

@@ -42,9 +42,11 @@ class Defaults:
     SUPPLIER_RETRY_BASE_SECONDS = 15        # transient supplier errors: retry after 15, 30, 60 s
     SUPPLIER_MAX_ATTEMPTS = 8
     SANDBOX_SUPPLIER_SLOW_SECONDS = 5
+    SUPPLIER_BALANCE_CHECK_SECONDS = 300    # how often the worker asks suppliers for the deposit
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_VERIFY = "20 per minute"      # account checks per client IP
+    RATELIMIT_TRACK = "10 per minute"       # order look-ups per client IP
     RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None              # the token lives as long as the session
     SESSION_COOKIE_SAMESITE = "Lax"

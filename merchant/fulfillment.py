@@ -53,13 +53,7 @@ def dispatch_paid(limit: int = 20) -> int:
 
 
 def follow_up(limit: int = 20) -> int:
-    """Re-check fulfilling orders whose lease ran out (pending, retrying, or orphaned).
-
-    Also runs the supplier balance watch, which throttles itself to one check every few
-    minutes across all workers.
-    """
-    from . import balances
-    balances.check_due()
+    """Re-check fulfilling orders whose lease ran out (pending, retrying, or orphaned)."""
     now = utcnow()
     ids = db.session.scalars(
         sa.select(Order.id).where(Order.status == orders.FULFILLING, Order.next_check_at <= now)

@@ -31,8 +31,9 @@ def nudge() -> None:
 
 def run_once() -> int:
     """One pass of every job, inside an app context. Returns how many orders it touched."""
-    from . import fulfillment, reconciliation
+    from . import balances, fulfillment, reconciliation
     done = fulfillment.dispatch_paid() + fulfillment.follow_up() + reconciliation.sweep()
+    balances.check_due()     # throttles itself to one supplier call every few minutes
     db.session.remove()
     return done
 

@@ -1,6 +1,7 @@
 """The storefront through the real app: catalog, account check, summary, Buy, order page."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
@@ -275,3 +276,10 @@ def test_a_wrong_field_at_buy_is_explained_beside_it(client, app):
     assert response.status_code == 422
     assert response.text.count("The User ID is 6-12 digits.") == 1
     assert count_orders(app) == 0
+
+
+def test_the_payment_deadline_is_shown_in_the_shops_time_zone(client, app):
+    ref = order_ref(buy(client, app))
+    order = get_order(app, ref)
+    wib = (order.payment_expires_at + dt.timedelta(hours=7)).strftime("%H:%M")
+    assert f"{wib} WIB" in client.get(f"/o/{ref}").text

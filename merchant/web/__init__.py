@@ -1,6 +1,9 @@
 """Blueprints and the template helpers they share."""
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask import Flask
 
 from .. import money, orders
@@ -20,6 +23,13 @@ def register(app: Flask) -> None:
     @app.template_filter("money")
     def money_filter(amount: int, currency: str) -> str:
         return money.Money(int(amount), currency).format()
+
+    shop_zone = ZoneInfo(app.config["SHOP_TIMEZONE"])
+
+    @app.template_filter("local_time")
+    def local_time(moment: dt.datetime, fmt: str = "%H:%M %Z") -> str:
+        """A naive UTC time from the database, in the shop's time zone."""
+        return moment.replace(tzinfo=dt.UTC).astimezone(shop_zone).strftime(fmt)
 
     @app.context_processor
     def shop_globals():

@@ -70,7 +70,7 @@ def status(ref):
 
 
 def _track_limit():
-    return current_app.config.get("RATELIMIT_TRACK", "10 per minute")
+    return current_app.config["RATELIMIT_TRACK"]
 
 
 @bp.route("/track", methods=["GET", "POST"])
