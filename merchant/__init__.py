@@ -7,7 +7,7 @@ import os
 from flask import Flask
 
 from . import config
-from .extensions import csrf, db, limiter
+from .extensions import csrf, db, limiter, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,6 +30,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    # render_as_batch: SQLite cannot ALTER most things, so migrations copy-and-swap tables there.
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask_migrate import upgrade
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
@@ -16,17 +17,19 @@ def register(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
-    """Create the database tables that do not exist yet."""
-    db.create_all()
+    """Create or upgrade the database schema (the same as `flask db upgrade`)."""
+    upgrade()
     click.echo("Database ready.")
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if products exist.")
 def seed_demo(if_empty):
-    """Create the tables and the demo catalog (five games, seven payment methods)."""
-    db.create_all()
+    """Upgrade the schema and add the demo catalog (five games, seven payment methods)."""
+    upgrade()
     if demo.seed():
         click.echo("Demo catalog created.")
     elif not if_empty:
@@ -34,6 +37,7 @@ def seed_demo(if_empty):
 
 
 @click.command("worker")
+@with_appcontext
 def run_worker():
     """Deliver paid orders, follow pending ones, reconcile and expire payments. Runs until ^C."""
     try:
@@ -43,6 +47,7 @@ def run_worker():
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, envvar="PORT")
 def serve(host, port):
@@ -54,12 +59,12 @@ def serve(host, port):
 
 
 @click.command("import-prices")
+@with_appcontext
 @click.argument("supplier")
 @click.option("--markup", required=True,
               help="Added to the supplier's cost: a percentage like 8% or rupiah like 500.")
 @click.option("--round-to", default=100, show_default=True, type=int,
               help="Round each price up to a multiple of this.")
-@with_appcontext
 def import_prices(supplier, markup, round_to):
     """Create or update products and packages from SUPPLIER's price list (e.g. digiflazz)."""
     from . import prices
@@ -88,9 +93,9 @@ def import_prices(supplier, markup, round_to):
 
 
 @click.command("deliver")
+@with_appcontext
 @click.argument("ref")
 @click.option("--proof", required=True, help="What you delivered: a serial number or a note.")
-@with_appcontext
 def deliver(ref, proof):
     """Mark a manual-delivery order REF as delivered, with its proof."""
     from . import manual_delivery
