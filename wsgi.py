@@ -1,4 +1,4 @@
-"""Entry point for a WSGI server: gunicorn wsgi:app (run `flask --app merchant worker` beside it)."""
+"""WSGI entry point: gunicorn wsgi:app (and `flask --app merchant worker` beside it)."""
 from merchant import create_app
 
 app = create_app()

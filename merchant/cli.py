@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask_migrate import upgrade
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from . import demo, worker
-from .extensions import db
 
 
 def register(app: Flask) -> None:
