@@ -108,7 +108,10 @@ def apply(order: Order, update: PaymentUpdate, source: str) -> str:
             _flag(order.id, source, reason)
             log.error("order %s: %s; not delivered", order.ref, reason)
             return "amount mismatch: flagged"
-        moved = orders.move(order.id, orders.PAID, source, label, paid_at=utcnow())
+        # Only an unpaid order can become paid by a payment message: a repeated "paid" must not
+        # re-open an order whose delivery failed (that is the operator's retry to make).
+        moved = orders.move(order.id, orders.PAID, source, label, allowed=orders.UNPAID,
+                            paid_at=utcnow())
         return "paid" if moved else f"paid ignored: order is {order.status}"
     if update.status in (FAILED, EXPIRED):
         to = orders.PAYMENT_FAILED if update.status == FAILED else orders.EXPIRED

@@ -5,6 +5,9 @@ import time
 
 from conftest import buy, get_order, history, order_ref, sandbox_pay, work
 
+from merchant.payments.sandbox import SandboxGateway
+from merchant.suppliers import sandbox as sandbox_supplier
+
 
 def test_demo_user_buys_70_tiktok_coins_and_sees_delivered(client, app):
     response = buy(client, app, username="demo_user")
@@ -69,3 +72,19 @@ def test_late_payment_after_expiry_is_honoured(client, app):
     work(app)
     assert get_order(app, ref).status == "delivered"
     assert ("expired", "paid") in [(f, t) for f, t, *_ in history(app, ref)]
+
+
+def test_another_paid_message_does_not_reopen_a_failed_delivery(client, app):
+    ref = order_ref(buy(client, app, slug="free-fire", package="70 Diamonds",
+                        player_id="123456999"))
+    sandbox_pay(client, app, ref)
+    work(app)
+    assert get_order(app, ref).status == "fulfillment_failed"
+    sandbox_pay(client, app, ref)            # the pay page is closed: nothing is sent
+    order = get_order(app, ref)
+    gateway = SandboxGateway({"SANDBOX_WEBHOOK_SECRET": app.config["SANDBOX_WEBHOOK_SECRET"]})
+    body, headers = gateway.callback(ref, order.gateway_ref, "paid", order.total, "IDR")
+    assert client.post("/webhooks/sandbox", data=body, headers=headers).status_code == 200
+    work(app)
+    assert get_order(app, ref).status == "fulfillment_failed"
+    assert sandbox_supplier.LEDGER.purchases[ref] == 1
