@@ -17,6 +17,7 @@ from flask import current_app
 from . import orders, providers
 from .extensions import db
 from .models import Order, Package, utcnow
+from .suppliers import supplier_class
 from .suppliers.base import (
     DELIVERED,
     FAILED,
@@ -84,17 +85,33 @@ def delivery_for(order: Order) -> Delivery:
 
 def _drive(order_id: int, first: bool) -> None:
     order = db.session.get(Order, order_id, populate_existing=True)
-    supplier = providers.supplier(order.supplier)
     delivery = delivery_for(order)
+    unusable = _unusable(order.supplier)
+    if unusable:
+        # Nothing was sent, so nothing can have been bought: stop and tell the operator.
+        settle(order, SupplierResult(delivery.ref_id, REFUSED, message=unusable),
+               source="worker", first=first)
+        return
     if first and not order.supplier_ref_id:
         with orders.write_unit():
             db.session.execute(sa.update(Order).where(Order.id == order_id)
                                .values(supplier_ref_id=delivery.ref_id))
     try:
-        result = supplier.place(delivery) if first else supplier.check(delivery)
+        result = providers.supplier(order.supplier).place(delivery) if first \
+            else providers.supplier(order.supplier).check(delivery)
     except SupplierError as exc:
         result = SupplierResult(delivery.ref_id, RETRY, message=str(exc))
     settle(order, result, source="worker", first=first)
+
+
+def _unusable(name: str) -> str | None:
+    """Why a supplier cannot be called at all (unknown, or settings missing), else None."""
+    try:
+        cls = supplier_class(name)
+    except KeyError:
+        return f"no supplier is called {name!r}"
+    missing = providers.missing_settings(cls, current_app.config)
+    return f"not configured: set {', '.join(missing)}" if missing else None
 
 
 def settle(order: Order, result: SupplierResult, source: str, first: bool = False) -> None:

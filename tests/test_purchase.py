@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import buy, get_order, history, order_ref, sandbox_pay, work
+from conftest import buy, get_order, history, order_ref, sandbox_pay, set_package, work
 
 from merchant.payments.sandbox import SandboxGateway
 from merchant.suppliers import sandbox as sandbox_supplier
@@ -88,3 +88,14 @@ def test_another_paid_message_does_not_reopen_a_failed_delivery(client, app):
     work(app)
     assert get_order(app, ref).status == "fulfillment_failed"
     assert sandbox_supplier.LEDGER.purchases[ref] == 1
+
+
+def test_a_package_on_an_unconfigured_supplier_stops_with_a_clear_operator_note(client, app):
+    set_package(app, "tiktok-coins", "70 Coins", supplier="digiflazz", supplier_sku="TT70")
+    ref = order_ref(buy(client, app))
+    sandbox_pay(client, app, ref)
+    work(app)
+    order = get_order(app, ref)
+    assert order.status == "fulfillment_failed"
+    assert "set MERCHANT_DIGIFLAZZ_USERNAME, MERCHANT_DIGIFLAZZ_API_KEY" in history(app, ref)[-1][3]
+    assert "digiflazz refused the order" in order.flag
