@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..vendor_http import VendorAdapter
+
 # The statuses an adapter reports, whatever the vendor calls them.
 PAID = "paid"
 PENDING = "pending"
@@ -70,16 +72,12 @@ class CallbackReply:
     content_type: str = "text/plain"
 
 
-class Gateway:
+class Gateway(VendorAdapter):
     """Base class: one subclass per vendor, registered in merchant.payments."""
 
     name: str = ""
     #: config keys (without the MERCHANT_ prefix) that must be set to use this gateway
     required_settings: tuple[str, ...] = ()
-
-    def __init__(self, settings: Mapping, session=None):
-        self.settings = settings
-        self.session = session
 
     def create_payment(self, request: PaymentRequest) -> Checkout:
         raise NotImplementedError

@@ -15,9 +15,9 @@ import math
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
-import requests
-
+from ..vendor_http import send
 from .base import (
     EXPIRED,
     FAILED,
@@ -136,11 +136,6 @@ class MidtransGateway(Gateway):
     def _snap_url(self) -> str:
         return (self.settings.get("MIDTRANS_SNAP_URL") or DEFAULT_SNAP_URL).rstrip("/")
 
-    def _http(self) -> requests.Session:
-        if self.session is None:
-            self.session = requests.Session()
-        return self.session
-
     def _call(self, method: str, url: str, what: str, payload: dict | None = None,
               notify_url: str | None = None) -> tuple[int, dict]:
         """One HTTP call; returns (HTTP status, JSON body). Transport trouble -> PaymentError."""
@@ -150,14 +145,9 @@ class MidtransGateway(Gateway):
             headers["Content-Type"] = "application/json"
         if notify_url:
             headers["X-Override-Notification"] = notify_url
-        timeout = self.settings.get("HTTP_TIMEOUT", 10)
-        try:
-            response = self._http().request(method, url, json=payload, headers=headers,
-                                            timeout=timeout)
-        except requests.Timeout:
-            raise PaymentError(f"Midtrans did not answer {what} within {timeout} s") from None
-        except requests.RequestException as exc:
-            raise PaymentError(f"could not reach Midtrans for {what} at {url}: {exc}") from None
+        response = send(self.http, method, url, vendor="Midtrans",
+                        what=f"{method} {urlsplit(url).path}", timeout=self.timeout,
+                        error=PaymentError, json=payload, headers=headers)
         if response.status_code >= 500:
             raise PaymentError(f"Midtrans failed {what} (HTTP {response.status_code}): "
                                f"{response.text[:300]}")

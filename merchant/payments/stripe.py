@@ -16,10 +16,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import requests
-
 from merchant.money import exponent
 
+from ..vendor_http import send
 from .base import (
     EXPIRED,
     FAILED,
@@ -153,21 +152,13 @@ class StripeGateway(Gateway):
     def _call(self, method: str, path: str, what: str, form: dict | None = None,
               idempotency_key: str | None = None) -> tuple[int, dict]:
         """One HTTP call; (HTTP status, JSON object). Transport trouble and 5xx -> PaymentError."""
-        if self.session is None:
-            self.session = requests.Session()
         base = (self.settings.get("STRIPE_API_URL") or DEFAULT_API_URL).rstrip("/")
         key = self._setting("STRIPE_SECRET_KEY", "Developers > API keys > Secret key")
         headers = {"Authorization": f"Bearer {key}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        timeout = self.settings.get("HTTP_TIMEOUT", 10)
-        try:
-            response = self.session.request(method, base + path, data=form, headers=headers,
-                                            timeout=timeout)
-        except requests.Timeout:
-            raise PaymentError(f"Stripe did not answer {what} within {timeout} s") from None
-        except requests.RequestException as exc:
-            raise PaymentError(f"could not reach Stripe for {what} at {base}: {exc}") from None
+        response = send(self.http, method, base + path, vendor="Stripe", what=f"{method} {path}",
+                        timeout=self.timeout, error=PaymentError, data=form, headers=headers)
         try:
             body = response.json()
         except ValueError:

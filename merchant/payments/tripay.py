@@ -14,8 +14,7 @@ import hmac
 import json
 from collections.abc import Mapping
 
-import requests
-
+from ..vendor_http import send
 from .base import (
     EXPIRED,
     FAILED,
@@ -159,19 +158,11 @@ class TripayGateway(Gateway):
 
     def _call(self, verb: str, path: str, missing_ok: bool = False, **kwargs):
         """One request with the Bearer API key; the reply's `data`, None on 404 if `missing_ok`."""
-        if self.session is None:
-            self.session = requests.Session()
         base = (self.settings.get("TRIPAY_API_URL") or DEFAULT_API_URL).rstrip("/")
-        timeout = self.settings.get("HTTP_TIMEOUT", 10)
         what = f"Tripay {verb} {path}"
         headers = {"Authorization": f"Bearer {self.settings['TRIPAY_API_KEY']}"}
-        try:
-            response = self.session.request(
-                verb, f"{base}/{path}", headers=headers, timeout=timeout, **kwargs)
-        except requests.Timeout:
-            raise PaymentError(f"{what}: no answer within {timeout} s") from None
-        except requests.RequestException as exc:
-            raise PaymentError(f"{what}: could not reach Tripay ({exc})") from None
+        response = send(self.http, verb, f"{base}/{path}", vendor="Tripay", what=f"{verb} {path}",
+                        timeout=self.timeout, error=PaymentError, headers=headers, **kwargs)
         try:
             reply = response.json()
         except ValueError:

@@ -13,8 +13,7 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-import requests
-
+from ..vendor_http import send
 from .base import (
     EXPIRED,
     PAID,
@@ -141,20 +140,11 @@ class XenditGateway(Gateway):
 
     def _call(self, verb: str, path: str, missing_ok: bool = False, **kwargs):
         """One authenticated request; the decoded JSON reply, None on 404 if `missing_ok`."""
-        if self.session is None:
-            self.session = requests.Session()
         base = (self.settings.get("XENDIT_API_URL") or DEFAULT_API_URL).rstrip("/")
-        timeout = self.settings.get("HTTP_TIMEOUT", 10)
         what = f"Xendit {verb} {path}"
-        try:
-            response = self.session.request(
-                verb, base + path, auth=(self.settings["XENDIT_SECRET_KEY"], ""),
-                timeout=timeout, **kwargs,
-            )
-        except requests.Timeout:
-            raise PaymentError(f"{what}: no answer within {timeout} s") from None
-        except requests.RequestException as exc:
-            raise PaymentError(f"{what}: could not reach Xendit ({exc})") from None
+        response = send(self.http, verb, base + path, vendor="Xendit", what=f"{verb} {path}",
+                        timeout=self.timeout, error=PaymentError,
+                        auth=(self.settings["XENDIT_SECRET_KEY"], ""), **kwargs)
         if response.status_code == 404 and missing_ok:
             return None
         if not 200 <= response.status_code < 300:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..vendor_http import VendorAdapter
+
 DELIVERED = "delivered"
 PENDING = "pending"
 FAILED = "failed"            # final: this supplier will not deliver this order
@@ -46,16 +48,12 @@ class SupplierResult:
     raw: Mapping = field(default_factory=dict)
 
 
-class Supplier:
+class Supplier(VendorAdapter):
     name: str = ""
     required_settings: tuple[str, ...] = ()
     # False for suppliers whose PENDING only changes by someone's hand (manual delivery): the
     # worker then leaves the order waiting instead of re-checking it every few seconds.
     polls: bool = True
-
-    def __init__(self, settings: Mapping, session=None):
-        self.settings = settings
-        self.session = session
 
     def place(self, delivery: Delivery) -> SupplierResult:
         """Place the order, or, with the same ref_id, learn what became of it."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from ..vendor_http import send
 from .base import (
     DELIVERED,
     FAILED,
@@ -169,10 +170,9 @@ class DigiflazzSupplier(Supplier):
         return base.rstrip("/") + path
 
     def _post(self, path: str, body: dict) -> requests.Response:
-        if self.session is None:
-            self.session = requests.Session()
-        return self.session.post(self._url(path), json=body,
-                                 timeout=self.settings.get("HTTP_TIMEOUT", 10))
+        """POST one JSON body. :raise SupplierError: no answer in time, or not reached."""
+        return send(self.http, "POST", self._url(path), vendor="Digiflazz", what=f"POST {path}",
+                    timeout=self.timeout, error=SupplierError, json=body)
 
     def transaction_body(self, delivery: Delivery) -> dict:
         """The exact JSON body for /transaction; the same every time for one delivery."""
@@ -197,11 +197,9 @@ class DigiflazzSupplier(Supplier):
         """
         try:
             response = self._post("/transaction", self.transaction_body(delivery))
-        except requests.RequestException as exc:
-            return SupplierResult(
-                delivery.ref_id, RETRY,
-                message=f"Digiflazz not reached ({type(exc).__name__}); "
-                        "the same ref_id will be re-sent")
+        except SupplierError as exc:
+            return SupplierResult(delivery.ref_id, RETRY, message=f"{exc}; the same ref_id "
+                                  "will be re-sent as if not reached")
         data = _data(response)
         if not isinstance(data, dict):
             return SupplierResult(
@@ -304,10 +302,7 @@ class DigiflazzSupplier(Supplier):
         return items
 
     def _call(self, path: str, body: dict, what: str) -> Any:
-        try:
-            response = self._post(path, body)
-        except requests.RequestException as exc:
-            raise SupplierError(f"Digiflazz {what}: not reached ({type(exc).__name__})") from exc
+        response = self._post(path, body)
         data = _data(response)
         if data is None:
             raise SupplierError(f"Digiflazz {what}: HTTP {response.status_code}, unreadable "

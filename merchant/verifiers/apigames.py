@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 import requests
 
-from .base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup, Verifier
+from ..vendor_http import send
+from .base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup, VerificationError, Verifier
 
 DEFAULT_API_URL = "https://v1.apigames.id"
 
@@ -58,20 +59,13 @@ class ApigamesVerifier(Verifier):
             "user_id": user_id,
             "signature": signature(merchant_id, str(self.settings["APIGAMES_SECRET_KEY"])),
         }
-        timeout = float(self.settings.get("HTTP_TIMEOUT", 10))
         try:
-            response = self._http().get(url, params=params, timeout=timeout)
-        except requests.Timeout:
-            return Lookup(UNAVAILABLE, message=f"Apigames did not answer within {timeout:g} s")
-        except requests.RequestException as exc:
-            # str(exc) would carry the URL, whose query holds the signature: keep it out of logs.
-            return Lookup(UNAVAILABLE, message=f"Apigames unreachable ({type(exc).__name__})")
+            response = send(self.http, "GET", url, vendor="Apigames",
+                            what=f"GET cek-username/{game}", timeout=self.timeout,
+                            error=VerificationError, params=params)
+        except VerificationError as exc:
+            return Lookup(UNAVAILABLE, message=str(exc))
         return _interpret(response)
-
-    def _http(self) -> requests.Session:
-        if self.session is None:
-            self.session = requests.Session()
-        return self.session
 
 
 def _interpret(response: requests.Response) -> Lookup:

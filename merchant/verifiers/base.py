@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..vendor_http import VendorAdapter
+
 FOUND = "found"
 NOT_FOUND = "not_found"
 UNAVAILABLE = "unavailable"
@@ -20,14 +22,10 @@ class Lookup:
     message: str = ""              # for the log when UNAVAILABLE
 
 
-class Verifier:
+class Verifier(VendorAdapter):
     name: str = ""
     required_settings: tuple[str, ...] = ()
     cache: bool = True             # answers are cached (lookups cost money); False for free ones
-
-    def __init__(self, settings: Mapping, session=None):
-        self.settings = settings
-        self.session = session
 
     def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:
         """Look an account up. `game` is the provider's code for the product."""

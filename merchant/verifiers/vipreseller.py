@@ -13,7 +13,8 @@ from collections.abc import Mapping
 
 import requests
 
-from .base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup, Verifier
+from ..vendor_http import send
+from .base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup, VerificationError, Verifier
 
 DEFAULT_API_URL = "https://vip-reseller.co.id/api"
 
@@ -80,19 +81,13 @@ class VipResellerVerifier(Verifier):
         if len(fields) > 1 and fields[1]:
             form["additional_target"] = fields[1]
         base = str(self.settings.get("VIPRESELLER_API_URL") or DEFAULT_API_URL).rstrip("/")
-        timeout = float(self.settings.get("HTTP_TIMEOUT", 10))
         try:
-            response = self._http().post(f"{base}/game-feature", data=form, timeout=timeout)
-        except requests.Timeout:
-            return Lookup(UNAVAILABLE, message=f"VIP Reseller did not answer within {timeout:g} s")
-        except requests.RequestException as exc:
-            return Lookup(UNAVAILABLE, message=f"VIP Reseller unreachable ({type(exc).__name__})")
+            response = send(self.http, "POST", f"{base}/game-feature", vendor="VIP Reseller",
+                            what="POST /game-feature", timeout=self.timeout,
+                            error=VerificationError, data=form)
+        except VerificationError as exc:
+            return Lookup(UNAVAILABLE, message=str(exc))
         return _interpret(response)
-
-    def _http(self) -> requests.Session:
-        if self.session is None:
-            self.session = requests.Session()
-        return self.session
 
 
 def _interpret(response: requests.Response) -> Lookup:
