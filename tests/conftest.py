@@ -10,6 +10,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from pytest_httpserver import HTTPServer
 
 from merchant import create_app, demo, worker
 from merchant.extensions import db
@@ -58,6 +59,24 @@ def close_apps():
 @pytest.fixture
 def app(tmp_path):
     return make_app(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def threaded_server():
+    """A vendor's fake server, threaded so a 'slow' handler does not block other requests
+    (a timed-out request still sleeps while the retry is answered)."""
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def vendor_server(threaded_server):
+    """The threaded server with no handlers and an empty request log; a fake installs its own."""
+    threaded_server.clear()
+    yield threaded_server
+    threaded_server.clear()
 
 
 @pytest.fixture

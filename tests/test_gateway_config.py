@@ -34,12 +34,6 @@ def midtrans(httpserver):
     return FakeMidtrans(httpserver)
 
 
-def dispose(app):
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def assign(app, code: str, gateway: str | None) -> None:
     """What the admin will do later: give one payment method its own gateway."""
     with app.app_context():
@@ -91,7 +85,6 @@ def test_a_real_gateway_turns_the_sandbox_pay_pages_off_unless_asked(tmp_path, s
     assert app.config["SANDBOX_ENABLED"] is False
     assert client.get("/sandbox/pay/sbx_anything").status_code == 404
     assert client.post("/webhooks/sandbox", data=b"{}").status_code == 404
-    dispose(app)
     with pytest.raises(ConfigError, match="MERCHANT_SANDBOX_WEBHOOK_SECRET"):
         make_app(tmp_path, **stripe.settings, GATEWAY="stripe", SANDBOX_ENABLED=True,
                  SANDBOX_WEBHOOK_SECRET=None)
@@ -115,7 +108,6 @@ def test_the_shop_switches_gateway_with_environment_variables_alone(
     assert client.post("/webhooks/stripe", data=body, headers=headers).status_code == 200
     work(app)
     assert get_order(app, ref).status == "delivered"
-    dispose(app)
 
 
 # -- a gateway per payment method -------------------------------------------------------------
@@ -153,7 +145,6 @@ def test_qris_through_midtrans_and_cards_through_stripe_in_one_shop(tmp_path, st
     assert get_order(app, qris).status == "delivered"
     assert get_order(app, card).status == "delivered"
     assert client.post("/webhooks/xendit", data=b"{}").status_code == 404
-    dispose(app)
 
 
 def test_the_sandbox_cannot_pay_an_order_of_a_real_gateway(tmp_path, stripe):
@@ -166,7 +157,6 @@ def test_the_sandbox_cannot_pay_an_order_of_a_real_gateway(tmp_path, stripe):
     assert client.post("/webhooks/sandbox", data=body, headers=headers).status_code == 200
     work(app)
     assert get_order(app, ref).status == "awaiting_payment"
-    dispose(app)
 
 
 @pytest.mark.parametrize("gateway, said", [
@@ -189,4 +179,3 @@ def test_a_method_on_an_unusable_gateway_fails_plainly_and_tells_the_operator(
         assert answer.status_code == 401
         assert "cannot be verified" in caplog.text
     assert order_ref(buy(client, app, method="GOPAY"))   # the other methods still sell
-    dispose(app)

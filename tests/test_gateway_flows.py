@@ -323,23 +323,6 @@ DRIVERS = {"xendit": Xendit, "midtrans-snap": MidtransSnap, "midtrans-qris": Mid
 
 # -- fixtures and helpers ---------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def threaded_server():
-    """A threaded server, so a 'slow' vendor handler does not block the other requests."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def vendor_server(threaded_server):
-    """The server with no handlers and an empty request log; each test's fake installs its own."""
-    threaded_server.clear()
-    yield threaded_server
-    threaded_server.clear()
-
-
 @pytest.fixture(params=list(DRIVERS))
 def driver(request, vendor_server) -> Driver:
     return DRIVERS[request.param](vendor_server)
@@ -348,10 +331,7 @@ def driver(request, vendor_server) -> Driver:
 @pytest.fixture
 def app(tmp_path, driver):
     app = make_app(tmp_path, **{**driver.settings(), "HTTP_TIMEOUT": 3})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 def deliver(client, driver, callback: Callback):

@@ -21,10 +21,7 @@ def fake(httpserver):
 @pytest.fixture
 def app(tmp_path, fake):
     app = make_app(tmp_path, **fake.settings())
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 def run(app, *args):

@@ -8,7 +8,6 @@ import time
 import pytest
 import sqlalchemy as sa
 from conftest import buy, get_order, history, make_app, order_ref, sandbox_pay, set_package, work
-from pytest_httpserver import HTTPServer
 
 from merchant import balances, fulfillment
 from merchant.extensions import db
@@ -28,29 +27,16 @@ def shop_app(tmp_path, fake):
     return app
 
 
-@pytest.fixture(scope="module")
-def server():
-    # Threaded: a timed-out first request still sleeps while the retry is answered.
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture
-def fake(server):
-    yield FakeDigiflazz(server, slow_seconds=1.0)
-    server.check_handler_errors()
-    server.clear()
+def fake(vendor_server):
+    yield FakeDigiflazz(vendor_server, slow_seconds=1.0)
+    vendor_server.check_handler_errors()
 
 
 @pytest.fixture
 def app(tmp_path, fake):
     app = shop_app(tmp_path, fake)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 def paid_order(client, app) -> str:

@@ -10,7 +10,6 @@ import time
 
 import pytest
 from conftest import buy, get_order, history, order_ref, sandbox_pay, set_package, work
-from pytest_httpserver import HTTPServer
 from test_supplier_digiflazz import CUSTOMER_NO, callback, paid_order, shop_app, work_until
 
 from merchant import fulfillment, orders
@@ -19,28 +18,16 @@ from merchant.models import Order
 from tests.fakes.digiflazz import FakeDigiflazz
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture
-def fake(server):
-    yield FakeDigiflazz(server, slow_seconds=1.0)
-    server.check_handler_errors()
-    server.clear()
+def fake(vendor_server):
+    yield FakeDigiflazz(vendor_server, slow_seconds=1.0)
+    vendor_server.check_handler_errors()
 
 
 @pytest.fixture
 def app(tmp_path, fake):
     app = shop_app(tmp_path, fake)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 def test_final_failure_fails_over_to_the_second_supplier(client, app, fake):

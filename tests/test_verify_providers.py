@@ -30,10 +30,7 @@ def apigames(httpserver):
 def app(tmp_path, apigames):
     app = make_app(tmp_path, **apigames.settings)
     set_product(app, "mobile-legends", verifier="apigames", verifier_code="mobilelegend")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 def check(client, slug="mobile-legends", htmx=True, **account):
@@ -155,9 +152,6 @@ def test_rate_limit_answers_429_with_a_clear_message(tmp_path, apigames):
     page = check(client, htmx=False)
     assert page.status_code == 429
     assert "<html" in page.text and "Too many checks, wait a minute" in page.text
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_uncheckable_product_takes_the_id_typed_twice(client, app):
@@ -199,10 +193,7 @@ def vip(httpserver):
 def vip_app(tmp_path, vip):
     app = make_app(tmp_path, **vip.settings)
     set_product(app, "mobile-legends", verifier="vipreseller", verifier_code="mobile-legends")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 def test_vip_reseller_found_missing_down_and_cached(vip_app, vip):

@@ -5,7 +5,6 @@ import hashlib
 
 import pytest
 import requests
-from pytest_httpserver import HTTPServer
 
 from merchant.suppliers import supplier_class
 from merchant.suppliers.base import (
@@ -24,20 +23,10 @@ from tests.fakes.digiflazz import FakeDigiflazz
 ML = {"user_id": "123456789", "zone_id": "1234"}
 
 
-@pytest.fixture(scope="module")
-def server():
-    # Threaded, so a retry is answered while the timed-out first request still sleeps.
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture
-def fake(server):
-    yield FakeDigiflazz(server, slow_seconds=1.0)
-    server.check_handler_errors()
-    server.clear()
+def fake(vendor_server):
+    yield FakeDigiflazz(vendor_server, slow_seconds=1.0)
+    vendor_server.check_handler_errors()
 
 
 @pytest.fixture
