@@ -64,10 +64,6 @@ def find_method(code) -> PaymentMethod | None:
     )
 
 
-def method_fee(method: PaymentMethod, subtotal: money.Money) -> money.Money:
-    return money.fee(subtotal, method.fee_flat, method.fee_percent_bp)
-
-
 def quote(package: Package, method: PaymentMethod) -> Quote:
     """Price a package with a method, from the database only.
 
@@ -76,7 +72,7 @@ def quote(package: Package, method: PaymentMethod) -> Quote:
     subtotal = money.Money(package.price, package.currency)
     if method.currency != package.currency:
         raise CatalogError(f"{method.name} does not accept {package.currency}.")
-    fee = method_fee(method, subtotal)
+    fee = money.fee(subtotal, method.fee_flat, method.fee_percent_bp)
     total = subtotal + fee
     if total.amount < method.min_amount:
         raise CatalogError(

@@ -45,20 +45,11 @@ def render_product(product, values=None, errors=None, check=None, status=200):
     if check is None and values.get("verification_token"):
         check = _restore_check(product, values)
     quote, quote_error = _summary(product, values)
-    packages = catalog.active_packages(product)
-    methods = catalog.active_methods()
-    fees = {m.code: catalog.method_fee(m, _cheapest(packages)) for m in methods} if packages else {}
     return vary(render_template(
-        "shop/product.html", product=product, packages=packages, methods=methods,
-        values=values, errors=errors or {}, check=check, quote=quote, quote_error=quote_error,
-        fees=fees,
+        "shop/product.html", product=product, packages=catalog.active_packages(product),
+        methods=catalog.active_methods(), values=values, errors=errors or {}, check=check,
+        quote=quote, quote_error=quote_error,
     ), status)
-
-
-def _cheapest(packages):
-    from ..money import Money
-    cheapest = min(packages, key=lambda p: p.price)
-    return Money(cheapest.price, cheapest.currency)
 
 
 @bp.get("/p/<slug>")
