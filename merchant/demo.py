@@ -6,8 +6,6 @@ import sqlalchemy as sa
 from .extensions import db
 from .models import Package, PaymentMethod, Product
 
-ID_HINT = "{label} is {n} digits."
-
 PRODUCTS = [
     {
         "slug": "tiktok-coins", "name": "TikTok Coins", "publisher": "TikTok",
