@@ -189,7 +189,7 @@ def test_status_poll_answers_204_until_something_changes_then_286_when_final(cli
     sandbox_pay(client, app, ref)
     changed = client.get(f"/o/{ref}/status?since=awaiting_payment")
     assert changed.status_code == 200 and "Payment received" in changed.text
-    assert 'hx-trigger="every 2s"' in changed.text
+    assert 'load delay:300ms, every 2s"' in changed.text    # look again soon once paid
     sandbox_pay(client, app, ref, "fail")          # a failure after payment changes nothing
     assert get_order(app, ref).status == "paid"
 
