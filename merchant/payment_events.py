@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 
 class CallbackRejected(Exception):
+    """A callback we refuse (forged, unreadable): answered with `status`, changes nothing."""
+
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status

@@ -16,14 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from . import fulfillment, orders, providers
 from .extensions import db
 from .models import Order, WebhookEvent
+from .payment_events import CallbackRejected
 from .suppliers.base import ForgedCallback, SupplierError
-
-
-class CallbackRejected(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-
 
 log = logging.getLogger(__name__)
 
