@@ -204,6 +204,23 @@ def vouch(product: Product, form: Mapping[str, str], account: Mapping[str, str])
     return payload.get("n", "")
 
 
+def restore(product: Product, form: Mapping[str, str]) -> AccountCheck | None:
+    """The account check a re-rendered form still carries (a valid token for these exact
+    fields), so a page shown again after another mistake keeps it; None if there is none."""
+    account, errors = read_fields(product, form)
+    token = form.get("verification_token")
+    if errors or not token:
+        return None
+    try:
+        payload = _payload(token, product, account)
+    except TokenError:
+        return None
+    if payload.get("u"):
+        return AccountCheck(UNAVAILABLE, account, token=token) if product.allow_unverified \
+            else None
+    return AccountCheck(FOUND, account, payload.get("n", ""), token)
+
+
 def read_token(token: str | None, product: Product, account: Mapping[str, str],
                max_age: int | None = None) -> str:
     """The nickname a token vouches for. :raise TokenError: missing, altered, expired,

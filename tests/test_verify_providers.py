@@ -118,6 +118,8 @@ def test_outage_offers_to_continue_unverified_only_where_allowed(client, app, ap
     unticked = order_form(client, app, **ML, verification_token=token)
     refused = client.post("/p/mobile-legends/order", data=unticked)
     assert refused.status_code == 422 and "Continue without checking" in refused.text
+    assert 'name="continue_unverified"' in refused.text      # the choice is still offered
+    assert token_in(refused) == token
 
     ticked = order_form(client, app, **ML, verification_token=token, continue_unverified="1")
     ref = order_ref(client.post("/p/mobile-legends/order", data=ticked))

@@ -42,8 +42,8 @@ def render_product(product, values=None, errors=None, check=None, status=200):
     """The whole product page, from whatever the customer has entered so far."""
     values = dict(values or {})
     values.setdefault("idempotency_key", secrets.token_hex(16))
-    if check is None and values.get("verification_token"):
-        check = _restore_check(product, values)
+    if check is None:
+        check = accounts.restore(product, values)
     quote, quote_error = _summary(product, values)
     return vary(render_template(
         "shop/product.html", product=product, packages=catalog.active_packages(product),
@@ -111,21 +111,6 @@ def place_order(slug):
     try:
         order = checkout.place_order(product, request.form)
     except checkout.PurchaseError as exc:
-        values = request.form
-        if "account" in exc.errors:      # the token is the problem: do not show it as good
-            values = {k: v for k, v in values.items() if k != "verification_token"}
-        return render_product(product, values, errors=exc.errors, status=422)
+        return render_product(product, request.form, errors=exc.errors, status=422)
     remember(order)
     return redirect(url_for("orders.show", ref=order.ref, t=order.view_token), code=303)
-
-
-def _restore_check(product, values):
-    """A still-valid account check carried in the form, so re-rendered pages keep it."""
-    account, field_errors = accounts.read_fields(product, values)
-    if field_errors:
-        return None
-    try:
-        nickname = accounts.read_token(values.get("verification_token"), product, account)
-    except accounts.TokenError:
-        return None
-    return accounts.AccountCheck(accounts.FOUND, account, nickname, values["verification_token"])
