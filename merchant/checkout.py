@@ -16,10 +16,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, catalog, orders, providers
+from . import accounts, catalog, orders
 from .extensions import db
 from .models import Order, OrderEvent, Product, utcnow
-from .payment_events import gateway_for
+from .payment_events import gateway_for, ready_gateway
 from .payments.base import PaymentError, PaymentRequest
 
 log = logging.getLogger(__name__)
@@ -146,10 +146,9 @@ def _open_payment(order: Order, product: Product) -> Order:
         return_url=f"{base}/o/{order.ref}?t={order.view_token}",
         email=order.email, phone=order.whatsapp, customer_name=order.nickname,
     )
-    from .payment_events import ready_gateway
     try:
-        ready_gateway(order.gateway)    # unknown or unconfigured: a PaymentError naming it
-        checkout = providers.gateway(order.gateway).create_payment(request)
+        # An unknown or unconfigured gateway raises a PaymentError naming it.
+        checkout = ready_gateway(order.gateway).create_payment(request)
     except Exception as exc:
         # Whatever went wrong, an order that cannot be paid is not kept.
         with orders.write_unit():
@@ -167,7 +166,10 @@ def _open_payment(order: Order, product: Product) -> Order:
         db.session.execute(sa.update(Order).where(Order.id == order.id).values(
             gateway_ref=checkout.gateway_ref, checkout_url=checkout.checkout_url,
             qr_string=checkout.qr_string, pay_code=checkout.pay_code,
-            payment_expires_at=checkout.expires_at or order.payment_expires_at,
+            # A vendor may keep its page open longer (Stripe: 30 min at least); our deadline
+            # stands, and reconciliation closes the vendor's page when it passes.
+            payment_expires_at=min(order.payment_expires_at,
+                                   checkout.expires_at or order.payment_expires_at),
         ))
         orders.record(order.id, "customer", f"Payment opened at {order.gateway}: "
                       f"{checkout.gateway_ref}")

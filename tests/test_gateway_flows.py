@@ -371,6 +371,8 @@ def test_paid_callback_leads_to_delivered(client, app, driver):
     order = get_order(app, ref)
     assert order.status == "awaiting_payment" and order.gateway == driver.name
     assert driver.created(ref) == 1
+    # The shop's own 30 minutes stand, even where the vendor's page stays open longer.
+    assert order.payment_expires_at - order.created_at <= dt.timedelta(minutes=30)
 
     response = deliver(client, driver, driver.paid(ref))
     assert driver.reply_ok(response), response.text
