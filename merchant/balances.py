@@ -91,7 +91,7 @@ def check(name: str) -> SupplierBalance:
     """Ask `name` for its balance now, store it, and log a warning if it falls short."""
     cost = pending_cost(name)
     adapter_cls = supplier_class(name)
-    missing = providers.missing_settings(adapter_cls, current_app.config)
+    missing = adapter_cls.missing_settings(current_app.config)
     balance, error = None, None
     if missing:
         error = f"{name} is not configured: set {', '.join(missing)}"

@@ -91,7 +91,6 @@ def check_gateway(config) -> None:
     the sandbox is the shop's gateway, so a live shop never shows a "pretend to pay" button.
     """
     from .payments import ADAPTERS, gateway_class
-    from .providers import missing_settings
 
     name = config.get("GATEWAY")
     if name not in ADAPTERS:
@@ -101,7 +100,7 @@ def check_gateway(config) -> None:
         config["SANDBOX_ENABLED"] = name == "sandbox"
     if name == "sandbox":
         return
-    missing = missing_settings(gateway_class(name), config)
+    missing = gateway_class(name).missing_settings(config)
     if missing:
         raise ConfigError(
             f"merchant cannot start: MERCHANT_GATEWAY is {name}, but " + ", ".join(missing)

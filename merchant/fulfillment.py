@@ -110,7 +110,7 @@ def _unusable(name: str) -> str | None:
         cls = supplier_class(name)
     except KeyError:
         return f"no supplier is called {name!r}"
-    missing = providers.missing_settings(cls, current_app.config)
+    missing = cls.missing_settings(current_app.config)
     return f"not configured: set {', '.join(missing)}" if missing else None
 
 

@@ -195,7 +195,7 @@ def ready_gateway(name: str) -> Gateway:
     except KeyError:
         raise PaymentError(f"no payment gateway is called {name!r}; "
                            f"use one of {', '.join(ADAPTERS)}") from None
-    missing = providers.missing_settings(cls, current_app.config)
+    missing = cls.missing_settings(current_app.config)
     if missing:
         raise PaymentError(f"the {name} gateway is not configured: set {', '.join(missing)}")
     return providers.gateway(name)

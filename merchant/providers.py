@@ -46,7 +46,3 @@ def supplier(name: str) -> Supplier:
 def verifier(name: str) -> Verifier:
     return _build("verifier", name, verifier_class)
 
-
-def missing_settings(cls, config) -> list[str]:
-    """The MERCHANT_* variables an adapter needs that are not set."""
-    return [f"MERCHANT_{key}" for key in cls.required_settings if not config.get(key)]

@@ -13,9 +13,17 @@ import requests
 class VendorAdapter:
     """Base of gateways, suppliers and verifiers: the app's settings and an HTTP session."""
 
+    #: settings (without the MERCHANT_ prefix) this adapter cannot work without
+    required_settings: tuple[str, ...] = ()
+
     def __init__(self, settings: Mapping, session: requests.Session | None = None):
         self.settings = settings
         self.session = session
+
+    @classmethod
+    def missing_settings(cls, settings: Mapping) -> list[str]:
+        """The MERCHANT_* variables this adapter needs that `settings` lacks."""
+        return [f"MERCHANT_{key}" for key in cls.required_settings if not settings.get(key)]
 
     @property
     def http(self) -> requests.Session:

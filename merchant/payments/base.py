@@ -76,8 +76,6 @@ class Gateway(VendorAdapter):
     """Base class: one subclass per vendor, registered in merchant.payments."""
 
     name: str = ""
-    #: config keys (without the MERCHANT_ prefix) that must be set to use this gateway
-    required_settings: tuple[str, ...] = ()
 
     def create_payment(self, request: PaymentRequest) -> Checkout:
         raise NotImplementedError

@@ -50,7 +50,6 @@ class SupplierResult:
 
 class Supplier(VendorAdapter):
     name: str = ""
-    required_settings: tuple[str, ...] = ()
     # False for suppliers whose PENDING only changes by someone's hand (manual delivery): the
     # worker then leaves the order waiting instead of re-checking it every few seconds.
     polls: bool = True

@@ -44,7 +44,7 @@ class ApigamesVerifier(Verifier):
 
     def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:
         """Look up the nickname of `account` in Apigames game `game` (e.g. "mobilelegend")."""
-        missing = [key for key in self.required_settings if not self.settings.get(key)]
+        missing = self.missing_settings(self.settings)
         if missing:
             return Lookup(UNAVAILABLE, message=f"Apigames: set {', '.join(missing)}")
         fields = [str(value).strip() for value in account.values()]

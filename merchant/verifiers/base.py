@@ -24,7 +24,6 @@ class Lookup:
 
 class Verifier(VendorAdapter):
     name: str = ""
-    required_settings: tuple[str, ...] = ()
     cache: bool = True             # answers are cached (lookups cost money); False for free ones
 
     def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:

@@ -63,7 +63,7 @@ class VipResellerVerifier(Verifier):
 
     def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:
         """Look up the nickname of `account` in VIP Reseller game `game` (e.g. "mobile-legends")."""
-        missing = [key for key in self.required_settings if not self.settings.get(key)]
+        missing = self.missing_settings(self.settings)
         if missing:
             return Lookup(UNAVAILABLE, message=f"VIP Reseller: set {', '.join(missing)}")
         fields = [str(value).strip() for value in account.values()]
