@@ -80,6 +80,16 @@ class Gateway(VendorAdapter):
     def create_payment(self, request: PaymentRequest) -> Checkout:
         raise NotImplementedError
 
+    def vendor_method(self, method: str, defaults: Mapping[str, str], setting: str,
+                      vendor: str) -> str:
+        """The vendor's code for our payment method: `defaults`, overridden by the operator's
+        `setting` (a dict). :raise PaymentError: naming the method when neither maps it."""
+        methods = {**defaults, **(self.settings.get(setting) or {})}
+        if method not in methods:
+            raise PaymentError(f"payment method {method!r} has no {vendor} channel; "
+                               f"map it in {setting} or use another gateway for it")
+        return methods[method]
+
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> PaymentUpdate:
         """Verify a callback over its raw body and translate it. Raises ForgedCallback."""
         raise NotImplementedError

@@ -76,7 +76,7 @@ class TripayGateway(Gateway):
                 "set TRIPAY_CUSTOMER_EMAIL (e.g. the shop's address) as the fallback"
             )
         body = {
-            "method": self._channel(request.method),
+            "method": self.vendor_method(request.method, METHODS, "TRIPAY_METHODS", "Tripay"),
             "merchant_ref": request.ref,
             "amount": request.amount,
             "customer_name": request.customer_name or "Customer",
@@ -146,15 +146,6 @@ class TripayGateway(Gateway):
     def callback_reply(self, update: PaymentUpdate | None) -> CallbackReply:
         """Tripay counts a delivery as done only when the reply is JSON with success true."""
         return CallbackReply(body='{"success": true}', content_type="application/json")
-
-    def _channel(self, method: str) -> str:
-        methods = {**METHODS, **(self.settings.get("TRIPAY_METHODS") or {})}
-        if method not in methods:
-            raise PaymentError(
-                f"payment method {method!r} has no Tripay channel; "
-                "map it in TRIPAY_METHODS or use another gateway for it"
-            )
-        return methods[method]
 
     def _call(self, verb: str, path: str, missing_ok: bool = False, **kwargs):
         """One request with the Bearer API key; the reply's `data`, None on 404 if `missing_ok`."""

@@ -88,7 +88,9 @@ class XenditGateway(Gateway):
         if request.email:
             body["payer_email"] = request.email
         if request.method:
-            body["payment_methods"] = [self._channel(request.method)]
+            channel = self.vendor_method(request.method, METHODS, "XENDIT_METHODS",
+                                         "Xendit Invoice")
+            body["payment_methods"] = [channel]
         invoice = self._call("POST", "/v2/invoices", json=body)
         if not isinstance(invoice, dict) or not invoice.get("id") or not invoice.get("invoice_url"):
             raise PaymentError(f"Xendit create invoice: no id/invoice_url in {invoice!r:.300}")
@@ -128,15 +130,6 @@ class XenditGateway(Gateway):
         """POST /invoices/{id}/expire!; an invoice Xendit no longer holds open (404) is left be."""
         if gateway_ref:
             self._call("POST", f"/invoices/{gateway_ref}/expire!", missing_ok=True)
-
-    def _channel(self, method: str) -> str:
-        methods = {**METHODS, **(self.settings.get("XENDIT_METHODS") or {})}
-        if method not in methods:
-            raise PaymentError(
-                f"payment method {method!r} has no Xendit Invoice channel; "
-                "map it in XENDIT_METHODS or use another gateway for it"
-            )
-        return methods[method]
 
     def _call(self, verb: str, path: str, missing_ok: bool = False, **kwargs):
         """One authenticated request; the decoded JSON reply, None on 404 if `missing_ok`."""
