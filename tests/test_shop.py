@@ -283,3 +283,11 @@ def test_the_payment_deadline_is_shown_in_the_shops_time_zone(client, app):
     order = get_order(app, ref)
     wib = (order.payment_expires_at + dt.timedelta(hours=7)).strftime("%H:%M")
     assert f"{wib} WIB" in client.get(f"/o/{ref}").text
+
+
+def test_sandbox_pay_page_draws_a_qr_for_qr_methods_only(client, app):
+    qris = get_order(app, order_ref(buy(client, app, method="QRIS")))
+    card = get_order(app, order_ref(buy(client, app, method="CARD")))
+    assert "<svg" in client.get(qris.checkout_url).text
+    page = client.get(card.checkout_url).text
+    assert "<svg" not in page and "Pay Rp 17.435" in page      # 15.000 + 2.000 + 2.9 %

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from .. import orders, payment_events, providers, qr
+from .. import catalog, orders, payment_events, providers, qr
 from ..extensions import db
 from ..models import Order
 
@@ -29,8 +29,10 @@ def pay_page(gateway_ref):
     """Amount, method, a QR for QR-style methods, and Pay / Fail / Expire."""
     order = _order_or_404(gateway_ref)
     open_ = order.status in orders.UNPAID
+    method = catalog.find_method(order.payment_method)
+    show_qr = open_ and method is not None and method.kind == "qr"
     return render_template("sandbox/pay.html", order=order, open=open_,
-                           qr_svg=qr.svg(request.url) if open_ else None)
+                           qr_svg=qr.svg(request.url) if show_qr else None)
 
 
 @bp.post("/pay/<gateway_ref>")
