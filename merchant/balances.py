@@ -19,7 +19,7 @@ from .extensions import db
 from .models import Order, Package, SupplierBalance, utcnow
 from .money import Money
 from .suppliers import ADAPTERS, supplier_class
-from .suppliers.base import SupplierError
+from .suppliers.base import Supplier, SupplierError
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,6 @@ def suppliers_in_use() -> list[str]:
 
 
 def _reports_balance(name: str) -> bool:
-    from .suppliers.base import Supplier
     return supplier_class(name).balance is not Supplier.balance
 
 

@@ -7,7 +7,9 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import demo, worker
+from . import demo, manual_delivery, prices, worker
+from .suppliers import ADAPTERS
+from .suppliers.base import SupplierError
 
 
 def register(app: Flask) -> None:
@@ -66,9 +68,6 @@ def serve(host, port):
               help="Round each price up to a multiple of this.")
 def import_prices(supplier, markup, round_to):
     """Create or update products and packages from SUPPLIER's price list (e.g. digiflazz)."""
-    from . import prices
-    from .suppliers import ADAPTERS
-    from .suppliers.base import SupplierError
 
     if supplier not in ADAPTERS:
         raise click.ClickException(f"Unknown supplier {supplier!r}; use one of "
@@ -97,7 +96,6 @@ def import_prices(supplier, markup, round_to):
 @click.option("--proof", required=True, help="What you delivered: a serial number or a note.")
 def deliver(ref, proof):
     """Mark a manual-delivery order REF as delivered, with its proof."""
-    from . import manual_delivery
 
     try:
         order = manual_delivery.mark_delivered(ref, proof, source="admin")

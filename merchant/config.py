@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from .payments import ADAPTERS, gateway_class
+
 # Environment names that read better than the Flask-SQLAlchemy key they set.
 ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
 
@@ -90,7 +92,6 @@ def check_gateway(config) -> None:
     Also settles SANDBOX_ENABLED when it was left unset: the sandbox pay pages are on only while
     the sandbox is the shop's gateway, so a live shop never shows a "pretend to pay" button.
     """
-    from .payments import ADAPTERS, gateway_class
 
     name = config.get("GATEWAY")
     if name not in ADAPTERS:

@@ -15,6 +15,7 @@ import time
 import sqlalchemy as sa
 from flask import Flask
 
+from . import balances, fulfillment, reconciliation
 from .extensions import db
 from .models import WorkerBeat, utcnow
 
@@ -31,7 +32,6 @@ def nudge() -> None:
 
 def run_once() -> int:
     """One pass of every job, inside an app context. Returns how many orders it touched."""
-    from . import balances, fulfillment, reconciliation
     done = fulfillment.dispatch_paid() + fulfillment.follow_up() + reconciliation.sweep()
     balances.check_due()     # throttles itself to one supplier call every few minutes
     db.session.remove()

@@ -16,6 +16,7 @@ from flask import (
 )
 
 from .. import orders, payment_events, qr
+from ..checkout import normalize_whatsapp
 from ..extensions import db, limiter
 from ..models import Order
 from .htmx import vary
@@ -92,7 +93,6 @@ def track():
 
 
 def _contact_matches(order: Order, contact: str) -> bool:
-    from ..checkout import normalize_whatsapp
     if not contact:
         return False
     if order.email and contact.lower() == order.email.lower():
