@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from urllib.parse import quote
 
 import requests
 
-from ..vendor_http import send
-from .base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup, VerificationError, Verifier
+from .base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup, RemoteVerifier
 
 DEFAULT_API_URL = "https://v1.apigames.id"
 
@@ -38,20 +36,14 @@ def signature(merchant_id: str, secret_key: str) -> str:
     return hashlib.md5((merchant_id + secret_key).encode()).hexdigest()
 
 
-class ApigamesVerifier(Verifier):
+class ApigamesVerifier(RemoteVerifier):
     name = "apigames"
+    vendor = "Apigames"
     required_settings = ("APIGAMES_MERCHANT_ID", "APIGAMES_SECRET_KEY")
 
-    def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:
-        """Look up the nickname of `account` in Apigames game `game` (e.g. "mobilelegend")."""
-        missing = self.missing_settings(self.settings)
-        if missing:
-            return Lookup(UNAVAILABLE, message=f"Apigames: set {', '.join(missing)}")
-        fields = [str(value).strip() for value in account.values()]
-        if not fields or not fields[0]:
-            return Lookup(NOT_FOUND)
+    def ask(self, game: str, fields: list[str]) -> Lookup:
+        """Look up the nickname in Apigames game `game` (e.g. "mobilelegend")."""
         user_id = "".join(fields[:2])
-
         merchant_id = str(self.settings["APIGAMES_MERCHANT_ID"])
         base = str(self.settings.get("APIGAMES_API_URL") or DEFAULT_API_URL).rstrip("/")
         url = f"{base}/merchant/{quote(merchant_id, safe='')}/cek-username/{quote(game, safe='')}"
@@ -59,27 +51,12 @@ class ApigamesVerifier(Verifier):
             "user_id": user_id,
             "signature": signature(merchant_id, str(self.settings["APIGAMES_SECRET_KEY"])),
         }
-        try:
-            response = send(self.http, "GET", url, vendor="Apigames",
-                            what=f"GET cek-username/{game}", timeout=self.timeout,
-                            error=VerificationError, params=params)
-        except VerificationError as exc:
-            return Lookup(UNAVAILABLE, message=str(exc))
-        return _interpret(response)
+        response = self.request("GET", url, f"GET cek-username/{game}", params=params)
+        return _interpret(response, self.json_object(response))
 
 
-def _interpret(response: requests.Response) -> Lookup:
+def _interpret(response: requests.Response, body: dict) -> Lookup:
     """Translate Apigames' answer into a Lookup."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return Lookup(
-            UNAVAILABLE,
-            message=f"Apigames answered HTTP {response.status_code} without a JSON object: "
-            f"{response.text[:120]!r}",
-        )
     if not response.ok:
         detail = body.get("error_msg") or body.get("message") or ""
         return Lookup(UNAVAILABLE, message=f"Apigames HTTP {response.status_code}: {detail}")

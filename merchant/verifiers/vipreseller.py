@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 
 import requests
 
-from ..vendor_http import send
-from .base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup, VerificationError, Verifier
+from .base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup, RemoteVerifier
 
 DEFAULT_API_URL = "https://vip-reseller.co.id/api"
 
@@ -57,19 +55,13 @@ def sign(api_id: str, api_key: str) -> str:
     return hashlib.md5((api_id + api_key).encode()).hexdigest()
 
 
-class VipResellerVerifier(Verifier):
+class VipResellerVerifier(RemoteVerifier):
     name = "vipreseller"
+    vendor = "VIP Reseller"
     required_settings = ("VIPRESELLER_API_ID", "VIPRESELLER_API_KEY")
 
-    def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:
-        """Look up the nickname of `account` in VIP Reseller game `game` (e.g. "mobile-legends")."""
-        missing = self.missing_settings(self.settings)
-        if missing:
-            return Lookup(UNAVAILABLE, message=f"VIP Reseller: set {', '.join(missing)}")
-        fields = [str(value).strip() for value in account.values()]
-        if not fields or not fields[0]:
-            return Lookup(NOT_FOUND)
-
+    def ask(self, game: str, fields: list[str]) -> Lookup:
+        """Look up the nickname in VIP Reseller game `game` (e.g. "mobile-legends")."""
         api_key = str(self.settings["VIPRESELLER_API_KEY"])
         form = {
             "key": api_key,
@@ -81,27 +73,12 @@ class VipResellerVerifier(Verifier):
         if len(fields) > 1 and fields[1]:
             form["additional_target"] = fields[1]
         base = str(self.settings.get("VIPRESELLER_API_URL") or DEFAULT_API_URL).rstrip("/")
-        try:
-            response = send(self.http, "POST", f"{base}/game-feature", vendor="VIP Reseller",
-                            what="POST /game-feature", timeout=self.timeout,
-                            error=VerificationError, data=form)
-        except VerificationError as exc:
-            return Lookup(UNAVAILABLE, message=str(exc))
-        return _interpret(response)
+        response = self.request("POST", f"{base}/game-feature", "POST /game-feature", data=form)
+        return _interpret(response, self.json_object(response))
 
 
-def _interpret(response: requests.Response) -> Lookup:
+def _interpret(response: requests.Response, body: dict) -> Lookup:
     """Translate VIP Reseller's answer into a Lookup."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return Lookup(
-            UNAVAILABLE,
-            message=f"VIP Reseller answered HTTP {response.status_code} without a JSON object: "
-            f"{response.text[:120]!r}",
-        )
     message = str(body.get("message") or "")
     if not response.ok:
         return Lookup(
