@@ -38,6 +38,16 @@ class VendorAdapter:
         return float(self.settings.get("HTTP_TIMEOUT", 10))
 
 
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A callback's header by name, whatever the case of the mapping's keys (werkzeug's
+    Headers, or a plain dict in tests and scripts)."""
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
 def send(session: requests.Session, method: str, url: str, *, vendor: str, what: str,
          timeout: float, error: type[Exception], **kwargs) -> requests.Response:
     """Send one request and return the response, whatever its HTTP status.

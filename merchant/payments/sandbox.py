@@ -13,6 +13,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 
+from ..vendor_http import header
 from .base import (
     EXPIRED,
     FAILED,
@@ -54,7 +55,7 @@ class SandboxGateway(Gateway):
         return body, {SIGNATURE_HEADER: sign(secret, body), "Content-Type": "application/json"}
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> PaymentUpdate:
-        given = headers.get(SIGNATURE_HEADER) or ""
+        given = header(headers, SIGNATURE_HEADER) or ""
         expected = sign(self.settings["SANDBOX_WEBHOOK_SECRET"], body)
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise ForgedCallback("sandbox callback signature does not match")

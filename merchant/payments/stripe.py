@@ -18,7 +18,7 @@ from typing import Any
 
 from merchant.money import exponent
 
-from ..vendor_http import send
+from ..vendor_http import header, send
 from .base import (
     EXPIRED,
     FAILED,
@@ -123,12 +123,6 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
 
 def _utc_naive(epoch: Any) -> dt.datetime | None:
     if not isinstance(epoch, int):
@@ -214,18 +208,18 @@ class StripeGateway(Gateway):
         """Verify Stripe-Signature over the raw body (300 s tolerance), then translate."""
         secret = self._setting("STRIPE_WEBHOOK_SECRET",
                                "Developers > Webhooks > your endpoint > Signing secret")
-        header = _header(headers, "Stripe-Signature")
-        if not header:
+        signature = header(headers, "Stripe-Signature")
+        if not signature:
             raise ForgedCallback("Stripe webhook without a Stripe-Signature header")
         timestamp, candidates = None, []
-        for part in header.split(","):
+        for part in signature.split(","):
             key, _, value = part.strip().partition("=")
             if key == "t":
                 timestamp = value
             elif key == "v1":
                 candidates.append(value)
         if not timestamp or not timestamp.isdigit() or not candidates:
-            raise ForgedCallback(f"Stripe-Signature header is malformed: {header[:200]!r}")
+            raise ForgedCallback(f"Stripe-Signature header is malformed: {signature[:200]!r}")
         age = time.time() - int(timestamp)
         if abs(age) > SIGNATURE_TOLERANCE:
             raise ForgedCallback(f"Stripe webhook timestamp is {int(age)} s off (limit "

@@ -14,7 +14,7 @@ import hmac
 import json
 from collections.abc import Mapping
 
-from ..vendor_http import send
+from ..vendor_http import header, send
 from .base import (
     EXPIRED,
     FAILED,
@@ -109,13 +109,13 @@ class TripayGateway(Gateway):
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> PaymentUpdate:
         """Check X-Callback-Signature (HMAC-SHA256 of the raw body), then translate it."""
-        given = _header(headers, "X-Callback-Signature")
+        given = header(headers, "X-Callback-Signature")
         if given is None:
             raise ForgedCallback("Tripay callback without X-Callback-Signature header")
         expected = signature(self.settings["TRIPAY_PRIVATE_KEY"], body)
         if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
             raise ForgedCallback("Tripay callback signature does not match TRIPAY_PRIVATE_KEY")
-        event = _header(headers, "X-Callback-Event")
+        event = header(headers, "X-Callback-Event")
         if event != "payment_status":
             raise PaymentError(f"Tripay callback event {event!r} is not payment_status")
         try:
@@ -201,16 +201,6 @@ def _says_not_found(reply) -> bool:
     return (isinstance(reply, dict) and reply.get("success") is False
             and "not found" in str(reply.get("message", "")).lower())
 
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name, whatever the case of the mapping's keys."""
-    value = headers.get(name)
-    if value is not None:
-        return value
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
 
 
 def _from_unix(seconds: int) -> dt.datetime:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-from ..vendor_http import send
+from ..vendor_http import header, send
 from .base import (
     EXPIRED,
     PAID,
@@ -105,7 +105,7 @@ class XenditGateway(Gateway):
         expected = self.settings.get("XENDIT_CALLBACK_TOKEN")
         if not expected:
             raise ForgedCallback("cannot verify Xendit callbacks: XENDIT_CALLBACK_TOKEN is not set")
-        token = _header(headers, "x-callback-token")
+        token = header(headers, "x-callback-token")
         if token is None:
             raise ForgedCallback("Xendit callback without x-callback-token header")
         if not hmac.compare_digest(token.encode(), str(expected).encode()):
@@ -204,16 +204,6 @@ def _json(body: bytes, what: str):
     except ValueError:
         raise PaymentError(f"{what}: body is not JSON: {body[:300]!r}") from None
 
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name, whatever the case of the mapping's keys."""
-    value = headers.get(name)
-    if value is not None:
-        return value
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from ..vendor_http import send
+from ..vendor_http import header, send
 from .base import (
     DELIVERED,
     FAILED,
@@ -144,13 +144,6 @@ def _int(value: Any) -> int:
         return value
     return int(round(float(value)))
 
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return None
 
 
 class DigiflazzSupplier(Supplier):
@@ -319,7 +312,7 @@ class DigiflazzSupplier(Supplier):
         if not secret:
             raise ForgedCallback("Digiflazz webhook received but DIGIFLAZZ_WEBHOOK_SECRET is not "
                                  "set: set it to the secret of the webhook in Digiflazz")
-        given = _header(headers, "X-Hub-Signature")
+        given = header(headers, "X-Hub-Signature")
         if not given:
             raise ForgedCallback("Digiflazz webhook without X-Hub-Signature")
         expected = "sha1=" + hmac.new(str(secret).encode(), body, hashlib.sha1).hexdigest()
@@ -333,7 +326,7 @@ class DigiflazzSupplier(Supplier):
         if not isinstance(data, dict) or not data.get("ref_id"):
             raise SupplierError("Digiflazz webhook carries no transaction (a ping?)")
         ref_id = str(data["ref_id"])
-        event_id = _header(headers, "X-Digiflazz-Delivery")
+        event_id = header(headers, "X-Digiflazz-Delivery")
         if not event_id:
             # The delivery id is not in Digiflazz's published header list: fall back to a key
             # that is the same for every repeat of one transaction state.
