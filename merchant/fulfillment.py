@@ -96,9 +96,9 @@ def _drive(order_id: int, first: bool) -> None:
         with orders.write_unit():
             db.session.execute(sa.update(Order).where(Order.id == order_id)
                                .values(supplier_ref_id=delivery.ref_id))
+    supplier = providers.supplier(order.supplier)
     try:
-        result = providers.supplier(order.supplier).place(delivery) if first \
-            else providers.supplier(order.supplier).check(delivery)
+        result = supplier.place(delivery) if first else supplier.check(delivery)
     except SupplierError as exc:
         result = SupplierResult(delivery.ref_id, RETRY, message=str(exc))
     settle(order, result, source="worker", first=first)
