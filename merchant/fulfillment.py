@@ -206,7 +206,7 @@ def _failover(order: Order, said: str, source: str) -> bool:
     if source == "worker":
         _drive(order.id, first=True)
     else:
-        from . import worker
+        from . import worker  # late: the worker module imports this one
         worker.nudge()
     return True
 
