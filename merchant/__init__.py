@@ -7,7 +7,7 @@ import os
 from flask import Flask
 
 from . import config
-from .extensions import csrf, db, limiter, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
 
     from .web import register
     register(app)

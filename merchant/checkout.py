@@ -111,7 +111,8 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
         status=orders.AWAITING_PAYMENT,
         product_id=product.id, package_id=package.id, product_name=product.name,
         package_name=package.name, quantity=package.quantity, bonus=package.bonus,
-        account=account, nickname=nickname, email=email, whatsapp=whatsapp,
+        account=account, account_id=_first_value(account), nickname=nickname, email=email,
+        whatsapp=whatsapp,
         payment_method=method.code, payment_method_name=method.name,
         gateway=gateway_for(method.gateway),
         subtotal=quote.subtotal.amount, fee=quote.fee.amount, total=quote.total.amount,
@@ -175,6 +176,11 @@ def _open_payment(order: Order, product: Product) -> Order:
                       f"{checkout.gateway_ref}")
     db.session.refresh(order)
     return order
+
+
+def _first_value(account: dict[str, str]) -> str | None:
+    """The first account field's value (user ID, username ...): what the operator searches by."""
+    return next(iter(account.values()), None)
 
 
 def order_by_key(key: str) -> Order | None:

@@ -1,19 +1,22 @@
 """flask --app merchant <command>: database, demo catalog, worker, dev server."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import demo, manual_delivery, prices, worker
+from . import admins, demo, manual_delivery, prices, worker
 from .suppliers import ADAPTERS
 from .suppliers.base import SupplierError
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, seed_demo, run_worker, serve, import_prices, deliver):
+    for command in (init_db, seed_demo, run_worker, serve, import_prices, deliver, create_admin,
+                    setup_link):
         app.cli.add_command(command)
 
 
@@ -56,6 +59,7 @@ def serve(host, port):
     app = current_app._get_current_object()
     worker.start_thread(app)
     click.echo(f"Serving {app.config['SHOP_NAME']} on http://{host}:{port}")
+    _print_setup_link(f"http://{host}:{port}")
     run_simple(host, port, app, threaded=True)
 
 
@@ -103,3 +107,38 @@ def deliver(ref, proof):
         raise click.ClickException(str(exc)) from None
     click.echo(f"Order {order.ref} marked delivered ({order.package_name} to "
                f"{order.nickname or ', '.join(order.account.values())}).")
+
+
+@click.command("create-admin")
+@with_appcontext
+@click.argument("email")
+@click.option("--role", type=click.Choice(admins.ROLES), default="owner", show_default=True,
+              help="owner: everything; staff: orders only.")
+def create_admin(email, role):
+    """Create an admin for /admin. The password is asked for (or read from stdin when piped)."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        admin = admins.create(email, password, role)
+    except admins.AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Admin {admin.email} ({admin.role}) created. Sign in at /admin.")
+
+
+@click.command("setup-link")
+@with_appcontext
+def setup_link():
+    """Print a one-time link that creates the shop's owner (only while the shop has no admin)."""
+    if not _print_setup_link(current_app.config["PUBLIC_URL"].rstrip("/")):
+        raise click.ClickException("This shop has an admin already: sign in at /admin.")
+
+
+def _print_setup_link(base: str) -> bool:
+    token = admins.new_setup_token()
+    if token is None:
+        return False
+    click.echo(f"No admin yet. Open this link once to set up the shop's owner "
+               f"(valid 24 hours):\n    {base}/admin/setup/{token}")
+    return True

@@ -49,7 +49,12 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_VERIFY = "20 per minute"      # account checks per client IP
     RATELIMIT_TRACK = "10 per minute"       # order look-ups per client IP
+    RATELIMIT_ADMIN_LOGIN = "10 per minute"  # admin sign-in attempts per client IP and per email
     RATELIMIT_HEADERS_ENABLED = True
+    ADMIN_IDLE_MINUTES = 60                 # an admin session ends after this long unused
+    ADMIN_SESSION_HOURS = 12                # ... and this long after signing in, whatever
+    NEEDS_ATTENTION_MINUTES = 10            # paid but undelivered for longer: on the admin list
+    UPLOAD_MAX_BYTES = 2 * 1024 * 1024      # product pictures and logos
     WTF_CSRF_TIME_LIMIT = None              # the token lives as long as the session
     SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -1,6 +1,7 @@
 """Flask extensions, created here and bound to the app in create_app."""
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -17,6 +18,10 @@ db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = LoginManager()
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Sign in to continue."
+login_manager.session_protection = "strong"
 
 
 @event.listens_for(Engine, "connect")

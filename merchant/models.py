@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -95,6 +96,8 @@ class Order(db.Model):
     quantity: Mapped[int]
     bonus: Mapped[int] = mapped_column(default=0)
     account: Mapped[dict] = mapped_column(sa.JSON)
+    # The first account field's value (user ID, username ...), for the operator's search.
+    account_id: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     nickname: Mapped[str | None] = mapped_column(sa.String(120))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     whatsapp: Mapped[str | None] = mapped_column(sa.String(20))
@@ -125,8 +128,11 @@ class Order(db.Model):
     delivery_proof: Mapped[str | None] = mapped_column(sa.Text)
     delivered_at: Mapped[dt.datetime | None]
 
+    refund_ref: Mapped[str | None] = mapped_column(sa.String(128))  # the gateway's refund id
+    refunded_at: Mapped[dt.datetime | None]
+
     flag: Mapped[str | None] = mapped_column(sa.String(200))  # why the operator must look
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     events: Mapped[list[OrderEvent]] = relationship(
@@ -164,6 +170,9 @@ class WebhookEvent(db.Model):
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     body_sha256: Mapped[str] = mapped_column(sa.String(64))
     outcome: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The order the callback was about, when it matched one (the admin order timeline).
+    order_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("orders.id", name="fk_webhook_events_order_id"), index=True)
 
 
 class WorkerBeat(db.Model):
@@ -202,3 +211,97 @@ class NicknameCache(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16))
     nickname: Mapped[str | None] = mapped_column(sa.String(120))
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+OWNER = "owner"      # everything
+STAFF = "staff"      # orders only
+
+
+class AdminUser(UserMixin, db.Model):
+    """Someone who runs the shop from /admin."""
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default=STAFF)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))   # set: a second factor is on
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on a password change or "sign out everywhere": older sessions stop working.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == OWNER
+
+
+class AuditEntry(db.Model):
+    """One admin action: who, what, when, and the values before and after."""
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_users.id"))
+    actor: Mapped[str] = mapped_column(sa.String(254))       # the admin's email, or "cli"
+    action: Mapped[str] = mapped_column(sa.String(64))       # e.g. order.retry, package.update
+    target_type: Mapped[str] = mapped_column(sa.String(32))  # order, product, package, ...
+    target_id: Mapped[str] = mapped_column(sa.String(64))    # order ref, product slug, id ...
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
+class SetupToken(db.Model):
+    """The one-time link that creates the shop's first owner (only its hash is kept)."""
+    __tablename__ = "setup_tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class ShopSettings(db.Model):
+    """The shop's own settings, edited in the panel (one row, id 1). Empty means the default."""
+    __tablename__ = "shop_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    logo: Mapped[str] = mapped_column(sa.String(200), default="")
+    accent_color: Mapped[str] = mapped_column(sa.String(7), default="")
+    support_whatsapp: Mapped[str] = mapped_column(sa.String(20), default="")
+    support_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="")
+    terms: Mapped[str] = mapped_column(sa.Text, default="")
+    refund_policy: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ImportJob(db.Model):
+    """A price import started from the panel, with its progress and outcome."""
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier: Mapped[str] = mapped_column(sa.String(32))
+    markup: Mapped[str] = mapped_column(sa.String(20))
+    round_to: Mapped[int] = mapped_column(default=100)
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")  # running, done, failed
+    stage: Mapped[str] = mapped_column(sa.String(200), default="")
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    summary: Mapped[dict | None] = mapped_column(sa.JSON)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    started_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]

@@ -65,6 +65,8 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
             # The dedupe row and the transition commit together, or not at all.
             delivery = WebhookEvent(provider=gateway_name, event_id=event_id[:200],
                                     body_sha256=hashlib.sha256(body).hexdigest())
+            if order is not None:
+                delivery.order_id = order.id
             db.session.add(delivery)
             db.session.flush()
             if order is None and not (update.order_ref or update.gateway_ref):

@@ -54,7 +54,8 @@ def receive_callback(name: str, body: bytes, headers: Mapping[str, str]) -> str:
         with orders.write_unit():
             db.session.add(WebhookEvent(provider=provider, event_id=event_id,
                                         body_sha256=hashlib.sha256(body).hexdigest(),
-                                        outcome=outcome[:200]))
+                                        outcome=outcome[:200],
+                                        order_id=order.id if order is not None else None))
     except IntegrityError:
         # The same delivery arrived twice at once: settle's conditional updates made the
         # second one a no-op.

@@ -163,3 +163,35 @@ def set_product(app, slug: str, **values) -> None:
         for key, value in values.items():
             setattr(product, key, value)
         db.session.commit()
+
+
+ADMIN_PASSWORD = "correct horse battery"
+
+
+def create_admin(app, email="owner@example.com", role="owner", password=ADMIN_PASSWORD) -> None:
+    from merchant import admins
+    with app.app_context():
+        admins.create(email, password, role)
+
+
+def sign_in(client, email="owner@example.com", password=ADMIN_PASSWORD):
+    """Sign in through the real form; returns the response (303 into the panel when it worked)."""
+    return client.post("/admin/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def owner(app):
+    """A test client signed in as the shop's owner."""
+    create_admin(app)
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    return client
+
+
+@pytest.fixture
+def staff(app):
+    """A test client signed in as a staff admin (orders only)."""
+    create_admin(app, "staff@example.com", role="staff")
+    client = app.test_client()
+    assert sign_in(client, "staff@example.com").status_code == 303
+    return client

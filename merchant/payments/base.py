@@ -65,6 +65,25 @@ class PaymentUpdate:
 
 
 @dataclass(frozen=True)
+class RefundRequest:
+    """Give a paid order's money back through the gateway that took it."""
+    ref: str                       # our order reference
+    gateway_ref: str | None        # the vendor's id for the payment
+    amount: int                    # minor units of `currency`: the whole order total
+    currency: str
+    method: str                    # our payment method code (some vendors refund some only)
+    reason: str                    # the operator's note, sent where the vendor takes one
+
+
+@dataclass(frozen=True)
+class Refund:
+    """The vendor's answer to a refund request."""
+    refund_ref: str                # the vendor's id for the refund
+    status: str                    # REFUNDED (done) or PENDING (accepted, the vendor finishes it)
+    detail: str = ""               # a short line for the order history
+
+
+@dataclass(frozen=True)
 class CallbackReply:
     """The exact answer a vendor expects from our callback endpoint."""
     body: str = "OK"
@@ -100,6 +119,16 @@ class Gateway(VendorAdapter):
 
     def expire(self, ref: str, gateway_ref: str | None) -> None:
         """Cancel an unpaid payment at the vendor, where the vendor supports it."""
+
+    def can_refund(self, method: str) -> bool:
+        """Whether the vendor refunds payments made with `method` through its API.
+
+        False: the operator gives the money back by other means and records it as manual."""
+        return False
+
+    def refund(self, request: RefundRequest) -> Refund:
+        """Ask the vendor to refund the payment. :raise PaymentError: refused or unreachable."""
+        raise PaymentError(f"{self.name} does not refund through its API")
 
     def callback_reply(self, update: PaymentUpdate | None) -> CallbackReply:
         return CallbackReply()

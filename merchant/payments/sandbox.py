@@ -19,12 +19,15 @@ from .base import (
     FAILED,
     PAID,
     PENDING,
+    REFUNDED,
     Checkout,
     ForgedCallback,
     Gateway,
     PaymentError,
     PaymentRequest,
     PaymentUpdate,
+    Refund,
+    RefundRequest,
 )
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
@@ -71,3 +74,11 @@ class SandboxGateway(Gateway):
 
     def query(self, ref: str, gateway_ref: str | None) -> PaymentUpdate | None:
         return None     # the sandbox only speaks through its callbacks
+
+    def can_refund(self, method: str) -> bool:
+        return True
+
+    def refund(self, request: RefundRequest) -> Refund:
+        """The sandbox 'vendor' refunds every payment at once."""
+        return Refund(refund_ref="sbx_rf_" + secrets.token_hex(6), status=REFUNDED,
+                      detail=f"sandbox: refunded {request.amount} {request.currency}")

@@ -10,13 +10,14 @@ from .. import money, orders
 
 
 def register(app: Flask) -> None:
-    from . import errors, health, order_pages, sandbox, shop, supplier_webhooks, webhooks
+    from . import admin, errors, health, order_pages, sandbox, shop, supplier_webhooks, webhooks
     errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(supplier_webhooks.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin.bp)
     if app.config["SANDBOX_ENABLED"]:
         app.register_blueprint(sandbox.bp)
 

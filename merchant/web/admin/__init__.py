@@ -1,0 +1,97 @@
+"""The operator panel at /admin: one blueprint, a module per area.
+
+Every route needs a signed-in admin (checked once, in require_admin); areas other than orders
+and the Needs-attention list are the owner's alone (@owner_only). Sessions end after
+ADMIN_IDLE_MINUTES without a request and ADMIN_SESSION_HOURS after sign-in.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+
+from ..htmx import is_htmx
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.setup"})
+# The menu, in order: (endpoint, label, owner only). Areas not registered are left out.
+MENU = [
+    ("admin.home", "Needs attention", False),
+    ("admin.orders", "Orders", False),
+    ("admin.products", "Catalog", True),
+    ("admin.methods", "Payment methods", True),
+    ("admin.dashboard", "Dashboard", True),
+    ("admin.settings", "Settings", True),
+    ("admin.users", "Admins", True),
+]
+
+
+def redirect_to(url: str):
+    """A redirect that htmx follows too (HX-Redirect on a 200, never a 3xx to a fragment)."""
+    if is_htmx():
+        return "", 200, {"HX-Redirect": url}
+    return redirect(url, code=303)
+
+
+@bp.before_request
+def require_admin():
+    """Signed in, session still fresh; otherwise to the sign-in page."""
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return redirect_to(url_for("admin.login", next=request.full_path.rstrip("?")))
+    now = time.time()
+    idle = float(current_app.config["ADMIN_IDLE_MINUTES"]) * 60
+    absolute = float(current_app.config["ADMIN_SESSION_HOURS"]) * 3600
+    since, seen = session.get("admin_since", 0), session.get("admin_seen", 0)
+    if now - seen > idle or now - since > absolute:
+        logout_user()
+        session.pop("admin_since", None)
+        session.pop("admin_seen", None)
+        return redirect_to(url_for("admin.login", expired=1))
+    session["admin_seen"] = now
+    return None
+
+
+@bp.after_request
+def no_store(response):
+    """Admin pages hold customers' details: never kept by a browser or proxy cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def owner_only(view):
+    """Only the shop's owner may use this view; staff get a plain 403 page."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_owner:
+            return render_template("admin/forbidden.html"), 403
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@bp.app_context_processor
+def admin_menu():
+    def menu():
+        if not current_user.is_authenticated:
+            return []
+        return [(endpoint, label) for endpoint, label, owner in MENU
+                if endpoint in current_app.view_functions and (current_user.is_owner or not owner)]
+    return {"admin_menu": menu}
+
+
+# The areas register their routes on bp when imported.
+from . import (  # noqa: E402,F401
+    auth,
+    catalog,
+    dashboard,
+    export,
+    home,
+    methods,
+    orders,
+    settings,
+    users,
+)

@@ -1,0 +1,129 @@
+"""Sign in (password, then the authenticator code when the admin has one), sign out, and the
+one-time setup link that creates the shop's first owner."""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+
+from ... import admins
+from ...extensions import db, limiter, login_manager
+from ...models import AdminUser
+from . import bp
+from .auth_forms import CodeForm, LoginForm, SetupForm
+
+PENDING_SECONDS = 300      # between a right password and the authenticator code
+
+
+@login_manager.user_loader
+def load_admin(user_id: str):
+    return admins.load(user_id)
+
+
+def _login_limit():
+    return current_app.config["RATELIMIT_ADMIN_LOGIN"]
+
+
+def _login_email_key():
+    """Attempts per admin email, wherever they come from (guessing one account's password)."""
+    return "admin-login:" + (request.form.get("email") or "").strip().lower()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the panel: never an open redirect to another site."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin"):
+        return url_for("admin.home")
+    return target
+
+
+def _finish_login(admin: AdminUser, next_url: str | None):
+    session.pop("admin_pending", None)
+    login_user(admin)
+    session["admin_since"] = session["admin_seen"] = time.time()
+    admins.signed_in(admin)
+    return redirect(_safe_next(next_url), code=303)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+def login():
+    """Email and password; then the authenticator code, when the admin has turned it on."""
+    if not admins.any_admin():
+        return render_template("admin/no_admin.html")
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        admin = admins.authenticate(form.email.data, form.password.data)
+        if admin is None:
+            error = "That email and password do not match an admin of this shop."
+        elif admin.totp_secret:
+            session["admin_pending"] = {"id": admin.id, "epoch": admin.session_epoch,
+                                        "at": time.time(), "next": request.args.get("next")}
+            return redirect(url_for("admin.login_code"), code=303)
+        else:
+            return _finish_login(admin, request.args.get("next"))
+    if request.args.get("expired"):
+        flash("Your session ended. Sign in again.")
+    status = 422 if error or form.errors else 200
+    return render_template("admin/login.html", form=form, error=error), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_code():
+    """The second step: the 6-digit code from the admin's authenticator app."""
+    pending = session.get("admin_pending") or {}
+    admin = db.session.get(AdminUser, pending.get("id", 0)) if pending else None
+    if (admin is None or admin.session_epoch != pending.get("epoch")
+            or time.time() - pending.get("at", 0) > PENDING_SECONDS):
+        session.pop("admin_pending", None)
+        flash("Sign in again: the code step waits 5 minutes at most.")
+        return redirect(url_for("admin.login"), code=303)
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        if admins.totp_ok(admin, form.code.data):
+            return _finish_login(admin, pending.get("next"))
+        error = "That code is not right. Use the newest code your app shows."
+    status = 422 if error or form.errors else 200
+    return render_template("admin/login_code.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.pop("admin_since", None)
+    session.pop("admin_seen", None)
+    flash("You are signed out.")
+    return redirect(url_for("admin.login"), code=303)
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def setup(token):
+    """The one-time link `make run` prints while the shop has no admin: creates the owner."""
+    if not admins.setup_token_valid(token):
+        return render_template("admin/setup_used.html"), 404
+    form = SetupForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            admin = admins.claim_setup(token, form.email.data, form.password.data)
+        except admins.AdminError as exc:
+            error = str(exc)
+        else:
+            flash("Welcome! Your shop is yours. Start with the payment methods and the catalog.")
+            return _finish_login(admin, url_for("admin.home"))
+    status = 422 if error or form.errors else 200
+    return render_template("admin/setup.html", form=form, error=error), status
+
+
+@bp.errorhandler(429)
+def too_many_attempts(error):
+    """Sign-in rate limit: say so on the sign-in page."""
+    return render_template("admin/login.html", form=LoginForm(),
+                           error="Too many sign-in attempts. Wait a minute and try again."), 429

@@ -1,0 +1,1 @@
+"""export: filled in by its area."""

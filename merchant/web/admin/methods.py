@@ -1,0 +1,1 @@
+"""methods: filled in by its area."""

@@ -1,0 +1,1 @@
+"""users: filled in by its area."""
