@@ -31,7 +31,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     # money, so it is honoured.
     PAID: frozenset({AWAITING_PAYMENT, EXPIRED, PAYMENT_FAILED, FULFILLMENT_FAILED}),
     FULFILLING: frozenset({PAID}),
-    DELIVERED: frozenset({FULFILLING}),
+    # A failed delivery can still be made by hand (the operator, with proof).
+    DELIVERED: frozenset({FULFILLING, FULFILLMENT_FAILED}),
     FULFILLMENT_FAILED: frozenset({FULFILLING}),
     EXPIRED: frozenset({AWAITING_PAYMENT}),
     PAYMENT_FAILED: frozenset({AWAITING_PAYMENT}),
@@ -81,8 +82,11 @@ def note(order_id: int, source: str, detail: str) -> None:
         record(order_id, source, detail)
 
 
-def move(order_id: int, to: str, source: str, detail: str, allowed=None, **values) -> str | None:
+def move(order_id: int, to: str, source: str, detail: str, allowed=None, where=(),
+         **values) -> str | None:
     """Inside the caller's transaction: the conditional update. The previous status if we won.
+
+    `where`: further conditions the row must meet (e.g. no refund in progress).
 
     `previous_status = status` reads the row's value before this UPDATE, so the one statement
     both checks and records where the order came from; no read-then-write race.
@@ -90,7 +94,7 @@ def move(order_id: int, to: str, source: str, detail: str, allowed=None, **value
     allowed = ALLOWED_FROM[to] if allowed is None else allowed
     result = db.session.execute(
         sa.update(Order)
-        .where(Order.id == order_id, Order.status.in_(allowed))
+        .where(Order.id == order_id, Order.status.in_(allowed), *where)
         .values(status=to, previous_status=Order.status, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
