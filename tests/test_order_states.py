@@ -49,7 +49,7 @@ def test_the_designed_paths():
     assert allowed == {
         ("awaiting_payment", "paid"), ("expired", "paid"), ("payment_failed", "paid"),
         ("fulfillment_failed", "paid"),
-        ("paid", "fulfilling"), ("fulfilling", "delivered"),
+        ("paid", "fulfilling"), ("fulfilling", "delivered"), ("fulfillment_failed", "delivered"),
         ("fulfilling", "fulfillment_failed"), ("fulfillment_failed", "refunded"),
         ("awaiting_payment", "expired"), ("awaiting_payment", "payment_failed"),
     }
