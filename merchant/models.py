@@ -226,6 +226,7 @@ class AdminUser(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[str] = mapped_column(sa.String(16), default=STAFF)
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))   # set: a second factor is on
+    totp_last_step: Mapped[int | None]      # the last code's time step: a code works once
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on a password change or "sign out everywhere": older sessions stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)

@@ -26,6 +26,8 @@ MENU = [
     ("admin.dashboard", "Dashboard", True),
     ("admin.settings", "Settings", True),
     ("admin.users", "Admins", True),
+    ("admin.audit", "Audit log", True),
+    ("admin.account", "My account", False),
 ]
 
 
@@ -70,6 +72,7 @@ def owner_only(view):
         if not current_user.is_owner:
             return render_template("admin/forbidden.html"), 403
         return view(*args, **kwargs)
+    wrapper.owner_only = True       # lets the tests find every owner-only view
     return wrapper
 
 
