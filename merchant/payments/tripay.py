@@ -4,6 +4,9 @@ Amounts: Tripay may charge its fee to the customer (`fee_customer`), in which ca
 customer pays (`total_amount` in callbacks, `amount` in transaction details) is our amount plus
 that fee. The amount we asked for is therefore total - fee_customer (equally amount_received +
 fee_merchant), and that is what PaymentUpdate.amount reports, so it compares with the order total.
+
+Refunds: Tripay's API has no refund endpoint (its REFUND status only arrives in callbacks), so
+the gateway keeps the base class's can_refund False and the operator records a manual refund.
 """
 from __future__ import annotations
 
