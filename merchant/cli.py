@@ -1,17 +1,51 @@
 """flask --app merchant <command>: database, demo catalog, worker, dev server."""
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from . import admins, demo, manual_delivery, prices, worker
-from .suppliers import ADAPTERS
 from .suppliers.base import SupplierError
+
+UPGRADE = "flask --app merchant db upgrade"
+
+
+class OperatorCommand(click.Command):
+    """A command whose operator mistakes end in a plain message saying what to do, never a
+    traceback: a database without the schema, and the services' own errors."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (prices.PriceImportError, SupplierError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            advice = _schema_advice(exc)
+            if advice is None:
+                raise
+            raise click.ClickException(advice) from None
+
+
+def _schema_advice(exc: sa.exc.DBAPIError) -> str | None:
+    """What to run when the error is a missing table or column (SQLite or PostgreSQL)."""
+    text = str(exc.orig).lower()
+    state = getattr(exc.orig, "sqlstate", None)
+    if "no such table" in text or state == "42P01":
+        return f"The database has no tables yet: run `{UPGRADE}`."
+    if "no such column" in text or state == "42703":
+        return f"The database schema is older than this version of merchant: run `{UPGRADE}`."
+    return None
+
+
+# Every command of ours is an OperatorCommand.
+command = functools.partial(click.command, cls=OperatorCommand)
 
 
 def register(app: Flask) -> None:
@@ -20,7 +54,7 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-@click.command("init-db")
+@command("init-db")
 @with_appcontext
 def init_db():
     """Create or upgrade the database schema (the same as `flask db upgrade`)."""
@@ -28,7 +62,7 @@ def init_db():
     click.echo("Database ready.")
 
 
-@click.command("seed-demo")
+@command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if products exist.")
 def seed_demo(if_empty):
@@ -40,7 +74,7 @@ def seed_demo(if_empty):
         raise click.ClickException("The shop already has products; the demo was not added.")
 
 
-@click.command("worker")
+@command("worker")
 @with_appcontext
 def run_worker():
     """Deliver paid orders, follow pending ones, reconcile and expire payments. Runs until ^C."""
@@ -50,7 +84,7 @@ def run_worker():
         pass
 
 
-@click.command("serve")
+@command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, envvar="PORT")
@@ -63,7 +97,7 @@ def serve(host, port):
     run_simple(host, port, app, threaded=True)
 
 
-@click.command("import-prices")
+@command("import-prices")
 @with_appcontext
 @click.argument("supplier")
 @click.option("--markup", required=True,
@@ -72,29 +106,16 @@ def serve(host, port):
               help="Round each price up to a multiple of this.")
 def import_prices(supplier, markup, round_to):
     """Create or update products and packages from SUPPLIER's price list (e.g. digiflazz)."""
-
-    if supplier not in ADAPTERS:
-        raise click.ClickException(f"Unknown supplier {supplier!r}; use one of "
-                                   f"{', '.join(ADAPTERS)}.")
-    try:
-        parsed = prices.parse_markup(markup)
-        items, cached, fetched_at = prices.price_list(supplier)
-    except (prices.PriceImportError, SupplierError) as exc:
-        raise click.ClickException(str(exc)) from None
+    parsed = prices.parse_markup(markup)
+    items, cached, fetched_at = prices.price_list(supplier)
     age = "cached, fetched at most 5 minutes ago" if cached else "fetched just now"
     click.echo(f"{len(items)} products in the {supplier} price list ({age}).")
-    try:
-        with click.progressbar(items, label="Importing", show_pos=True) as bar:
-            summary = prices.import_items(supplier, bar, parsed, round_to)
-    except prices.PriceImportError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Added {summary.added}, changed {summary.changed}, "
-               f"deactivated {summary.deactivated}, unchanged {summary.unchanged} packages"
-               + (f"; {summary.products_added} new products (check their account fields "
-                  "and nickname check)" if summary.products_added else "") + ".")
+    with click.progressbar(items, label="Importing", show_pos=True) as bar:
+        summary = prices.import_items(supplier, bar, parsed, round_to)
+    click.echo(prices.describe(summary))
 
 
-@click.command("deliver")
+@command("deliver")
 @with_appcontext
 @click.argument("ref")
 @click.option("--proof", required=True, help="What you delivered: a serial number or a note.")
@@ -109,7 +130,7 @@ def deliver(ref, proof):
                f"{order.nickname or ', '.join(order.account.values())}).")
 
 
-@click.command("create-admin")
+@command("create-admin")
 @with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(admins.ROLES), default="owner", show_default=True,
@@ -127,7 +148,7 @@ def create_admin(email, role):
     click.echo(f"Admin {admin.email} ({admin.role}) created. Sign in at /admin.")
 
 
-@click.command("setup-link")
+@command("setup-link")
 @with_appcontext
 def setup_link():
     """Print a one-time link that creates the shop's owner (only while the shop has no admin)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from . import account_presets, payment_presets
 from .extensions import db
 from .models import Package, PaymentMethod, Product
 
@@ -10,11 +11,7 @@ PRODUCTS = [
     {
         "slug": "tiktok-coins", "name": "TikTok Coins", "publisher": "TikTok",
         "image": "icons/tiktok-coins.svg",
-        "account_fields": [{
-            "name": "username", "label": "TikTok username", "pattern": r"@?[A-Za-z0-9._]{2,24}",
-            "hint": "A TikTok username has 2-24 letters, digits, dots or underscores.",
-            "placeholder": "e.g. demo_user", "inputmode": "text", "autocapitalize": "none",
-        }],
+        "account_fields": account_presets.fields("username"),
         "help_text": "Open TikTok and tap Profile: your username is under your photo, after the @.",
         "packages": [
             ("30 Coins", 30, 0, 6_500, ""), ("70 Coins", 70, 0, 15_000, "Popular"),
@@ -26,14 +23,7 @@ PRODUCTS = [
     {
         "slug": "mobile-legends", "name": "Mobile Legends", "publisher": "Moonton",
         "image": "icons/mobile-legends.svg",
-        "account_fields": [
-            {"name": "user_id", "label": "User ID", "pattern": r"[0-9]{6,12}",
-             "hint": "The User ID is 6-12 digits.", "placeholder": "e.g. 12345678",
-             "inputmode": "numeric"},
-            {"name": "zone_id", "label": "Zone ID", "pattern": r"[0-9]{4,5}",
-             "hint": "The Zone ID is the 4-5 digits in brackets.", "placeholder": "e.g. 2345",
-             "inputmode": "numeric"},
-        ],
+        "account_fields": account_presets.fields("user_id_zone"),
         "help_text": "In the game, tap your avatar (top left). The numbers under your name are "
                      "your User ID, and the ones in brackets are your Zone ID: 12345678 (2345).",
         "packages": [
@@ -47,11 +37,7 @@ PRODUCTS = [
     {
         "slug": "free-fire", "name": "Free Fire", "publisher": "Garena",
         "image": "icons/free-fire.svg",
-        "account_fields": [{
-            "name": "player_id", "label": "Player ID", "pattern": r"[0-9]{8,12}",
-            "hint": "The Player ID is 8-12 digits.", "placeholder": "e.g. 123456789",
-            "inputmode": "numeric",
-        }],
+        "account_fields": account_presets.fields("player_id"),
         "help_text": "In Free Fire, tap your profile banner (top left): the ID is under your "
                      "nickname. Tap it to copy.",
         "packages": [
@@ -65,11 +51,7 @@ PRODUCTS = [
     {
         "slug": "pubg-mobile", "name": "PUBG Mobile", "publisher": "Level Infinite",
         "image": "icons/pubg-mobile.svg",
-        "account_fields": [{
-            "name": "player_id", "label": "Character ID", "pattern": r"[0-9]{8,12}",
-            "hint": "The Character ID is 8-12 digits.", "placeholder": "e.g. 5123456789",
-            "inputmode": "numeric",
-        }],
+        "account_fields": account_presets.fields("character_id"),
         "help_text": "In PUBG Mobile, tap your avatar (top left): the Character ID is under your "
                      "name. Tap the copy icon beside it.",
         "packages": [
@@ -81,13 +63,7 @@ PRODUCTS = [
     {
         "slug": "genshin-impact", "name": "Genshin Impact", "publisher": "HoYoverse",
         "image": "icons/genshin-impact.svg",
-        "account_fields": [
-            {"name": "uid", "label": "UID", "pattern": r"[0-9]{9,10}",
-             "hint": "The UID is 9 or 10 digits.", "placeholder": "e.g. 812345678",
-             "inputmode": "numeric"},
-            {"name": "server", "label": "Server",
-             "options": ["America", "Europe", "Asia", "TW, HK, MO"]},
-        ],
+        "account_fields": account_presets.fields("uid_server"),
         "help_text": "Your UID is in the bottom right corner of the game screen. The first digit "
                      "tells the server: 6 America, 7 Europe, 8 Asia, 9 TW, HK, MO.",
         "packages": [
@@ -102,16 +78,8 @@ PRODUCTS = [
     },
 ]
 
-# code, name, kind, icon, flat fee, percent fee in basis points, min, max
-METHODS = [
-    ("QRIS", "QRIS", "qr", "icons/pay/qris.svg", 0, 70, 1_000, 10_000_000),
-    ("GOPAY", "GoPay", "ewallet", "icons/pay/gopay.svg", 0, 200, 1_000, 10_000_000),
-    ("OVO", "OVO", "ewallet", "icons/pay/ovo.svg", 500, 150, 10_000, 10_000_000),
-    ("DANA", "DANA", "ewallet", "icons/pay/dana.svg", 0, 150, 1_000, 10_000_000),
-    ("SHOPEEPAY", "ShopeePay", "ewallet", "icons/pay/shopeepay.svg", 0, 200, 1_000, 10_000_000),
-    ("BCA_VA", "BCA Virtual Account", "va", "icons/pay/bca-va.svg", 4_000, 0, 10_000, 50_000_000),
-    ("CARD", "Credit / debit card", "card", "icons/pay/card.svg", 2_000, 290, 10_000, 50_000_000),
-]
+# The sandbox gateway's preset set: seven methods, one table with the presets.
+METHODS = payment_presets.PRESETS["sandbox"]
 
 
 def seed() -> bool:
@@ -130,9 +98,9 @@ def seed() -> bool:
                 supplier="sandbox", supplier_sku=sku, supplier_cost=price * 92 // 100,
                 sort_order=position,
             ))
-    for position, (code, name, kind, icon, flat, bp, low, high) in enumerate(METHODS):
-        db.session.add(PaymentMethod(code=code, name=name, kind=kind, icon=icon, fee_flat=flat,
-                                     fee_percent_bp=bp, currency="IDR", min_amount=low,
-                                     max_amount=high, sort_order=position))
+    # A shop set up before the demo (init-db, the setup link) has its methods already.
+    if db.session.scalar(sa.select(PaymentMethod.id).limit(1)) is None:
+        db.session.add_all(payment_presets.build(preset, "IDR", position)
+                           for position, preset in enumerate(METHODS))
     db.session.commit()
     return True

@@ -15,48 +15,37 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from flask import current_app
 
-from . import ROOT, orders, providers
+from . import ROOT, account_presets, audit, money, orders, providers
 from .extensions import db
 from .models import Package, Product, SupplierPriceCache, utcnow
-from .suppliers.base import SupplierError
+from .suppliers import ADAPTERS, supplier_class
 from .suppliers.digiflazz import PriceItem
 
 PRICE_LIST_MAX_AGE = 300
 
-# Account fields for brands we know; any other brand gets one "Customer ID" field.
-_ML = [{"name": "user_id", "label": "User ID", "pattern": "[0-9]{6,12}",
-        "hint": "The User ID is 6-12 digits.", "inputmode": "numeric"},
-       {"name": "zone_id", "label": "Zone ID", "pattern": "[0-9]{4,5}",
-        "hint": "The Zone ID is the 4-5 digits in brackets.", "inputmode": "numeric"}]
-_PLAYER = [{"name": "player_id", "label": "Player ID", "pattern": "[0-9]{6,14}",
-            "hint": "The Player ID is 6-14 digits.", "inputmode": "numeric"}]
-_PHONE = [{"name": "phone", "label": "Phone number", "pattern": "0[0-9]{9,13}",
-           "hint": "A phone number like 081234567890.", "inputmode": "tel"}]
-KNOWN_BRANDS: dict[str, list[dict]] = {
-    "MOBILE LEGENDS": _ML,
-    "FREE FIRE": _PLAYER,
-    "PUBG MOBILE": [dict(_PLAYER[0], label="Character ID")],
-    "GENSHIN IMPACT": [
-        {"name": "uid", "label": "UID", "pattern": "[0-9]{9,10}", "hint": "The UID is 9-10 digits.",
-         "inputmode": "numeric"},
-        {"name": "server", "label": "Server",
-         "options": ["Asia", "America", "Europe", "TW, HK, MO"]}],
-    "TIKTOK": [{"name": "username", "label": "TikTok username",
-                "pattern": "@?[A-Za-z0-9._]{2,24}", "autocapitalize": "none"}],
-}
+# Any other brand gets one "Customer ID" field; these categories ask for a phone number.
 PHONE_CATEGORIES = {"PULSA", "DATA", "PAKET SMS & TELPON", "MASA AKTIF"}
-CUSTOMER_ID = [{"name": "customer_id", "label": "Customer ID"}]
 
 
 class PriceImportError(ValueError):
     """The import cannot run as asked. The message says what to change."""
 
 
+class BelowCost(ValueError):
+    """A price under what the package costs us. The message names the packages and amounts."""
+
+
 @dataclass(frozen=True)
 class Markup:
     percent_bp: int = 0      # basis points: 800 = 8 %
     flat: int = 0            # minor units
+
+    def __str__(self) -> str:
+        if self.percent_bp:
+            return f"{(Decimal(self.percent_bp) / 100).normalize():f}%"
+        return str(self.flat)
 
     def apply(self, cost: int, round_to: int) -> int:
         """cost + markup, rounded UP to a multiple of round_to; never below cost."""
@@ -94,20 +83,31 @@ class Summary:
     fetched_at: dt.datetime | None = None
 
 
+def importable() -> list[str]:
+    """The suppliers whose price list can be imported."""
+    return [name for name in ADAPTERS if hasattr(supplier_class(name), "price_list")]
+
+
 def price_list(name: str, max_age: float = PRICE_LIST_MAX_AGE) -> tuple[list[PriceItem], bool,
                                                                        dt.datetime]:
     """The supplier's price list, from the cache when younger than max_age.
 
-    Returns (items, from_cache, fetched_at). :raise SupplierError: when it cannot be fetched.
+    Returns (items, from_cache, fetched_at). :raise SupplierError: when it cannot be fetched;
+    :raise PriceImportError: for a supplier without a price list or without its settings.
     """
     now = utcnow()
     row = db.session.get(SupplierPriceCache, name)
     if row is not None and row.fetched_at > now - dt.timedelta(seconds=max_age):
         return [PriceItem(**item) for item in row.payload], True, row.fetched_at
-    supplier = providers.supplier(name)
-    if not hasattr(supplier, "price_list"):
-        raise SupplierError(f"{name} has no price list to import")
-    items = supplier.price_list()
+    if name not in importable():
+        raise PriceImportError(f"{name!r} has no price list to import; use one of "
+                               f"{', '.join(importable()) or 'none'}.")
+    missing = supplier_class(name).missing_settings(current_app.config)
+    if missing:
+        raise PriceImportError(
+            f"{name} is not configured: set {', '.join(missing)} in the environment or in "
+            "instance/config.py, then try again.")
+    items = providers.supplier(name).price_list()
     with orders.write_unit():
         row = db.session.get(SupplierPriceCache, name) or SupplierPriceCache(supplier=name)
         row.fetched_at = now
@@ -122,11 +122,11 @@ def slugify(text: str) -> str:
 
 def account_fields_for(item: PriceItem) -> list[dict]:
     """Sensible account fields for a new product of this brand."""
-    if item.brand.upper() in KNOWN_BRANDS:
-        return KNOWN_BRANDS[item.brand.upper()]
+    if item.brand.upper() in account_presets.BRANDS:
+        return account_presets.fields(account_presets.BRANDS[item.brand.upper()])
     if item.category.upper() in PHONE_CATEGORIES:
-        return _PHONE
-    return CUSTOMER_ID
+        return account_presets.fields("phone")
+    return account_presets.fields("customer_id")
 
 
 def package_name(item: PriceItem) -> str:
@@ -143,10 +143,10 @@ def quantity_of(name: str) -> int:
 
 
 def import_items(name: str, items: Iterable[PriceItem], markup: Markup,
-                 round_to: int = 100) -> Summary:
+                 round_to: int = 100, actor: audit.Actor = audit.CLI) -> Summary:
     """Create or update products and packages from `items` (iterate it with a progress bar if
     you like), then deactivate this supplier's packages the list dropped or disabled.
-    All in one transaction. :raise PriceImportError: for a bad round_to."""
+    All in one transaction, with its audit entry. :raise PriceImportError: for a bad round_to."""
     if round_to < 1:
         raise PriceImportError("--round-to must be at least 1.")
     summary = Summary()
@@ -191,7 +191,96 @@ def import_items(name: str, items: Iterable[PriceItem], markup: Markup,
             if sku not in listed and package.active:
                 package.active = False
                 summary.deactivated += 1
+        audit.record(actor, "prices.import", "supplier", name, describe(summary, markup,
+                                                                         round_to))
     return summary
+
+
+def describe(summary: Summary, markup: Markup | None = None, round_to: int | None = None) -> str:
+    """One line for the operator: what an import did."""
+    text = (f"Added {summary.added}, changed {summary.changed}, "
+            f"deactivated {summary.deactivated}, unchanged {summary.unchanged} packages"
+            + (f"; {summary.products_added} new products (check their account fields "
+               "and nickname check)" if summary.products_added else ""))
+    if markup is not None:
+        text += f" (markup {markup}, rounded up to {round_to})"
+    return text + "."
+
+
+def below_cost(package: Package, price: int) -> str | None:
+    """Why selling `package` at `price` loses money, or None.
+
+    The fallback supplier's cost counts too: a failover at a loss is still a loss.
+    """
+    def amount(value: int) -> str:
+        return money.Money(value, package.currency).format()
+    if package.supplier_cost is not None and price < package.supplier_cost:
+        return (f"{package.name}: {amount(price)} is below the supplier's cost "
+                f"{amount(package.supplier_cost)}")
+    if package.fallback_supplier and package.fallback_cost is not None \
+            and price < package.fallback_cost:
+        return (f"{package.name}: {amount(price)} is below the fallback supplier's cost "
+                f"{amount(package.fallback_cost)}")
+    return None
+
+
+@dataclass
+class Repriced:
+    """What a bulk price change did."""
+    changed: list[tuple[str, int, int]] = dataclasses.field(default_factory=list)  # name, old, new
+    unchanged: int = 0
+    skipped: list[str] = dataclasses.field(default_factory=list)   # no supplier cost to mark up
+    below_cost: list[str] = dataclasses.field(default_factory=list)  # sold at a loss, by override
+
+    def describe(self) -> str:
+        text = f"Changed {len(self.changed)} prices, {self.unchanged} already right"
+        if self.skipped:
+            text += (f"; skipped {len(self.skipped)} without a supplier cost "
+                     f"({', '.join(self.skipped)})")
+        if self.below_cost:
+            text += f"; {len(self.below_cost)} below cost by your override"
+        return text + "."
+
+
+def reprice(packages: Iterable[Package], markup: Markup, round_to: int, actor: audit.Actor,
+            below_cost_ok: bool = False) -> Repriced:
+    """Price each package at its supplier cost plus `markup`, rounded up to `round_to`.
+
+    One transaction, with an audit entry per changed package. Packages without a supplier cost
+    are skipped. :raise BelowCost: when a new price is below a cost (the fallback supplier's)
+    and `below_cost_ok` is not given; nothing is changed then. :raise PriceImportError: for a
+    bad round_to.
+    """
+    if round_to < 1:
+        raise PriceImportError("Round to must be at least 1.")
+    packages = list(packages)
+    result = Repriced()
+    plan = []
+    for package in packages:
+        if package.supplier_cost is None:
+            result.skipped.append(package.name)
+            continue
+        new = markup.apply(package.supplier_cost, round_to)
+        if new == package.price:
+            result.unchanged += 1
+            continue
+        loss = below_cost(package, new)
+        if loss:
+            result.below_cost.append(loss)
+        plan.append((package.id, package.name, package.price, new, loss))
+    if result.below_cost and not below_cost_ok:
+        raise BelowCost("Not changed, because these would sell below cost: "
+                        + "; ".join(result.below_cost)
+                        + ". Raise the markup, or tick \"Sell below cost\" to accept the loss.")
+    with orders.write_unit():
+        for package_id, name, old, new, loss in plan:
+            db.session.get(Package, package_id).price = new
+            audit.record(actor, "package.below_cost" if loss else "package.reprice", "package",
+                         package_id, f"{name}: price {old} -> {new} (markup {markup}, rounded up "
+                         f"to {round_to})" + (f"; sold below cost: {loss}" if loss else ""),
+                         before={"price": old}, after={"price": new})
+            result.changed.append((name, old, new))
+    return result
 
 
 def _new_product(item: PriceItem) -> Product:
