@@ -1,0 +1,238 @@
+"""Needs attention: what the operator should look at now, for the panel's landing page.
+
+Each kind of trouble is one bounded query (at most LIMIT rows, plus a count of the rest), so the
+page stays fast however many orders are stuck. Order rows are for every admin; rows about
+settings and supplier deposits only for the owner, who is the one able to fix them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+
+from . import balances, orders, worker
+from .extensions import db
+from .manual_delivery import MANUAL
+from .models import Order, OrderEvent, Package, PaymentMethod, Product, utcnow
+from .payments import gateway_class
+from .suppliers import supplier_class
+from .verifiers import verifier_class
+from .web.health import STALE_AFTER
+
+LIMIT = 20          # rows shown per kind; the rest are counted
+
+# kind -> the group's heading, in the order the page shows them
+KINDS = {
+    "worker": "Worker",
+    "manual": "Deliver by hand",
+    "failed": "Failed deliveries",
+    "late": "Paid, not delivered yet",
+    "flagged": "Flagged orders",
+    "balance": "Supplier balance",
+    "settings": "Missing settings",
+}
+OWNER_KINDS = frozenset({"balance", "settings"})
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row: what is wrong (about an order ref or a provider), since when, and what to do."""
+    kind: str
+    subject: str                    # an order reference or a provider's name
+    sentence: str
+    since: dt.datetime | None       # naive UTC
+    url: str
+    action: str
+    deliver: bool = False           # a manual delivery: the page offers an inline Delivered form
+
+
+@dataclass
+class Group:
+    kind: str
+    title: str
+    items: list[Item] = field(default_factory=list)
+    more: int = 0                   # rows beyond LIMIT, not shown
+
+
+def needs_attention(owner: bool, now: dt.datetime | None = None) -> list[Group]:
+    """The non-empty groups, most urgent first. `owner` adds the settings and balance rows."""
+    now = now or utcnow()
+    late_before = now - dt.timedelta(minutes=float(current_app.config["NEEDS_ATTENTION_MINUTES"]))
+    found = {
+        "worker": (_worker(now), 0),
+        "manual": _orders("manual", _manual_filter(), Order.paid_at, _manual_item),
+        "failed": _failed(),
+        "late": _orders("late", _late_filter(late_before), Order.paid_at,
+                        lambda o: _late_item(o, now)),
+        "flagged": _orders("flagged", Order.flag.is_not(None), Order.updated_at, _flagged_item),
+    }
+    if owner:
+        found["balance"] = (_balances(), 0)
+        found["settings"] = (_settings(), 0)
+    groups = []
+    for kind, title in KINDS.items():
+        items, more = found.get(kind, ([], 0))
+        if items:
+            groups.append(Group(kind, title, items, more))
+    return groups
+
+
+def order_url(ref: str) -> str:
+    """The admin order page (a plain path while that page is not registered)."""
+    if "admin.order" in current_app.view_functions:
+        return url_for("admin.order", ref=ref)
+    return f"/admin/orders/{ref}"
+
+
+def _area_url(endpoint: str, path: str) -> str:
+    return url_for(endpoint) if endpoint in current_app.view_functions else path
+
+
+def _manual_filter():
+    return sa.and_(Order.status == orders.FULFILLING, Order.supplier == MANUAL)
+
+
+def _late_filter(before: dt.datetime):
+    # Manual orders waiting in the fulfilling state have their own group.
+    return sa.and_(Order.status.in_((orders.PAID, orders.FULFILLING)), Order.paid_at < before,
+                   sa.not_(_manual_filter()))
+
+
+def _orders(kind: str, where, oldest_first_by, make) -> tuple[list[Item], int]:
+    rows = list(db.session.scalars(
+        sa.select(Order).where(where).order_by(oldest_first_by, Order.id).limit(LIMIT)))
+    return [make(order) for order in rows], _rest(where, len(rows))
+
+
+def _rest(where, shown: int) -> int:
+    if shown < LIMIT:
+        return 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(where)) - shown
+
+
+def _what(order: Order) -> str:
+    return f"{order.package_name} ({order.product_name})"
+
+
+def _manual_item(order: Order) -> Item:
+    account = ", ".join(f"{v}" for v in order.account.values())
+    nickname = f" ({order.nickname})" if order.nickname else ""
+    return Item("manual", order.ref, f"Top up {_what(order)} for {account}{nickname} by hand.",
+                order.paid_at, order_url(order.ref), "Open order", deliver=True)
+
+
+def _late_item(order: Order, now: dt.datetime) -> Item:
+    state = orders.LABELS[order.status].lower()
+    return Item("late", order.ref,
+                f"{_what(order)} was paid {_ago(order.paid_at, now)} ago and is still "
+                f"{state} (supplier {order.supplier}).",
+                order.paid_at, order_url(order.ref), "Open order")
+
+
+def _flagged_item(order: Order) -> Item:
+    return Item("flagged", order.ref, f"{_what(order)}: {order.flag}", order.updated_at,
+                order_url(order.ref), "Open order")
+
+
+def _failed() -> tuple[list[Item], int]:
+    where = Order.status == orders.FULFILLMENT_FAILED
+    rows = list(db.session.scalars(
+        sa.select(Order).where(where).order_by(Order.updated_at, Order.id).limit(LIMIT)))
+    # Why each one failed: the detail of its latest move to fulfillment_failed.
+    why = dict(db.session.execute(
+        sa.select(OrderEvent.order_id, OrderEvent.detail)
+        .where(OrderEvent.order_id.in_([o.id for o in rows]),
+               OrderEvent.to_status == orders.FULFILLMENT_FAILED)
+        .order_by(OrderEvent.id)).all())
+    items = [Item("failed", o.ref,
+                  f"{_what(o)} could not be delivered: {why.get(o.id) or 'no reason given'}.",
+                  o.updated_at, order_url(o.ref), "Retry or refund") for o in rows]
+    return items, _rest(where, len(rows))
+
+
+def _worker(now: dt.datetime) -> list[Item]:
+    age = worker.last_beat()
+    if age is not None and age < STALE_AFTER:
+        return []
+    if age is None:
+        sentence, since = "No worker has ever run, so paid orders are not delivered.", None
+    else:
+        since = now - dt.timedelta(seconds=age)
+        sentence = (f"The worker last ran {_ago(since, now)} ago, so paid orders are not "
+                    f"delivered. Start it: flask --app merchant worker.")
+    return [Item("worker", "worker", sentence, since, url_for("health.healthz"),
+                 "Check health")]
+
+
+def _balances() -> list[Item]:
+    url = _area_url("admin.dashboard", "/admin/dashboard")
+    return [Item("balance", w.supplier, w.message[:1].upper() + w.message[1:] + ".",
+                 w.checked_at, url, "See balances")
+            for w in balances.balance_warnings()]
+
+
+def _settings() -> list[Item]:
+    """Providers in use (gateways, suppliers, verifiers) that are unknown or lack settings."""
+    items = []
+    config = current_app.config
+    methods_url = _area_url("admin.methods", "/admin/methods")
+    catalog_url = _area_url("admin.products", "/admin/products")
+
+    # Inactive methods take no payments, so only active ones count.
+    gateways = {config["GATEWAY"]}
+    gateways.update(g for g in db.session.scalars(
+        sa.select(PaymentMethod.gateway).where(PaymentMethod.active).distinct()) if g)
+    for name in sorted(gateways):
+        problem = _missing(gateway_class, name, "payment gateway")
+        if problem:
+            items.append(Item("settings", name, problem, None, methods_url, "Payment methods"))
+
+    used = sa.union_all(
+        sa.select(Package.supplier.label("name")).where(Package.active),
+        sa.select(Package.fallback_supplier).where(Package.active,
+                                                  Package.fallback_supplier.is_not(None)),
+    ).subquery()
+    counts = db.session.execute(
+        sa.select(used.c.name, sa.func.count()).group_by(used.c.name).order_by(used.c.name))
+    for name, count in counts:
+        problem = _missing(supplier_class, name, "supplier")
+        if problem:
+            packages = "package" if count == 1 else "packages"
+            items.append(Item("settings", name, f"{problem} It serves {count} active {packages}.",
+                              None, catalog_url, "Catalog"))
+
+    counts = db.session.execute(
+        sa.select(Product.verifier, sa.func.count())
+        .where(Product.active, Product.verifier != "none")
+        .group_by(Product.verifier).order_by(Product.verifier))
+    for name, count in counts:
+        problem = _missing(verifier_class, name, "account checker")
+        if problem:
+            products = "product" if count == 1 else "products"
+            items.append(Item("settings", name, f"{problem} It checks {count} active {products}.",
+                              None, catalog_url, "Catalog"))
+    return items
+
+
+def _missing(lookup, name: str, what: str) -> str | None:
+    """Why the provider `name` cannot work, or None when it can."""
+    try:
+        cls = lookup(name)
+    except KeyError:
+        return f"There is no {what} called {name!r}."
+    missing = cls.missing_settings(current_app.config)
+    if missing:
+        return f"The {name} {what} is not configured: set {', '.join(missing)}."
+    return None
+
+
+def _ago(since: dt.datetime | None, now: dt.datetime) -> str:
+    """'12 minutes', '3 hours', '2 days'."""
+    seconds = max(0, int((now - since).total_seconds())) if since else 0
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
