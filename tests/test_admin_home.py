@@ -82,7 +82,9 @@ def test_failed_delivery_shows_why_until_it_is_refunded(client, app, owner):
     ref = paid(client, app, username="gamer_fail")    # the sandbox supplier fails ...fail
     work(app)
     failed = group(page(owner), "failed")
-    assert ref in failed and "could not be delivered: sandbox: Sandbox supplier: destination account rejected." in failed
+    assert ref in failed
+    assert ("could not be delivered: sandbox: Sandbox supplier: destination account rejected."
+            in failed)
     assert f'href="/admin/orders/{ref}"' in failed and "Retry or refund" in failed
     assert ref not in group(page(owner), "late")
 
