@@ -2,15 +2,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from .. import money, orders
+from .. import money, orders, shop_settings
 
 
 def register(app: Flask) -> None:
-    from . import admin, errors, health, order_pages, sandbox, shop, supplier_webhooks, webhooks
+    from . import (
+        admin,
+        errors,
+        health,
+        media,
+        order_pages,
+        pages,
+        sandbox,
+        shop,
+        supplier_webhooks,
+        webhooks,
+    )
     errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
@@ -18,6 +28,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(supplier_webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(media.bp)
     if app.config["SANDBOX_ENABLED"]:
         app.register_blueprint(sandbox.bp)
 
@@ -25,17 +37,17 @@ def register(app: Flask) -> None:
     def money_filter(amount: int, currency: str) -> str:
         return money.Money(int(amount), currency).format()
 
-    shop_zone = ZoneInfo(app.config["SHOP_TIMEZONE"])
-
     @app.template_filter("local_time")
     def local_time(moment: dt.datetime, fmt: str = "%H:%M %Z") -> str:
-        """A naive UTC time from the database, in the shop's time zone."""
-        return moment.replace(tzinfo=dt.UTC).astimezone(shop_zone).strftime(fmt)
+        """A naive UTC time from the database, in the shop's time zone (its settings)."""
+        zone = shop_settings.current().zone
+        return moment.replace(tzinfo=dt.UTC).astimezone(zone).strftime(fmt)
 
     @app.context_processor
     def shop_globals():
-        return {"shop_name": app.config["SHOP_NAME"], "status_labels": orders.LABELS,
-                "format_bp": money.format_bp}
+        settings = shop_settings.current()
+        return {"shop": settings, "shop_name": settings.shop_name,
+                "status_labels": orders.LABELS, "format_bp": money.format_bp}
 
     @app.after_request
     def security_headers(response):
