@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import admins, demo, manual_delivery, prices, worker
+from . import admins, audit, demo, operator, prices, worker
 from .suppliers.base import SupplierError
 
 UPGRADE = "flask --app merchant db upgrade"
@@ -49,8 +49,8 @@ command = functools.partial(click.command, cls=OperatorCommand)
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, seed_demo, run_worker, serve, import_prices, deliver, create_admin,
-                    setup_link):
+    for command in (init_db, seed_demo, run_worker, serve, import_prices, deliver, retry, refund,
+                    create_admin, setup_link):
         app.cli.add_command(command)
 
 
@@ -123,11 +123,41 @@ def deliver(ref, proof):
     """Mark a manual-delivery order REF as delivered, with its proof."""
 
     try:
-        order = manual_delivery.mark_delivered(ref, proof, source="admin")
-    except manual_delivery.DeliveryError as exc:
+        order = operator.deliver_by_hand(ref, proof, audit.CLI)
+    except operator.ActionRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Order {order.ref} marked delivered ({order.package_name} to "
                f"{order.nickname or ', '.join(order.account.values())}).")
+
+
+@click.command("retry")
+@with_appcontext
+@click.argument("ref")
+@click.option("--fallback", is_flag=True, help="Switch to the package's fallback supplier.")
+def retry(ref, fallback):
+    """Deliver order REF again after its delivery failed (the worker places it)."""
+    try:
+        order = operator.retry_delivery(ref, audit.CLI, fallback=fallback)
+    except operator.ActionRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Order {order.ref} will be delivered again with {order.supplier} "
+               f"(ref_id {order.supplier_ref_id}).")
+
+
+@click.command("refund")
+@with_appcontext
+@click.argument("ref")
+@click.option("--note", default="", help="Why, or (with --manual) how the money went back.")
+@click.option("--manual", is_flag=True,
+              help="You gave the money back yourself: record it, the gateway is not asked.")
+def refund(ref, note, manual):
+    """Refund order REF after its delivery failed, through its gateway or as a manual refund."""
+    try:
+        order = operator.refund(ref, audit.CLI, note, manual=manual)
+    except operator.ActionRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    how = "by hand" if manual else f"through {order.gateway} (refund {order.refund_ref})"
+    click.echo(f"Order {order.ref} refunded {how}.")
 
 
 @command("create-admin")

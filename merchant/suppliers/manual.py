@@ -1,8 +1,8 @@
 """Manual delivery: the operator tops the account up by hand (common for TikTok coins).
 
 Placing an order only puts it in the "to deliver" queue; the operator records the proof and
-marks it delivered (merchant/manual_delivery.py, `flask --app merchant deliver`). The worker does
-not poll it: nothing changes until the operator acts.
+marks it delivered (merchant/operator.py: the admin order page, `flask --app merchant deliver`).
+The worker does not poll it: nothing changes until the operator acts.
 """
 from __future__ import annotations
 
