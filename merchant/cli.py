@@ -11,7 +11,8 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import admins, audit, demo, operator, prices, worker
+from . import admins, audit, demo, operator, payment_presets, prices, worker
+from .extensions import db
 from .suppliers.base import SupplierError
 
 UPGRADE = "flask --app merchant db upgrade"
@@ -57,9 +58,11 @@ def register(app: Flask) -> None:
 @command("init-db")
 @with_appcontext
 def init_db():
-    """Create or upgrade the database schema (the same as `flask db upgrade`)."""
+    """Create or upgrade the database schema; a shop without payment methods gets its
+    gateway's usual set."""
     upgrade()
     click.echo("Database ready.")
+    _install_methods()
 
 
 @command("seed-demo")
@@ -70,8 +73,20 @@ def seed_demo(if_empty):
     upgrade()
     if demo.seed():
         click.echo("Demo catalog created.")
-    elif not if_empty:
+        return
+    _install_methods()
+    if not if_empty:
         raise click.ClickException("The shop already has products; the demo was not added.")
+
+
+def _install_methods() -> None:
+    """A shop with products but no payment method at all (e.g. after import-prices) could sell
+    nothing: give it the configured gateway's set."""
+    added = payment_presets.install_defaults()
+    if added:
+        db.session.commit()
+        click.echo(f"Added {added} payment methods for the {current_app.config['GATEWAY']} "
+                   "gateway: review their fees at /admin/methods.")
 
 
 @command("worker")
