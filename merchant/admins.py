@@ -3,19 +3,24 @@
 Passwords are hashed with werkzeug's scrypt (memory-hard, no extra dependency). The setup link
 exists so that a shop with no admin can be claimed from a browser: its token is random, only
 its hash is stored, it works once, and it stops working as soon as any admin exists.
+
+The owner's changes to other admins (role, deactivation, signing out) and an admin's changes to
+their own account (password, authenticator) are audited; passwords, hashes and secrets never
+reach the audit log.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+import time
 
 import pyotp
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit
+from . import audit, payment_presets
 from .extensions import db
 from .models import OWNER, STAFF, AdminUser, SetupToken, utcnow
 
@@ -83,7 +88,9 @@ def authenticate(email: str, password: str) -> AdminUser | None:
 
 
 def signed_in(admin: AdminUser) -> None:
+    """Note the sign-in: the time on the admins page, and an audit entry."""
     admin.last_login_at = utcnow()
+    audit.record(audit.Actor.of(admin), "admin.sign_in", "admin", admin.id, "Signed in")
     db.session.commit()
 
 
@@ -145,18 +152,217 @@ def claim_setup(token: str, email: str, password: str) -> AdminUser:
     admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=OWNER)
     db.session.add(admin)
     db.session.flush()
-    audit.record(audit.Actor(email, admin.id, OWNER), "admin.setup", "admin", admin.id,
+    owner = audit.Actor(email, admin.id, OWNER)
+    audit.record(owner, "admin.setup", "admin", admin.id,
                  f"Set up the shop's owner {email} with the setup link",
                  after={"email": email, "role": OWNER})
+    # A new shop without the demo starts with its gateway's usual payment methods.
+    payment_presets.install_defaults(actor=owner)
+    db.session.commit()
+    return admin
+
+
+# --- the owner's management of admins --------------------------------------------------
+
+def all_admins() -> list[AdminUser]:
+    """Every admin, owners first, then by email."""
+    return list(db.session.scalars(sa.select(AdminUser).order_by(AdminUser.role, AdminUser.email)))
+
+
+def _get(admin_id: int) -> AdminUser:
+    admin = db.session.get(AdminUser, admin_id)
+    if admin is None:
+        raise AdminError("There is no such admin.")
+    return admin
+
+
+def _not_yourself(actor: audit.Actor, admin: AdminUser, doing: str) -> None:
+    if actor.admin_id == admin.id:
+        raise AdminError(f"You cannot {doing} your own account: ask another owner to do it.")
+
+
+def _keep_an_owner(admin: AdminUser, doing: str) -> None:
+    """Refuse to leave the shop without an active owner.
+
+    The active owners' rows are locked first (FOR UPDATE on PostgreSQL; SQLite writers queue
+    anyway), so two owners demoting each other at the same moment cannot both succeed.
+    """
+    if admin.role != OWNER or not admin.active:
+        return
+    owners = db.session.scalars(
+        sa.select(AdminUser.id).where(AdminUser.role == OWNER, AdminUser.active.is_(True))
+        .with_for_update()
+    ).all()
+    if len(owners) < 2:
+        db.session.rollback()
+        raise AdminError(f"You cannot {doing} {admin.email}: the shop needs at least one active "
+                         "owner. Make another admin owner first.")
+
+
+def set_role(actor: audit.Actor, admin_id: int, role: str) -> AdminUser:
+    """Make an admin owner or staff. :raise AdminError: yourself, the last owner, bad role."""
+    if role not in ROLES:
+        raise AdminError(f"The role must be {' or '.join(ROLES)}.")
+    admin = _get(admin_id)
+    if admin.role == role:
+        return admin
+    _not_yourself(actor, admin, "change the role of")
+    _keep_an_owner(admin, "make staff of")
+    before = {"role": admin.role}
+    admin.role = role
+    audit.record(actor, "admin.role", "admin", admin.id,
+                 f"Changed {admin.email} from {before['role']} to {role}",
+                 before=before, after={"role": role})
+    db.session.commit()
+    return admin
+
+
+def set_active(actor: audit.Actor, admin_id: int, active: bool) -> AdminUser:
+    """Deactivate (signed out at once, cannot sign in) or reactivate an admin.
+
+    :raise AdminError: yourself, or the last active owner.
+    """
+    admin = _get(admin_id)
+    if admin.active == active:
+        return admin
+    _not_yourself(actor, admin, "deactivate" if not active else "reactivate")
+    if not active:
+        _keep_an_owner(admin, "deactivate")
+        # A later reactivation must not bring the old sessions back.
+        admin.session_epoch += 1
+    admin.active = active
+    audit.record(actor, "admin.reactivate" if active else "admin.deactivate", "admin", admin.id,
+                 f"{'Reactivated' if active else 'Deactivated'} {admin.email}",
+                 before={"active": not active}, after={"active": active})
+    db.session.commit()
+    return admin
+
+
+def sign_out_everywhere(actor: audit.Actor, admin_id: int) -> AdminUser:
+    """End every session of this admin (each browser must sign in again)."""
+    admin = _get(admin_id)
+    db.session.execute(sa.update(AdminUser).where(AdminUser.id == admin.id)
+                       .values(session_epoch=AdminUser.session_epoch + 1))
+    audit.record(actor, "admin.sign_out_everywhere", "admin", admin.id,
+                 f"Signed {admin.email} out everywhere")
+    db.session.commit()
+    return admin
+
+
+def reset_two_factor(actor: audit.Actor, admin_id: int) -> AdminUser:
+    """Turn off another admin's authenticator (a lost phone); they sign in with the password.
+
+    :raise AdminError: your own (use My account, with a code), or it is off already.
+    """
+    admin = _get(admin_id)
+    _not_yourself(actor, admin, "reset the authenticator of")
+    if not admin.totp_secret:
+        raise AdminError(f"{admin.email} has no authenticator app turned on.")
+    admin.totp_secret = None
+    admin.totp_last_step = None
+    audit.record(actor, "admin.two_factor_reset", "admin", admin.id,
+                 f"Turned off {admin.email}'s authenticator app",
+                 before={"two_factor": True}, after={"two_factor": False})
+    db.session.commit()
+    return admin
+
+
+# --- an admin's own account -------------------------------------------------------------
+
+def change_password(admin: AdminUser, current: str, new: str) -> AdminUser:
+    """Change your password; every other session of yours ends.
+
+    :raise AdminError: the current password is wrong, the new one is too short.
+    """
+    if not check_password_hash(admin.password_hash, current or ""):
+        raise AdminError("Your current password is not right, so the password was not changed.")
+    check_password(new)
+    admin.password_hash = generate_password_hash(new)
+    admin.session_epoch += 1
+    audit.record(audit.Actor.of(admin), "admin.password", "admin", admin.id,
+                 "Changed their password (other sessions signed out)")
     db.session.commit()
     return admin
 
 
 # --- second factor (TOTP) -----------------------------------------------------------------
 
-def totp_ok(admin: AdminUser, code: str) -> bool:
-    """The admin's current authenticator code (one step of clock drift either way)."""
+def new_totp_secret() -> str:
+    """A fresh random authenticator secret (base32, 160 bits)."""
+    return pyotp.random_base32(32)
+
+
+def totp_uri(secret: str, email: str, issuer: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def _code_step(secret: str, code: str, now: float) -> int | None:
+    """The time step the code belongs to (one step of clock drift either way), else None."""
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    try:
+        return pyotp.TOTP(secret).verify_and_get_timecode(code, for_time=now, valid_window=1)
+    except pyotp.exceptions.OTPVerificationError:
+        return None
+
+
+def _spend(admin: AdminUser, step: int) -> bool:
+    """Use up the code's time step: one conditional UPDATE, so a code works once even when
+    two requests bring it at the same moment."""
+    spent = db.session.execute(
+        sa.update(AdminUser)
+        .where(AdminUser.id == admin.id,
+               sa.or_(AdminUser.totp_last_step.is_(None), AdminUser.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if spent:
+        admin.totp_last_step = step
+    return spent
+
+
+def totp_ok(admin: AdminUser, code: str, now: float | None = None) -> bool:
+    """The admin's current authenticator code, not used before (committed when right)."""
     if not admin.totp_secret:
         return True
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
-    return pyotp.TOTP(admin.totp_secret).verify(code, valid_window=1)
+    step = _code_step(admin.totp_secret, code, time.time() if now is None else now)
+    if step is None or not _spend(admin, step):
+        db.session.rollback()
+        return False
+    db.session.commit()
+    return True
+
+
+def enable_totp(admin: AdminUser, secret: str, code: str, now: float | None = None) -> None:
+    """Turn on the authenticator once the admin proves their app shows the secret's codes.
+
+    :raise AdminError: the code does not fit the secret.
+    """
+    step = _code_step(secret, code, time.time() if now is None else now)
+    if step is None:
+        raise AdminError("That code does not match. Scan the QR code again and type the newest "
+                         "code your app shows.")
+    admin.totp_secret = secret
+    admin.totp_last_step = step
+    audit.record(audit.Actor.of(admin), "admin.two_factor_on", "admin", admin.id,
+                 "Turned on their authenticator app",
+                 before={"two_factor": False}, after={"two_factor": True})
+    db.session.commit()
+
+
+def disable_totp(admin: AdminUser, code: str, now: float | None = None) -> None:
+    """Turn off your own authenticator, proven with a current code.
+
+    :raise AdminError: it is off already, or the code is wrong or used.
+    """
+    if not admin.totp_secret:
+        raise AdminError("Your authenticator app is off already.")
+    if not totp_ok(admin, code, now):
+        raise AdminError("That code is not right (or was used already), so the authenticator "
+                         "stays on. Type the newest code your app shows.")
+    admin.totp_secret = None
+    admin.totp_last_step = None
+    audit.record(audit.Actor.of(admin), "admin.two_factor_off", "admin", admin.id,
+                 "Turned off their authenticator app",
+                 before={"two_factor": True}, after={"two_factor": False})
+    db.session.commit()

@@ -49,3 +49,35 @@ def entries_for(target_type: str, target_id: str | int) -> list[AuditEntry]:
                                     AuditEntry.target_id == str(target_id))
         .order_by(AuditEntry.id)
     ))
+
+
+def search(actor: str | None = None, action: str | None = None, target_type: str | None = None,
+           target_id: str | None = None, before_id: int | None = None,
+           limit: int = 50) -> tuple[list[AuditEntry], int | None]:
+    """One page of the log, newest first, and the id to continue from (None on the last page).
+
+    Keyset pagination: the next page starts below the last id shown, so it stays fast deep in
+    a long log and no entry is skipped or repeated while new ones arrive.
+    """
+    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditEntry.action.like(escaped + "%", escape="\\"))
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type)
+    if target_id:
+        query = query.where(AuditEntry.target_id == target_id)
+    if before_id:
+        query = query.where(AuditEntry.id < before_id)
+    entries = list(db.session.scalars(query))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return entries, (entries[-1].id if more else None)
+
+
+def target_types() -> list[str]:
+    """The kinds of things the log has entries about (order, product, admin ...)."""
+    return list(db.session.scalars(
+        sa.select(AuditEntry.target_type).distinct().order_by(AuditEntry.target_type)))

@@ -88,6 +88,8 @@ def admin_menu():
 
 # The areas register their routes on bp when imported.
 from . import (  # noqa: E402,F401
+    account,
+    audit_log,
     auth,
     catalog,
     dashboard,

@@ -31,6 +31,11 @@ def _login_email_key():
     return "admin-login:" + (request.form.get("email") or "").strip().lower()
 
 
+def _pending_admin_key():
+    """Code attempts per admin waiting at the second step, from any number of addresses."""
+    return "admin-code:" + str((session.get("admin_pending") or {}).get("id", ""))
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path inside the panel: never an open redirect to another site."""
     parts = urlsplit(target or "")
@@ -74,11 +79,12 @@ def login():
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_pending_admin_key)
 def login_code():
     """The second step: the 6-digit code from the admin's authenticator app."""
     pending = session.get("admin_pending") or {}
     admin = db.session.get(AdminUser, pending.get("id", 0)) if pending else None
-    if (admin is None or admin.session_epoch != pending.get("epoch")
+    if (admin is None or not admin.active or admin.session_epoch != pending.get("epoch")
             or time.time() - pending.get("at", 0) > PENDING_SECONDS):
         session.pop("admin_pending", None)
         flash("Sign in again: the code step waits 5 minutes at most.")
@@ -88,7 +94,8 @@ def login_code():
     if form.validate_on_submit():
         if admins.totp_ok(admin, form.code.data):
             return _finish_login(admin, pending.get("next"))
-        error = "That code is not right. Use the newest code your app shows."
+        error = ("That code is not right, or it was used already. Type the newest code your "
+                 "app shows.")
     status = 422 if error or form.errors else 200
     return render_template("admin/login_code.html", form=form, error=error), status
 

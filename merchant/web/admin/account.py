@@ -1,0 +1,97 @@
+"""My account, for every admin: change the password, turn the authenticator app on or off.
+
+While an admin sets up the authenticator, the new secret waits in their session (signed, and
+shown to them anyway as the QR code) until a code from the app proves it was scanned.
+"""
+from __future__ import annotations
+
+from flask import flash, render_template, session, url_for
+from flask_login import current_user, login_user
+
+from ... import admins, qr, shop_settings
+from . import bp, redirect_to
+from .users_forms import ActionForm, CodeForm, PasswordForm
+
+PENDING_SECRET = "admin_totp_pending"
+
+
+def _me():
+    """The signed-in admin itself (login_user must not be handed the current_user proxy)."""
+    return current_user._get_current_object()
+
+
+def _page(password_form=None, code_form=None, error=None, code_error=None, status=200):
+    secret = session.get(PENDING_SECRET) if not current_user.totp_secret else None
+    enrol = None
+    if secret:
+        uri = admins.totp_uri(secret, current_user.email, shop_settings.current().shop_name)
+        enrol = {"secret": secret, "qr": qr.svg(uri, scale=4)}
+    return render_template("admin/users/account.html",
+                           password_form=password_form or PasswordForm(formdata=None),
+                           code_form=code_form or CodeForm(formdata=None),
+                           start_form=ActionForm(formdata=None), enrol=enrol,
+                           error=error, code_error=code_error), status
+
+
+@bp.get("/account")
+def account():
+    """Your password and your authenticator app."""
+    return _page()
+
+
+@bp.post("/account/password")
+def change_password():
+    """Change your password: your other sessions end, this one stays signed in."""
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return _page(password_form=form, status=422)
+    try:
+        admin = admins.change_password(_me(), form.current.data, form.new.data)
+    except admins.AdminError as exc:
+        return _page(password_form=form, error=str(exc), status=422)
+    login_user(admin)       # this session carries the new epoch; the others no longer match
+    flash("Password changed. Your other sessions were signed out.")
+    return redirect_to(url_for("admin.account"))
+
+
+@bp.post("/account/two-factor/new")
+def start_two_factor():
+    """A fresh secret to scan; the app is on only once a code from it is confirmed."""
+    if not ActionForm().validate_on_submit():
+        return _page(status=400)
+    if not current_user.totp_secret:
+        session[PENDING_SECRET] = admins.new_totp_secret()
+    return redirect_to(url_for("admin.account") + "#two-factor")
+
+
+@bp.post("/account/two-factor/on")
+def enable_two_factor():
+    """Confirm the code from the newly scanned app and turn it on."""
+    form = CodeForm()
+    secret = session.get(PENDING_SECRET)
+    if not secret or current_user.totp_secret:
+        flash("Start again: press “Set up an authenticator app”.")
+        return redirect_to(url_for("admin.account"))
+    if not form.validate_on_submit():
+        return _page(code_form=form, status=422)
+    try:
+        admins.enable_totp(_me(), secret, form.code.data)
+    except admins.AdminError as exc:
+        return _page(code_form=form, code_error=str(exc), status=422)
+    session.pop(PENDING_SECRET, None)
+    flash("Authenticator app turned on: signing in now asks for its code.")
+    return redirect_to(url_for("admin.account"))
+
+
+@bp.post("/account/two-factor/off")
+def disable_two_factor():
+    """Turn your authenticator app off, proven with a code from it."""
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return _page(code_form=form, status=422)
+    try:
+        admins.disable_totp(_me(), form.code.data)
+    except admins.AdminError as exc:
+        return _page(code_form=form, code_error=str(exc), status=422)
+    flash("Authenticator app turned off: signing in asks for the password only.")
+    return redirect_to(url_for("admin.account"))

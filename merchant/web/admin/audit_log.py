@@ -1,0 +1,29 @@
+"""The audit log page: every admin action, newest first, filtered by who, what and which thing."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from ... import admins, audit
+from . import bp, owner_only
+from .users_forms import AuditFilterForm
+
+PAGE_SIZE = 50
+
+
+@bp.get("/audit", endpoint="audit")
+@owner_only
+def audit_log():
+    """Newest first, 50 a page; `before` continues below an entry id (keyset pagination)."""
+    form = AuditFilterForm(request.args)
+    form.actor.choices = ([("", "Anyone")] + [(a.email, a.email) for a in admins.all_admins()]
+                          + [(audit.CLI.name, "the command line")])
+    form.target_type.choices = [("", "Anything")] + [(t, t) for t in audit.target_types()]
+    filters = {}
+    if form.validate():
+        filters = {name: (form[name].data or "").strip() or None
+                   for name in ("actor", "action", "target_type", "target_id")}
+    before = request.args.get("before", type=int)
+    entries, next_before = audit.search(**filters, before_id=before, limit=PAGE_SIZE)
+    query = {k: v for k, v in filters.items() if v}
+    return render_template("admin/users/audit.html", form=form, entries=entries,
+                           next_before=next_before, first_page=before is None, query=query)
