@@ -5,6 +5,12 @@
 - Snap: POST /snap/v1/transactions -> 201 {token, redirect_url}; errors {"error_messages": []}.
 - Core: POST /v2/charge (payment_type qris) -> status_code "201", qr_string, actions[].
 - GET /v2/{order_id}/status, POST /v2/{order_id}/expire.
+- POST /v2/{order_id or transaction_id}/refund (Refund Transaction reference): body `refund_key`
+  (letters, digits, - and _; optional), `amount` (optional, default the rest), `reason`
+  (<= 255). Only `settlement` transactions of credit_card, gopay, shopeepay, dana, ovo, qris,
+  kredivo, akulaku; otherwise 412. The same refund_key again answers the first refund (a retry);
+  a new key past the paid amount is refused. Answer 200 with transaction_status `refund` (or
+  `partial_refund`), refund_chargeback_id, refund_amount ("5000.00"), refund_key.
 - notification(): a signed HTTP notification body, signature_key =
   sha512_hex(order_id + status_code + gross_amount + server_key).
 
@@ -31,6 +37,8 @@ ORDER_ID = re.compile(r"^[A-Za-z0-9\-_~.]{1,50}$")
 STATUS_CODES = {"settlement": "200", "capture": "200", "authorize": "200", "pending": "201",
                 "deny": "202", "failure": "202", "cancel": "200", "expire": "407",
                 "refund": "200", "partial_refund": "200"}
+REFUNDABLE = {"credit_card", "gopay", "shopeepay", "dana", "ovo", "qris", "kredivo", "akulaku"}
+REFUND_KEY = re.compile(r"^[A-Za-z0-9\-_]+$")
 UNAUTHORIZED = "Access denied due to unauthorized transaction, please check client or server key"
 
 
@@ -48,6 +56,7 @@ class FakeMidtrans:
         self.transactions: dict[str, dict] = {}   # order_id -> transaction record
         self.created = Counter()                  # order_id -> successful creations
         self.requests: list[dict] = []            # every request: method, path, headers, json
+        self.refunds: dict[str, list[dict]] = {}  # order_id -> refund replies, oldest first
         self.down = False
         self.delay = 0.0
         self.garbage = False
@@ -56,6 +65,7 @@ class FakeMidtrans:
             ("/v2/charge", "POST", self._charge),
             (re.compile(r"^/v2/[^/]+/status$"), "GET", self._status),
             (re.compile(r"^/v2/[^/]+/expire$"), "POST", self._expire),
+            (re.compile(r"^/v2/[^/]+/refund$"), "POST", self._refund),
         ]
         for uri, method, handler in routes:
             httpserver.expect_request(uri, method=method).respond_with_handler(
@@ -211,6 +221,51 @@ class FakeMidtrans:
                           "status of the transaction"}, 412)
         tx.update(transaction_status="expire", status_code="407")
         return _json({**tx, "status_message": "Success, transaction has expired"})
+
+    def _refund(self, request: Request) -> Response:
+        ident = request.path.split("/")[2]
+        tx = self.transactions.get(ident) or next(
+            (t for t in self.transactions.values() if t["transaction_id"] == ident), None)
+        if tx is None:
+            return _json({"status_code": "404", "status_message": "Transaction doesn't exist."},
+                         404)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _json({"status_code": "413", "status_message": "The request cannot be "
+                          "processed due to syntax error in the request body"}, 413)
+        done = self.refunds.setdefault(tx["order_id"], [])
+        key = body.get("refund_key")
+        for earlier in done:
+            if key and earlier["refund_key"] == key:
+                return _json(earlier)
+        errors = []
+        if key is not None and (not isinstance(key, str) or not REFUND_KEY.match(key)):
+            errors.append("refund_key may only contain letters, numbers, - and _")
+        if len(str(body.get("reason", ""))) > 255:
+            errors.append("reason is longer than 255 characters")
+        gross = int(float(tx["gross_amount"]))
+        left = gross - sum(int(float(r["refund_amount"])) for r in done)
+        amount = body.get("amount", left)
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+            errors.append("amount must be a positive whole number")
+        if errors:
+            return _json({"status_code": "400", "status_message": "One or more parameters in "
+                          "the payload is invalid.", "validation_messages": errors}, 400)
+        if (tx["payment_type"] not in REFUNDABLE
+                or tx["transaction_status"] not in ("settlement", "partial_refund")
+                or amount > left):
+            return _json({"status_code": "412", "status_message": "Merchant cannot modify the "
+                          "status of the transaction"}, 412)
+        status = "refund" if amount == left else "partial_refund"
+        tx.update(transaction_status=status, status_code="200")
+        reply = {"status_code": "200", "status_message": "Success, refund request is approved",
+                 "transaction_id": tx["transaction_id"], "order_id": tx["order_id"],
+                 "payment_type": tx["payment_type"], "transaction_time": tx["transaction_time"],
+                 "transaction_status": status, "gross_amount": tx["gross_amount"],
+                 "refund_chargeback_id": len(done) + 1, "refund_amount": f"{amount}.00",
+                 "refund_key": key or str(uuid.uuid4())}
+        done.append(reply)
+        return _json(reply)
 
     def _new_transaction(self, order_id: str, gross: int, payment_type: str) -> dict:
         tx = {

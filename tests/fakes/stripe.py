@@ -6,6 +6,11 @@
   parameters replays the first answer (header `Idempotent-Replayed: true`); with different
   parameters it is a 400 `idempotency_error`. expires_at must be 30 min .. 24 h ahead.
 - GET /v1/checkout/sessions/{id}; POST /v1/checkout/sessions/{id}/expire (open ones only).
+- POST /v1/refunds (Refunds API): `payment_intent` or `charge`, optional `amount` (default the
+  unrefunded rest), `reason` (duplicate | fraudulent | requested_by_customer), `metadata[...]`;
+  Idempotency-Key as above. Answers a `refund` object (id `re_...`, status `succeeded` or the
+  fake's `refund_status`); refunding a refunded charge is 400 `charge_already_refunded`, more
+  than is left 400 `amount_too_large`, an unknown PaymentIntent 404 `resource_missing`.
 - event(): a webhook body plus `Stripe-Signature: t=..,v1=..` (HMAC-SHA256 of f"{t}.{body}").
 """
 from __future__ import annotations
@@ -47,9 +52,11 @@ class FakeStripe:
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
         self.sessions: dict[str, dict] = {}
-        self.idempotency: dict[str, tuple[dict, dict]] = {}   # key -> (params, session)
+        self.idempotency: dict[str, tuple[dict, dict]] = {}   # key -> (params, answer)
         self.created = Counter()                              # client_reference_id -> creations
         self.requests: list[dict] = []
+        self.refunds: dict[str, dict] = {}
+        self.refund_status = "succeeded"        # what a new refund answers
         self.down = False
         self.delay = 0.0
         self.garbage = False
@@ -57,6 +64,7 @@ class FakeStripe:
             ("/v1/checkout/sessions", "POST", self._create),
             (re.compile(r"^/v1/checkout/sessions/[^/]+$"), "GET", self._retrieve),
             (re.compile(r"^/v1/checkout/sessions/[^/]+/expire$"), "POST", self._expire),
+            ("/v1/refunds", "POST", self._refund),
         ]
         for uri, method, handler in routes:
             httpserver.expect_request(uri, method=method).respond_with_handler(
@@ -212,3 +220,51 @@ class FakeStripe:
                           f"expired. This Checkout Session has a status of {session['status']}.")
         session["status"] = "expired"
         return _json(session)
+
+    def _refund(self, request: Request) -> Response:
+        params = request.form.to_dict()
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self.idempotency:
+            first_params, refund = self.idempotency[key]
+            if first_params != params:
+                return _error(400, "Keys for idempotent requests can only be used with the same "
+                              "parameters they were first used with.", "idempotency_error")
+            return _json(refund, headers={"Idempotent-Replayed": "true"})
+        intent = params.get("payment_intent")
+        if not intent and not params.get("charge"):
+            return _error(400, "One of the following params should be provided for this "
+                          "request: payment_intent or charge.")
+        session = next((s for s in self.sessions.values()
+                        if intent and s.get("payment_intent") == intent), None)
+        if session is None:
+            return _error(404, f"No such payment_intent: '{intent}'", code="resource_missing",
+                          param="payment_intent")
+        if params.get("reason") not in (None, "duplicate", "fraudulent",
+                                        "requested_by_customer"):
+            return _error(400, f"Invalid reason: {params['reason']}", param="reason")
+        charge = "ch_" + intent[3:]
+        refunded = sum(r["amount"] for r in self.refunds.values()
+                       if r["payment_intent"] == intent and r["status"] != "failed")
+        left = session["amount_total"] - refunded
+        if left <= 0:
+            return _error(400, f"Charge {charge} has already been refunded.",
+                          code="charge_already_refunded")
+        amount = params.get("amount", str(left))
+        if not amount.isdigit() or int(amount) < 1:
+            return _error(400, f"Invalid integer: {amount}", param="amount")
+        if int(amount) > left:
+            return _error(400, f"Refund amount ({amount}) is greater than unrefunded amount on "
+                          f"charge ({left})", code="amount_too_large", param="amount")
+        refund = {
+            "id": f"re_{secrets.token_hex(12)}", "object": "refund", "amount": int(amount),
+            "balance_transaction": f"txn_{secrets.token_hex(12)}", "charge": charge,
+            "created": int(time.time()), "currency": session["currency"],
+            "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")},
+            "payment_intent": intent, "reason": params.get("reason"), "receipt_number": None,
+            "source_transfer_reversal": None, "status": self.refund_status,
+            "transfer_reversal": None,
+        }
+        self.refunds[refund["id"]] = refund
+        if key:
+            self.idempotency[key] = (params, refund)
+        return _json(refund)

@@ -1,9 +1,17 @@
 """A fake Xendit Invoices API on a pytest-httpserver, built from Xendit's documented formats.
 
 Routes (under `prefix`, default ""): POST /v2/invoices, GET /v2/invoices?external_id=...,
-GET /v2/invoices/{id}, POST /invoices/{id}/expire!. Auth is HTTP Basic with the secret key as
-user and an empty password; anything else gets 401 INVALID_API_KEY. Errors use Xendit's
-`{"error_code", "message"}` shape. Callbacks carry the dashboard token in `x-callback-token`.
+GET /v2/invoices/{id}, POST /invoices/{id}/expire!, POST /refunds (the Refunds API, by
+`invoice_id`). Auth is HTTP Basic with the secret key as user and an empty password; anything
+else gets 401 INVALID_API_KEY. Errors use Xendit's `{"error_code", "message"}` shape. Callbacks
+carry the dashboard token in `x-callback-token`.
+
+Refunds follow the Refunds API reference and SDK models (xendit-node refund/models): body
+`invoice_id` | `payment_request_id`, `reference_id`, `amount`, `currency`, `reason` (FRAUDULENT,
+DUPLICATE, REQUESTED_BY_CUSTOMER, CANCELLATION, OTHERS), `metadata`; header `idempotency-key`
+(same key + same body replays the refund, another body is 409 IDEMPOTENCY_ERROR). Errors 400
+REFUND_NOT_SUPPORTED (virtual accounts, retail outlets, OVO, AstraPay), INELIGIBLE_TRANSACTION
+(invoice not paid), MAXIMUM_REFUND_AMOUNT_REACHED, API_VALIDATION_ERROR; 404 DATA_NOT_FOUND.
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ import json
 import re
 import secrets
 import time
+import uuid
 from collections import Counter
 
 from werkzeug import Request, Response
@@ -24,6 +33,9 @@ CHANNELS = {
     "GCASH", "GRABPAY", "PAYMAYA",
 }
 CURRENCIES = {"IDR", "PHP", "THB", "VND", "MYR"}
+REFUND_CHANNELS = {"CREDIT_CARD", "QRIS", "DANA", "SHOPEEPAY", "LINKAJA", "GCASH", "GRABPAY",
+                   "PAYMAYA"}
+REFUND_REASONS = {"FRAUDULENT", "DUPLICATE", "REQUESTED_BY_CUSTOMER", "CANCELLATION", "OTHERS"}
 
 
 class FakeXendit:
@@ -38,6 +50,13 @@ class FakeXendit:
         self.invoices: dict[str, dict] = {}
         self.created = Counter()          # external_id -> how many invoices were created for it
         self.requests: list[dict] = []    # every create body, as received
+        self.refunds: dict[str, dict] = {}      # refund id -> refund
+        self.refund_requests: list[dict] = []   # every POST /refunds: headers and body
+        self.refund_status = "SUCCEEDED"        # what a new refund answers (or "PENDING")
+        # invoice id -> (error_code, message): Xendit's partner refuses this payment's refund
+        # (e.g. a QRIS issuer without refunds answers REFUND_NOT_SUPPORTED)
+        self.refund_refusals: dict[str, tuple[str, str]] = {}
+        self.idempotency: dict[str, tuple[dict, dict]] = {}   # key -> (body, refund)
         self.mode = "ok"
         self.slow_seconds = 1.0
         p = re.escape(prefix)
@@ -46,6 +65,7 @@ class FakeXendit:
             (re.compile(rf"^{p}/v2/invoices/?$"), "GET", self._list),
             (re.compile(rf"^{p}/v2/invoices/(?P<id>[^/]+)$"), "GET", self._get),
             (re.compile(rf"^{p}/invoices/(?P<id>[^/]+)/expire!$"), "POST", self._expire),
+            (re.compile(rf"^{p}/refunds/?$"), "POST", self._refund),
         ]
         for pattern, method, fn in routes:
             httpserver.expect_request(pattern, method=method).respond_with_handler(
@@ -136,6 +156,71 @@ class FakeXendit:
             return _error(404, "INVOICE_NOT_FOUND_ERROR", "Could not find invoice by id")
         self.set_status(id, "EXPIRED")
         return _json(invoice)
+
+    def _refund(self, request: Request) -> Response:
+        try:
+            body = json.loads(request.get_data())
+        except ValueError:
+            return _error(400, "API_VALIDATION_ERROR", "Invalid JSON body")
+        self.refund_requests.append({"headers": dict(request.headers), "body": body})
+        key = request.headers.get("idempotency-key")
+        if key and key in self.idempotency:
+            first, refund = self.idempotency[key]
+            if first != body:
+                return _error(409, "IDEMPOTENCY_ERROR", "Idempotency key has been used with a "
+                              "different request body")
+            return _json(refund)
+        if not isinstance(body, dict) or not (body.get("invoice_id")
+                                              or body.get("payment_request_id")):
+            return _error(400, "API_VALIDATION_ERROR", "invoice_id or payment_request_id "
+                          "is required")
+        if body.get("reason") not in REFUND_REASONS:
+            return _error(400, "API_VALIDATION_ERROR", "reason must be one of "
+                          + ", ".join(sorted(REFUND_REASONS)))
+        invoice = self.invoices.get(body.get("invoice_id"))
+        if invoice is None:
+            return _error(404, "DATA_NOT_FOUND", "Invoice not found")
+        if invoice["status"] not in ("PAID", "SETTLED"):
+            return _error(400, "INELIGIBLE_TRANSACTION", "Refund cannot be processed as the "
+                          f"transaction is in {invoice['status']} status")
+        if invoice["id"] in self.refund_refusals:
+            return _error(400, *self.refund_refusals[invoice["id"]])
+        if invoice.get("payment_channel") not in REFUND_CHANNELS:
+            return _error(400, "REFUND_NOT_SUPPORTED", "Refund feature is not available for "
+                          f"the payment channel {invoice.get('payment_channel')}")
+        if body.get("currency", invoice["currency"]) != invoice["currency"]:
+            return _error(400, "API_VALIDATION_ERROR", "currency does not match the payment")
+        refunded = sum(r["amount"] for r in self.refunds.values()
+                       if r["invoice_id"] == invoice["id"] and r["status"] != "FAILED")
+        remaining = invoice.get("paid_amount", invoice["amount"]) - refunded
+        amount = body.get("amount", remaining)
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount <= 0:
+            return _error(400, "API_VALIDATION_ERROR", "amount must be a positive number")
+        if amount > remaining:
+            return _error(400, "MAXIMUM_REFUND_AMOUNT_REACHED", "Refund amount exceeds the "
+                          f"remaining refundable amount ({remaining})")
+        now = _iso(_now())
+        refund = {
+            "id": f"rfd-{uuid.uuid4()}",
+            "payment_id": invoice.get("payment_id"),
+            "invoice_id": invoice["id"],
+            "amount": amount,
+            "payment_method_type": invoice.get("payment_method"),
+            "channel_code": invoice.get("payment_channel"),
+            "currency": invoice["currency"],
+            "status": self.refund_status,
+            "reason": body["reason"],
+            "reference_id": body.get("reference_id"),
+            "failure_code": None,
+            "refund_fee_amount": None,
+            "created": now,
+            "updated": now,
+            "metadata": body.get("metadata"),
+        }
+        self.refunds[refund["id"]] = refund
+        if key:
+            self.idempotency[key] = (body, refund)
+        return _json(refund)
 
     # -- test controls ----------------------------------------------------------------------
 
