@@ -1,0 +1,189 @@
+"""Sales figures for the owner's dashboard: today, the last 7 days, the last 30 days.
+
+Days are the shop's days (its time zone); the database keeps naive UTC, so each period becomes
+a pair of UTC instants and the daily chart buckets rows with a CASE over the 30 local midnights:
+the same SQL on SQLite and PostgreSQL, right across daylight-saving changes. Money is summed
+per currency in integer minor units.
+
+Revenue is the orders' subtotal, not their total: the payment fee on top is the gateway's, not
+the shop's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import balances, orders
+from .extensions import db
+from .models import Order, Product, SupplierBalance, utcnow
+
+# key -> (days, label)
+PERIODS = {"today": (1, "Today"), "7d": (7, "Last 7 days"), "30d": (30, "Last 30 days")}
+CHART_DAYS = 30
+TOP = 5
+
+
+def shop_zone() -> ZoneInfo:
+    """The shop's time zone."""
+    return ZoneInfo(current_app.config["SHOP_TIMEZONE"])
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    label: str
+    start: dt.datetime              # naive UTC, inclusive: a local midnight
+    end: dt.datetime                # naive UTC, exclusive: the next local midnight after now
+
+
+@dataclass(frozen=True)
+class Day:
+    date: dt.date                   # the shop's day
+    amount: int
+
+
+@dataclass(frozen=True)
+class ProductSales:
+    name: str
+    currency: str
+    orders: int
+    revenue: int
+
+
+@dataclass(frozen=True)
+class CurrencySales:
+    """Delivered orders in one currency: revenue, margin where the cost is known."""
+    currency: str
+    delivered: int
+    revenue: int
+    margin: int                     # subtotal - supplier cost, over orders with a known cost
+    cost_unknown: int               # delivered orders whose supplier cost is not recorded
+
+
+@dataclass
+class Figures:
+    period: Period
+    sales: list[CurrencySales]
+    orders: int                     # orders paid in the period
+    delivered: int
+    failed: int
+    refunded: int
+    top_products: list[ProductSales]
+    daily: dict[str, list[Day]]     # currency -> the last CHART_DAYS days, oldest first
+    balances: list[SupplierBalance] = field(default_factory=list)
+    warnings: list[balances.BalanceWarning] = field(default_factory=list)
+
+    @property
+    def success_rate(self) -> float | None:
+        """Delivered / (delivered + failed + refunded) in percent; None when none settled."""
+        settled = self.delivered + self.failed + self.refunded
+        return None if not settled else 100 * self.delivered / settled
+
+
+def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The start of the shop's `day`, as naive UTC."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    return start.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """The shop's date at the naive UTC instant `now`."""
+    now = now or utcnow()
+    return now.replace(tzinfo=dt.UTC).astimezone(shop_zone()).date()
+
+
+def period(key: str, now: dt.datetime | None = None) -> Period:
+    """The period `key` (see PERIODS) ending with the shop's current day.
+
+    :raise KeyError: for an unknown key.
+    """
+    days, label = PERIODS[key]
+    zone, today = shop_zone(), local_today(now)
+    return Period(key, label, local_midnight(today - dt.timedelta(days=days - 1), zone),
+                  local_midnight(today + dt.timedelta(days=1), zone))
+
+
+def figures(key: str, now: dt.datetime | None = None) -> Figures:
+    """Every dashboard figure for the period `key`."""
+    span = period(key, now)
+    delivered_in = _delivered_between(span.start, span.end)
+    return Figures(
+        period=span,
+        sales=_sales(delivered_in),
+        orders=db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
+            Order.paid_at >= span.start, Order.paid_at < span.end)),
+        **_settled(span, delivered_in),
+        top_products=_top_products(delivered_in),
+        daily=daily_revenue(now),
+        balances=list(db.session.scalars(
+            sa.select(SupplierBalance).order_by(SupplierBalance.supplier))),
+        warnings=balances.balance_warnings(),
+    )
+
+
+def _delivered_between(start: dt.datetime, end: dt.datetime):
+    return sa.and_(Order.status == orders.DELIVERED,
+                   Order.delivered_at >= start, Order.delivered_at < end)
+
+
+def _sales(delivered_in) -> list[CurrencySales]:
+    known = Order.supplier_cost.is_not(None)
+    rows = db.session.execute(
+        sa.select(Order.currency, sa.func.count(), sa.func.sum(Order.subtotal),
+                  sa.func.sum(sa.case((known, Order.subtotal - Order.supplier_cost), else_=0)),
+                  sa.func.sum(sa.case((known, 0), else_=1)))
+        .where(delivered_in).group_by(Order.currency).order_by(Order.currency))
+    return [CurrencySales(currency, int(n), int(revenue), int(margin), int(unknown))
+            for currency, n, revenue, margin, unknown in rows]
+
+
+def _settled(span: Period, delivered_in) -> dict[str, int]:
+    """Orders that reached an end of delivery in the period: delivered, failed, refunded."""
+    counts = dict(db.session.execute(
+        sa.select(Order.status, sa.func.count()).where(sa.or_(
+            delivered_in,
+            sa.and_(Order.status == orders.FULFILLMENT_FAILED, _within(Order.updated_at, span)),
+            sa.and_(Order.status == orders.REFUNDED,
+                    _within(sa.func.coalesce(Order.refunded_at, Order.updated_at), span)),
+        )).group_by(Order.status)).all())
+    return {"delivered": counts.get(orders.DELIVERED, 0),
+            "failed": counts.get(orders.FULFILLMENT_FAILED, 0),
+            "refunded": counts.get(orders.REFUNDED, 0)}
+
+
+def _within(column, span: Period):
+    return sa.and_(column >= span.start, column < span.end)
+
+
+def _top_products(delivered_in) -> list[ProductSales]:
+    revenue = sa.func.sum(Order.subtotal)
+    rows = db.session.execute(
+        sa.select(Product.name, Order.currency, sa.func.count(), revenue)
+        .join(Product, Product.id == Order.product_id).where(delivered_in)
+        .group_by(Product.id, Product.name, Order.currency)
+        .order_by(revenue.desc(), Product.name).limit(TOP))
+    return [ProductSales(name, currency, int(n), int(total)) for name, currency, n, total in rows]
+
+
+def daily_revenue(now: dt.datetime | None = None, days: int = CHART_DAYS) -> dict[str, list[Day]]:
+    """Revenue per shop day for the last `days` days (today last), per currency; empty days 0."""
+    zone, today = shop_zone(), local_today(now)
+    dates = [today - dt.timedelta(days=days - 1 - i) for i in range(days)]
+    bounds = [local_midnight(d, zone) for d in dates] + [local_midnight(today + dt.timedelta(1),
+                                                                        zone)]
+    bucket = sa.case(*[(Order.delivered_at < bounds[i + 1], i) for i in range(days)])
+    # Grouping on a subquery's column: PostgreSQL will not match a CASE with bound
+    # parameters in SELECT to the same CASE in GROUP BY.
+    rows = (sa.select(bucket.label("day"), Order.currency, Order.subtotal)
+            .where(_delivered_between(bounds[0], bounds[-1])).subquery())
+    totals: dict[str, list[int]] = {}
+    for day, currency, amount in db.session.execute(
+            sa.select(rows.c.day, rows.c.currency, sa.func.sum(rows.c.subtotal))
+            .group_by(rows.c.day, rows.c.currency)):
+        totals.setdefault(currency, [0] * days)[int(day)] = int(amount)
+    return {currency: [Day(d, amount) for d, amount in zip(dates, amounts, strict=True)]
+            for currency, amounts in sorted(totals.items())}
