@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
-from . import balances, orders
+from . import balances, orders, shop_settings
 from .extensions import db
 from .models import Order, Product, SupplierBalance, utcnow
 
@@ -28,8 +27,8 @@ TOP = 5
 
 
 def shop_zone() -> ZoneInfo:
-    """The shop's time zone."""
-    return ZoneInfo(current_app.config["SHOP_TIMEZONE"])
+    """The shop's time zone (its settings, else SHOP_TIMEZONE)."""
+    return shop_settings.current().zone
 
 
 @dataclass(frozen=True)
