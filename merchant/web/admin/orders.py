@@ -1,1 +1,121 @@
-"""orders: filled in by its area."""
+"""Orders: the list with its filters and search, one order's page with its timeline, and the
+operator's actions on it (staff may use all of this: orders are their job)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, render_template, request, url_for
+from flask_login import current_user
+
+from ... import operator, order_search, shop_settings
+from ...audit import Actor
+from ...extensions import db
+from ...models import Order
+from ..htmx import is_htmx, vary
+from . import bp, redirect_to
+from .order_forms import ClearFlagForm, DeliverForm, FilterForm, NoteForm, RefundForm, RetryForm
+
+
+@bp.get("/orders")
+def orders():
+    """The newest orders first, filtered and searched; "Older" pages back by id."""
+    form = FilterForm(request.args)
+    form.set_choices(*order_search.filter_choices())
+    valid = form.validate()
+    filters = form.filters() if valid else order_search.Filters()
+    page = order_search.search(filters, shop_settings.current().zone)
+    kept = {k: v for k, v in request.args.items() if k != "before" and v}
+    older_url = url_for("admin.orders", **kept, before=page.older) if page.older else None
+    newest_url = url_for("admin.orders", **kept) if filters.before else None
+    template = "admin/orders/_results.html" if is_htmx() else "admin/orders/list.html"
+    return vary(render_template(template, form=form, page=page, older_url=older_url,
+                                newest_url=newest_url, filtered=bool(kept)),
+                200 if valid else 422)
+
+
+@bp.get("/orders/<ref>")
+def order(ref):
+    """Everything about one order, its timeline, and the actions that apply to it now."""
+    return _page(_order_or_404(ref))
+
+
+@bp.post("/orders/<ref>/retry")
+def order_retry(ref):
+    """Deliver a failed order again, with the same supplier or the package's fallback."""
+    form = RetryForm()
+    if not form.validate_on_submit():
+        return _page(_order_or_404(ref), status=422, retry=form)
+    return _act(ref, lambda actor: operator.retry_delivery(ref, actor,
+                                                           fallback=form.fallback.data),
+                lambda o: f"Order {o.ref} will be delivered again with {o.supplier}.",
+                retry=form)
+
+
+@bp.post("/orders/<ref>/deliver")
+def order_deliver(ref):
+    """Record a delivery made by hand, with its proof."""
+    form = DeliverForm()
+    if not form.validate_on_submit():
+        return _page(_order_or_404(ref), status=422, deliver=form)
+    return _act(ref, lambda actor: operator.deliver_by_hand(ref, form.proof.data, actor),
+                lambda o: f"Order {o.ref} is delivered: the customer sees your proof.",
+                deliver=form)
+
+
+@bp.post("/orders/<ref>/refund")
+def order_refund(ref):
+    """Refund a failed order through its gateway, or record a refund made another way."""
+    form = RefundForm()
+    if not form.validate_on_submit():
+        return _page(_order_or_404(ref), status=422, refund=form)
+    manual = bool(form.manual.data)
+    return _act(ref, lambda actor: operator.refund(ref, actor, form.note.data, manual=manual),
+                lambda o: f"Order {o.ref} is refunded"
+                          + (" (recorded as a manual refund)." if manual
+                             else f" through {o.gateway} (refund {o.refund_ref})."),
+                refund=form)
+
+
+@bp.post("/orders/<ref>/note")
+def order_note(ref):
+    """Add a note to the order's history."""
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _page(_order_or_404(ref), status=422, note=form)
+    return _act(ref, lambda actor: operator.add_note(ref, actor, form.text.data),
+                lambda o: "Note added.", note=form)
+
+
+@bp.post("/orders/<ref>/clear-flag")
+def order_clear_flag(ref):
+    """Take the flag off an order the operator has looked into."""
+    form = ClearFlagForm()
+    if not form.validate_on_submit():
+        return _page(_order_or_404(ref), status=422, clear_flag=form)
+    return _act(ref, lambda actor: operator.clear_flag(ref, actor, form.note.data),
+                lambda o: f"The flag on order {o.ref} is cleared.", clear_flag=form)
+
+
+def _act(ref, action, success, **forms):
+    """Run an operator action; flash its result and go back to the order, or show why not."""
+    try:
+        done = action(Actor.of(current_user))
+    except operator.ActionRefused as exc:
+        return _page(_order_or_404(ref), status=422, error=str(exc), **forms)
+    flash(success(done))
+    return redirect_to(url_for("admin.order", ref=done.ref))
+
+
+def _order_or_404(ref: str) -> Order:
+    order = db.session.scalar(sa.select(Order).where(Order.ref == ref.strip().upper()))
+    if order is None:
+        abort(404)
+    return order
+
+
+def _page(order: Order, status: int = 200, error: str | None = None, **forms):
+    forms = {"retry": RetryForm(formdata=None), "deliver": DeliverForm(formdata=None),
+             "refund": RefundForm(formdata=None), "note": NoteForm(formdata=None),
+             "clear_flag": ClearFlagForm(formdata=None), **forms}
+    return render_template("admin/orders/show.html", order=order, error=error,
+                           can=operator.choices(order), timeline=order_search.timeline(order),
+                           forms=forms), status

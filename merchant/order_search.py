@@ -1,0 +1,151 @@
+"""What the operator reads about orders: the list (filters, search, keyset pagination, fast at
+100,000 orders) and one order's whole timeline.
+
+Pages go backwards by id ("Older" carries the last id shown), so no page costs an OFFSET and
+nothing counts the whole table. Each search key is looked up through its own index and the
+matches are united by id.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from . import audit, orders
+from .checkout import normalize_whatsapp
+from .extensions import db
+from .models import Order, PaymentMethod, Product, WebhookEvent
+from .sales import local_midnight
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the operator asked for; every field is optional."""
+    status: str = ""
+    product_id: int | None = None
+    method: str = ""
+    date_from: dt.date | None = None      # shop days, inclusive
+    date_to: dt.date | None = None
+    q: str = ""                           # a reference, account ID, nickname, email or WhatsApp
+    before: int | None = None             # only orders older than this id (the next page)
+
+
+@dataclass(frozen=True)
+class Page:
+    orders: list[Order]
+    older: int | None                     # `before` for the next page; None on the last one
+
+
+def search(filters: Filters, zone: ZoneInfo, page_size: int = PAGE_SIZE) -> Page:
+    """The newest orders matching the filters, `page_size` at most."""
+    stmt = sa.select(Order).order_by(Order.id.desc()).limit(page_size + 1)
+    if filters.status:
+        stmt = stmt.where(Order.status == filters.status)
+    if filters.product_id:
+        stmt = stmt.where(Order.product_id == filters.product_id)
+    if filters.method:
+        stmt = stmt.where(Order.payment_method == filters.method)
+    if filters.date_from:
+        stmt = stmt.where(Order.created_at >= local_midnight(filters.date_from, zone))
+    if filters.date_to:
+        stmt = stmt.where(
+            Order.created_at < local_midnight(filters.date_to + dt.timedelta(days=1), zone))
+    if filters.before:
+        stmt = stmt.where(Order.id < filters.before)
+    if filters.q.strip():
+        stmt = stmt.where(Order.id.in_(_matching_ids(filters.q.strip())))
+    rows = list(db.session.scalars(stmt))
+    older = rows[page_size - 1].id if len(rows) > page_size else None
+    return Page(rows[:page_size], older)
+
+
+def _matching_ids(q: str) -> sa.Select:
+    """The ids of orders whose reference, account ID, nickname, email or WhatsApp is `q`."""
+    lowered = q.lower()
+    keys = [
+        sa.select(Order.id).where(Order.ref == q.upper()),
+        sa.select(Order.id).where(Order.account_id == q),
+        # Nicknames are kept as the game spells them; the operator types them any way.
+        sa.select(Order.id).where(sa.func.lower(Order.nickname) == lowered),
+    ]
+    if "@" in q:
+        keys.append(sa.select(Order.id).where(Order.email.in_(_email_spellings(q))))
+    phone = normalize_whatsapp(q)
+    if phone:
+        keys.append(sa.select(Order.id).where(Order.whatsapp == phone))
+    return sa.union_all(*keys)
+
+
+def _email_spellings(text: str) -> list[str]:
+    """Checkout keeps emails as email_validator normalizes them (the domain in lower case)."""
+    spellings = {text, text.lower()}
+    try:
+        spellings.add(validate_email(text, check_deliverability=False).normalized)
+    except EmailNotValidError:
+        pass
+    return sorted(spellings)
+
+
+def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
+    """(product id, name) and (payment method code, name) pairs for the filter form."""
+    products = db.session.execute(
+        sa.select(Product.id, Product.name).order_by(Product.sort_order, Product.name)).all()
+    methods = db.session.execute(
+        sa.select(PaymentMethod.code, PaymentMethod.name)
+        .order_by(PaymentMethod.sort_order, PaymentMethod.name)).all()
+    return [tuple(p) for p in products], [tuple(m) for m in methods]
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One line of an order's timeline."""
+    at: dt.datetime
+    kind: str                 # event (status changes, supplier and worker notes), callback, admin
+    title: str
+    detail: str = ""
+    who: str = ""             # the event's source, or the admin who acted
+
+
+_KIND_ORDER = {"callback": 0, "event": 1, "admin": 2}
+
+
+def timeline(order: Order) -> list[Moment]:
+    """The order's events, the payment callbacks about it and the admins' actions, oldest first."""
+    moments = [Moment(e.at, "event", _event_title(e.from_status, e.to_status), e.detail,
+                      e.source) for e in order.events]
+    callbacks = db.session.scalars(
+        sa.select(WebhookEvent).where(WebhookEvent.order_id == order.id)
+        .order_by(WebhookEvent.id))
+    moments += [Moment(c.received_at, "callback", f"Callback from {c.provider}",
+                       f"event {c.event_id}: {c.outcome}", c.provider) for c in callbacks]
+    moments += [Moment(a.at, "admin", a.summary, _changes(a.before, a.after), a.actor)
+                for a in audit.entries_for("order", order.ref)]
+    # Within a second, a callback comes before the change it caused, and an admin's entry after.
+    return sorted(moments, key=lambda m: (m.at.replace(microsecond=0), _KIND_ORDER[m.kind], m.at))
+
+
+def _event_title(from_status: str | None, to_status: str | None) -> str:
+    if not to_status:
+        return "Note"
+    to = orders.LABELS.get(to_status, to_status)
+    if not from_status:
+        return f"Created: {to.lower()}"
+    return f"{orders.LABELS.get(from_status, from_status)} → {to}"
+
+
+def _changes(before: dict | None, after: dict | None) -> str:
+    before, after = before or {}, after or {}
+    parts = []
+    for key in dict.fromkeys([*before, *after]):
+        if key in before and key in after:
+            parts.append(f"{key}: {before[key]} → {after[key]}")
+        elif key in after:
+            parts.append(f"{key}: {after[key]}")
+        else:
+            parts.append(f"{key} was {before[key]}")
+    return "; ".join(parts)
