@@ -1,0 +1,168 @@
+"""The payment method form: amounts typed as the customer sees them, fees as a percentage."""
+from __future__ import annotations
+
+import os
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+
+from ... import money
+from ...models import PaymentMethod
+from ...payments import ADAPTERS
+
+KINDS = {"qr": "QR code (QRIS)", "ewallet": "E-wallet", "va": "Virtual account", "card": "Card"}
+MAX_PERCENT = Decimal(50)
+ICON_FOLDER = "icons/pay"
+
+
+def _upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def choices(pairs: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs.items()]
+
+
+def icon_choices(current: str = "") -> dict[str, str]:
+    """The bundled payment icons (static/icons/pay/*.svg), and the method's own if it differs."""
+    folder = os.path.join(current_app.static_folder, ICON_FOLDER)
+    names = sorted(name for name in os.listdir(folder) if name.endswith(".svg"))
+    icons = {f"{ICON_FOLDER}/{name}": name.removesuffix(".svg") for name in names}
+    if current and current not in icons:
+        icons = {current: "Uploaded picture", **icons}
+    return icons
+
+
+def to_minor(text: str, currency: str) -> int:
+    """"4.000" (IDR) -> 4000, "0.30" (USD) -> 30. :raise ValueError: not such an amount."""
+    digits = money.exponent(currency)
+    cleaned = (text or "").strip().replace(" ", "").replace("_", "")
+    # Without minor units a separator can only group thousands ("Rp 4.000", "4,000").
+    cleaned = cleaned.replace(",", "") if digits else cleaned.replace(",", "").replace(".", "")
+    try:
+        amount = Decimal(cleaned).scaleb(digits)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not amount.is_finite() or amount < 0 or amount != amount.to_integral_value():
+        raise ValueError(text)
+    return int(amount)
+
+
+def to_major(amount: int | None, currency: str) -> str:
+    """4000 (IDR) -> "4000", 30 (USD) -> "0.30": the text the form shows for an amount."""
+    if amount is None:
+        return ""
+    digits = money.exponent(currency)
+    return f"{Decimal(amount).scaleb(-digits):.{digits}f}"
+
+
+def percent_to_bp(text: str) -> int:
+    """"1.5" or "1,5 %" -> 150 basis points. :raise ValueError: not a percentage we take."""
+    cleaned = (text or "").strip().removesuffix("%").strip().replace(",", ".")
+    try:
+        percent = Decimal(cleaned or "0")
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not percent.is_finite() or percent < 0 or percent > MAX_PERCENT:
+        raise ValueError(text)
+    bp = percent * 100
+    if bp != bp.to_integral_value():
+        raise ValueError(text)
+    return int(bp)
+
+
+def bp_to_percent(bp: int) -> str:
+    """150 -> "1.5", 70 -> "0.7", 200 -> "2"."""
+    return money.format_bp(bp).removesuffix("%")
+
+
+class MethodForm(FlaskForm):
+    name = StringField("Name customers see", validators=[
+        DataRequired("Enter the name customers see, like GoPay."), Length(max=80)])
+    code = StringField("Code", filters=[_upper], validators=[
+        DataRequired("Enter a code, like GOPAY."),
+        Regexp(r"^[A-Z0-9_]{2,32}$", message="Use 2-32 capital letters, digits or _, like "
+                                              "BCA_VA.")])
+    kind = SelectField("Kind", choices=choices(KINDS))
+    gateway = SelectField("Gateway")
+    currency = SelectField("Currency", choices=choices({code: code for code in money.EXPONENTS}))
+    fee_flat = StringField("Flat fee", default="0")
+    fee_percent = StringField("Percentage fee (%)", default="0")
+    min_amount = StringField("Smallest total", default="0")
+    max_amount = StringField("Largest total")
+    icon = SelectField("Icon")
+    icon_upload = FileField("Or upload an icon")
+    sort_order = IntegerField("Position", default=0, validators=[
+        InputRequired("Enter a position (0 comes first)."), NumberRange(min=0, max=100_000)])
+    active = BooleanField("Offer it to customers", default=True)
+
+    def __init__(self, *args, current_icon: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        default = current_app.config["GATEWAY"]
+        self.gateway.choices = choices({"": f"The shop's gateway ({default})",
+                                        **{name: name for name in ADAPTERS}})
+        self.icon.choices = choices(icon_choices(current_icon))
+        self.amounts: dict[str, int | None] = {}
+
+    @classmethod
+    def of(cls, method: PaymentMethod) -> MethodForm:
+        """The form filled in with a method's values (for GET of the edit page)."""
+        return cls(current_icon=method.icon, data={
+            "name": method.name, "code": method.code, "kind": method.kind,
+            "gateway": method.gateway or "", "currency": method.currency,
+            "fee_flat": to_major(method.fee_flat, method.currency),
+            "fee_percent": bp_to_percent(method.fee_percent_bp),
+            "min_amount": to_major(method.min_amount, method.currency),
+            "max_amount": to_major(method.max_amount, method.currency),
+            "icon": method.icon, "sort_order": method.sort_order, "active": method.active})
+
+    def validate(self, extra_validators=None) -> bool:
+        """The field checks, then the amounts read in the chosen currency."""
+        valid = super().validate(extra_validators)
+        currency = self.currency.data
+        example = to_major(4000 if currency == "IDR" else 30, currency)
+        for field in (self.fee_flat, self.min_amount, self.max_amount):
+            if field is self.max_amount and not (field.data or "").strip():
+                self.amounts[field.name] = None
+                continue
+            try:
+                self.amounts[field.name] = to_minor(field.data, currency)
+            except ValueError:
+                field.errors.append(f"Enter an amount in {currency} like {example} "
+                                    "(not negative).")
+                valid = False
+        try:
+            self.amounts["fee_percent_bp"] = percent_to_bp(self.fee_percent.data)
+        except ValueError:
+            self.fee_percent.errors.append(
+                f"Enter a percentage from 0 to {MAX_PERCENT}, like 1.5 (at most two decimals).")
+            valid = False
+        low, high = self.amounts.get("min_amount"), self.amounts.get("max_amount")
+        if low is not None and high is not None and high < low:
+            self.max_amount.errors.append("The largest total must be at least the smallest.")
+            valid = False
+        return valid
+
+    def values(self) -> dict:
+        """The method's columns from a valid form (an uploaded icon replaces `icon` later)."""
+        return {"name": self.name.data.strip(), "code": self.code.data, "kind": self.kind.data,
+                "gateway": self.gateway.data or None, "currency": self.currency.data,
+                "fee_flat": self.amounts["fee_flat"],
+                "fee_percent_bp": self.amounts["fee_percent_bp"],
+                "min_amount": self.amounts["min_amount"],
+                "max_amount": self.amounts["max_amount"], "icon": self.icon.data,
+                "sort_order": self.sort_order.data, "active": self.active.data}
+
+
+class PresetForm(FlaskForm):
+    """Add one of the gateway's usual methods with a tap."""
+    code = StringField(validators=[DataRequired()])
+
+
+class ActiveForm(FlaskForm):
+    """Turn a method on (1) or off (0)."""
+    active = SelectField(choices=choices({"1": "on", "0": "off"}))
