@@ -6,7 +6,7 @@ import datetime as dt
 from flask import Response, render_template, request, stream_with_context
 from flask_wtf import FlaskForm
 from wtforms import DateField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from ... import order_export, sales
 from . import bp, owner_only
@@ -18,9 +18,11 @@ class ExportForm(FlaskForm):
         csrf = False
 
     date_from = DateField("From", name="from",
-                          validators=[DataRequired("Enter the first day, like 2026-11-01.")])
+                          validators=[InputRequired("Enter the first day, like 2026-11-01.")],
+                          invalid_value_message="Write the first day as a date, like 2026-11-01.")
     date_to = DateField("To (included)", name="to",
-                        validators=[DataRequired("Enter the last day, like 2026-11-30.")])
+                        validators=[InputRequired("Enter the last day, like 2026-11-30.")],
+                        invalid_value_message="Write the last day as a date, like 2026-11-30.")
 
     def validate_date_to(self, field):
         if self.date_from.data and field.data and field.data < self.date_from.data:
