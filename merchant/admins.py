@@ -29,6 +29,7 @@ SETUP_TOKEN_LIFETIME = dt.timedelta(hours=24)
 ROLES = (OWNER, STAFF)
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
+clock = time.time       # the authenticator codes' clock; tests set it
 
 
 class AdminError(ValueError):
@@ -297,11 +298,11 @@ def totp_uri(secret: str, email: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 
-def _code_step(secret: str, code: str, now: float) -> int | None:
+def _code_step(secret: str, code: str) -> int | None:
     """The time step the code belongs to (one step of clock drift either way), else None."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     try:
-        return pyotp.TOTP(secret).verify_and_get_timecode(code, for_time=now, valid_window=1)
+        return pyotp.TOTP(secret).verify_and_get_timecode(code, for_time=clock(), valid_window=1)
     except pyotp.exceptions.OTPVerificationError:
         return None
 
@@ -321,11 +322,11 @@ def _spend(admin: AdminUser, step: int) -> bool:
     return spent
 
 
-def totp_ok(admin: AdminUser, code: str, now: float | None = None) -> bool:
+def totp_ok(admin: AdminUser, code: str) -> bool:
     """The admin's current authenticator code, not used before (committed when right)."""
     if not admin.totp_secret:
         return True
-    step = _code_step(admin.totp_secret, code, time.time() if now is None else now)
+    step = _code_step(admin.totp_secret, code)
     if step is None or not _spend(admin, step):
         db.session.rollback()
         return False
@@ -333,12 +334,12 @@ def totp_ok(admin: AdminUser, code: str, now: float | None = None) -> bool:
     return True
 
 
-def enable_totp(admin: AdminUser, secret: str, code: str, now: float | None = None) -> None:
+def enable_totp(admin: AdminUser, secret: str, code: str) -> None:
     """Turn on the authenticator once the admin proves their app shows the secret's codes.
 
     :raise AdminError: the code does not fit the secret.
     """
-    step = _code_step(secret, code, time.time() if now is None else now)
+    step = _code_step(secret, code)
     if step is None:
         raise AdminError("That code does not match. Scan the QR code again and type the newest "
                          "code your app shows.")
@@ -350,14 +351,14 @@ def enable_totp(admin: AdminUser, secret: str, code: str, now: float | None = No
     db.session.commit()
 
 
-def disable_totp(admin: AdminUser, code: str, now: float | None = None) -> None:
+def disable_totp(admin: AdminUser, code: str) -> None:
     """Turn off your own authenticator, proven with a current code.
 
     :raise AdminError: it is off already, or the code is wrong or used.
     """
     if not admin.totp_secret:
         raise AdminError("Your authenticator app is off already.")
-    if not totp_ok(admin, code, now):
+    if not totp_ok(admin, code):
         raise AdminError("That code is not right (or was used already), so the authenticator "
                          "stays on. Type the newest code your app shows.")
     admin.totp_secret = None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from wtforms import SelectChoice
 
 from ... import admins, audit
 from . import bp, owner_only
@@ -15,9 +16,11 @@ PAGE_SIZE = 50
 def audit_log():
     """Newest first, 50 a page; `before` continues below an entry id (keyset pagination)."""
     form = AuditFilterForm(request.args)
-    form.actor.choices = ([("", "Anyone")] + [(a.email, a.email) for a in admins.all_admins()]
-                          + [(audit.CLI.name, "the command line")])
-    form.target_type.choices = [("", "Anything")] + [(t, t) for t in audit.target_types()]
+    form.actor.choices = ([SelectChoice("", "Anyone")]
+                          + [SelectChoice(a.email) for a in admins.all_admins()]
+                          + [SelectChoice(audit.CLI.name, "the command line")])
+    form.target_type.choices = ([SelectChoice("", "Anything")]
+                                + [SelectChoice(t) for t in audit.target_types()])
     filters = {}
     if form.validate():
         filters = {name: (form[name].data or "").strip() or None

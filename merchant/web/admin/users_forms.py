@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ...admins import MIN_PASSWORD
 from ...models import OWNER, STAFF
 
-ROLE_CHOICES = [(STAFF, "Staff: orders only"), (OWNER, "Owner: everything")]
+ROLE_CHOICES = [SelectChoice(STAFF, "Staff: orders only"), SelectChoice(OWNER, "Owner: everything")]
 
 
 class AddAdminForm(FlaskForm):
