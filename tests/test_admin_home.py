@@ -111,6 +111,21 @@ def test_manual_delivery_waits_in_its_own_group_until_delivered(client, app, own
     assert ref not in page(owner)
 
 
+def test_manual_delivery_is_one_tap_from_the_list(client, app, staff):
+    set_package(app, "tiktok-coins", "70 Coins", supplier="manual", supplier_sku="")
+    ref = paid(client, app, username="fan_of_coins")
+    work(app)
+    manual = group(page(staff), "manual")
+    form = re.search(r'<form class="attention-deliver" method="post" action="([^"]+)">', manual)
+    assert form and form.group(1) == f"/admin/orders/{ref}/deliver"
+    assert 'name="proof" required' in manual
+
+    response = staff.post(form.group(1), data={"proof": "Sent 70 coins, TT-9"})
+    assert response.status_code == 303
+    assert ref not in group(page(staff), "manual")
+    assert "TT-9" in client.get(f"/o/{ref}/status").text      # the customer sees the proof
+
+
 def test_flagged_order_is_listed_with_the_reason_until_the_flag_is_cleared(client, app, owner):
     ref = paid(client, app)
     work(app)
