@@ -1,1 +1,187 @@
-"""catalog: filled in by its area."""
+"""Catalog: products, their packages and pictures, bulk price changes and the price import."""
+from __future__ import annotations
+
+from flask import abort, flash, render_template, request, url_for
+from flask_login import current_user
+
+from ... import account_presets, audit, catalog_edits, import_jobs, media, prices
+from ...extensions import db
+from ...models import ImportJob, Package, Product
+from ..htmx import is_htmx, vary
+from . import bp, owner_only, redirect_to
+from .catalog_forms import ImportForm, PackageForm, ProductForm, RepriceForm
+
+
+def _actor() -> audit.Actor:
+    return audit.Actor.of(current_user)
+
+
+def _product_or_404(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        abort(404)
+    return product
+
+
+@bp.get("/catalog")
+@owner_only
+def products():
+    """Every product, its packages on sale, and a markup for the whole catalog."""
+    return _catalog_page(RepriceForm())
+
+
+def _catalog_page(form: RepriceForm, error: str | None = None, status: int = 200):
+    return render_template("admin/catalog/index.html", rows=catalog_edits.products(),
+                           form=form, error=error), status
+
+
+@bp.route("/catalog/new", methods=["GET", "POST"])
+@owner_only
+def products_new():
+    """A new product."""
+    return _product_form(None)
+
+
+@bp.route("/catalog/<int:product_id>/edit", methods=["GET", "POST"])
+@owner_only
+def products_edit(product_id: int):
+    """A product's name, address, picture, account fields and nickname check."""
+    return _product_form(_product_or_404(product_id))
+
+
+def _product_form(product: Product | None):
+    current = account_presets.matching(product.account_fields) if product else None
+    form = ProductForm(obj=product, current_preset=current)
+    if request.method == "GET":
+        form.preset.data = current or "user_id_zone"
+    error = None
+    if form.validate_on_submit():
+        values = form.values()
+        try:
+            if form.picture.data:
+                values["image"] = media.save_image(form.picture.data)
+            saved = catalog_edits.save_product(_actor(), product.id if product else None,
+                                               values, form.preset.data)
+        except (media.MediaError, catalog_edits.CatalogEditError) as exc:
+            error = str(exc)
+        else:
+            flash(f"{saved.name} saved.")
+            return redirect_to(url_for("admin.products_show", product_id=saved.id))
+    status = 422 if error or form.errors else 200
+    return render_template("admin/catalog/product_form.html", form=form, product=product,
+                           error=error), status
+
+
+@bp.get("/catalog/<int:product_id>")
+@owner_only
+def products_show(product_id: int):
+    """A product with its packages and their prices, costs and margins."""
+    return _product_page(_product_or_404(product_id), RepriceForm())
+
+
+def _product_page(product: Product, form: RepriceForm, error: str | None = None,
+                  status: int = 200):
+    preset = account_presets.matching(product.account_fields)
+    return render_template(
+        "admin/catalog/product.html", product=product, form=form, error=error,
+        preset=account_presets.PRESETS.get(preset),
+        history=audit.entries_for("product", product.id)[-10:]), status
+
+
+@bp.route("/catalog/<int:product_id>/packages/new", methods=["GET", "POST"])
+@owner_only
+def products_package_new(product_id: int):
+    """A new package of a product."""
+    return _package_form(_product_or_404(product_id), None)
+
+
+@bp.route("/catalog/packages/<int:package_id>/edit", methods=["GET", "POST"])
+@owner_only
+def products_package_edit(package_id: int):
+    """A package's name, amounts, price, supplier and cost."""
+    package = db.session.get(Package, package_id)
+    if package is None:
+        abort(404)
+    return _package_form(package.product, package)
+
+
+def _package_form(product: Product, package: Package | None):
+    form = PackageForm(obj=package)
+    if request.method == "GET" and package is not None:
+        form.fallback_supplier.data = package.fallback_supplier or ""
+    error = None
+    if form.validate_on_submit():
+        try:
+            saved = catalog_edits.save_package(_actor(), product.id,
+                                               package.id if package else None, form.values(),
+                                               below_cost_ok=form.below_cost.data)
+        except (prices.BelowCost, catalog_edits.CatalogEditError) as exc:
+            error = str(exc)
+        else:
+            flash(f"{product.name} {saved.name} saved.")
+            return redirect_to(url_for("admin.products_show", product_id=product.id))
+    status = 422 if error or form.errors else 200
+    currency = package.currency if package else (
+        product.packages[0].currency if product.packages else "")
+    return render_template("admin/catalog/package_form.html", form=form, product=product,
+                           package=package, currency=currency, error=error), status
+
+
+@bp.post("/catalog/reprice")
+@bp.post("/catalog/<int:product_id>/reprice")
+@owner_only
+def products_reprice(product_id: int | None = None):
+    """Supplier cost plus a markup, rounded up: for the ticked packages of a product, all of
+    its packages, or (without a product) the whole catalog."""
+    product = _product_or_404(product_id) if product_id else None
+    form = RepriceForm()
+    if form.validate_on_submit():
+        try:
+            result = prices.reprice(catalog_edits.packages(product, form.packages.data),
+                                    prices.parse_markup(form.markup.data), form.round_to.data,
+                                    _actor(), below_cost_ok=form.below_cost.data)
+        except (prices.BelowCost, prices.PriceImportError) as exc:
+            error = str(exc)
+        else:
+            flash(result.describe())
+            return redirect_to(url_for("admin.products_show", product_id=product.id)
+                               if product else url_for("admin.products"))
+    else:
+        error = None
+    if product:
+        return _product_page(product, form, error, 422)
+    return _catalog_page(form, error, 422)
+
+
+@bp.route("/catalog/import", methods=["GET", "POST"])
+@owner_only
+def products_import():
+    """Import a supplier's price list: products by brand, packages by SKU, cost plus markup."""
+    form = ImportForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            job = import_jobs.start(form.supplier.data, form.markup.data, form.round_to.data,
+                                    _actor())
+        except import_jobs.ImportJobError as exc:
+            error = str(exc)
+        else:
+            return redirect_to(url_for("admin.products_import_job", job_id=job.id))
+    status = 422 if error or form.errors else 200
+    return render_template("admin/catalog/import.html", form=form, error=error,
+                           jobs=import_jobs.recent()), status
+
+
+@bp.get("/catalog/import/<int:job_id>")
+@owner_only
+def products_import_job(job_id: int):
+    """One import's progress; htmx polls the block every second and stops at 286."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        abort(404)
+    running = job.status == import_jobs.RUNNING
+    context = {"job": job, "running": running, "done": import_jobs.progress(job)}
+    if is_htmx():
+        return vary(render_template("admin/catalog/_import_job.html", **context),
+                    200 if running else 286)
+    return vary(render_template("admin/catalog/import_job.html", **context))

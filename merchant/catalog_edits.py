@@ -1,0 +1,137 @@
+"""The operator's catalog changes: products and packages created and edited from the panel.
+
+Each save is one transaction with its audit entry (the changed values before and after). A
+package is never priced below what it costs us unless the operator says so explicitly.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from . import account_presets, audit, orders, prices, shop_settings
+from .extensions import db
+from .models import Package, Product
+
+PRODUCT_FIELDS = ("name", "slug", "publisher", "image", "help_text", "verifier", "verifier_code",
+                  "allow_unverified", "active", "sort_order")
+PACKAGE_FIELDS = ("name", "quantity", "bonus", "price", "badge", "supplier", "supplier_sku",
+                  "supplier_cost", "fallback_supplier", "fallback_sku", "fallback_cost",
+                  "active", "sort_order")
+
+
+class CatalogEditError(ValueError):
+    """A change the catalog cannot take. The message says what to change."""
+
+
+def products() -> list[tuple[Product, int, int]]:
+    """Every product with its number of packages and of active packages, in shop order."""
+    counts = sa.select(Package.product_id, sa.func.count().label("n"),
+                       sa.func.sum(sa.case((Package.active, 1), else_=0)).label("on")) \
+        .group_by(Package.product_id).subquery()
+    rows = db.session.execute(
+        sa.select(Product, counts.c.n, counts.c.on)
+        .outerjoin(counts, counts.c.product_id == Product.id)
+        .order_by(Product.sort_order, Product.name))
+    return [(product, n or 0, on or 0) for product, n, on in rows]
+
+
+def packages(product: Product | None, ids: list[int] | None = None) -> list[Package]:
+    """A product's packages (or the whole catalog's), only those in `ids` when it is given."""
+    query = sa.select(Package).order_by(Package.product_id, Package.sort_order, Package.id)
+    if product is not None:
+        query = query.where(Package.product_id == product.id)
+    if ids:
+        query = query.where(Package.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+def snapshot(thing: Product | Package) -> dict:
+    """The editable values of a product or package, for the audit log."""
+    if isinstance(thing, Product):
+        values = {key: getattr(thing, key) for key in PRODUCT_FIELDS}
+        values["account_fields"] = [spec.get("name") for spec in thing.account_fields or []]
+        return values
+    return {key: getattr(thing, key) for key in PACKAGE_FIELDS}
+
+
+def save_product(actor: audit.Actor, product_id: int | None, values: dict,
+                 preset: str) -> Product:
+    """Create (product_id None) or update a product from the panel's form values.
+
+    `preset` picks the account fields; "custom", or the preset the product already matches,
+    keeps the product's own fields. `values["image"]` None keeps the current picture.
+    :raise CatalogEditError: the slug is taken or the preset unknown.
+    """
+    if preset != account_presets.CUSTOM and preset not in account_presets.PRESETS:
+        raise CatalogEditError(f"There is no account-field preset called {preset!r}.")
+    with orders.write_unit():
+        product = db.session.get(Product, product_id) if product_id else None
+        if product_id and product is None:
+            raise CatalogEditError("That product no longer exists.")
+        taken = db.session.scalar(sa.select(Product).where(Product.slug == values["slug"],
+                                                           Product.id != (product_id or 0)))
+        if taken is not None:
+            raise CatalogEditError(f"The address /p/{values['slug']} is already used by "
+                                   f"{taken.name}: choose another slug.")
+        before = snapshot(product) if product else {}
+        if product is None:
+            product = Product(account_fields=account_presets.fields("customer_id"))
+            db.session.add(product)
+        for key in PRODUCT_FIELDS:
+            if key == "image" and values.get("image") is None:
+                continue
+            setattr(product, key, values[key])
+        if preset != account_presets.CUSTOM \
+                and preset != account_presets.matching(product.account_fields):
+            product.account_fields = account_presets.fields(preset)
+        db.session.flush()
+        changed_before, changed_after = audit.changes(before, snapshot(product))
+        action = "product.update" if product_id else "product.create"
+        audit.record(actor, action, "product", product.id,
+                     f"{product.name}: " + (", ".join(changed_after) or "nothing") + " changed"
+                     if product_id else f"{product.name} created",
+                     before=changed_before or None, after=changed_after)
+    return product
+
+
+def save_package(actor: audit.Actor, product_id: int, package_id: int | None, values: dict,
+                 below_cost_ok: bool = False) -> Package:
+    """Create (package_id None) or update one of a product's packages.
+
+    :raise prices.BelowCost: the price is below the supplier's (or fallback supplier's) cost
+        and `below_cost_ok` is not given; nothing is saved then. With it, the sale at a loss
+        is saved and audited as such. :raise CatalogEditError: the product or package is gone.
+    """
+    with orders.write_unit():
+        product = db.session.get(Product, product_id)
+        package = db.session.get(Package, package_id) if package_id else None
+        if product is None or (package_id and (package is None
+                                               or package.product_id != product_id)):
+            raise CatalogEditError("That package no longer exists.")
+        before = snapshot(package) if package else {}
+        if package is None:
+            package = Package(currency=_currency(product))
+        for key in PACKAGE_FIELDS:
+            setattr(package, key, values[key])
+        loss = prices.below_cost(package, package.price)
+        if loss and not below_cost_ok:
+            raise prices.BelowCost(f"Not saved: {loss}. Raise the price, or tick \"Sell below "
+                                   "cost\" to sell at a loss on purpose.")
+        if package_id is None:
+            product.packages.append(package)
+        db.session.flush()
+        changed_before, changed_after = audit.changes(before, snapshot(package))
+        action = "package.update" if package_id else "package.create"
+        summary = (f"{product.name} {package.name}: " + (", ".join(changed_after) or "nothing")
+                   + " changed" if package_id else f"{product.name} {package.name} created")
+        if loss:
+            action, summary = "package.below_cost", f"{summary}; sold below cost: {loss}"
+        audit.record(actor, action, "package", package.id, summary,
+                     before=changed_before or None, after=changed_after)
+    return package
+
+
+def _currency(product: Product) -> str:
+    """A new package is priced like its siblings, else in the shop's currency."""
+    if product.packages:
+        return product.packages[0].currency
+    return shop_settings.current().currency

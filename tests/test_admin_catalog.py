@@ -1,0 +1,326 @@
+"""The panel's catalog: edits seen on the shop, pictures, the below-cost guard, bulk markup,
+owner-only routes, and the price import from the panel against the fake Digiflazz."""
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+from conftest import buy, create_admin, get_order, make_app, order_ref, package_id, sign_in
+from PIL import Image
+
+from merchant.extensions import db
+from merchant.models import AuditEntry, ImportJob, Package, Product
+from tests.fakes.digiflazz import FakeDigiflazz
+
+
+def product_id(app, slug: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(Product.id).where(Product.slug == slug))
+
+
+def product_form(app, current: str, **changes) -> dict:
+    """The product's edit form as the browser would post it, with `changes`."""
+    with app.app_context():
+        p = db.session.scalar(sa.select(Product).where(Product.slug == current))
+        from merchant import account_presets
+        form = {"name": p.name, "slug": p.slug, "publisher": p.publisher,
+                "preset": account_presets.matching(p.account_fields), "help_text": p.help_text,
+                "verifier": p.verifier, "verifier_code": p.verifier_code,
+                "sort_order": str(p.sort_order)}
+        if p.active:
+            form["active"] = "y"
+    form.update(changes)
+    return form
+
+
+def package_form(app, slug: str, name: str, **changes) -> dict:
+    with app.app_context():
+        p = db.session.get(Package, package_id(app, slug, name))
+        form = {key: "" if getattr(p, key) is None else str(getattr(p, key)) for key in (
+            "name", "quantity", "bonus", "price", "badge", "supplier", "supplier_sku",
+            "supplier_cost", "fallback_supplier", "fallback_sku", "fallback_cost", "sort_order")}
+        if p.active:
+            form["active"] = "y"
+    form.update(changes)
+    return form
+
+
+def price_of(app, slug: str, name: str) -> int:
+    with app.app_context():
+        return db.session.get(Package, package_id(app, slug, name)).price
+
+
+def audit_actions(app) -> list[tuple[str, str]]:
+    """The catalog's audit entries (not sign-ins), oldest first."""
+    with app.app_context():
+        return [(e.action, e.summary) for e in db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.target_type != "admin")
+            .order_by(AuditEntry.id))]
+
+
+def picture(fmt="PNG", size=(400, 300)) -> io.BytesIO:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, fmt)
+    out.seek(0)
+    return out
+
+
+def test_product_edit_is_seen_on_the_shop(app, owner):
+    pid = product_id(app, "tiktok-coins")
+    form = product_form(app, "tiktok-coins", name="TikTok Koin", slug="tiktok-koin",
+                        preset="phone", picture=(picture(), "logo.png"))
+    response = owner.post(f"/admin/catalog/{pid}/edit", data=form,
+                          content_type="multipart/form-data")
+    assert response.status_code == 303, response.text
+
+    shop = app.test_client()
+    home = shop.get("/").text
+    assert "TikTok Koin" in home and "/p/tiktok-koin" in home and "TikTok Coins" not in home
+    image = re.search(r'<img src="(/media/[0-9a-f]{32}\.webp)"', home).group(1)
+    served = shop.get(image)
+    assert served.status_code == 200 and served.mimetype == "image/webp"
+    assert "immutable" in served.headers["Cache-Control"]
+    assert Image.open(io.BytesIO(served.data)).size == (256, 256)      # cropped square
+    served.close()
+    page = shop.get("/p/tiktok-koin").text
+    assert "Phone number" in page and image in page and "TikTok username" not in page
+    assert shop.get("/p/tiktok-coins").status_code == 404
+
+    actions = audit_actions(app)
+    assert actions[-1][0] == "product.update"
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).order_by(AuditEntry.id.desc()))
+        assert entry.before["slug"] == "tiktok-coins" and entry.after["slug"] == "tiktok-koin"
+        assert entry.after["account_fields"] == ["phone"] and entry.actor == "owner@example.com"
+
+
+def test_new_product_and_package_sell_in_the_shop_and_slugs_stay_unique(app, owner):
+    taken = owner.post("/admin/catalog/new", data={
+        "name": "Copy", "slug": "free-fire", "preset": "player_id", "verifier": "none",
+        "sort_order": "0", "active": "y"})
+    assert taken.status_code == 422 and "already used by Free Fire" in taken.text
+    bad = owner.post("/admin/catalog/new", data={
+        "name": "Bad", "slug": "Bad Slug!", "preset": "player_id", "verifier": "none",
+        "sort_order": "0"})
+    assert bad.status_code == 422 and "lowercase letters, digits and single dashes" in bad.text
+
+    created = owner.post("/admin/catalog/new", data={
+        "name": "Honkai Star Rail", "slug": "honkai-star-rail", "publisher": "HoYoverse",
+        "preset": "uid_server", "verifier": "sandbox", "sort_order": "9", "active": "y",
+        "help_text": "Tap Phone, then your avatar."})
+    assert created.status_code == 303
+    pid = int(re.search(r"/admin/catalog/(\d+)", created.headers["Location"]).group(1))
+    package = owner.post(f"/admin/catalog/{pid}/packages/new", data={
+        "name": "60 Oneiric Shards", "quantity": "60", "bonus": "0", "price": "16000",
+        "supplier": "sandbox", "supplier_sku": "HSR60", "supplier_cost": "15000",
+        "fallback_supplier": "", "sort_order": "0", "active": "y"})
+    assert package.status_code == 303, package.text
+
+    panel = owner.get(f"/admin/catalog/{pid}").text
+    assert "60 Oneiric Shards" in panel and "Rp 1.000" in panel        # the margin
+    shop = app.test_client()
+    assert "Honkai Star Rail" in shop.get("/").text
+    page = shop.get("/p/honkai-star-rail").text
+    assert "UID" in page and "TW, HK, MO" in page and "Rp 16.000" in page
+    ref = order_ref(buy(shop, app, slug="honkai-star-rail", package="60 Oneiric Shards",
+                        uid="812345678", server="Asia"))
+    assert get_order(app, ref).total > 16_000
+    assert [a for a, _ in audit_actions(app)] == ["product.create", "package.create"]
+
+
+def test_package_price_change_is_seen_on_the_product_page_and_in_the_order(app, owner):
+    pkg = package_id(app, "tiktok-coins", "70 Coins")
+    response = owner.post(f"/admin/catalog/packages/{pkg}/edit",
+                          data=package_form(app, "tiktok-coins", "70 Coins", price="16000"))
+    assert response.status_code == 303, response.text
+    shop = app.test_client()
+    assert "Rp 16.000" in shop.get("/p/tiktok-coins").text
+    order = get_order(app, order_ref(buy(shop, app, package="70 Coins")))
+    assert order.subtotal == 16_000 and order.total == order.subtotal + order.fee
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).order_by(AuditEntry.id.desc()))
+        assert (entry.action, entry.before, entry.after) == (
+            "package.update", {"price": 15_000}, {"price": 16_000})
+
+
+def test_a_price_below_cost_is_refused_until_the_override_is_ticked(app, owner):
+    pkg = package_id(app, "tiktok-coins", "70 Coins")              # cost 13.800
+    below = package_form(app, "tiktok-coins", "70 Coins", price="13000")
+    refused = owner.post(f"/admin/catalog/packages/{pkg}/edit", data=below)
+    assert refused.status_code == 422
+    assert "Rp 13.000 is below the supplier&#39;s cost Rp 13.800" in refused.text
+    assert "Sell below cost" in refused.text
+    assert price_of(app, "tiktok-coins", "70 Coins") == 15_000 and audit_actions(app) == []
+
+    allowed = owner.post(f"/admin/catalog/packages/{pkg}/edit", data={**below, "below_cost": "y"})
+    assert allowed.status_code == 303
+    assert price_of(app, "tiktok-coins", "70 Coins") == 13_000
+    [(action, summary)] = audit_actions(app)
+    assert action == "package.below_cost" and "sold below cost" in summary
+
+    # The fallback supplier's cost counts too: a failover would sell at a loss.
+    fallback = package_form(app, "tiktok-coins", "70 Coins", price="15000",
+                            fallback_supplier="manual", fallback_cost="15500")
+    refused = owner.post(f"/admin/catalog/packages/{pkg}/edit", data=fallback)
+    assert refused.status_code == 422 and "below the fallback supplier&#39;s cost" in refused.text
+
+
+def test_bulk_markup_over_cost_for_ticked_packages_a_product_and_the_catalog(app, owner):
+    pid = product_id(app, "mobile-legends")
+    small, pass_ = (package_id(app, "mobile-legends", n) for n in ("86 Diamonds",
+                                                                     "Weekly Diamond Pass"))
+    # costs: 86 Diamonds 20.240, Weekly Diamond Pass 26.220; +10 %, rounded up to 500
+    response = owner.post(f"/admin/catalog/{pid}/reprice", data={
+        "markup": "10%", "round_to": "500", "packages": [str(small), str(pass_)]})
+    assert response.status_code == 303
+    assert price_of(app, "mobile-legends", "86 Diamonds") == 22_500
+    assert price_of(app, "mobile-legends", "Weekly Diamond Pass") == 29_000
+    assert price_of(app, "mobile-legends", "172 Diamonds") == 44_000        # not ticked
+    assert "Changed 2 prices" in owner.get(f"/admin/catalog/{pid}").text
+    assert [a for a, _ in audit_actions(app)] == ["package.reprice"] * 2
+
+    bad = owner.post(f"/admin/catalog/{pid}/reprice", data={"markup": "-3%", "round_to": "1"})
+    assert bad.status_code == 422 and "Use a percentage like 8%" in bad.text
+
+    assert owner.post("/admin/catalog/reprice",
+                      data={"markup": "500", "round_to": "1"}).status_code == 303
+    assert price_of(app, "free-fire", "70 Diamonds") == 9_200 + 500
+    assert price_of(app, "mobile-legends", "86 Diamonds") == 20_240 + 500
+    assert "Rp 9.700" in app.test_client().get("/p/free-fire").text
+
+
+def test_bulk_markup_below_a_fallback_cost_changes_nothing_without_the_override(app, owner):
+    from conftest import set_package
+    set_package(app, "free-fire", "70 Diamonds", fallback_supplier="manual",
+                fallback_cost=9_900)
+    pid = product_id(app, "free-fire")
+    refused = owner.post(f"/admin/catalog/{pid}/reprice", data={"markup": "5%", "round_to": "100"})
+    assert refused.status_code == 422
+    assert "70 Diamonds: Rp 9.700 is below the fallback supplier&#39;s cost Rp 9.900" \
+        in refused.text
+    assert price_of(app, "free-fire", "5 Diamonds") == 1_000 and audit_actions(app) == []
+    allowed = owner.post(f"/admin/catalog/{pid}/reprice",
+                         data={"markup": "5%", "round_to": "100", "below_cost": "y"})
+    assert allowed.status_code == 303
+    assert price_of(app, "free-fire", "70 Diamonds") == 9_700
+    assert "package.below_cost" in [a for a, _ in audit_actions(app)]
+
+
+@pytest.mark.parametrize("upload, message", [
+    ((io.BytesIO(b"just some text, not a picture\n"), "notes.png"),
+     "That file is not a picture"),
+    ((io.BytesIO(b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg">'
+                 b'<script>alert(1)</script></svg>'), "logo.svg"),
+     "SVG pictures are not accepted"),
+    ("big", "The picture is larger than 20 KB"),
+    ("many-pixels", "too many pixels"),
+])
+def test_an_upload_that_is_not_a_usable_picture_is_refused_and_nothing_changes(
+        tmp_path, upload, message):
+    app = make_app(tmp_path, UPLOAD_MAX_BYTES=20 * 1024)
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    if upload == "big":
+        noise = Image.frombytes("RGB", (200, 200), os.urandom(200 * 200 * 3))
+        data = io.BytesIO()
+        noise.save(data, "PNG")
+        data.seek(0)
+        upload = (data, "big.png")
+    elif upload == "many-pixels":
+        data = io.BytesIO()
+        Image.new("1", (9000, 9000)).save(data, "PNG")     # 81 megapixels, a few KB
+        data.seek(0)
+        upload = (data, "bomb.png")
+    pid = product_id(app, "free-fire")
+    form = product_form(app, "free-fire", name="Renamed", picture=upload)
+    response = owner.post(f"/admin/catalog/{pid}/edit", data=form,
+                          content_type="multipart/form-data")
+    assert response.status_code == 422 and message in response.text
+    with app.app_context():
+        product = db.session.get(Product, pid)
+        assert (product.name, product.image) == ("Free Fire", "icons/free-fire.svg")
+    assert not (tmp_path / "media").exists() or not any((tmp_path / "media").iterdir())
+    assert audit_actions(app) == []
+
+
+def test_staff_get_403_on_every_catalog_route(app, staff):
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.products")]
+    assert len(rules) >= 9
+    for rule in rules:
+        url = rule.build({key: 1 for key in rule.arguments})[1]
+        for method in rule.methods & {"GET", "POST"}:
+            response = staff.open(url, method=method, data={"markup": "1%", "round_to": "1"})
+            assert response.status_code == 403, (method, url)
+    assert price_of(app, "tiktok-coins", "30 Coins") == 6_500
+
+
+@pytest.fixture
+def fake(httpserver):
+    return FakeDigiflazz(httpserver)
+
+
+def test_panel_import_against_digiflazz_shows_the_summary(tmp_path, fake):
+    app = make_app(tmp_path, IMPORT_JOBS_INLINE=True, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    form = owner.get("/admin/catalog/import").text
+    assert '<option value="digiflazz">' in form and '<option value="sandbox">' not in form
+    started = owner.post("/admin/catalog/import",
+                         data={"supplier": "digiflazz", "markup": "8%", "round_to": "100"})
+    assert started.status_code == 303
+    page = owner.get(started.headers["Location"])
+    assert "Done" in page.text
+    assert "Added 2, changed 0, deactivated 0, unchanged 0 packages; 1 new products" in page.text
+    assert 'http-equiv="refresh"' not in page.text                  # finished: no refresh
+    with app.app_context():
+        assert db.session.scalar(sa.select(Package.price).where(
+            Package.supplier_sku == "ML86")) == 21_600
+    assert "Telkomsel" in owner.get("/admin/catalog").text
+    assert [a for a, _ in audit_actions(app)] == ["prices.import_start", "prices.import"]
+
+
+def test_panel_import_without_supplier_settings_names_the_variables(tmp_path):
+    app = make_app(tmp_path, IMPORT_JOBS_INLINE=True)
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    started = owner.post("/admin/catalog/import",
+                         data={"supplier": "digiflazz", "markup": "8%", "round_to": "100"})
+    page = owner.get(started.headers["Location"]).text
+    assert "The import stopped: digiflazz is not configured: set " \
+           "MERCHANT_DIGIFLAZZ_USERNAME, MERCHANT_DIGIFLAZZ_API_KEY" in page
+    again = owner.post("/admin/catalog/import",
+                       data={"supplier": "digiflazz", "markup": "8%%", "round_to": "100"})
+    assert again.status_code == 422 and "Use a percentage like 8%" in again.text
+
+
+def test_panel_import_runs_in_a_thread_and_the_page_polls_until_it_ends(tmp_path, fake):
+    app = make_app(tmp_path, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    started = owner.post("/admin/catalog/import",
+                         data={"supplier": "digiflazz", "markup": "500", "round_to": "1000"})
+    job_url = started.headers["Location"]
+    first = owner.get(job_url)
+    assert first.status_code == 200
+    for _ in range(5000):                      # bounded: the import takes a few requests' time
+        poll = owner.get(job_url, headers={"HX-Request": "true"})
+        if poll.status_code == 286:
+            break
+        assert poll.status_code == 200 and 'hx-trigger="every 1s"' in poll.text
+    assert poll.status_code == 286, "the import did not finish"
+    assert "<html" not in poll.text and "Added 2" in poll.text
+    assert 'hx-trigger' not in poll.text and "HX-Request" in poll.headers["Vary"]
+    with app.app_context():
+        job = db.session.scalar(sa.select(ImportJob))
+        assert (job.status, job.done, job.total) == ("done", 2, 2)
+        assert job.summary["added"] == 2
+    # The job has ended, so another may start.
+    assert owner.post("/admin/catalog/import", data={
+        "supplier": "digiflazz", "markup": "500", "round_to": "1000"}).status_code == 303
