@@ -1,1 +1,34 @@
-"""settings: filled in by its area."""
+"""Shop settings (owner only): name, logo, accent colour, support contacts, currency, time zone,
+terms and refund policy, all shown to customers."""
+from __future__ import annotations
+
+from flask import flash, render_template, url_for
+from flask_login import current_user
+
+from ... import audit, media, shop_settings
+from . import bp, owner_only, redirect_to
+from .settings_forms import SettingsForm, zone_suggestions
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@owner_only
+def settings():
+    """The settings form; an empty field means the default its placeholder shows."""
+    form = SettingsForm(data=shop_settings.stored())
+    if form.validate_on_submit():
+        values = form.values()
+        try:
+            if form.logo.data:
+                values["logo"] = media.save_image(form.logo.data)
+            elif form.remove_logo.data:
+                values["logo"] = ""
+        except media.MediaError as exc:
+            form.logo.errors = [str(exc)]
+        else:
+            shop_settings.update(values, audit.Actor.of(current_user))
+            flash("Settings saved. Customers see them from now on.")
+            return redirect_to(url_for("admin.settings"))
+    status = 422 if form.errors else 200
+    return render_template("admin/settings/index.html", form=form, zones=zone_suggestions(),
+                           current=shop_settings.current(),
+                           defaults=shop_settings.defaults()), status

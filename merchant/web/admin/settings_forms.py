@@ -1,0 +1,92 @@
+"""The shop settings form. An empty field means the default, which its placeholder shows."""
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional, Regexp, ValidationError
+
+from ... import money, shop_settings
+from ...checkout import normalize_whatsapp
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _colour(value):
+    """" 0F766E " -> "#0f766e": the # is optional when typing."""
+    value = (value or "").strip().lower()
+    return "#" + value if value and not value.startswith("#") else value
+
+
+class SettingsForm(FlaskForm):
+    shop_name = StringField("Shop name", filters=[_strip], validators=[Length(max=80)])
+    logo = FileField("Logo")
+    remove_logo = BooleanField("Use the standard logo again")
+    accent_color = StringField("Accent colour", filters=[_colour], validators=[
+        Optional(), Regexp(r"^#[0-9a-f]{6}$", message="Use a colour like #0f766e: a # and six "
+                                                       "digits or letters a-f.")])
+    support_whatsapp = StringField("Support WhatsApp", filters=[_strip],
+                                   validators=[Length(max=30)])
+    support_email = StringField("Support email", filters=[_strip],
+                                validators=[Length(max=254)])
+    currency = SelectField("Currency")
+    timezone = StringField("Time zone", filters=[_strip], validators=[Length(max=64)])
+    terms = TextAreaField("Terms of service", validators=[Length(max=20_000)],
+                          render_kw={"rows": 8})
+    refund_policy = TextAreaField("Refund policy", validators=[Length(max=20_000)],
+                                  render_kw={"rows": 8})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        defaults = shop_settings.defaults()
+        self.currency.choices = [SelectChoice("", f"Default ({defaults.currency})")] + [
+            SelectChoice(code, code) for code in money.EXPONENTS]
+        self.shop_name.render_kw = {"placeholder": defaults.shop_name}
+        self.timezone.render_kw = {"placeholder": defaults.timezone, "list": "time-zones",
+                                   "autocomplete": "off"}
+        self.accent_color.render_kw = {"placeholder": shop_settings.DEFAULT_ACCENT}
+        self.support_whatsapp.render_kw = {"placeholder": "0812 3456 7890", "inputmode": "tel"}
+        self.support_email.render_kw = {"placeholder": "help@example.com",
+                                        "inputmode": "email"}
+
+    def validate_support_whatsapp(self, field):
+        if field.data:
+            number = normalize_whatsapp(field.data)
+            if number is None:
+                raise ValidationError("Enter a WhatsApp number like 0812 3456 7890 or "
+                                      "+62 812 3456 7890.")
+            field.data = number
+
+    def validate_support_email(self, field):
+        if field.data:
+            try:
+                field.data = validate_email(field.data, check_deliverability=False).normalized
+            except EmailNotValidError:
+                raise ValidationError("Enter an email address like help@example.com.") from None
+
+    def validate_timezone(self, field):
+        if field.data and field.data not in available_timezones():
+            raise ValidationError("Enter a time zone like Asia/Jakarta, Asia/Makassar or "
+                                  "Asia/Jayapura (a region and a city).")
+
+    def values(self) -> dict[str, str]:
+        """The settings from a valid form, without the logo (the view stores that)."""
+        return {"shop_name": self.shop_name.data or "",
+                "accent_color": self.accent_color.data or "",
+                "support_whatsapp": self.support_whatsapp.data or "",
+                "support_email": self.support_email.data or "",
+                "currency": self.currency.data or "", "timezone": self.timezone.data or "",
+                "terms": self.terms.data or "", "refund_policy": self.refund_policy.data or ""}
+
+
+def zone_suggestions() -> list[str]:
+    """Time zones offered while typing: the Asian and Pacific ones first, where shops are."""
+    zones = sorted(available_timezones())
+    return [z for z in zones if z.startswith(("Asia/", "Australia/", "Pacific/"))] + [
+        z for z in zones if not z.startswith(("Asia/", "Australia/", "Pacific/"))
+        and "/" in z and not z.startswith(("Etc/", "SystemV/", "US/"))]
