@@ -185,7 +185,7 @@ def shown(page: str) -> list[int]:
 
 def who(page: str) -> set[str]:
     """The Who column of the log's rows."""
-    return set(re.findall(r'<tr id="audit-\d+">\s*<td>.*?</td>\s*<td>(.*?)</td>', page, re.S))
+    return set(re.findall(r'<td data-label="Who">(.*?)</td>', page))
 
 
 def test_the_log_pages_newest_first_without_gaps(app, owner):
