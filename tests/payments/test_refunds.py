@@ -80,6 +80,16 @@ def test_xendit_refunds_a_paid_invoice_with_the_documented_request(xendit):
     assert stored["amount"] == 15_000 and stored["invoice_id"] == invoice_id
 
 
+def test_xendit_takes_two_decimal_currencies_in_major_units(xendit):
+    fake, gateway = xendit
+    invoice_id = gateway.create_payment(payment("GCASH", 12_345, "PHP")).gateway_ref
+    fake.set_status(invoice_id, "PAID", channel="GCASH")
+
+    assert gateway.refund(refund_of(invoice_id, "GCASH", 12_345, "PHP")).status == REFUNDED
+    sent = fake.refund_requests[-1]["body"]
+    assert (sent["amount"], sent["currency"]) == (123.45, "PHP")
+
+
 def test_xendit_retry_gets_the_same_refund_not_a_second_one(xendit):
     fake, gateway = xendit
     invoice_id = xendit_paid(fake, gateway)
