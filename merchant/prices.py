@@ -233,7 +233,8 @@ class Repriced:
     below_cost: list[str] = dataclasses.field(default_factory=list)  # sold at a loss, by override
 
     def describe(self) -> str:
-        text = f"Changed {len(self.changed)} prices, {self.unchanged} already right"
+        count = len(self.changed)
+        text = f"Changed {count} price{'' if count == 1 else 's'}, {self.unchanged} already right"
         if self.skipped:
             text += (f"; skipped {len(self.skipped)} without a supplier cost "
                      f"({', '.join(self.skipped)})")

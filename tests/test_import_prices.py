@@ -9,7 +9,7 @@ from conftest import get_order, make_app, order_ref, sandbox_pay, verify, work
 
 from merchant import prices
 from merchant.extensions import db
-from merchant.models import Package, Product, SupplierPriceCache
+from merchant.models import AuditEntry, Package, Product, SupplierPriceCache
 from tests.fakes.digiflazz import FakeDigiflazz
 
 
@@ -59,6 +59,10 @@ def test_import_adds_products_and_packages_with_a_rounded_markup(app, fake):
         telkomsel = db.session.scalar(sa.select(Product).where(Product.slug == "telkomsel"))
         assert [f["name"] for f in telkomsel.account_fields] == ["phone"]
         assert telkomsel.verifier == "none"
+        entry = db.session.scalar(sa.select(AuditEntry))
+        assert (entry.actor, entry.action, entry.target_id) == ("cli", "prices.import",
+                                                                "digiflazz")
+        assert entry.summary.startswith("Added 2, changed 0")
 
 
 def test_flat_markup_and_round_to(app, fake):
