@@ -93,6 +93,7 @@ def test_staff_cannot_open_or_change_owner_areas(app, staff):
     page = staff.get("/admin/account").text
     assert 'href="/admin/users"' not in page and 'href="/admin/audit"' not in page
     assert 'href="/admin/account"' in page
+    assert staff.get("/admin/orders").status_code == 200        # their part of the panel
 
 
 def test_staff_cannot_make_themselves_owner(app, staff):

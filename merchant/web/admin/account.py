@@ -58,7 +58,8 @@ def change_password():
 def start_two_factor():
     """A fresh secret to scan; the app is on only once a code from it is confirmed."""
     if not ActionForm().validate_on_submit():
-        return _page(status=400)
+        return _page(code_error="This page was open too long. Press the button again.",
+                     status=400)
     if not current_user.totp_secret:
         session[PENDING_SECRET] = admins.new_totp_secret()
     return redirect_to(url_for("admin.account") + "#two-factor")

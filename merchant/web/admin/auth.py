@@ -28,7 +28,12 @@ def _login_limit():
 
 def _login_email_key():
     """Attempts per admin email, wherever they come from (guessing one account's password)."""
-    return "admin-login:" + (request.form.get("email") or "").strip().lower()
+    raw = request.form.get("email") or ""
+    try:
+        email = admins.normalize_email(raw)     # the spelling authenticate() looks up
+    except admins.AdminError:
+        email = raw.strip().lower()
+    return "admin-login:" + email
 
 
 def _pending_admin_key():
