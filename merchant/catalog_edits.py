@@ -49,16 +49,18 @@ def snapshot(thing: Product | Package) -> dict:
     if isinstance(thing, Product):
         values = {key: getattr(thing, key) for key in PRODUCT_FIELDS}
         values["account_fields"] = [spec.get("name") for spec in thing.account_fields or []]
+        values["hints"] = [spec.get("hint", "") for spec in thing.account_fields or []]
         return values
     return {key: getattr(thing, key) for key in PACKAGE_FIELDS}
 
 
 def save_product(actor: audit.Actor, product_id: int | None, values: dict,
-                 preset: str) -> Product:
+                 preset: str, hints: list[str] | None = None) -> Product:
     """Create (product_id None) or update a product from the panel's form values.
 
     `preset` picks the account fields; "custom", or the preset the product already matches,
-    keeps the product's own fields. `values["image"]` None keeps the current picture.
+    keeps the product's own fields, whose format messages `hints` rewords (one per field, in
+    order; empty: the shop's default message). `values["image"]` None keeps the picture.
     :raise CatalogEditError: the slug is taken or the preset unknown.
     """
     if preset != account_presets.CUSTOM and preset not in account_presets.PRESETS:
@@ -83,6 +85,8 @@ def save_product(actor: audit.Actor, product_id: int | None, values: dict,
         if preset != account_presets.CUSTOM \
                 and preset != account_presets.matching(product.account_fields):
             product.account_fields = account_presets.fields(preset)
+        elif hints is not None and len(hints) == len(product.account_fields):
+            product.account_fields = _with_hints(product.account_fields, hints)
         db.session.flush()
         changed_before, changed_after = audit.changes(before, snapshot(product))
         action = "product.update" if product_id else "product.create"
@@ -128,6 +132,17 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
         audit.record(actor, action, "package", package.id, summary,
                      before=changed_before or None, after=changed_after)
     return package
+
+
+def _with_hints(fields: list[dict], hints: list[str]) -> list[dict]:
+    """A new list (so the JSON column sees the change) with each field's hint replaced."""
+    updated = []
+    for spec, hint in zip(fields, hints, strict=True):
+        spec = {key: value for key, value in spec.items() if key != "hint"}
+        if hint.strip():
+            spec["hint"] = hint.strip()
+        updated.append(spec)
+    return updated
 
 
 def _currency(product: Product) -> str:

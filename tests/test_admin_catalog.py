@@ -97,6 +97,22 @@ def test_product_edit_is_seen_on_the_shop(app, owner):
         assert entry.after["account_fields"] == ["phone"] and entry.actor == "owner@example.com"
 
 
+def test_a_reworded_format_message_is_what_the_customer_sees(app, owner):
+    pid = product_id(app, "free-fire")
+    edit = owner.get(f"/admin/catalog/{pid}/edit").text
+    assert "Message when the Player ID looks wrong" in edit
+    assert 'value="The Player ID is 8-12 digits."' in edit
+    form = product_form(app, "free-fire", **{"hints-0": "ID Free Fire terdiri dari 8-12 angka."})
+    assert owner.post(f"/admin/catalog/{pid}/edit", data=form).status_code == 303
+    wrong = app.test_client().post("/p/free-fire/verify", data={"player_id": "12"},
+                                   headers={"HX-Request": "true"})
+    assert "ID Free Fire terdiri dari 8-12 angka." in wrong.text
+    assert "Player ID, 8-12 digits (Free Fire)" in owner.get(f"/admin/catalog/{pid}").text
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).order_by(AuditEntry.id.desc()))
+        assert entry.after == {"hints": ["ID Free Fire terdiri dari 8-12 angka."]}
+
+
 def test_new_product_and_package_sell_in_the_shop_and_slugs_stay_unique(app, owner):
     taken = owner.post("/admin/catalog/new", data={
         "name": "Copy", "slug": "free-fire", "preset": "player_id", "verifier": "none",

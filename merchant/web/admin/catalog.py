@@ -54,6 +54,11 @@ def _product_form(product: Product | None):
     form = ProductForm(obj=product, current_preset=current)
     if request.method == "GET":
         form.preset.data = current or "user_id_zone"
+        for spec in product.account_fields if product else []:
+            form.hints.append_entry(spec.get("hint", ""))
+    specs = product.account_fields if product else []
+    for spec, entry in zip(specs, form.hints, strict=False):
+        entry.label.text = f"Message when the {spec.get('label', spec['name'])} looks wrong"
     error = None
     if form.validate_on_submit():
         values = form.values()
@@ -61,7 +66,7 @@ def _product_form(product: Product | None):
             if form.picture.data:
                 values["image"] = media.save_image(form.picture.data)
             saved = catalog_edits.save_product(_actor(), product.id if product else None,
-                                               values, form.preset.data)
+                                               values, form.preset.data, form.hints.data)
         except (media.MediaError, catalog_edits.CatalogEditError) as exc:
             error = str(exc)
         else:

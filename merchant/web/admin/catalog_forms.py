@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    FieldList,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -44,6 +45,9 @@ class ProductForm(FlaskForm):
     publisher = StringField("Publisher", validators=[Length(max=120)])
     picture = FileField("Picture")
     preset = SelectField("Account fields")
+    # One per account field of the product, in order: the message shown when the ID's format
+    # is wrong (the shop's default names the field).
+    hints = FieldList(StringField(validators=[Length(max=200)]))
     help_text = TextAreaField("Where the customer finds the ID", validators=[Length(max=2000)])
     verifier = SelectField("Nickname check")
     verifier_code = StringField("Game code at the nickname provider",
