@@ -114,7 +114,7 @@ class Order(db.Model):
     qr_string: Mapped[str | None] = mapped_column(sa.Text)
     pay_code: Mapped[str | None] = mapped_column(sa.String(64))
     payment_expires_at: Mapped[dt.datetime]
-    paid_at: Mapped[dt.datetime | None]
+    paid_at: Mapped[dt.datetime | None] = mapped_column(index=True)   # dashboard: paid per period
     gateway_checked_at: Mapped[dt.datetime | None]
 
     supplier: Mapped[str] = mapped_column(sa.String(32))
@@ -126,12 +126,12 @@ class Order(db.Model):
     supplier_choice: Mapped[int] = mapped_column(default=0)   # 0 the package's supplier, 1 fallback
     next_check_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     delivery_proof: Mapped[str | None] = mapped_column(sa.Text)
-    delivered_at: Mapped[dt.datetime | None]
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # dashboard: revenue
 
     refund_ref: Mapped[str | None] = mapped_column(sa.String(128))  # the gateway's refund id
     refunded_at: Mapped[dt.datetime | None]
 
-    flag: Mapped[str | None] = mapped_column(sa.String(200))  # why the operator must look
+    flag: Mapped[str | None] = mapped_column(sa.String(200), index=True)  # why to look at it
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
