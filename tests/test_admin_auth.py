@@ -448,3 +448,17 @@ def test_the_qr_names_the_shop(app):
     assert uri.startswith("otpauth://totp/Merchant%20Top-Up:owner%40example.com?")
     assert "issuer=Merchant%20Top-Up" in uri
 
+
+
+def test_a_half_set_up_authenticator_stays_with_its_admin(app, owner):
+    owner.post("/admin/account/two-factor/new")
+    assert "totp-secret" in owner.get("/admin/account").text
+    owner.post("/admin/logout")
+    create_admin(app, "staff@example.com", role="staff")
+    assert sign_in(owner, "staff@example.com").status_code == 303    # the same browser
+    page = owner.get("/admin/account").text
+    assert "totp-secret" not in page and "Set up an authenticator app" in page
+    refused = owner.post("/admin/account/two-factor/on", data={"code": "123456"})
+    assert refused.status_code == 303
+    with app.app_context():
+        assert admins.by_email("staff@example.com").totp_secret is None

@@ -20,8 +20,16 @@ def _me():
     return current_user._get_current_object()
 
 
+def _pending_secret() -> str | None:
+    """The secret being set up, if this admin (not another one in the same browser) started it."""
+    pending = session.get(PENDING_SECRET) or {}
+    if pending.get("id") != current_user.id or current_user.totp_secret:
+        return None
+    return pending.get("secret")
+
+
 def _page(password_form=None, code_form=None, error=None, code_error=None, status=200):
-    secret = session.get(PENDING_SECRET) if not current_user.totp_secret else None
+    secret = _pending_secret()
     enrol = None
     if secret:
         uri = admins.totp_uri(secret, current_user.email, shop_settings.current().shop_name)
@@ -61,7 +69,7 @@ def start_two_factor():
         return _page(code_error="This page was open too long. Press the button again.",
                      status=400)
     if not current_user.totp_secret:
-        session[PENDING_SECRET] = admins.new_totp_secret()
+        session[PENDING_SECRET] = {"id": current_user.id, "secret": admins.new_totp_secret()}
     return redirect_to(url_for("admin.account") + "#two-factor")
 
 
@@ -69,8 +77,8 @@ def start_two_factor():
 def enable_two_factor():
     """Confirm the code from the newly scanned app and turn it on."""
     form = CodeForm()
-    secret = session.get(PENDING_SECRET)
-    if not secret or current_user.totp_secret:
+    secret = _pending_secret()
+    if not secret:
         flash("Start again: press “Set up an authenticator app”.")
         return redirect_to(url_for("admin.account"))
     if not form.validate_on_submit():
