@@ -110,12 +110,16 @@ def figures(key: str, now: dt.datetime | None = None) -> Figures:
     """Every dashboard figure for the period `key`."""
     span = period(key, now)
     delivered_in = _delivered_between(span.start, span.end)
+    by_currency = _sales(delivered_in)
+    failed, refunded = _failed_and_refunded(span)
     return Figures(
         period=span,
-        sales=_sales(delivered_in),
+        sales=by_currency,
         orders=db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
-            Order.paid_at >= span.start, Order.paid_at < span.end)),
-        **_settled(span, delivered_in),
+            _within(Order.paid_at, span))),
+        delivered=sum(s.delivered for s in by_currency),
+        failed=failed,
+        refunded=refunded,
         top_products=_top_products(delivered_in),
         daily=daily_revenue(now),
         balances=list(db.session.scalars(
@@ -140,18 +144,18 @@ def _sales(delivered_in) -> list[CurrencySales]:
             for currency, n, revenue, margin, unknown in rows]
 
 
-def _settled(span: Period, delivered_in) -> dict[str, int]:
-    """Orders that reached an end of delivery in the period: delivered, failed, refunded."""
+def _failed_and_refunded(span: Period) -> tuple[int, int]:
+    """Orders whose delivery failed, and orders refunded, in the period (still so now)."""
+    failed_in = sa.and_(Order.status == orders.FULFILLMENT_FAILED,
+                        _within(Order.updated_at, span))
+    refunded_in = sa.and_(Order.status == orders.REFUNDED,
+                          _within(sa.func.coalesce(Order.refunded_at, Order.updated_at), span))
     counts = dict(db.session.execute(
-        sa.select(Order.status, sa.func.count()).where(sa.or_(
-            delivered_in,
-            sa.and_(Order.status == orders.FULFILLMENT_FAILED, _within(Order.updated_at, span)),
-            sa.and_(Order.status == orders.REFUNDED,
-                    _within(sa.func.coalesce(Order.refunded_at, Order.updated_at), span)),
-        )).group_by(Order.status)).all())
-    return {"delivered": counts.get(orders.DELIVERED, 0),
-            "failed": counts.get(orders.FULFILLMENT_FAILED, 0),
-            "refunded": counts.get(orders.REFUNDED, 0)}
+        sa.select(Order.status, sa.func.count())
+        .where(Order.status.in_((orders.FULFILLMENT_FAILED, orders.REFUNDED)),
+               sa.or_(failed_in, refunded_in))
+        .group_by(Order.status)).all())
+    return counts.get(orders.FULFILLMENT_FAILED, 0), counts.get(orders.REFUNDED, 0)
 
 
 def _within(column, span: Period):
@@ -159,12 +163,16 @@ def _within(column, span: Period):
 
 
 def _top_products(delivered_in) -> list[ProductSales]:
-    revenue = sa.func.sum(Order.subtotal)
+    # Aggregate the orders first, then name the few products: joining first would look the
+    # orders up once per product.
+    revenue = sa.func.sum(Order.subtotal).label("revenue")
+    top = (sa.select(Order.product_id, Order.currency, sa.func.count().label("orders"), revenue)
+           .where(delivered_in).group_by(Order.product_id, Order.currency)
+           .order_by(revenue.desc(), Order.product_id).limit(TOP).subquery())
     rows = db.session.execute(
-        sa.select(Product.name, Order.currency, sa.func.count(), revenue)
-        .join(Product, Product.id == Order.product_id).where(delivered_in)
-        .group_by(Product.id, Product.name, Order.currency)
-        .order_by(revenue.desc(), Product.name).limit(TOP))
+        sa.select(Product.name, top.c.currency, top.c.orders, top.c.revenue)
+        .join(top, top.c.product_id == Product.id)
+        .order_by(top.c.revenue.desc(), Product.name))
     return [ProductSales(name, currency, int(n), int(total)) for name, currency, n, total in rows]
 
 
@@ -174,7 +182,7 @@ def daily_revenue(now: dt.datetime | None = None, days: int = CHART_DAYS) -> dic
     dates = [today - dt.timedelta(days=days - 1 - i) for i in range(days)]
     bounds = [local_midnight(d, zone) for d in dates] + [local_midnight(today + dt.timedelta(1),
                                                                         zone)]
-    bucket = sa.case(*[(Order.delivered_at < bounds[i + 1], i) for i in range(days)])
+    bucket = _bucket(Order.delivered_at, bounds, 0, days)
     # Grouping on a subquery's column: PostgreSQL will not match a CASE with bound
     # parameters in SELECT to the same CASE in GROUP BY.
     rows = (sa.select(bucket.label("day"), Order.currency, Order.subtotal)
@@ -186,3 +194,13 @@ def daily_revenue(now: dt.datetime | None = None, days: int = CHART_DAYS) -> dic
         totals.setdefault(currency, [0] * days)[int(day)] = int(amount)
     return {currency: [Day(d, amount) for d, amount in zip(dates, amounts, strict=True)]
             for currency, amounts in sorted(totals.items())}
+
+
+def _bucket(column, bounds: list[dt.datetime], low: int, high: int):
+    """The i in low..high-1 with bounds[i] <= column < bounds[i + 1], as nested CASEs: a binary
+    search, five comparisons per row for 30 days instead of up to 30."""
+    if high - low == 1:
+        return sa.literal(low)
+    middle = (low + high) // 2
+    return sa.case((column < bounds[middle], _bucket(column, bounds, low, middle)),
+                   else_=_bucket(column, bounds, middle, high))
