@@ -1,12 +1,14 @@
 """Payment methods in the panel: a new shop's preset set, add, edit, turn off, refusals."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN_PASSWORD, make_app, package_id, verify
+from conftest import ADMIN_PASSWORD, create_admin, make_app, package_id, sign_in, verify
 from flask_migrate import downgrade
+from PIL import Image
 
 from merchant import admins, payment_presets
 from merchant.extensions import db
@@ -239,7 +241,6 @@ def test_a_gateway_without_its_settings_is_refused_naming_the_variables(app, own
 
 def test_a_gateway_without_a_channel_for_the_method_is_refused(tmp_path):
     app = make_app(tmp_path, **{k: v for k, v in XENDIT.items() if k != "GATEWAY"})
-    from conftest import create_admin, sign_in
     create_admin(app)
     owner = app.test_client()
     sign_in(owner)
@@ -262,3 +263,19 @@ def test_staff_cannot_see_or_change_payment_methods(app, staff):
     assert staff.post(f"/admin/methods/{qris.id}/active", data={"active": "0"}).status_code == 403
     assert staff.post("/admin/methods/new", data=CUSTOM).status_code == 403
     assert method(app, "QRIS").active and method(app, "LINKAJA") is None
+
+
+def test_an_uploaded_icon_is_shown_to_customers(app, owner):
+    picture = io.BytesIO()
+    Image.new("RGB", (120, 80), (0, 120, 200)).save(picture, "PNG")
+    picture.seek(0)
+    qris = method(app, "QRIS")
+    response = owner.post(f"/admin/methods/{qris.id}", content_type="multipart/form-data",
+                          data={**edit_form(app, "QRIS"), "icon_upload": (picture, "qris.png")})
+    assert response.status_code == 303, response.text
+    icon = method(app, "QRIS").icon
+    assert re.fullmatch(r"media/[0-9a-f]{32}\.webp", icon)
+    assert f'src="/{icon}"' in app.test_client().get("/p/tiktok-coins").text
+    # The edit page offers the upload as the current choice, so saving again keeps it.
+    assert owner.post(f"/admin/methods/{qris.id}", data=edit_form(app, "QRIS")).status_code == 303
+    assert method(app, "QRIS").icon == icon
