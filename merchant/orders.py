@@ -38,7 +38,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     PAYMENT_FAILED: frozenset({AWAITING_PAYMENT}),
     REFUNDED: frozenset({FULFILLMENT_FAILED}),
 }
-FINAL = frozenset({DELIVERED, EXPIRED, PAYMENT_FAILED, FULFILLMENT_FAILED, REFUNDED})
+# Where an order page stops watching. A failed delivery is not among them: the operator
+# delivers it by hand, retries or refunds it, and the customer's open page should show that.
+FINAL = frozenset({DELIVERED, EXPIRED, PAYMENT_FAILED, REFUNDED})
 UNPAID = frozenset({AWAITING_PAYMENT, EXPIRED, PAYMENT_FAILED})
 
 LABELS = {

@@ -122,6 +122,10 @@ def apply(order: Order, update: PaymentUpdate, source: str) -> str:
         moved = orders.move(order.id, to, source, label)
         return to if moved else f"{update.status} ignored: order is {order.status}"
     if update.status == REFUNDED:
+        if order.status == orders.REFUNDED:
+            # The vendor confirming a refund the operator made from the panel.
+            orders.record(order.id, source, f"{label}: the gateway confirms the refund")
+            return "refund confirmed"
         _flag(order.id, source, f"{label}: the gateway reports a refund")
         return "refund reported: flagged"
     return f"{update.status}: no change"

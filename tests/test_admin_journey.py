@@ -1,0 +1,151 @@
+"""The owner's first day, in a real phone-sized Chromium, from an empty database.
+
+The setup link creates the owner; the owner adds a payment method, imports the fake
+Digiflazz price list, renames the imported product and gives it a picture; a customer buys;
+Digiflazz fails the delivery, so the order shows in Needs attention; the owner delivers it by
+hand with a proof, and the customer's page shows Delivered.
+"""
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+import sqlalchemy as sa
+from conftest import make_app
+from PIL import Image
+from test_browser import CHROMIUM, FLAGS
+from werkzeug.serving import make_server
+
+from merchant import admins, worker
+from merchant.extensions import db
+from merchant.models import Order
+from tests.fakes.digiflazz import FakeDigiflazz
+
+OWNER = "owner@example.com"
+PASSWORD = "a long owner password"
+
+
+@pytest.fixture
+def fake(httpserver):
+    return FakeDigiflazz(httpserver)
+
+
+@pytest.fixture
+def empty_shop(tmp_path, fake):
+    """A shop with an empty database (no demo), served on a real port with a worker thread."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True, **fake.settings())
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _, stop = worker.start_thread(app)
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    stop.set()
+    server.shutdown()
+
+
+def a_picture(path) -> str:
+    """A PNG a phone camera might give: 600 x 400, not square."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 400), (200, 30, 90)).save(buffer, "PNG")
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_shop, fake,
+                                                                        tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+    app, base = empty_shop
+    with app.app_context():
+        token = admins.new_setup_token()          # what `make run` prints for a shop without admin
+    # Digiflazz fails every delivery to this account (rc 02: a final failure).
+    fake.script("123456782345", kind="fail", rc="02")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+        errors: list[str] = []
+        owner = browser.new_context(**phone).new_page()
+        owner.on("pageerror", lambda exc: errors.append(str(exc)))
+
+        # 1. The setup link creates the owner, once.
+        owner.goto(f"{base}/admin/setup/{token}")
+        owner.fill("#email", OWNER)
+        owner.fill("#password", PASSWORD)
+        owner.fill("#confirm", PASSWORD)
+        owner.get_by_role("button", name="Create my account").click()
+        expect(owner.get_by_role("heading", name="Needs attention")).to_be_visible()
+
+        # 2. Payment methods: the sandbox set is there; the owner adds one of their own.
+        owner.get_by_role("link", name="Payment methods").click()
+        expect(owner.locator(".methods-table")).to_contain_text("QRIS")
+        owner.get_by_role("link", name="Add a method of your own").click()
+        owner.fill("#name", "Alfamart")
+        owner.fill("#code", "alfamart")
+        owner.fill("#fee_flat", "2500")
+        owner.get_by_role("button", name="Add the method").click()
+        expect(owner.locator(".methods-table")).to_contain_text("Alfamart")
+
+        # 3. Import the price list from (the fake) Digiflazz, with the progress page.
+        owner.get_by_role("link", name="Catalog").click()
+        owner.get_by_role("link", name="Import prices").click()
+        owner.fill("#markup", "8%")
+        owner.get_by_role("button", name="Import").click()
+        expect(owner.locator("#import-job")).to_contain_text("Done", timeout=15_000)
+
+        # 4. Rename the imported product and give it a picture.
+        owner.get_by_role("link", name="See the catalog").click()
+        owner.get_by_role("link", name="Mobile Legends").first.click()
+        owner.get_by_role("link", name="Edit product").click()
+        owner.fill("#name", "Mobile Legends Diamonds")
+        owner.set_input_files("#picture", a_picture(tmp_path / "ml.png"))
+        owner.get_by_role("button", name="Save product").click()
+        expect(owner.get_by_role("heading", name="Mobile Legends Diamonds")).to_be_visible()
+        assert owner.evaluate("document.documentElement.scrollWidth") <= 390
+
+        # 5. A customer buys 86 Diamonds with Alfamart and pays on the sandbox page.
+        customer = browser.new_context(**phone).new_page()
+        customer.on("pageerror", lambda exc: errors.append(str(exc)))
+        customer.goto(base)
+        tile = customer.get_by_role("link", name="Mobile Legends Diamonds")
+        assert "/media/" in tile.locator("img").get_attribute("src")
+        tile.click()
+        customer.fill("input[name=user_id]", "12345678")
+        customer.fill("input[name=zone_id]", "2345")
+        for confirm in customer.locator("input[name^=confirm]").all():
+            name = confirm.get_attribute("name")
+            confirm.fill("12345678" if "user_id" in name else "2345")
+        customer.get_by_role("button", name="Check account").click()
+        expect(customer.locator("#account-check")).to_contain_text("match")
+        customer.locator("label.card", has_text="86 Diamonds").click()
+        customer.locator("label.method", has_text="Alfamart").click()
+        expect(customer.locator("#summary")).to_contain_text("Rp 24.100")   # 21.600 + 2.500
+        customer.fill("input[name=email]", "buyer@example.com")
+        customer.get_by_role("button", name="Buy now").click()
+        customer.get_by_role("link", name="Pay Rp 24.100").click()
+        customer.get_by_role("button", name="Pay", exact=True).click()
+        expect(customer.locator("#order-status")).to_contain_text("Delivery failed",
+                                                                  timeout=15_000)
+        with app.app_context():
+            ref = db.session.scalar(sa.select(Order.ref))
+
+        # 6. The order is in Needs attention; the owner delivers it by hand with a proof.
+        owner.get_by_role("link", name="Needs attention").click()
+        row = owner.locator(".attention-item", has_text=ref)
+        expect(row).to_be_visible()
+        row.get_by_role("link").first.click()
+        expect(owner.get_by_role("heading", name=ref)).to_be_visible()
+        owner.fill("#proof", "Sent by hand, trx 55123")
+        owner.get_by_role("button", name="Mark delivered").click()
+        expect(owner.locator("body")).to_contain_text("Delivered")
+        assert owner.evaluate("document.documentElement.scrollWidth") <= 390
+
+        # 7. The customer's page shows Delivered, with the proof.
+        expect(customer.locator("#order-status")).to_contain_text("Delivered", timeout=10_000)
+        expect(customer.locator(".proof")).to_contain_text("trx 55123")
+        owner.screenshot(path=str(tmp_path / "owner-delivered.png"), full_page=True)
+        browser.close()
+    assert errors == []
+    assert fake.purchases["123456782345"] == 0 or sum(fake.purchases.values()) == 1
