@@ -224,23 +224,57 @@ def below_cost(package: Package, price: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PriceChange:
+    package_id: int
+    name: str              # "Mobile Legends 86 Diamonds"
+    currency: str
+    old: int
+    new: int
+    loss: str | None       # why the new price is below a cost, if it is
+
+
 @dataclass
 class Repriced:
-    """What a bulk price change did."""
-    changed: list[tuple[str, int, int]] = dataclasses.field(default_factory=list)  # name, old, new
+    """A bulk price change: planned (a preview) or done."""
+    changed: list[PriceChange] = dataclasses.field(default_factory=list)
     unchanged: int = 0
     skipped: list[str] = dataclasses.field(default_factory=list)   # no supplier cost to mark up
-    below_cost: list[str] = dataclasses.field(default_factory=list)  # sold at a loss, by override
 
-    def describe(self) -> str:
+    @property
+    def below_cost(self) -> list[str]:
+        return [change.loss for change in self.changed if change.loss]
+
+    def describe(self, done: bool = True) -> str:
         count = len(self.changed)
-        text = f"Changed {count} price{'' if count == 1 else 's'}, {self.unchanged} already right"
+        text = (f"{'Changed' if done else 'Would change'} {count} price"
+                f"{'' if count == 1 else 's'}, {self.unchanged} already right")
         if self.skipped:
-            text += (f"; skipped {len(self.skipped)} without a supplier cost "
+            text += (f"; {len(self.skipped)} without a supplier cost keep their price "
                      f"({', '.join(self.skipped)})")
         if self.below_cost:
-            text += f"; {len(self.below_cost)} below cost by your override"
+            text += f"; {len(self.below_cost)} below cost" + (" by your override" if done else "")
         return text + "."
+
+
+def plan_reprice(packages: Iterable[Package], markup: Markup, round_to: int) -> Repriced:
+    """What reprice() would change, changing nothing (the panel's preview).
+    :raise PriceImportError: for a bad round_to."""
+    if round_to < 1:
+        raise PriceImportError("Round up to must be at least 1.")
+    plan = Repriced()
+    for package in packages:
+        name = f"{package.product.name} {package.name}"
+        if package.supplier_cost is None:
+            plan.skipped.append(name)
+            continue
+        new = markup.apply(package.supplier_cost, round_to)
+        if new == package.price:
+            plan.unchanged += 1
+            continue
+        plan.changed.append(PriceChange(package.id, name, package.currency, package.price, new,
+                                        below_cost(package, new)))
+    return plan
 
 
 def reprice(packages: Iterable[Package], markup: Markup, round_to: int, actor: audit.Actor,
@@ -248,40 +282,25 @@ def reprice(packages: Iterable[Package], markup: Markup, round_to: int, actor: a
     """Price each package at its supplier cost plus `markup`, rounded up to `round_to`.
 
     One transaction, with an audit entry per changed package. Packages without a supplier cost
-    are skipped. :raise BelowCost: when a new price is below a cost (the fallback supplier's)
-    and `below_cost_ok` is not given; nothing is changed then. :raise PriceImportError: for a
-    bad round_to.
+    keep their price. :raise BelowCost: when a new price is below a cost (the fallback
+    supplier's) and `below_cost_ok` is not given; nothing is changed then.
+    :raise PriceImportError: for a bad round_to.
     """
-    if round_to < 1:
-        raise PriceImportError("Round to must be at least 1.")
-    packages = list(packages)
-    result = Repriced()
-    plan = []
-    for package in packages:
-        if package.supplier_cost is None:
-            result.skipped.append(package.name)
-            continue
-        new = markup.apply(package.supplier_cost, round_to)
-        if new == package.price:
-            result.unchanged += 1
-            continue
-        loss = below_cost(package, new)
-        if loss:
-            result.below_cost.append(loss)
-        plan.append((package.id, package.name, package.price, new, loss))
-    if result.below_cost and not below_cost_ok:
+    plan = plan_reprice(packages, markup, round_to)
+    if plan.below_cost and not below_cost_ok:
         raise BelowCost("Not changed, because these would sell below cost: "
-                        + "; ".join(result.below_cost)
+                        + "; ".join(plan.below_cost)
                         + ". Raise the markup, or tick \"Sell below cost\" to accept the loss.")
     with orders.write_unit():
-        for package_id, name, old, new, loss in plan:
-            db.session.get(Package, package_id).price = new
-            audit.record(actor, "package.below_cost" if loss else "package.reprice", "package",
-                         package_id, f"{name}: price {old} -> {new} (markup {markup}, rounded up "
-                         f"to {round_to})" + (f"; sold below cost: {loss}" if loss else ""),
-                         before={"price": old}, after={"price": new})
-            result.changed.append((name, old, new))
-    return result
+        for change in plan.changed:
+            db.session.get(Package, change.package_id).price = change.new
+            audit.record(actor, "package.below_cost" if change.loss else "package.reprice",
+                         "package", change.package_id,
+                         f"{change.name}: price {change.old} -> {change.new} (markup {markup}, "
+                         f"rounded up to {round_to})"
+                         + (f"; sold below cost: {change.loss}" if change.loss else ""),
+                         before={"price": change.old}, after={"price": change.new})
+    return plan
 
 
 def _new_product(item: PriceItem) -> Product:

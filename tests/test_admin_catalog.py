@@ -189,6 +189,12 @@ def test_bulk_markup_over_cost_for_ticked_packages_a_product_and_the_catalog(app
     small, pass_ = (package_id(app, "mobile-legends", n) for n in ("86 Diamonds",
                                                                      "Weekly Diamond Pass"))
     # costs: 86 Diamonds 20.240, Weekly Diamond Pass 26.220; +10 %, rounded up to 500
+    preview = owner.post(f"/admin/catalog/{pid}/reprice", data={
+        "markup": "10%", "round_to": "500", "packages": [str(small), str(pass_)],
+        "preview": "1"})
+    assert preview.status_code == 200 and "Would change 2 prices" in preview.text
+    assert "Rp 22.500" in preview.text and "Rp 29.000" in preview.text
+    assert price_of(app, "mobile-legends", "86 Diamonds") == 22_000 and audit_actions(app) == []
     response = owner.post(f"/admin/catalog/{pid}/reprice", data={
         "markup": "10%", "round_to": "500", "packages": [str(small), str(pass_)]})
     assert response.status_code == 303

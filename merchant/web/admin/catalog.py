@@ -30,9 +30,10 @@ def products():
     return _catalog_page(RepriceForm())
 
 
-def _catalog_page(form: RepriceForm, error: str | None = None, status: int = 200):
+def _catalog_page(form: RepriceForm, error: str | None = None, status: int = 200,
+                  plan: prices.Repriced | None = None):
     return render_template("admin/catalog/index.html", rows=catalog_edits.products(),
-                           form=form, error=error), status
+                           form=form, error=error, plan=plan), status
 
 
 @bp.route("/catalog/new", methods=["GET", "POST"])
@@ -85,10 +86,10 @@ def products_show(product_id: int):
 
 
 def _product_page(product: Product, form: RepriceForm, error: str | None = None,
-                  status: int = 200):
+                  status: int = 200, plan: prices.Repriced | None = None):
     preset = account_presets.matching(product.account_fields)
     return render_template(
-        "admin/catalog/product.html", product=product, form=form, error=error,
+        "admin/catalog/product.html", product=product, form=form, error=error, plan=plan,
         preset=account_presets.PRESETS.get(preset),
         history=audit.entries_for("product", product.id)[-10:]), status
 
@@ -137,25 +138,31 @@ def _package_form(product: Product, package: Package | None):
 @owner_only
 def products_reprice(product_id: int | None = None):
     """Supplier cost plus a markup, rounded up: for the ticked packages of a product, all of
-    its packages, or (without a product) the whole catalog."""
+    its packages, or (without a product) the whole catalog. "Preview" shows the new prices
+    and changes nothing."""
     product = _product_or_404(product_id) if product_id else None
     form = RepriceForm()
+    error = plan = None
     if form.validate_on_submit():
+        packages = catalog_edits.packages(product, form.packages.data)
+        markup = prices.parse_markup(form.markup.data)
         try:
-            result = prices.reprice(catalog_edits.packages(product, form.packages.data),
-                                    prices.parse_markup(form.markup.data), form.round_to.data,
-                                    _actor(), below_cost_ok=form.below_cost.data)
+            if request.form.get("preview"):
+                plan = prices.plan_reprice(packages, markup, form.round_to.data)
+            else:
+                result = prices.reprice(packages, markup, form.round_to.data, _actor(),
+                                        below_cost_ok=form.below_cost.data)
         except (prices.BelowCost, prices.PriceImportError) as exc:
             error = str(exc)
         else:
-            flash(result.describe())
-            return redirect_to(url_for("admin.products_show", product_id=product.id)
-                               if product else url_for("admin.products"))
-    else:
-        error = None
+            if plan is None:
+                flash(result.describe())
+                return redirect_to(url_for("admin.products_show", product_id=product.id)
+                                   if product else url_for("admin.products"))
+    status = 200 if plan else 422
     if product:
-        return _product_page(product, form, error, 422)
-    return _catalog_page(form, error, 422)
+        return _product_page(product, form, error, status, plan)
+    return _catalog_page(form, error, status, plan)
 
 
 @bp.route("/catalog/import", methods=["GET", "POST"])
