@@ -81,12 +81,19 @@ class PaymentMethod(db.Model):
 
 class Order(db.Model):
     __tablename__ = "orders"
+    # The admin list shows the newest first: each filter's index ends in (created_at, id), so a
+    # filtered page is read in order, never sorted (merchant/order_search.py).
+    __table_args__ = (
+        sa.Index("ix_orders_status_created", "status", "created_at", "id"),
+        sa.Index("ix_orders_product_created", "product_id", "created_at", "id"),
+        sa.Index("ix_orders_method_created", "payment_method", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(sa.String(16), unique=True)
     view_token: Mapped[str] = mapped_column(sa.String(64))
     idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(24), index=True, default="awaiting_payment")
+    status: Mapped[str] = mapped_column(sa.String(24), default="awaiting_payment")
     previous_status: Mapped[str | None] = mapped_column(sa.String(24))
 
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
@@ -98,9 +105,9 @@ class Order(db.Model):
     account: Mapped[dict] = mapped_column(sa.JSON)
     # The first account field's value (user ID, username ...), for the operator's search.
     account_id: Mapped[str | None] = mapped_column(sa.String(120), index=True)
-    nickname: Mapped[str | None] = mapped_column(sa.String(120))
-    email: Mapped[str | None] = mapped_column(sa.String(254))
-    whatsapp: Mapped[str | None] = mapped_column(sa.String(20))
+    nickname: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    whatsapp: Mapped[str | None] = mapped_column(sa.String(20), index=True)
 
     payment_method: Mapped[str] = mapped_column(sa.String(32))
     payment_method_name: Mapped[str] = mapped_column(sa.String(80))
