@@ -107,10 +107,7 @@ def update(values: dict[str, str], actor: audit.Actor) -> Settings:
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise KeyError(f"not a shop setting: {', '.join(sorted(unknown))}")
-    row = db.session.get(ShopSettings, 1)
-    if row is None:
-        row = ShopSettings(id=1, **{name: "" for name in FIELDS})
-        db.session.add(row)
+    row = _row_for_update()
     before = {name: getattr(row, name) or "" for name in FIELDS}
     for name, value in values.items():
         setattr(row, name, (value or "").replace("\r\n", "\n").strip())
@@ -124,6 +121,20 @@ def update(values: dict[str, str], actor: audit.Actor) -> Settings:
     db.session.commit()
     g.pop("shop_settings", None)
     return current()
+
+
+def _row_for_update() -> ShopSettings:
+    """The settings row, created on the first save (two first saves at once: one creates it)."""
+    row = db.session.get(ShopSettings, 1)
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            row = ShopSettings(id=1, **{name: "" for name in FIELDS})
+            db.session.add(row)
+    except sa.exc.IntegrityError:
+        row = db.session.get(ShopSettings, 1)
+    return row
 
 
 def readable_ink(color: str) -> str:
