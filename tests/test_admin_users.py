@@ -233,3 +233,15 @@ def test_the_panel_writes_to_the_log(app, owner, staff):
     page = owner.get("/admin/audit", query_string={"target_type": "admin"}).text
     assert "admin.sign_out_everywhere" in page and "Signed staff@example.com out everywhere" in page
     assert "admin.sign_in" in page
+
+
+def test_password_guesses_through_my_account_are_limited(app, owner):
+    for _ in range(10):
+        response = owner.post("/admin/account/password", data={
+            "current": "a guess at it", "new": "brand new password",
+            "confirm": "brand new password"})
+        assert response.status_code == 422
+    response = owner.post("/admin/account/password", data={
+        "current": ADMIN_PASSWORD, "new": "brand new password", "confirm": "brand new password"})
+    assert response.status_code == 429 and "Wait a minute and try again." in response.text
+    assert sign_in(app.test_client()).status_code == 303            # unchanged

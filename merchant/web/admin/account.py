@@ -5,14 +5,28 @@ shown to them anyway as the QR code) until a code from the app proves it was sca
 """
 from __future__ import annotations
 
-from flask import flash, render_template, session, url_for
+from flask import current_app, flash, render_template, session, url_for
 from flask_login import current_user, login_user
 
 from ... import admins, qr, shop_settings
+from ...extensions import limiter
 from . import bp, redirect_to
 from .users_forms import ActionForm, CodeForm, PasswordForm
 
 PENDING_SECRET = "admin_totp_pending"
+
+
+def _attempt_limit():
+    return current_app.config["RATELIMIT_ADMIN_LOGIN"]
+
+
+def _admin_key():
+    """Password and code guesses per admin: a borrowed session cannot try passwords at will."""
+    return f"admin-account:{getattr(current_user, 'id', '')}"
+
+
+def _anonymous():
+    return not current_user.is_authenticated     # require_admin sends them to sign in
 
 
 def _me():
@@ -48,6 +62,7 @@ def account():
 
 
 @bp.post("/account/password")
+@limiter.limit(_attempt_limit, key_func=_admin_key, exempt_when=_anonymous)
 def change_password():
     """Change your password: your other sessions end, this one stays signed in."""
     form = PasswordForm()
@@ -74,6 +89,7 @@ def start_two_factor():
 
 
 @bp.post("/account/two-factor/on")
+@limiter.limit(_attempt_limit, key_func=_admin_key, exempt_when=_anonymous)
 def enable_two_factor():
     """Confirm the code from the newly scanned app and turn it on."""
     form = CodeForm()
@@ -93,6 +109,7 @@ def enable_two_factor():
 
 
 @bp.post("/account/two-factor/off")
+@limiter.limit(_attempt_limit, key_func=_admin_key, exempt_when=_anonymous)
 def disable_two_factor():
     """Turn your authenticator app off, proven with a code from it."""
     form = CodeForm()

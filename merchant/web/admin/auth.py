@@ -11,7 +11,7 @@ from flask_login import login_user, logout_user
 from ... import admins
 from ...extensions import db, limiter, login_manager
 from ...models import AdminUser
-from . import bp
+from . import OPEN_ENDPOINTS, bp
 from .auth_forms import CodeForm, LoginForm, SetupForm
 
 PENDING_SECONDS = 300      # between a right password and the authenticator code
@@ -136,6 +136,8 @@ def setup(token):
 
 @bp.errorhandler(429)
 def too_many_attempts(error):
-    """Sign-in rate limit: say so on the sign-in page."""
+    """Sign-in rate limit: say so on the sign-in page; other limited forms get a plain page."""
+    if request.endpoint not in OPEN_ENDPOINTS:
+        return render_template("admin/users/too_many.html"), 429
     return render_template("admin/login.html", form=LoginForm(),
                            error="Too many sign-in attempts. Wait a minute and try again."), 429
