@@ -33,36 +33,35 @@ def filename(first: dt.date, last: dt.date) -> str:
 
 
 def csv_lines(first: dt.date, last: dt.date) -> Iterator[str]:
-    """The header, then one line per order created from the shop's day `first` to `last`
-    (both included), oldest first."""
+    """The header, then the orders created from the shop's day `first` to `last` (both
+    included), oldest first: one chunk of CSV text per batch."""
     zone = shop_zone()
     start, end = local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells)
-        return buffer.getvalue()
-
-    yield line(HEADER)
+    yield _csv([HEADER])
     after: tuple[dt.datetime, int] | None = None
     while True:
+        # Keyset pages on (created_at, id): each batch starts where the last one ended, in the
+        # created_at index, however far into the range it is.
         query = (sa.select(*COLUMNS)
-                 .where(Order.created_at >= start, Order.created_at < end)
+                 .where(Order.created_at >= (after[0] if after else start),
+                        Order.created_at < end)
                  .order_by(Order.created_at, Order.id).limit(BATCH))
         if after:
-            query = query.where(sa.or_(Order.created_at > after[0],
-                                       sa.and_(Order.created_at == after[0], Order.id > after[1])))
+            query = query.where(sa.or_(Order.created_at > after[0], Order.id > after[1]))
         rows = db.session.execute(query).all()
         # End the read transaction between batches: a long download must not hold a snapshot.
         db.session.rollback()
-        for row in rows:
-            yield line(_cells(row, zone))
+        if rows:
+            yield _csv(_cells(row, zone) for row in rows)
         if len(rows) < BATCH:
             return
         after = (rows[-1].created_at, rows[-1].id)
+
+
+def _csv(rows) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
 
 
 def _cells(row, zone) -> list:
