@@ -222,6 +222,8 @@ def test_filter_by_actor_action_and_target(app, owner):
     one = owner.get("/admin/audit", query_string={"target_type": "order",
                                                   "target_id": "REF004"}).text
     assert len(shown(one)) == 1 and "Change number 4" in one
+    none_yet = owner.get("/admin/audit", query_string={"target_type": "refund"}).text
+    assert shown(none_yet) == [] and "No entries match these filters." in none_yet
     prefix_is_literal = owner.get("/admin/audit", query_string={"action": "%"}).text
     assert shown(prefix_is_literal) == []
     assert "No entries match these filters." in prefix_is_literal
@@ -245,3 +247,13 @@ def test_password_guesses_through_my_account_are_limited(app, owner):
         "current": ADMIN_PASSWORD, "new": "brand new password", "confirm": "brand new password"})
     assert response.status_code == 429 and "Wait a minute and try again." in response.text
     assert sign_in(app.test_client()).status_code == 303            # unchanged
+
+
+def test_older_pages_keep_the_filters(app, owner):
+    fill_log(app, 120)                          # 80 about orders, 40 about packages
+    first = owner.get("/admin/audit", query_string={"action": "order."}).text
+    older = re.search(r'href="([^"]*before=\d+[^"]*)">Older', first).group(1).replace("&amp;", "&")
+    assert "action=order." in older
+    second = owner.get(older).text
+    assert len(shown(first)) == 50 and len(shown(second)) == 30
+    assert "package.edit" not in second and "Older" not in second

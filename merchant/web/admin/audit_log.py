@@ -21,6 +21,10 @@ def audit_log():
                           + [SelectChoice(audit.CLI.name, "the command line")])
     form.target_type.choices = ([SelectChoice("", "Anything")]
                                 + [SelectChoice(t) for t in audit.target_types()])
+    for field in (form.actor, form.target_type):
+        # A link from elsewhere may name a target or admin with no entries yet: filter anyway.
+        if field.data and field.data not in {choice.value for choice in field.choices}:
+            field.choices.append(SelectChoice(field.data))
     filters = {}
     if form.validate():
         filters = {name: (form[name].data or "").strip() or None
