@@ -142,8 +142,8 @@ def test_chart_has_a_bar_per_shop_day_with_its_amount(seeded, owner):
     assert sum(1 for t in titles if t.endswith(": Rp 0")) == 25
     heights = {title: float(height) for _, height, title in bars}
     # The highest day reaches the top of the axis (Rp 200k); the others are in proportion.
-    assert heights[titles[-8]] == 170.0
-    assert heights[titles[-7]] == 85.0
+    assert heights[titles[-8]] == 152.0
+    assert heights[titles[-7]] == 76.0
     assert heights[titles[-3]] == 0.0
     assert ">Rp 200k</text>" in html and ">Rp 100k</text>" in html
     assert "Revenue per day in IDR, last 30 days: Rp 460.000 in all" in html

@@ -10,8 +10,8 @@ from ...money import SYMBOLS, Money, exponent
 from . import bp, owner_only
 
 # The chart's drawing box (SVG user units); it scales to the page width.
-WIDTH, HEIGHT = 400, 200
-LEFT, BOTTOM, TOP_GAP = 52, 22, 8
+WIDTH, HEIGHT = 320, 180
+LEFT, BOTTOM, TOP_GAP = 56, 20, 8
 
 
 @bp.get("/dashboard")
@@ -52,7 +52,7 @@ class Chart:
     baseline: float
     bars: list[Bar]
     ticks: list[Tick]               # y axis
-    dates: list[tuple[float, str]]  # x axis: (centre, label)
+    dates: list[tuple[float, str, str]]  # x axis: (x, label, text-anchor)
 
 
 def chart(currency: str, days: list[sales.Day]) -> Chart:
@@ -68,8 +68,10 @@ def chart(currency: str, days: list[sales.Day]) -> Chart:
         label = f"{day.date:%a %d %b}: {Money(day.amount, currency).format()}"
         bars.append(Bar(round(x + 1, 2), round(baseline - height, 2), round(step - 2, 2),
                         round(height, 2), label))
-        if (len(days) - 1 - i) % 7 == 0:         # today, and every 7th day before it
-            dates.append((round(x + step / 2, 2), f"{day.date:%d %b}"))
+        if i == len(days) - 1:                  # today, kept inside the right edge
+            dates.append((WIDTH, f"{day.date:%d %b}", "end"))
+        elif (len(days) - 1 - i) % 7 == 0 and i > 1:     # every 7th day before it
+            dates.append((round(x + step / 2, 2), f"{day.date:%d %b}", "middle"))
     ticks = [Tick(round(baseline - plot * part / 4, 2), short_money(top * part // 4, currency))
              for part in range(5)]
     total = Money(sum(day.amount for day in days), currency).format()
@@ -77,12 +79,12 @@ def chart(currency: str, days: list[sales.Day]) -> Chart:
 
 
 def nice_ceiling(amount: int) -> int:
-    """The smallest 1, 2, 2.5, 5 or 10 times a power of ten that is at least `amount` (min 4),
-    so the axis labels at quarters are round numbers."""
+    """The smallest 1, 2, 4, 6 or 8 times a power of ten that is at least `amount` (min 4):
+    its quarters, the axis labels, are round numbers too."""
     if amount <= 4:
         return 4
     magnitude = 10 ** (len(str(amount)) - 1)
-    return next(top for nice in (10, 20, 25, 50, 100)
+    return next(top for nice in (10, 20, 40, 60, 80, 100)
                 if (top := nice * magnitude // 10) >= amount)
 
 
