@@ -158,7 +158,9 @@ def _worker(now: dt.datetime) -> list[Item]:
     if age is not None and age < STALE_AFTER:
         return []
     if age is None:
-        sentence, since = "No worker has ever run, so paid orders are not delivered.", None
+        sentence = ("No worker has ever run, so paid orders are not delivered. "
+                    "Start one: flask --app merchant worker.")
+        since = None
     else:
         since = now - dt.timedelta(seconds=age)
         sentence = (f"The worker last ran {_ago(since, now)} ago, so paid orders are not "

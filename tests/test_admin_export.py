@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from merchant import order_export
 from merchant.extensions import db
-from merchant.models import Order, Package, Product
+from merchant.models import Order, Package, Product, ShopSettings
 
 WIB = dt.timezone(dt.timedelta(hours=7))         # the test shop's zone, Asia/Jakarta
 
@@ -79,6 +79,16 @@ def test_csv_has_exactly_the_orders_of_the_shop_days_in_the_range(shop, owner):
          "fan@example.com", "'+6281234567890", "QRIS", "sandbox", "22000", "154", "22154",
          "IDR", "sandbox", "", "", "", "amount mismatch"],
     ]
+
+
+def test_the_days_follow_the_time_zone_in_the_shop_settings(shop, owner):
+    with shop.app_context():
+        db.session.add(ShopSettings(id=1, timezone="UTC"))
+        db.session.commit()
+    got = rows(owner.get("/admin/export/orders.csv?from=2026-11-10&to=2026-11-12"))
+    # 00:10 on the 10th in Jakarta is still the 9th in UTC; 00:00 on the 13th is the 12th.
+    assert [(row[0], row[1]) for row in got[1:]] == [("MLAST0001", "2026-11-12T16:59:00+00:00"),
+                                                    ("MAFTER001", "2026-11-12T17:00:00+00:00")]
 
 
 def test_a_single_day_and_a_day_without_orders(shop, owner):
