@@ -126,7 +126,7 @@ class Moment:
     who: str = ""             # the event's source, or the admin who acted
 
 
-_KIND_ORDER = {"callback": 0, "event": 1, "admin": 2}
+_SAME_ACTION = dt.timedelta(milliseconds=5)
 
 
 def timeline(order: Order) -> list[Moment]:
@@ -140,8 +140,13 @@ def timeline(order: Order) -> list[Moment]:
                        f"event {c.event_id}: {c.outcome}", c.provider) for c in callbacks]
     moments += [Moment(a.at, "admin", a.summary, _changes(a.before, a.after), a.actor)
                 for a in audit.entries_for("order", order.ref)]
-    # Within a second, a callback comes before the change it caused, and an admin's entry after.
-    return sorted(moments, key=lambda m: (m.at.replace(microsecond=0), _KIND_ORDER[m.kind], m.at))
+    return sorted(moments, key=_when)
+
+
+def _when(moment: Moment) -> dt.datetime:
+    # An admin's entry and the event it caused are written in one transaction, microseconds
+    # apart in either order: the entry is shown after the event.
+    return moment.at + (_SAME_ACTION if moment.kind == "admin" else dt.timedelta())
 
 
 def _event_title(from_status: str | None, to_status: str | None) -> str:

@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ... import orders
@@ -21,8 +29,9 @@ class FilterForm(FlaskForm):
 
     q = StringField("Search", validators=[Optional(), Length(max=254)],
                     description="Reference, account ID, nickname, email or WhatsApp")
-    status = SelectField("Status", choices=[("", "Any status")] + list(orders.LABELS.items()),
-                         validators=[Optional()])
+    status = SelectField("Status", choices=[SelectChoice("", "Any status")] + [
+        SelectChoice(code, label) for code, label in orders.LABELS.items()],
+        validators=[Optional()])
     product = SelectField("Product", coerce=_optional_int, validators=[Optional()])
     method = SelectField("Payment method", validators=[Optional()])
     date_from = DateField("From", validators=[Optional()])
@@ -30,8 +39,10 @@ class FilterForm(FlaskForm):
     before = HiddenField()
 
     def set_choices(self, products: list[tuple[int, str]], methods: list[tuple[str, str]]):
-        self.product.choices = [("", "Any product")] + products
-        self.method.choices = [("", "Any method")] + methods
+        self.product.choices = [SelectChoice("", "Any product")] + [
+            SelectChoice(str(id_), name) for id_, name in products]
+        self.method.choices = [SelectChoice("", "Any method")] + [
+            SelectChoice(code, name) for code, name in methods]
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
