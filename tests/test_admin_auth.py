@@ -12,7 +12,7 @@ from conftest import ADMIN_PASSWORD, create_admin, sign_in
 from flask import url_for
 from werkzeug.routing import BuildError
 
-from merchant import admins, cli
+from merchant import admins, cli, qr
 from merchant.extensions import db
 from merchant.models import AdminUser, SetupToken, utcnow
 from merchant.web.admin import MENU, OPEN_ENDPOINTS
@@ -350,6 +350,8 @@ def enrol(client) -> pyotp.TOTP:
     page = client.get("/admin/account").text
     assert "<svg" in page                                    # the QR code, inline
     secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', page).group(1)
+    uri = admins.totp_uri(secret, "owner@example.com", "Merchant Top-Up")     # the shop's name
+    assert qr.svg(uri) in page
     totp = pyotp.TOTP(secret)
     response = client.post("/admin/account/two-factor/on", data={"code": totp.at(T0)})
     assert response.status_code == 303
