@@ -257,3 +257,15 @@ def test_older_pages_keep_the_filters(app, owner):
     second = owner.get(older).text
     assert len(shown(first)) == 50 and len(shown(second)) == 30
     assert "package.edit" not in second and "Older" not in second
+
+
+def test_sign_myself_out_everywhere(app, staff):
+    phone = app.test_client()
+    assert sign_in(phone, "staff@example.com").status_code == 303
+    assert 'action="/admin/account/sign-out-everywhere"' in staff.get("/admin/account").text
+    response = staff.post("/admin/account/sign-out-everywhere")
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/login"
+    assert "You are signed out in every browser" in staff.get("/admin/login").text
+    assert staff.get("/admin/").status_code == 303 and phone.get("/admin/").status_code == 303
+    assert [e.actor for e in log(app) if e.action == "admin.sign_out_everywhere"] == [
+        "staff@example.com"]

@@ -6,9 +6,9 @@ shown to them anyway as the QR code) until a code from the app proves it was sca
 from __future__ import annotations
 
 from flask import current_app, flash, render_template, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user, login_user, logout_user
 
-from ... import admins, qr, shop_settings
+from ... import admins, audit, qr, shop_settings
 from ...extensions import limiter
 from . import bp, redirect_to
 from .users_forms import ActionForm, CodeForm, PasswordForm
@@ -121,3 +121,14 @@ def disable_two_factor():
         return _page(code_form=form, code_error=str(exc), status=422)
     flash("Authenticator app turned off: signing in asks for the password only.")
     return redirect_to(url_for("admin.account"))
+
+
+@bp.post("/account/sign-out-everywhere")
+def sign_out_everywhere_me():
+    """End all your sessions, this one too (a lost phone, a stolen cookie)."""
+    if not ActionForm().validate_on_submit():
+        return _page(error="This page was open too long. Press the button again.", status=400)
+    admins.sign_out_everywhere(audit.Actor.of(current_user), current_user.id)
+    logout_user()
+    flash("You are signed out in every browser. Sign in again here.")
+    return redirect_to(url_for("admin.login"))
