@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app merchant
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-orders clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/pay_to_delivered.py
+
+# The admin order list at 100,000 orders (SQLite; PostgreSQL when MERCHANT_TEST_DATABASE_URL is set).
+bench-orders: $(VENV)/.installed
+	$(PY) bench/orders_list.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
