@@ -135,7 +135,7 @@ def import_prices(supplier, markup, round_to):
 @click.argument("ref")
 @click.option("--proof", required=True, help="What you delivered: a serial number or a note.")
 def deliver(ref, proof):
-    """Mark a manual-delivery order REF as delivered, with its proof."""
+    """Mark order REF delivered by hand (manual supplier, or a failed delivery), with proof."""
 
     try:
         order = operator.deliver_by_hand(ref, proof, audit.CLI)
