@@ -116,6 +116,13 @@ def filter_choices() -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
     return [tuple(p) for p in products], [tuple(m) for m in methods]
 
 
+def ref_ids(order: Order) -> list[str]:
+    """The supplier ref_ids the order has had, oldest first; the last is the current one
+    (fulfillment.derived_ref counts them up: M7K3Q9D2F, M7K3Q9D2F-2, ...)."""
+    _, _, n = (order.supplier_ref_id or order.ref).partition("-")
+    return [order.ref] + [f"{order.ref}-{i}" for i in range(2, int(n or 1) + 1)]
+
+
 @dataclass(frozen=True)
 class Moment:
     """One line of an order's timeline."""

@@ -118,4 +118,4 @@ def _page(order: Order, status: int = 200, error: str | None = None, **forms):
              "clear_flag": ClearFlagForm(formdata=None), **forms}
     return render_template("admin/orders/show.html", order=order, error=error,
                            can=operator.choices(order), timeline=order_search.timeline(order),
-                           forms=forms), status
+                           ref_ids=order_search.ref_ids(order), forms=forms), status
