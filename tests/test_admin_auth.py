@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN_PASSWORD, create_admin, sign_in
+from conftest import ADMIN_PASSWORD, create_admin, make_app, sign_in
 from flask import url_for
 from werkzeug.routing import BuildError
 
@@ -464,3 +464,36 @@ def test_a_half_set_up_authenticator_stays_with_its_admin(app, owner):
     assert refused.status_code == 303
     with app.app_context():
         assert admins.by_email("staff@example.com").totp_secret is None
+
+
+def admins_id(app, email: str) -> int:
+    with app.app_context():
+        return admins.by_email(email).id
+
+
+def token(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_a_forged_cross_site_post_changes_nothing(tmp_path):
+    """With CSRF on (as in production), an action without the page's token is refused."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    create_admin(app)
+    create_admin(app, "staff@example.com", role="staff")
+    client = app.test_client()
+    login = client.get("/admin/login").text
+    assert client.post("/admin/login", data={"email": "owner@example.com",
+                                             "password": ADMIN_PASSWORD}).status_code == 400
+    assert client.post("/admin/login", data={"email": "owner@example.com", "password":
+                                             ADMIN_PASSWORD, "csrf_token": token(login)}
+                       ).status_code == 303
+    staff_id = admins_id(app, "staff@example.com")
+    before = snapshot(app)
+    for url in [f"/admin/users/{staff_id}/deactivate", f"/admin/users/{staff_id}/sign-out",
+                "/admin/account/sign-out-everywhere", "/admin/logout"]:
+        assert client.post(url).status_code == 400, url
+    assert client.post(f"/admin/users/{staff_id}/role", data={"role": "owner"}).status_code == 400
+    assert snapshot(app) == before
+    page = client.get("/admin/users").text
+    assert client.post(f"/admin/users/{staff_id}/deactivate",
+                       data={"csrf_token": token(page)}).status_code == 303
