@@ -269,3 +269,16 @@ def test_sign_myself_out_everywhere(app, staff):
     assert staff.get("/admin/").status_code == 303 and phone.get("/admin/").status_code == 303
     assert [e.actor for e in log(app) if e.action == "admin.sign_out_everywhere"] == [
         "staff@example.com"]
+
+
+def test_an_entry_links_to_its_target(app, owner):
+    with app.app_context():
+        for kind, target in [("order", "M7K3Q9D2F"), ("package", "3"), ("package", "a-slug"),
+                             ("import_job", "1")]:
+            audit.record(audit.CLI, f"{kind}.edit", kind, target, "Changed")
+        db.session.commit()
+    page = owner.get("/admin/audit").text
+    assert '<a href="/admin/orders/M7K3Q9D2F">order' in page
+    assert '<a href="/admin/catalog/packages/3/edit">package' in page
+    assert 'package <span class="ref">a-slug</span></td>' in page            # no page to link
+    assert 'import_job <span class="ref">1</span></td>' in page

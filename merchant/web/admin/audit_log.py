@@ -1,7 +1,8 @@
 """The audit log page: every admin action, newest first, filtered by who, what and which thing."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request, url_for
+from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
 from ... import admins, audit
@@ -9,6 +10,26 @@ from . import bp, owner_only
 from .users_forms import AuditFilterForm
 
 PAGE_SIZE = 50
+# Where each kind of target is shown in the panel: (endpoint, its URL parameter).
+TARGET_PAGES = {
+    "order": ("admin.order", "ref"),
+    "product": ("admin.products_show", "product_id"),
+    "package": ("admin.products_package_edit", "package_id"),
+    "payment_method": ("admin.methods_edit", "method_id"),
+    "settings": ("admin.settings", None),
+    "admin": ("admin.users", None),
+}
+
+
+def target_url(entry) -> str | None:
+    """The panel page of the entry's target, when there is one."""
+    endpoint, param = TARGET_PAGES.get(entry.target_type, (None, None))
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **({param: entry.target_id} if param else {}))
+    except (BuildError, ValueError):    # an id the route does not take (a slug, not a number)
+        return None
 
 
 @bp.get("/audit", endpoint="audit")
@@ -33,4 +54,5 @@ def audit_log():
     entries, next_before = audit.search(**filters, before_id=before, limit=PAGE_SIZE)
     query = {k: v for k, v in filters.items() if v}
     return render_template("admin/users/audit.html", form=form, entries=entries,
-                           next_before=next_before, first_page=before is None, query=query)
+                           next_before=next_before, first_page=before is None, query=query,
+                           target_url=target_url)
