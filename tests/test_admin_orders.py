@@ -242,9 +242,10 @@ def test_staff_work_on_orders_too(staff, app, client):
 
 
 def test_filters_answer_htmx_with_the_results_only(owner, three):
-    response = owner.get("/admin/orders?status=fulfillment_failed",
+    response = owner.get("/admin/orders?q=&status=fulfillment_failed&product=&method=",
                          headers={"HX-Request": "true"})
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    assert response.headers["HX-Push-Url"] == "/admin/orders?status=fulfillment_failed"
     assert "<html" not in response.text and 'id="order-results"' in response.text
     assert refs_listed(response) == [three[2]]
 

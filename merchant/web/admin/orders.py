@@ -27,9 +27,14 @@ def orders():
     older_url = url_for("admin.orders", **kept, before=page.older) if page.older else None
     newest_url = url_for("admin.orders", **kept) if filters.before else None
     template = "admin/orders/_results.html" if is_htmx() else "admin/orders/list.html"
-    return vary(render_template(template, form=form, page=page, older_url=older_url,
-                                newest_url=newest_url, filtered=bool(kept)),
-                200 if valid else 422)
+    response = vary(render_template(template, form=form, page=page, older_url=older_url,
+                                    newest_url=newest_url, filtered=bool(kept)),
+                    200 if valid else 422)
+    if is_htmx():
+        # The address bar without the form's empty fields (?q=&status=&...).
+        response.headers["HX-Push-Url"] = url_for("admin.orders", **kept,
+                                                  before=filters.before or None)
+    return response
 
 
 @bp.get("/orders/<ref>")
