@@ -3,6 +3,9 @@ through the state machine, writes its audit entry, and a refused one says why an
 nothing."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import sqlalchemy as sa
 from conftest import buy, get_order, history, order_ref, sandbox_pay, set_package, work
@@ -245,3 +248,27 @@ def test_notes_and_clearing_a_flag(client, app):
     ]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 2
+
+
+def test_two_admins_pressing_refund_and_deliver_at_once_act_once(client, app):
+    ref = failed_order(client, app)
+    barrier = threading.Barrier(4)
+
+    def press(action):
+        with app.app_context():
+            barrier.wait()
+            try:
+                action()
+                return "done"
+            except operator.ActionRefused as exc:
+                return str(exc)
+
+    presses = [lambda: operator.refund(ref, ADMIN, "sorry"),
+               lambda: operator.refund(ref, ADMIN, "sorry"),
+               lambda: operator.deliver_by_hand(ref, "sent by hand", ADMIN),
+               lambda: operator.retry_delivery(ref, ADMIN)]
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(press, presses))
+    assert outcomes.count("done") == 1, outcomes
+    assert len(audit_log(app, ref)) == 1
+    assert sum(1 for f, t, *_ in history(app, ref) if f == "fulfillment_failed") == 1
