@@ -37,7 +37,8 @@ def csv_lines(first: dt.date, last: dt.date) -> Iterator[str]:
     included), oldest first: one chunk of CSV text per batch."""
     zone = shop_zone()
     start, end = local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone)
-    yield _csv([HEADER])
+    # The byte order mark tells Excel the file is UTF-8 (nicknames are often not ASCII).
+    yield "\ufeff" + _csv([HEADER])
     after: tuple[dt.datetime, int] | None = None
     while True:
         # Keyset pages on (created_at, id): each batch starts where the last one ended, in the

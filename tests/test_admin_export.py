@@ -41,7 +41,8 @@ def insert(app, ref: str, created: str, **values) -> None:
 
 
 def rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
 
 
 @pytest.fixture
@@ -66,6 +67,7 @@ def test_csv_has_exactly_the_orders_of_the_shop_days_in_the_range(shop, owner):
     response = owner.get("/admin/export/orders.csv?from=2026-11-10&to=2026-11-12")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.get_data().startswith(b"\xef\xbb\xbfreference,")    # UTF-8 for Excel
     assert response.headers["Content-Disposition"] == \
         'attachment; filename="orders-2026-11-10-to-2026-11-12.csv"'
     assert rows(response) == [
