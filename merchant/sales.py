@@ -180,8 +180,7 @@ def daily_revenue(now: dt.datetime | None = None, days: int = CHART_DAYS) -> dic
     """Revenue per shop day for the last `days` days (today last), per currency; empty days 0."""
     zone, today = shop_zone(), local_today(now)
     dates = [today - dt.timedelta(days=days - 1 - i) for i in range(days)]
-    bounds = [local_midnight(d, zone) for d in dates] + [local_midnight(today + dt.timedelta(1),
-                                                                        zone)]
+    bounds = [local_midnight(d, zone) for d in [*dates, today + dt.timedelta(days=1)]]
     bucket = _bucket(Order.delivered_at, bounds, 0, days)
     # Grouping on a subquery's column: PostgreSQL will not match a CASE with bound
     # parameters in SELECT to the same CASE in GROUP BY.
