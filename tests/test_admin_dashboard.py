@@ -4,13 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from merchant import sales
 from merchant.extensions import db
-from merchant.models import Order, Package, Product, SupplierBalance
+from merchant.models import Order, Package, Product, ShopSettings, SupplierBalance
 
 
 def at(app, days_ago: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -177,3 +178,22 @@ def test_export_link_and_staff_are_refused(seeded, owner, staff):
     assert 'href="/admin/export"' in dashboard(owner, "7d")
     response = staff.get("/admin/dashboard")
     assert response.status_code == 403 and "Rp 59.000" not in response.text
+
+
+def test_days_follow_the_shop_zone_across_a_daylight_saving_change(app):
+    """Berlin moves to summer time on 29 March 2026: that day has 23 hours."""
+    with app.app_context():
+        db.session.add(ShopSettings(id=1, timezone="Europe/Berlin"))
+        db.session.commit()
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def utc(local):
+        return dt.datetime.fromisoformat(local).replace(tzinfo=berlin).astimezone(
+            dt.UTC).replace(tzinfo=None)
+    for local, amount in [("2026-03-29 00:30", 1_000), ("2026-03-29 23:30", 2_000),
+                          ("2026-03-30 00:30", 4_000)]:
+        insert(app, "tiktok-coins", "delivered", amount, paid=utc(local), delivered=utc(local))
+    with app.test_request_context():
+        days = sales.daily_revenue(now=utc("2026-03-30 12:00"))["IDR"]
+    assert [(day.date.isoformat(), day.amount) for day in days[-3:]] == [
+        ("2026-03-28", 0), ("2026-03-29", 3_000), ("2026-03-30", 4_000)]
