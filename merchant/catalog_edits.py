@@ -6,10 +6,13 @@ package is never priced below what it costs us unless the operator says so expli
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 
 from . import account_presets, audit, orders, prices, shop_settings
 from .extensions import db
 from .models import Package, Product
+from .suppliers import supplier_class
+from .verifiers import verifier_class
 
 PRODUCT_FIELDS = ("name", "slug", "publisher", "image", "help_text", "verifier", "verifier_code",
                   "allow_unverified", "active", "sort_order")
@@ -75,6 +78,8 @@ def save_product(actor: audit.Actor, product_id: int | None, values: dict,
             raise CatalogEditError(f"The address /p/{values['slug']} is already used by "
                                    f"{taken.name}: choose another slug.")
         before = snapshot(product) if product else {}
+        if values["verifier"] not in ("none", before.get("verifier")):
+            _configured(verifier_class, values["verifier"], "nickname check")
         if product is None:
             product = Product(account_fields=account_presets.fields("customer_id"))
             db.session.add(product)
@@ -112,6 +117,12 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
                                                or package.product_id != product_id)):
             raise CatalogEditError("That package no longer exists.")
         before = snapshot(package) if package else {}
+        # Only a newly chosen supplier must be usable: a package whose supplier lost its
+        # settings can still be edited (switched off, repriced).
+        if values["supplier"] != before.get("supplier"):
+            _configured(supplier_class, values["supplier"], "supplier")
+        if values["fallback_supplier"] not in (None, before.get("fallback_supplier")):
+            _configured(supplier_class, values["fallback_supplier"], "fallback supplier")
         if package is None:
             package = Package(currency=_currency(product))
         for key in PACKAGE_FIELDS:
@@ -132,6 +143,17 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
         audit.record(actor, action, "package", package.id, summary,
                      before=changed_before or None, after=changed_after)
     return package
+
+
+def _configured(lookup, name: str, what: str) -> None:
+    """:raise CatalogEditError: the adapter is unknown or its settings are missing."""
+    try:
+        missing = lookup(name).missing_settings(current_app.config)
+    except KeyError:
+        raise CatalogEditError(f"There is no {what} called {name!r}.") from None
+    if missing:
+        raise CatalogEditError(f"The {what} {name} is not configured: set "
+                               f"{', '.join(missing)} first, or choose another.")
 
 
 def _with_hints(fields: list[dict], hints: list[str]) -> list[dict]:

@@ -118,6 +118,11 @@ def test_new_product_and_package_sell_in_the_shop_and_slugs_stay_unique(app, own
         "name": "Copy", "slug": "free-fire", "preset": "player_id", "verifier": "none",
         "sort_order": "0", "active": "y"})
     assert taken.status_code == 422 and "already used by Free Fire" in taken.text
+    unconfigured = owner.post("/admin/catalog/new", data={
+        "name": "X", "slug": "x", "preset": "player_id", "verifier": "apigames",
+        "sort_order": "0"})
+    assert unconfigured.status_code == 422 and "The nickname check apigames is not " \
+        "configured: set MERCHANT_APIGAMES_MERCHANT_ID" in unconfigured.text
     bad = owner.post("/admin/catalog/new", data={
         "name": "Bad", "slug": "Bad Slug!", "preset": "player_id", "verifier": "none",
         "sort_order": "0"})
@@ -176,6 +181,11 @@ def test_a_price_below_cost_is_refused_until_the_override_is_ticked(app, owner):
     assert price_of(app, "tiktok-coins", "70 Coins") == 13_000
     [(action, summary)] = audit_actions(app)
     assert action == "package.below_cost" and "sold below cost" in summary
+
+    unconfigured = package_form(app, "tiktok-coins", "70 Coins", supplier="digiflazz")
+    refused = owner.post(f"/admin/catalog/packages/{pkg}/edit", data=unconfigured)
+    assert refused.status_code == 422 and "The supplier digiflazz is not configured: set " \
+        "MERCHANT_DIGIFLAZZ_USERNAME, MERCHANT_DIGIFLAZZ_API_KEY first" in refused.text
 
     # The fallback supplier's cost counts too: a failover would sell at a loss.
     fallback = package_form(app, "tiktok-coins", "70 Coins", price="15000",
