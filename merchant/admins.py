@@ -182,19 +182,22 @@ def _not_yourself(actor: audit.Actor, admin: AdminUser, doing: str) -> None:
         raise AdminError(f"You cannot {doing} your own account: ask another owner to do it.")
 
 
-def _keep_an_owner(admin: AdminUser, doing: str) -> None:
-    """Refuse to leave the shop without an active owner.
+def _change(admin: AdminUser, doing: str, **values) -> None:
+    """Write `values` to the admin in one conditional UPDATE that never leaves the shop without
+    an active owner. :raise AdminError: this is the last active owner.
 
-    The active owners' rows are locked first (FOR UPDATE on PostgreSQL; SQLite writers queue
-    anyway), so two owners demoting each other at the same moment cannot both succeed.
+    Two owners demoting each other at the same moment must not both succeed. PostgreSQL: the
+    active owners' rows are locked first (FOR UPDATE), so the second waits and then counts
+    afresh. SQLite: the count runs inside the UPDATE, under its write lock.
     """
-    if admin.role != OWNER or not admin.active:
-        return
-    owners = db.session.scalars(
-        sa.select(AdminUser.id).where(AdminUser.role == OWNER, AdminUser.active.is_(True))
-        .with_for_update()
-    ).all()
-    if len(owners) < 2:
+    update = sa.update(AdminUser).where(AdminUser.id == admin.id).values(**values)
+    if admin.role == OWNER and admin.active:
+        owners = (AdminUser.role == OWNER, AdminUser.active.is_(True))
+        db.session.execute(sa.select(AdminUser.id).where(*owners).with_for_update()).all()
+        others = (sa.select(sa.func.count()).select_from(AdminUser)
+                  .where(*owners, AdminUser.id != admin.id).scalar_subquery())
+        update = update.where(others > 0)
+    if db.session.execute(update.execution_options(synchronize_session="fetch")).rowcount != 1:
         db.session.rollback()
         raise AdminError(f"You cannot {doing} {admin.email}: the shop needs at least one active "
                          "owner. Make another admin owner first.")
@@ -208,9 +211,8 @@ def set_role(actor: audit.Actor, admin_id: int, role: str) -> AdminUser:
     if admin.role == role:
         return admin
     _not_yourself(actor, admin, "change the role of")
-    _keep_an_owner(admin, "make staff of")
     before = {"role": admin.role}
-    admin.role = role
+    _change(admin, "make staff of", role=role)
     audit.record(actor, "admin.role", "admin", admin.id,
                  f"Changed {admin.email} from {before['role']} to {role}",
                  before=before, after={"role": role})
@@ -227,11 +229,11 @@ def set_active(actor: audit.Actor, admin_id: int, active: bool) -> AdminUser:
     if admin.active == active:
         return admin
     _not_yourself(actor, admin, "deactivate" if not active else "reactivate")
-    if not active:
-        _keep_an_owner(admin, "deactivate")
-        # A later reactivation must not bring the old sessions back.
-        admin.session_epoch += 1
-    admin.active = active
+    if active:
+        _change(admin, "reactivate", active=True)
+    else:
+        # The epoch moves on too: a later reactivation must not bring the old sessions back.
+        _change(admin, "deactivate", active=False, session_epoch=AdminUser.session_epoch + 1)
     audit.record(actor, "admin.reactivate" if active else "admin.deactivate", "admin", admin.id,
                  f"{'Reactivated' if active else 'Deactivated'} {admin.email}",
                  before={"active": not active}, after={"active": active})

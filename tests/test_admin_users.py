@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pyotp
 import pytest
@@ -11,7 +12,7 @@ from conftest import ADMIN_PASSWORD, create_admin, sign_in
 
 from merchant import admins, audit
 from merchant.extensions import db
-from merchant.models import AuditEntry
+from merchant.models import AdminUser, AuditEntry
 
 
 def admin_id(app, email: str) -> int:
@@ -282,3 +283,40 @@ def test_an_entry_links_to_its_target(app, owner):
     assert '<a href="/admin/catalog/packages/3/edit">package' in page
     assert 'package <span class="ref">a-slug</span></td>' in page            # no page to link
     assert 'import_job <span class="ref">1</span></td>' in page
+
+
+def deactivate(app, barrier, outcomes, actor, target):
+    """One owner's request, started together with the other's."""
+    with app.app_context():
+        barrier.wait()
+        try:
+            admins.set_active(actor, target, False)
+            outcomes.append("deactivated")
+        except admins.AdminError:
+            outcomes.append("refused")
+
+
+def test_two_owners_deactivating_each_other_at_once_leave_one(app):
+    """The last-owner check and the change are one step: racing owners cannot both win."""
+    for round_ in range(10):
+        a, b = f"a{round_}@example.com", f"b{round_}@example.com"
+        create_admin(app, a)
+        create_admin(app, b)
+        with app.app_context():
+            pairs = [(audit.Actor.of(admins.by_email(x)), admins.by_email(y).id)
+                     for x, y in [(a, b), (b, a)]]
+            # Only these two are active owners in this round.
+            db.session.execute(sa.update(AdminUser).where(AdminUser.email.not_in([a, b]))
+                               .values(active=False))
+            db.session.commit()
+        barrier, outcomes = threading.Barrier(2), []
+        threads = [threading.Thread(target=deactivate, args=(app, barrier, outcomes, *pair))
+                   for pair in pairs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["deactivated", "refused"]
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count()).where(
+                AdminUser.role == "owner", AdminUser.active.is_(True))) == 1
