@@ -94,11 +94,13 @@ def save_product(actor: audit.Actor, product_id: int | None, values: dict,
             product.account_fields = _with_hints(product.account_fields, hints)
         db.session.flush()
         changed_before, changed_after = audit.changes(before, snapshot(product))
-        action = "product.update" if product_id else "product.create"
-        audit.record(actor, action, "product", product.id,
-                     f"{product.name}: " + (", ".join(changed_after) or "nothing") + " changed"
-                     if product_id else f"{product.name} created",
-                     before=changed_before or None, after=changed_after)
+        if product_id is None:
+            audit.record(actor, "product.create", "product", product.id,
+                         f"{product.name} created", after=changed_after)
+        elif changed_after:
+            audit.record(actor, "product.update", "product", product.id,
+                         f"{product.name}: {', '.join(changed_after)} changed",
+                         before=changed_before, after=changed_after)
     return product
 
 
@@ -136,12 +138,14 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
         db.session.flush()
         changed_before, changed_after = audit.changes(before, snapshot(package))
         action = "package.update" if package_id else "package.create"
-        summary = (f"{product.name} {package.name}: " + (", ".join(changed_after) or "nothing")
-                   + " changed" if package_id else f"{product.name} {package.name} created")
+        summary = (f"{product.name} {package.name}: "
+                   f"{', '.join(changed_after) or 'nothing'} changed"
+                   if package_id else f"{product.name} {package.name} created")
         if loss:
             action, summary = "package.below_cost", f"{summary}; sold below cost: {loss}"
-        audit.record(actor, action, "package", package.id, summary,
-                     before=changed_before or None, after=changed_after)
+        if changed_after or loss or package_id is None:
+            audit.record(actor, action, "package", package.id, summary,
+                         before=changed_before or None, after=changed_after)
     return package
 
 
