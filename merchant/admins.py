@@ -67,7 +67,11 @@ def create(email: str, password: str, role: str = OWNER,
         raise AdminError(f"There is already an admin {email}.")
     admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=role)
     db.session.add(admin)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:       # added by someone else a moment ago
+        db.session.rollback()
+        raise AdminError(f"There is already an admin {email}.") from None
     audit.record(actor, "admin.create", "admin", admin.id, f"Created {role} {email}",
                  after={"email": email, "role": role})
     db.session.commit()
