@@ -135,3 +135,21 @@ def test_imported_package_sells_and_is_delivered_by_digiflazz(app, fake):
     assert get_order(app, ref).status == "delivered"
     assert fake.purchases[ref] == 1
     assert fake.transactions[ref]["price"] == 20_000
+
+
+def test_imported_and_demo_games_ask_for_the_same_fields(app, fake):
+    """One preset table: a Free Fire product imported into an empty shop takes the demo's
+    8-12 digit Player ID rule, not a rule of its own."""
+    with app.app_context():
+        demo_fields = {p.slug: p.account_fields for p in db.session.scalars(sa.select(Product))}
+        db.session.execute(sa.delete(Package))
+        db.session.execute(sa.delete(Product))
+        db.session.commit()
+    fake.add_product("FF70", 9_000, brand="FREE FIRE", product_name="Free Fire 70 Diamonds")
+    fake.add_product("PUBG60", 14_000, brand="PUBG MOBILE", product_name="PUBG Mobile 60 UC")
+    assert run(app, "--markup", "8%").exit_code == 0
+    with app.app_context():
+        imported = {p.slug: p.account_fields for p in db.session.scalars(sa.select(Product))}
+    for slug in ("free-fire", "pubg-mobile", "mobile-legends"):
+        assert imported[slug] == demo_fields[slug], slug
+    assert imported["free-fire"][0]["pattern"] == "[0-9]{8,12}"
