@@ -54,6 +54,7 @@ class Group:
     title: str
     items: list[Item] = field(default_factory=list)
     more: int = 0                   # rows beyond LIMIT, not shown
+    more_url: str | None = None     # where to see them all
 
 
 def needs_attention(owner: bool, now: dt.datetime | None = None) -> list[Group]:
@@ -76,19 +77,21 @@ def needs_attention(owner: bool, now: dt.datetime | None = None) -> list[Group]:
     for kind, title in KINDS.items():
         items, more = found.get(kind, ([], 0))
         if items:
-            groups.append(Group(kind, title, items, more))
+            groups.append(Group(kind, title, items, more, _more_url(kind) if more else None))
     return groups
 
 
+def _more_url(kind: str) -> str | None:
+    """The order list, filtered to the group's status where one status is the group."""
+    status = {"failed": orders.FULFILLMENT_FAILED, "manual": orders.FULFILLING}.get(kind)
+    if kind in ("failed", "manual", "late", "flagged"):
+        return url_for("admin.orders", status=status)
+    return None
+
+
 def order_url(ref: str) -> str:
-    """The admin order page (a plain path while that page is not registered)."""
-    if "admin.order" in current_app.view_functions:
-        return url_for("admin.order", ref=ref)
-    return f"/admin/orders/{ref}"
-
-
-def _area_url(endpoint: str, path: str) -> str:
-    return url_for(endpoint) if endpoint in current_app.view_functions else path
+    """The admin page of the order `ref`."""
+    return url_for("admin.order", ref=ref)
 
 
 def _manual_filter():
@@ -170,7 +173,7 @@ def _worker(now: dt.datetime) -> list[Item]:
 
 
 def _balances() -> list[Item]:
-    url = _area_url("admin.dashboard", "/admin/dashboard")
+    url = url_for("admin.dashboard")
     return [Item("balance", w.supplier, w.message[:1].upper() + w.message[1:] + ".",
                  w.checked_at, url, "See balances")
             for w in balances.balance_warnings()]
@@ -180,8 +183,7 @@ def _settings() -> list[Item]:
     """Providers in use (gateways, suppliers, verifiers) that are unknown or lack settings."""
     items = []
     config = current_app.config
-    methods_url = _area_url("admin.methods", "/admin/methods")
-    catalog_url = _area_url("admin.products", "/admin/products")
+    methods_url, catalog_url = url_for("admin.methods"), url_for("admin.products")
 
     # Inactive methods take no payments, so only active ones count.
     gateways = {config["GATEWAY"]}

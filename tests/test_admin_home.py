@@ -233,4 +233,10 @@ def test_each_kind_shows_a_bounded_number_of_rows_and_counts_the_rest(client, ap
         update_order(app, ref, paid_at=utcnow() - dt.timedelta(minutes=minutes))
     late = group(page(owner), "late")
     assert refs[0] in late and refs[1] in late and refs[2] not in late    # oldest first
-    assert "And 1 more" in late and '<span class="pill warn">3</span>' in late
+    assert 'And 1 more: see <a href="/admin/orders">Orders</a>' in late
+    assert '<span class="pill warn">3</span>' in late
+
+    for ref in refs:
+        update_order(app, ref, status="fulfillment_failed")
+    failed = group(page(owner), "failed")
+    assert 'see <a href="/admin/orders?status=fulfillment_failed">Orders</a>' in failed
