@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from . import account_presets, audit, orders, prices, shop_settings
 from .extensions import db
@@ -39,7 +40,8 @@ def products() -> list[tuple[Product, int, int]]:
 
 def packages(product: Product | None, ids: list[int] | None = None) -> list[Package]:
     """A product's packages (or the whole catalog's), only those in `ids` when it is given."""
-    query = sa.select(Package).order_by(Package.product_id, Package.sort_order, Package.id)
+    query = sa.select(Package).options(selectinload(Package.product)) \
+        .order_by(Package.product_id, Package.sort_order, Package.id)
     if product is not None:
         query = query.where(Package.product_id == product.id)
     if ids:

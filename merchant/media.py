@@ -73,6 +73,8 @@ def _square_webp(data: bytes) -> bytes:
                 if width * height > MAX_PIXELS:
                     raise MediaError(f"The picture has too many pixels ({width} x {height}): "
                                      "upload one of at most a few thousand pixels a side.")
+                # JPEG decodes at a reduced scale still >= SIZE: a photo costs ms, not seconds.
+                image.draft("RGB", (SIZE, SIZE))
                 image = ImageOps.exif_transpose(image)
                 image.load()
     except (UnidentifiedImageError, Image.DecompressionBombError,

@@ -292,8 +292,11 @@ def reprice(packages: Iterable[Package], markup: Markup, round_to: int, actor: a
                         + "; ".join(plan.below_cost)
                         + ". Raise the markup, or tick \"Sell below cost\" to accept the loss.")
     with orders.write_unit():
+        if plan.changed:
+            # One executemany UPDATE by primary key, not a load and flush per package.
+            db.session.execute(sa.update(Package), [
+                {"id": change.package_id, "price": change.new} for change in plan.changed])
         for change in plan.changed:
-            db.session.get(Package, change.package_id).price = change.new
             audit.record(actor, "package.below_cost" if change.loss else "package.reprice",
                          "package", change.package_id,
                          f"{change.name}: price {change.old} -> {change.new} (markup {markup}, "
