@@ -4,18 +4,16 @@ Passwords are hashed with werkzeug's scrypt (memory-hard, no extra dependency). 
 exists so that a shop with no admin can be claimed from a browser: its token is random, only
 its hash is stored, it works once, and it stops working as soon as any admin exists.
 
-The owner's changes to other admins (role, deactivation, signing out) and an admin's changes to
-their own account (password, authenticator) are audited; passwords, hashes and secrets never
-reach the audit log.
+The owner's changes to other admins (role, deactivation, signing out) and an admin's change of
+their own password are audited; passwords and hashes never reach the audit log. The
+authenticator app (TOTP) lives in two_factor.py.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
-import time
 
-import pyotp
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,7 +27,6 @@ SETUP_TOKEN_LIFETIME = dt.timedelta(hours=24)
 ROLES = (OWNER, STAFF)
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
-clock = time.time       # the authenticator codes' clock; tests set it
 
 
 class AdminError(ValueError):
@@ -290,86 +287,3 @@ def change_password(admin: AdminUser, current: str, new: str) -> AdminUser:
                  "Changed their password (other sessions signed out)")
     db.session.commit()
     return admin
-
-
-# --- second factor (TOTP) -----------------------------------------------------------------
-
-def new_totp_secret() -> str:
-    """A fresh random authenticator secret (base32, 160 bits)."""
-    return pyotp.random_base32(32)
-
-
-def totp_uri(secret: str, email: str, issuer: str) -> str:
-    """The otpauth:// URI an authenticator app reads from the QR code."""
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
-
-
-def _code_step(secret: str, code: str) -> int | None:
-    """The time step the code belongs to (one step of clock drift either way), else None."""
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
-    try:
-        return pyotp.TOTP(secret).verify_and_get_timecode(code, for_time=clock(), valid_window=1)
-    except pyotp.exceptions.OTPVerificationError:
-        return None
-
-
-def _spend(admin: AdminUser, step: int) -> bool:
-    """Use up the code's time step: one conditional UPDATE, so a code works once even when
-    two requests bring it at the same moment."""
-    spent = db.session.execute(
-        sa.update(AdminUser)
-        .where(AdminUser.id == admin.id,
-               sa.or_(AdminUser.totp_last_step.is_(None), AdminUser.totp_last_step < step))
-        .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if spent:
-        admin.totp_last_step = step
-    return spent
-
-
-def totp_ok(admin: AdminUser, code: str) -> bool:
-    """The admin's current authenticator code, not used before (committed when right)."""
-    if not admin.totp_secret:
-        return True
-    step = _code_step(admin.totp_secret, code)
-    if step is None or not _spend(admin, step):
-        db.session.rollback()
-        return False
-    db.session.commit()
-    return True
-
-
-def enable_totp(admin: AdminUser, secret: str, code: str) -> None:
-    """Turn on the authenticator once the admin proves their app shows the secret's codes.
-
-    :raise AdminError: the code does not fit the secret.
-    """
-    step = _code_step(secret, code)
-    if step is None:
-        raise AdminError("That code does not match. Scan the QR code again and type the newest "
-                         "code your app shows.")
-    admin.totp_secret = secret
-    admin.totp_last_step = step
-    audit.record(audit.Actor.of(admin), "admin.two_factor_on", "admin", admin.id,
-                 "Turned on their authenticator app",
-                 before={"two_factor": False}, after={"two_factor": True})
-    db.session.commit()
-
-
-def disable_totp(admin: AdminUser, code: str) -> None:
-    """Turn off your own authenticator, proven with a current code.
-
-    :raise AdminError: it is off already, or the code is wrong or used.
-    """
-    if not admin.totp_secret:
-        raise AdminError("Your authenticator app is off already.")
-    if not totp_ok(admin, code):
-        raise AdminError("That code is not right (or was used already), so the authenticator "
-                         "stays on. Type the newest code your app shows.")
-    admin.totp_secret = None
-    admin.totp_last_step = None
-    audit.record(audit.Actor.of(admin), "admin.two_factor_off", "admin", admin.id,
-                 "Turned off their authenticator app",
-                 before={"two_factor": True}, after={"two_factor": False})
-    db.session.commit()

@@ -12,7 +12,7 @@ from conftest import ADMIN_PASSWORD, create_admin, make_app, sign_in
 from flask import url_for
 from werkzeug.routing import BuildError
 
-from merchant import admins, cli, qr
+from merchant import admins, cli, qr, two_factor
 from merchant.extensions import db
 from merchant.models import AdminUser, SetupToken, utcnow
 from merchant.web.admin import MENU, OPEN_ENDPOINTS
@@ -340,7 +340,7 @@ T0 = 1_800_000_000.0        # a fixed moment for the codes' clock (2027-01-15)
 def clock(monkeypatch):
     """The authenticator's clock, moved by the test: no sleeping for the next 30 s code."""
     now = {"t": T0}
-    monkeypatch.setattr(admins, "clock", lambda: now["t"])
+    monkeypatch.setattr(two_factor, "clock", lambda: now["t"])
     return now
 
 
@@ -350,7 +350,7 @@ def enrol(client) -> pyotp.TOTP:
     page = client.get("/admin/account").text
     assert "<svg" in page                                    # the QR code, inline
     secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', page).group(1)
-    uri = admins.totp_uri(secret, "owner@example.com", "Merchant Top-Up")     # the shop's name
+    uri = two_factor.uri(secret, "owner@example.com", "Merchant Top-Up")     # the shop's name
     assert qr.svg(uri) in page
     totp = pyotp.TOTP(secret)
     response = client.post("/admin/account/two-factor/on", data={"code": totp.at(T0)})
@@ -446,7 +446,7 @@ def test_a_wrong_code_does_not_turn_it_on(app, owner, clock):
 
 def test_the_qr_names_the_shop(app):
     with app.app_context():
-        uri = admins.totp_uri(admins.new_totp_secret(), "owner@example.com", "Merchant Top-Up")
+        uri = two_factor.uri(two_factor.new_secret(), "owner@example.com", "Merchant Top-Up")
     assert uri.startswith("otpauth://totp/Merchant%20Top-Up:owner%40example.com?")
     assert "issuer=Merchant%20Top-Up" in uri
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import ADMIN_PASSWORD, create_admin, sign_in
 
-from merchant import admins, audit
+from merchant import admins, audit, two_factor
 from merchant.extensions import db
 from merchant.models import AdminUser, AuditEntry
 
@@ -119,7 +119,7 @@ def test_a_second_owner_can_be_deactivated_but_then_not_the_first(app, owner):
 
 
 def test_the_owner_turns_off_a_lost_phone(app, owner, staff, monkeypatch):
-    monkeypatch.setattr(admins, "clock", lambda: 1_800_000_000.0)
+    monkeypatch.setattr(two_factor, "clock", lambda: 1_800_000_000.0)
     staff.post("/admin/account/two-factor/new")
     secret = re.search(r'class="totp-secret">(\w+)<', staff.get("/admin/account").text).group(1)
     code = pyotp.TOTP(secret).at(1_800_000_000.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app, flash, render_template, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ... import admins, audit, qr, shop_settings
+from ... import admins, audit, qr, shop_settings, two_factor
 from ...extensions import limiter
 from . import bp, redirect_to
 from .users_forms import ActionForm, CodeForm, PasswordForm
@@ -46,7 +46,7 @@ def _page(password_form=None, code_form=None, error=None, code_error=None, statu
     secret = _pending_secret()
     enrol = None
     if secret:
-        uri = admins.totp_uri(secret, current_user.email, shop_settings.current().shop_name)
+        uri = two_factor.uri(secret, current_user.email, shop_settings.current().shop_name)
         enrol = {"secret": secret, "qr": qr.svg(uri, scale=4)}
     return render_template("admin/users/account.html",
                            password_form=password_form or PasswordForm(formdata=None),
@@ -84,7 +84,7 @@ def start_two_factor():
         return _page(code_error="This page was open too long. Press the button again.",
                      status=400)
     if not current_user.totp_secret:
-        session[PENDING_SECRET] = {"id": current_user.id, "secret": admins.new_totp_secret()}
+        session[PENDING_SECRET] = {"id": current_user.id, "secret": two_factor.new_secret()}
     return redirect_to(url_for("admin.account") + "#two-factor")
 
 
@@ -100,8 +100,8 @@ def enable_two_factor():
     if not form.validate_on_submit():
         return _page(code_form=form, status=422)
     try:
-        admins.enable_totp(_me(), secret, form.code.data)
-    except admins.AdminError as exc:
+        two_factor.enable(_me(), secret, form.code.data)
+    except two_factor.TwoFactorError as exc:
         return _page(code_form=form, code_error=str(exc), status=422)
     session.pop(PENDING_SECRET, None)
     flash("Authenticator app turned on: signing in now asks for its code.")
@@ -116,8 +116,8 @@ def disable_two_factor():
     if not form.validate_on_submit():
         return _page(code_form=form, status=422)
     try:
-        admins.disable_totp(_me(), form.code.data)
-    except admins.AdminError as exc:
+        two_factor.disable(_me(), form.code.data)
+    except two_factor.TwoFactorError as exc:
         return _page(code_form=form, code_error=str(exc), status=422)
     flash("Authenticator app turned off: signing in asks for the password only.")
     return redirect_to(url_for("admin.account"))

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from ... import admins
+from ... import admins, two_factor
 from ...extensions import db, limiter, login_manager
 from ...models import AdminUser
 from . import OPEN_ENDPOINTS, bp
@@ -97,7 +97,7 @@ def login_code():
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        if admins.totp_ok(admin, form.code.data):
+        if two_factor.check(admin, form.code.data):
             return _finish_login(admin, pending.get("next"))
         error = ("That code is not right, or it was used already. Type the newest code your "
                  "app shows.")
