@@ -13,6 +13,7 @@ from werkzeug.serving import run_simple
 
 from . import admins, audit, demo, operator, payment_presets, prices, worker
 from .extensions import db
+from .models import Order
 from .suppliers.base import SupplierError
 
 UPGRADE = "flask --app merchant db upgrade"
@@ -43,6 +44,13 @@ def _schema_advice(exc: sa.exc.DBAPIError) -> str | None:
     if "no such column" in text or state == "42703":
         return f"The database schema is older than this version of merchant: run `{UPGRADE}`."
     return None
+
+
+def _require_schema() -> None:
+    """Before a long-running loop, which would log the missing tables every second: one query
+    that fails (and is explained by OperatorCommand) when the migrations have not run."""
+    db.session.execute(sa.select(Order.id).limit(1))
+    db.session.rollback()
 
 
 # Every command of ours is an OperatorCommand.
@@ -93,6 +101,7 @@ def _install_methods() -> None:
 @with_appcontext
 def run_worker():
     """Deliver paid orders, follow pending ones, reconcile and expire payments. Runs until ^C."""
+    _require_schema()
     try:
         worker.run(current_app._get_current_object())
     except KeyboardInterrupt:
@@ -105,6 +114,7 @@ def run_worker():
 @click.option("--port", default=5000, show_default=True, envvar="PORT")
 def serve(host, port):
     """The development server with one worker thread inside: the whole shop in one process."""
+    _require_schema()
     app = current_app._get_current_object()
     worker.start_thread(app)
     click.echo(f"Serving {app.config['SHOP_NAME']} on http://{host}:{port}")

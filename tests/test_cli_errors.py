@@ -25,6 +25,7 @@ def schemaless_app(tmp_path, **overrides):
     ["import-prices", "digiflazz", "--markup", "8%"],
     ["deliver", "M7K3Q9D2F", "--proof", "SN 1"],
     ["setup-link"],
+    ["worker"],                     # not a traceback every second, forever
 ])
 def test_a_database_without_tables_says_to_run_the_migrations(tmp_path, args):
     if TEST_DATABASE_URL:
