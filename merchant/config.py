@@ -9,6 +9,7 @@ import ipaddress
 import os
 from urllib.parse import urlsplit
 
+import click
 from flask import Flask
 
 from .payments import ADAPTERS, gateway_class
@@ -17,8 +18,12 @@ from .payments import ADAPTERS, gateway_class
 ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
 
 
-class ConfigError(RuntimeError):
-    """The operator's configuration cannot work. The message says what to set."""
+class ConfigError(click.ClickException, RuntimeError):
+    """The operator's configuration cannot work. The message says what to set.
+
+    A ClickException too, so `flask --app merchant <command>` prints just the message (no
+    traceback) and exits 1 when the app cannot be made.
+    """
 
 
 class Defaults:

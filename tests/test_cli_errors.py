@@ -68,3 +68,14 @@ def test_the_real_command_line_before_and_after_the_migrations(tmp_path):
     assert after.returncode == 1
     assert f"digiflazz is not configured: set {MISSING}" in after.stderr
     assert "Traceback" not in after.stderr + after.stdout
+
+
+def test_missing_startup_settings_are_named_without_a_traceback(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MERCHANT_")}
+    env.update(MERCHANT_INSTANCE_PATH=str(tmp_path))
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "merchant", "worker"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: merchant cannot start: set MERCHANT_SECRET_KEY, "
+                                    "MERCHANT_SANDBOX_WEBHOOK_SECRET")
+    assert "Traceback" not in result.stderr
