@@ -60,6 +60,7 @@ class Defaults:
     ADMIN_SESSION_HOURS = 12                # ... and this long after signing in, whatever
     NEEDS_ATTENTION_MINUTES = 10            # paid but undelivered for longer: on the admin list
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024      # product pictures and logos
+    IMPORT_JOBS_INLINE = False              # panel price imports in the request (tests)
     WTF_CSRF_TIME_LIMIT = None              # the token lives as long as the session
     SESSION_COOKIE_SAMESITE = "Lax"
 

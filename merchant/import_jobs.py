@@ -62,7 +62,7 @@ def start(supplier: str, markup: str, round_to: int, actor: audit.Actor) -> Impo
                      f"Price import from {supplier} started (markup {markup.strip()}, rounded "
                      f"up to {round_to})")
     app = current_app._get_current_object()
-    if app.config.get("IMPORT_JOBS_INLINE"):
+    if app.config["IMPORT_JOBS_INLINE"]:
         run(app, job.id, actor)
     else:
         threading.Thread(target=run, args=(app, job.id, actor), daemon=True,
