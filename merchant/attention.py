@@ -19,7 +19,6 @@ from .models import Order, OrderEvent, Package, PaymentMethod, Product, utcnow
 from .payments import gateway_class
 from .suppliers import supplier_class
 from .verifiers import verifier_class
-from .web.health import STALE_AFTER
 
 LIMIT = 20          # rows shown per kind; the rest are counted
 
@@ -158,7 +157,7 @@ def _failed() -> tuple[list[Item], int]:
 
 def _worker(now: dt.datetime) -> list[Item]:
     age = worker.last_beat()
-    if age is not None and age < STALE_AFTER:
+    if age is not None and age < worker.STALE_AFTER:
         return []
     if age is None:
         sentence = ("No worker has ever run, so paid orders are not delivered. "

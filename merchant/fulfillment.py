@@ -123,7 +123,9 @@ def settle(order: Order, result: SupplierResult, source: str, first: bool = Fals
     extra = {"supplier_ref": result.supplier_ref} if result.supplier_ref else {}
     now = utcnow()
     if result.status == DELIVERED:
+        # Only from fulfilling: a failed order is the operator's to deliver by hand.
         orders.transition(order.id, orders.DELIVERED, source=source, detail=said,
+                          allowed={orders.FULFILLING},
                           delivery_proof=result.proof or result.message, delivered_at=now,
                           next_check_at=None, **extra)
     elif result.status == PENDING:

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 _wake = threading.Event()
 BEAT_EVERY = 5.0
+STALE_AFTER = 60   # seconds without a heartbeat before the worker counts as gone
 
 
 def nudge() -> None:

@@ -140,6 +140,25 @@ def work(app, passes: int = 1) -> None:
             worker.run_once()
 
 
+def paid_order(client, app, username: str, status: str) -> str:
+    """A TikTok order bought for `username`, paid on the sandbox and given one worker pass;
+    asserts it reached `status` (usernames ending in `fail` fail their delivery)."""
+    ref = order_ref(buy(client, app, username=username))
+    sandbox_pay(client, app, ref)
+    work(app)
+    assert get_order(app, ref).status == status
+    return ref
+
+
+def failed_order(client, app, username="buyer_fail") -> str:
+    """A paid order the sandbox supplier rejected."""
+    return paid_order(client, app, username, "fulfillment_failed")
+
+
+def delivered_order(client, app) -> str:
+    return paid_order(client, app, "happy_gamer", "delivered")
+
+
 def history(app, ref: str) -> list[tuple]:
     """The order's events as (from, to, source, detail)."""
     with app.app_context():

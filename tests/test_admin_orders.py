@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from conftest import buy, get_order, order_ref, sandbox_pay, set_package, work
+from conftest import (
+    buy,
+    delivered_order,
+    failed_order,
+    get_order,
+    order_ref,
+    set_package,
+    work,
+)
 
 from merchant import audit
 from merchant.extensions import db
@@ -24,22 +32,6 @@ def refs_listed(response) -> list[str]:
 def audit_log(app, ref) -> list[tuple]:
     with app.app_context():
         return [(e.actor, e.action) for e in audit.entries_for("order", ref)]
-
-
-def failed_order(client, app, username="buyer_fail") -> str:
-    ref = order_ref(buy(client, app, username=username))
-    sandbox_pay(client, app, ref)
-    work(app)
-    assert get_order(app, ref).status == "fulfillment_failed"
-    return ref
-
-
-def delivered_order(client, app) -> str:
-    ref = order_ref(buy(client, app, username="happy_gamer"))
-    sandbox_pay(client, app, ref)
-    work(app)
-    assert get_order(app, ref).status == "delivered"
-    return ref
 
 
 @pytest.fixture

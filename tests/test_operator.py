@@ -8,7 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
-from conftest import buy, get_order, history, order_ref, sandbox_pay, set_package, work
+from conftest import (
+    buy,
+    delivered_order,
+    failed_order,
+    get_order,
+    history,
+    order_ref,
+    sandbox_pay,
+    set_package,
+    work,
+)
 from test_supplier_digiflazz import CUSTOMER_NO, paid_order, shop_app
 
 from merchant import audit, operator
@@ -19,23 +29,6 @@ from merchant.payments.sandbox import SandboxGateway
 from tests.fakes.digiflazz import FakeDigiflazz
 
 ADMIN = audit.Actor("owner@example.com", None, "owner")
-
-
-def failed_order(client, app, username="buyer_fail") -> str:
-    """A paid TikTok order the sandbox supplier rejected (usernames ending in fail)."""
-    ref = order_ref(buy(client, app, username=username))
-    sandbox_pay(client, app, ref)
-    work(app)
-    assert get_order(app, ref).status == "fulfillment_failed"
-    return ref
-
-
-def delivered_order(client, app) -> str:
-    ref = order_ref(buy(client, app, username="happy_gamer"))
-    sandbox_pay(client, app, ref)
-    work(app)
-    assert get_order(app, ref).status == "delivered"
-    return ref
 
 
 def audit_log(app, ref) -> list[tuple]:

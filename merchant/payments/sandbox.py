@@ -68,7 +68,7 @@ class SandboxGateway(Gateway):
             return PaymentUpdate(order_ref=str(data["order_ref"]), status=status,
                                  amount=int(data["amount"]), currency=str(data["currency"]),
                                  gateway_ref=data.get("gateway_ref"), event_id=data["event_id"],
-                                 detail=f"sandbox: {data['status']}", raw=data)
+                                 detail=str(data["status"]), raw=data)
         except (ValueError, KeyError, TypeError) as exc:
             raise PaymentError(f"sandbox callback malformed: {exc!r}") from exc
 

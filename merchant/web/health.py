@@ -10,7 +10,6 @@ from ..extensions import db
 
 bp = Blueprint("health", __name__)
 
-STALE_AFTER = 60   # seconds without a worker heartbeat before the shop is unhealthy
 
 
 @bp.get("/healthz")
@@ -21,6 +20,6 @@ def healthz():
         age = worker.last_beat()
     except SQLAlchemyError as exc:
         return jsonify(database="unreachable", error=str(exc.__class__.__name__)), 503
-    healthy = age is not None and age < STALE_AFTER
+    healthy = age is not None and age < worker.STALE_AFTER
     return jsonify(database="ok", worker_heartbeat_age=None if age is None else round(age, 1),
                    status="ok" if healthy else "worker not running"), 200 if healthy else 503

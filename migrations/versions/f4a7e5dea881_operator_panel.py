@@ -1,8 +1,8 @@
 """operator panel
 
-Revision ID: 0205274165fa
+Revision ID: f4a7e5dea881
 Revises: f9ea8422244a
-Create Date: 2026-11-25 21:59:18.026827
+Create Date: 2026-11-26 00:49:08.545442
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0205274165fa'
+revision = 'f4a7e5dea881'
 down_revision = 'f9ea8422244a'
 branch_labels = None
 depends_on = None
@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('session_epoch', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -90,8 +91,18 @@ def upgrade():
         batch_op.add_column(sa.Column('account_id', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('refund_ref', sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column('refunded_at', sa.DateTime(), nullable=True))
+        batch_op.drop_index(batch_op.f('ix_orders_status'))
         batch_op.create_index(batch_op.f('ix_orders_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_flag'), ['flag'], unique=False)
+        batch_op.create_index('ix_orders_method_created', ['payment_method', 'created_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_nickname'), ['nickname'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_paid_at'), ['paid_at'], unique=False)
+        batch_op.create_index('ix_orders_product_created', ['product_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_orders_status_created', ['status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_orders_status_delivered', ['status', 'delivered_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_whatsapp'), ['whatsapp'], unique=False)
 
     with op.batch_alter_table('webhook_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('order_id', sa.Integer(), nullable=True))
@@ -109,8 +120,18 @@ def downgrade():
         batch_op.drop_column('order_id')
 
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_orders_whatsapp'))
+        batch_op.drop_index('ix_orders_status_delivered')
+        batch_op.drop_index('ix_orders_status_created')
+        batch_op.drop_index('ix_orders_product_created')
+        batch_op.drop_index(batch_op.f('ix_orders_paid_at'))
+        batch_op.drop_index(batch_op.f('ix_orders_nickname'))
+        batch_op.drop_index('ix_orders_method_created')
+        batch_op.drop_index(batch_op.f('ix_orders_flag'))
+        batch_op.drop_index(batch_op.f('ix_orders_email'))
         batch_op.drop_index(batch_op.f('ix_orders_created_at'))
         batch_op.drop_index(batch_op.f('ix_orders_account_id'))
+        batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
         batch_op.drop_column('refunded_at')
         batch_op.drop_column('refund_ref')
         batch_op.drop_column('account_id')
