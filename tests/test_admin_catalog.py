@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -356,3 +357,7 @@ def test_panel_import_runs_in_a_thread_and_the_page_polls_until_it_ends(tmp_path
     # The job has ended, so another may start.
     assert owner.post("/admin/catalog/import", data={
         "supplier": "digiflazz", "markup": "500", "round_to": "1000"}).status_code == 303
+    # The jobs' threads give their database connections back before the app is closed.
+    for thread in threading.enumerate():
+        if thread.name.startswith("import-job-"):
+            thread.join(10)
