@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
+from merchant import clock as domain_clock
 from merchant import create_app, demo, worker
 from merchant.extensions import db
 from merchant.models import Order, Package, Product
@@ -54,6 +55,13 @@ def close_apps():
         with _made.pop().app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def clock():
+    """A clock that stands still until the test advances it; every thread reads it."""
+    with domain_clock.installed(domain_clock.FakeClock()) as fake:
+        yield fake
 
 
 @pytest.fixture

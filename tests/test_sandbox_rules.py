@@ -1,8 +1,6 @@
 """The sandbox providers' fixed rules, which the demo and the documentation rely on."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from merchant.payments.base import ForgedCallback
@@ -43,11 +41,13 @@ def test_sandbox_supplier(account, status):
     assert bool(result.proof) == (status == DELIVERED)
 
 
-def test_sandbox_supplier_slow_orders_succeed_later_on_a_status_check():
+def test_sandbox_supplier_slow_orders_succeed_later_on_a_status_check(clock):
     supplier = sandbox_supplier.SandboxSupplier({"SANDBOX_SUPPLIER_SLOW_SECONDS": 0.3})
     delivery = Delivery(ref_id="RSLOW", sku="X", account={"id": "123456777"})
     assert supplier.place(delivery).status == PENDING
-    time.sleep(0.35)
+    clock.advance(0.25)
+    assert supplier.check(delivery).status == PENDING
+    clock.advance(0.1)
     assert supplier.check(delivery).status == DELIVERED
     assert sandbox_supplier.LEDGER.purchases["RSLOW"] == 1   # a re-check is not a new purchase
 

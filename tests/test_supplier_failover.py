@@ -6,7 +6,6 @@ when the lease runs out another pass re-sends the same ref_id and Digiflazz buys
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from conftest import buy, get_order, history, order_ref, sandbox_pay, set_package, work
@@ -65,7 +64,7 @@ def test_failover_from_sandbox_to_digiflazz_uses_a_derived_ref_id(client, app, f
     assert fake.transactions[f"{ref}-2"]["price"] == 20_000
 
 
-def test_failure_reported_by_callback_fails_over_through_the_worker(client, app, fake):
+def test_failure_reported_by_callback_fails_over_through_the_worker(client, app, fake, clock):
     set_package(app, "mobile-legends", "86 Diamonds", fallback_supplier="sandbox",
                 fallback_sku="ML86-SBX")
     fake.script(CUSTOMER_NO, "pending")
@@ -78,17 +77,17 @@ def test_failure_reported_by_callback_fails_over_through_the_worker(client, app,
     assert (order.status, order.supplier, order.supplier_ref_id) == \
         ("fulfilling", "sandbox", f"{ref}-2")
     assert callback(client, *fake.callback(ref)).json["outcome"] == "no such order"
-    assert work_until(app, ref, "delivered").status == "delivered"
+    assert work_until(app, clock, ref, "delivered").status == "delivered"
     assert sum(1 for *_, d in history(app, ref) if "failing over" in d) == 1
 
 
-def test_no_failover_when_the_outcome_is_unknown(client, app, fake):
+def test_no_failover_when_the_outcome_is_unknown(client, app, fake, clock):
     app.config["SUPPLIER_MAX_ATTEMPTS"] = 2
     set_package(app, "mobile-legends", "86 Diamonds", fallback_supplier="sandbox",
                 fallback_sku="ML86-SBX")
     fake.down = True
     ref = paid_order(client, app)
-    order = work_until(app, ref, "fulfillment_failed")
+    order = work_until(app, clock, ref, "fulfillment_failed")
     assert order.status == "fulfillment_failed"
     assert (order.supplier, order.supplier_ref_id) == ("digiflazz", ref)   # same ref kept
     assert not any("failing over" in d for *_, d in history(app, ref))
@@ -115,7 +114,7 @@ def test_crash_after_claim_before_the_supplier_call_buys_once(client, app, fake)
     assert (fake.purchases[ref], fake.calls[ref]) == (1, 1)
 
 
-def test_crash_after_the_supplier_accepted_buys_once(client, app, fake, monkeypatch):
+def test_crash_after_the_supplier_accepted_buys_once(client, app, fake, monkeypatch, clock):
     fake.script(CUSTOMER_NO, "pending")
     ref = paid_order(client, app)
 
@@ -131,7 +130,7 @@ def test_crash_after_the_supplier_accepted_buys_once(client, app, fake, monkeypa
     assert fake.purchases[ref] == 1
     order = get_order(app, ref)
     assert order.status == "fulfilling" and order.supplier_ref_id == ref
-    time.sleep(0.35)                 # FULFILLMENT_LEASE_SECONDS is 0.3 in these tests
+    clock.advance(0.35)              # FULFILLMENT_LEASE_SECONDS is 0.3 in these tests
     fake.complete(ref)
     work(app)
     assert get_order(app, ref).status == "delivered"

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import clock
 from ..vendor_http import send
 from .base import (
     EXPIRED,
@@ -182,7 +183,7 @@ class MidtransGateway(Gateway):
         if request.method != QRIS and request.method not in SNAP_PAYMENTS:
             raise PaymentError(f"Midtrans has no payment method for our code {request.method!r}; "
                                f"use one of QRIS, {', '.join(SNAP_PAYMENTS)}")
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now().replace(tzinfo=dt.UTC)
         seconds = (request.expires_at.replace(tzinfo=dt.UTC) - now).total_seconds()
         if seconds <= 0:
             raise PaymentError(f"the order's payment expiry ({request.expires_at:%Y-%m-%d %H:%M}"

@@ -18,6 +18,7 @@ from typing import Any
 
 from merchant.money import exponent
 
+from .. import clock
 from ..vendor_http import header, send
 from .base import (
     EXPIRED,
@@ -182,7 +183,7 @@ class StripeGateway(Gateway):
     # -- Gateway ------------------------------------------------------------------------------
     def create_payment(self, request: PaymentRequest) -> Checkout:
         """Create a Checkout Session; our ref is the Idempotency-Key, so a retry is harmless."""
-        expires = session_expiry(request.expires_at, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        expires = session_expiry(request.expires_at, clock.now())
         form = {
             "mode": "payment",
             "line_items[0][price_data][currency]": request.currency.lower(),

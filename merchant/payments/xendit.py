@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from .. import clock
 from ..vendor_http import header, send
 from .base import (
     EXPIRED,
@@ -84,7 +85,7 @@ class XenditGateway(Gateway):
 
     def create_payment(self, request: PaymentRequest) -> Checkout:
         """Create an invoice; the customer pays on its `invoice_url`."""
-        seconds = int((request.expires_at - _utcnow()).total_seconds())
+        seconds = int((request.expires_at - clock.now()).total_seconds())
         if seconds < 1:
             raise PaymentError(f"Xendit invoice for {request.ref}: expiry is already past")
         body = {
@@ -275,6 +276,3 @@ def _parse_time(value: str | None) -> dt.datetime | None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return moment
 
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections import Counter
 from collections.abc import Mapping
 
+from .. import clock
 from .base import DELIVERED, FAILED, PENDING, Delivery, Supplier, SupplierResult
 
 
@@ -27,7 +27,7 @@ class Ledger:
     def open(self, ref_id: str) -> float:
         with self.lock:
             if ref_id not in self.placed_at:
-                self.placed_at[ref_id] = time.monotonic()
+                self.placed_at[ref_id] = clock.monotonic()
                 self.purchases[ref_id] += 1
             return self.placed_at[ref_id]
 
@@ -51,7 +51,7 @@ class SandboxSupplier(Supplier):
         placed_at = LEDGER.open(delivery.ref_id)
         outcome = _outcome(delivery.account)
         slow_seconds = float(self.settings.get("SANDBOX_SUPPLIER_SLOW_SECONDS", 5))
-        if outcome == PENDING and time.monotonic() - placed_at >= slow_seconds:
+        if outcome == PENDING and clock.monotonic() - placed_at >= slow_seconds:
             outcome = DELIVERED
         supplier_ref = "SBX-" + delivery.ref_id
         if outcome == FAILED:

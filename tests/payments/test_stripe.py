@@ -77,10 +77,10 @@ def test_create_sends_documented_form_fields(fake, gateway):
 
 
 @pytest.mark.parametrize("minutes", [5, 60, 3 * 24 * 60])
-def test_repeated_create_returns_the_same_session(fake, gateway, minutes):
+def test_repeated_create_returns_the_same_session(fake, gateway, minutes, clock):
     request = order(minutes=minutes)
     first = gateway.create_payment(request)
-    time.sleep(1.1)       # the clock moves between attempts; the parameters must not
+    clock.advance(1.1)    # the clock moves between attempts; the parameters must not
     second = gateway.create_payment(request)
     assert second == first
     assert fake.requests[-1]["headers"]["Idempotency-Key"] == "S4F8K2M9Q"
