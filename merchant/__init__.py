@@ -36,6 +36,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     limiter.init_app(app)
     login_manager.init_app(app)
 
+    from . import orders, outbox
+    outbox.load_listeners(orders.LABELS)     # the receipts and other order-event listeners
     from .web import register
     register(app)
     from .cli import register as register_cli

@@ -50,6 +50,10 @@ class Defaults:
     SUPPLIER_MAX_ATTEMPTS = 8
     SANDBOX_SUPPLIER_SLOW_SECONDS = 5
     SUPPLIER_BALANCE_CHECK_SECONDS = 300    # how often the worker asks suppliers for the deposit
+    OUTBOX_LEASE_SECONDS = 300              # a listener call longer than this may run twice
+    OUTBOX_RETRY_BASE_SECONDS = 10          # a failed listener: again after 10, 20, 40 s ...
+    OUTBOX_RETRY_MAX_SECONDS = 3600         # ... at most an hour apart
+    OUTBOX_MAX_ATTEMPTS = 10                # then it is given up and left for the operator
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_VERIFY = "20 per minute"      # account checks per client IP

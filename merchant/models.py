@@ -185,6 +185,30 @@ class WebhookEvent(db.Model):
         sa.ForeignKey("orders.id", name="fk_webhook_events_order_id"), index=True)
 
 
+class OutboxEvent(db.Model):
+    """A status change, written with it, for the listeners the worker hands it to."""
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))          # the order's new status
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxDelivery(db.Model):
+    """One listener's job for one event. Due while next_attempt_at <= now; done when done_at is
+    set; given up (left for the operator) when neither is set."""
+    __tablename__ = "outbox_deliveries"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_events.id"), primary_key=True)
+    listener: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Also the claim's lease: a claimed job is due again only when its worker died.
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    done_at: Mapped[dt.datetime | None]
+
+
 class WorkerBeat(db.Model):
     """One row per worker, touched every loop: /healthz reports the freshest."""
     __tablename__ = "worker_beats"

@@ -1,18 +1,20 @@
 """The order state machine: the only code that writes an order's status.
 
-Every transition is one conditional UPDATE ... WHERE status IN (allowed) plus an OrderEvent, in
-one short transaction. A rowcount of 0 means another thread, process or machine got there first,
-and the caller does nothing. The same holds on SQLite and PostgreSQL.
+Every transition is one conditional UPDATE ... WHERE status IN (allowed) plus an OrderEvent and
+an outbox event for the listeners (merchant/outbox.py), in one short transaction. A rowcount of 0
+means another thread, process or machine got there first, and the caller does nothing. The same
+holds on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 
 import sqlalchemy as sa
 
+from . import outbox
 from .extensions import db
 from .models import Order, OrderEvent, utcnow
+from .transactions import write_unit
 
 log = logging.getLogger(__name__)
 
@@ -55,23 +57,6 @@ LABELS = {
 }
 
 
-@contextlib.contextmanager
-def write_unit():
-    """One short write transaction.
-
-    Ends the caller's read transaction first, so that the unit's first statement is a write:
-    SQLite then takes its write lock at once and waits (busy_timeout) for other writers instead
-    of failing with a stale snapshot.
-    """
-    db.session.commit()
-    try:
-        yield db.session
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
 def record(order_id: int, source: str, detail: str, from_status=None, to_status=None) -> None:
     """Add an event to an order's history (inside the caller's transaction)."""
     db.session.add(OrderEvent(order_id=order_id, source=source, detail=detail[:2000],
@@ -104,6 +89,7 @@ def move(order_id: int, to: str, source: str, detail: str, allowed=None, where=(
         return None
     previous = db.session.scalar(sa.select(Order.previous_status).where(Order.id == order_id))
     record(order_id, source, detail, from_status=previous, to_status=to)
+    outbox.add(order_id, to)
     return previous
 
 

@@ -15,7 +15,7 @@ import time
 import sqlalchemy as sa
 from flask import Flask
 
-from . import balances, fulfillment, reconciliation
+from . import balances, fulfillment, outbox, reconciliation
 from .extensions import db
 from .models import WorkerBeat, utcnow
 
@@ -32,8 +32,10 @@ def nudge() -> None:
 
 
 def run_once() -> int:
-    """One pass of every job, inside an app context. Returns how many orders it touched."""
-    done = fulfillment.dispatch_paid() + fulfillment.follow_up() + reconciliation.sweep()
+    """One pass of every job, inside an app context. Returns how many orders and listener jobs
+    it touched."""
+    done = (fulfillment.dispatch_paid() + fulfillment.follow_up() + reconciliation.sweep()
+            + outbox.dispatch())
     balances.check_due()     # throttles itself to one supplier call every few minutes
     db.session.remove()
     return done
