@@ -24,10 +24,31 @@ class CatalogError(ValueError):
     """A package or method that cannot be sold: the message is for the customer."""
 
 
-def active_products() -> list[Product]:
-    return list(db.session.scalars(
-        sa.select(Product).where(Product.active).order_by(Product.sort_order, Product.name)
-    ))
+# The catalog's shelves, in the order the shop shows them: code -> label.
+CATEGORIES = {"games": "Games", "apps": "Apps and vouchers", "phone": "Phone credit and data"}
+SEARCH_MAX = 60
+
+
+def active_products(query: str = "", category: str = "") -> list[Product]:
+    """Products on sale, the operator's featured ones first, then by position and name;
+    only those whose name or publisher contains `query`, in `category` when it is one."""
+    select = sa.select(Product).where(Product.active) \
+        .order_by(Product.featured.desc(), Product.sort_order, Product.name)
+    query = query.strip()[:SEARCH_MAX]
+    if query:
+        select = select.where(sa.or_(Product.name.icontains(query, autoescape=True),
+                                     Product.publisher.icontains(query, autoescape=True)))
+    if category in CATEGORIES:
+        select = select.where(Product.category == category)
+    return list(db.session.scalars(select))
+
+
+def shelves(products: list[Product]) -> list[tuple[str, list[Product]]]:
+    """The products by category, in CATEGORIES order, empty shelves left out."""
+    by_category: dict[str, list[Product]] = {code: [] for code in CATEGORIES}
+    for product in products:
+        by_category.setdefault(product.category, []).append(product)
+    return [(code, items) for code, items in by_category.items() if items]
 
 
 def product_by_slug(slug: str) -> Product | None:

@@ -16,7 +16,8 @@ from .suppliers import supplier_class
 from .verifiers import verifier_class
 
 PRODUCT_FIELDS = ("name", "slug", "publisher", "image", "help_text", "verifier", "verifier_code",
-                  "allow_unverified", "active", "sort_order")
+                  "allow_unverified", "active", "sort_order", "category", "featured",
+                  "meta_title", "meta_description", "guide", "faq")
 PACKAGE_FIELDS = ("name", "quantity", "bonus", "price", "badge", "supplier", "supplier_sku",
                   "supplier_cost", "fallback_supplier", "fallback_sku", "fallback_cost",
                   "active", "sort_order")

@@ -10,7 +10,7 @@ from .models import Package, PaymentMethod, Product
 PRODUCTS = [
     {
         "slug": "tiktok-coins", "name": "TikTok Coins", "publisher": "TikTok",
-        "image": "icons/tiktok-coins.svg",
+        "image": "icons/tiktok-coins.svg", "category": "apps",
         "account_fields": account_presets.fields("username"),
         "help_text": "Open TikTok and tap Profile: your username is under your photo, after the @.",
         "packages": [
@@ -22,7 +22,17 @@ PRODUCTS = [
     },
     {
         "slug": "mobile-legends", "name": "Mobile Legends", "publisher": "Moonton",
-        "image": "icons/mobile-legends.svg",
+        "image": "icons/mobile-legends.svg", "featured": True,
+        "guide": "1. Enter your User ID and Zone ID, then press Check account: your nickname "
+                 "appears, so you know the diamonds go to the right account.\n"
+                 "2. Choose the diamonds and how you pay; the total includes the fee.\n"
+                 "3. Pay. The diamonds arrive in the game within a minute, with your receipt.",
+        "faq": [
+            {"q": "Do I need to give my password?",
+             "a": "No. Your User ID and Zone ID are enough; never share your password."},
+            {"q": "How long does the top-up take?",
+             "a": "Usually less than a minute after the payment is confirmed."},
+        ],
         "account_fields": account_presets.fields("user_id_zone"),
         "help_text": "In the game, tap your avatar (top left). The numbers under your name are "
                      "your User ID, and the ones in brackets are your Zone ID: 12345678 (2345).",

@@ -32,6 +32,13 @@ class Product(db.Model):
     verifier: Mapped[str] = mapped_column(sa.String(32), default="sandbox")  # or "none"
     verifier_code: Mapped[str] = mapped_column(sa.String(64), default="")     # provider's game code
     allow_unverified: Mapped[bool] = mapped_column(default=False)
+    category: Mapped[str] = mapped_column(sa.String(16), default="games")  # catalog.CATEGORIES
+    featured: Mapped[bool] = mapped_column(default=False)      # listed first in the catalog
+    # Search results and link previews; empty means the shop's default wording.
+    meta_title: Mapped[str] = mapped_column(sa.String(120), default="")
+    meta_description: Mapped[str] = mapped_column(sa.String(300), default="")
+    guide: Mapped[str] = mapped_column(sa.Text, default="")   # how to top up, on the product page
+    faq: Mapped[list] = mapped_column(sa.JSON, default=list)   # [{"q": "...", "a": "..."}]
 
     packages: Mapped[list[Package]] = relationship(
         back_populates="product", order_by="Package.sort_order, Package.price"

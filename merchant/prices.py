@@ -27,6 +27,9 @@ PRICE_LIST_MAX_AGE = 300
 
 # Any other brand gets one "Customer ID" field; these categories ask for a phone number.
 PHONE_CATEGORIES = {"PULSA", "DATA", "PAKET SMS & TELPON", "MASA AKTIF"}
+# The shop's shelf (catalog.CATEGORIES) for a Digiflazz category: games, phone credit and
+# data, and everything else (e-money, vouchers, streaming, electricity tokens) as apps.
+GAME_CATEGORIES = {"GAMES"}
 
 
 class PriceImportError(ValueError):
@@ -127,6 +130,16 @@ def account_fields_for(item: PriceItem) -> list[dict]:
     if item.category.upper() in PHONE_CATEGORIES:
         return account_presets.fields("phone")
     return account_presets.fields("customer_id")
+
+
+def category_for(item: PriceItem) -> str:
+    """The shelf a new product of this item goes on."""
+    category = item.category.upper()
+    if category in GAME_CATEGORIES:
+        return "games"
+    if category in PHONE_CATEGORIES:
+        return "phone"
+    return "apps"
 
 
 def package_name(item: PriceItem) -> str:
@@ -312,7 +325,7 @@ def _new_product(item: PriceItem) -> Product:
     image = icon if os.path.exists(os.path.join(ROOT, "static", icon)) else "icons/logo.svg"
     product = Product(slug=slug, name=item.brand.title()[:120],
                       publisher=item.brand.title()[:120], image=image,
-                      account_fields=account_fields_for(item),
+                      account_fields=account_fields_for(item), category=category_for(item),
                       help_text=item.desc if item.desc not in ("", "-") else "",
                       # Imported products start unchecked (the customer types the ID twice)
                       # until the operator picks a nickname provider for them.

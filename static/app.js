@@ -14,3 +14,21 @@
   }
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
 })();
+
+// After an account check is swapped in, mark the fields it names as invalid (tied to their
+// message), and clear the marks of the fields it no longer names.
+document.addEventListener("htmx:afterSwap", function () {
+  var check = document.getElementById("account-check");
+  var form = check && check.closest("form");
+  if (!form) return;
+  form.querySelectorAll(".fields input, .fields select").forEach(function (input) {
+    var error = check.querySelector('[data-error-for="' + input.name + '"]');
+    var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== "err-" + input.name;
+    });
+    if (error) { input.setAttribute("aria-invalid", "true"); ids.push(error.id); }
+    else input.removeAttribute("aria-invalid");
+    if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+    else input.removeAttribute("aria-describedby");
+  });
+});

@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         order_pages,
         pages,
         sandbox,
+        seo,
         shop,
         supplier_webhooks,
         webhooks,
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(seo.bp)
     if app.config["SANDBOX_ENABLED"]:
         app.register_blueprint(sandbox.bp)
 

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from .. import accounts, catalog, checkout
 from ..extensions import limiter
+from . import remembered
 from .htmx import is_htmx, vary
 from .order_pages import remember
 
@@ -15,8 +16,20 @@ bp = Blueprint("shop", __name__)
 
 @bp.get("/")
 def index():
-    """The catalog grid."""
-    return render_template("shop/index.html", products=catalog.active_products())
+    """The catalog: featured products, then a shelf per category; or the products matching a
+    search or a category (the grid alone for htmx's instant search)."""
+    query = request.args.get("q", "").strip()[:catalog.SEARCH_MAX]
+    category = request.args.get("category", "")
+    category = category if category in catalog.CATEGORIES else ""
+    products = catalog.active_products(query, category)
+    context = {"products": products, "query": query, "category": category,
+               "categories": catalog.CATEGORIES, "shelves": None}
+    if not query and not category:
+        context["featured"] = [product for product in products if product.featured]
+        context["shelves"] = catalog.shelves([p for p in products if not p.featured])
+    if is_htmx():
+        return vary(render_template("shop/_catalog.html", **context))
+    return vary(render_template("shop/index.html", **context))
 
 
 def _product_or_404(slug: str):
@@ -38,8 +51,9 @@ def _summary(product, values):
         return None, str(exc)
 
 
-def render_product(product, values=None, errors=None, check=None, status=200):
-    """The whole product page, from whatever the customer has entered so far."""
+def render_product(product, values=None, errors=None, check=None, status=200, recalled=None):
+    """The whole product page, from whatever the customer has entered so far (`recalled`: the
+    account last checked on this device, already filled in)."""
     values = dict(values or {})
     values.setdefault("idempotency_key", secrets.token_hex(16))
     if check is None:
@@ -48,14 +62,35 @@ def render_product(product, values=None, errors=None, check=None, status=200):
     return vary(render_template(
         "shop/product.html", product=product, packages=catalog.active_packages(product),
         methods=catalog.active_methods(), values=values, errors=errors or {}, check=check,
-        quote=quote, quote_error=quote_error,
+        quote=quote, quote_error=quote_error, recalled=recalled,
     ), status)
 
 
 @bp.get("/p/<slug>")
 def product_page(slug):
-    """A product: account fields, packages, payment methods, contact, Buy."""
-    return render_product(_product_or_404(slug), request.args)
+    """A product: account fields, packages, payment methods, contact, Buy; the account last
+    checked on this device filled in when the customer has typed none."""
+    product = _product_or_404(slug)
+    values = request.args.to_dict()
+    recalled = None
+    names = [spec["name"] for spec in product.account_fields]
+    if not any(values.get(name) for name in names):
+        recalled = remembered.recall(product)
+    if recalled:
+        account = recalled["account"]
+        values.update(account)
+        values.update({accounts.confirm_name(spec): account[spec["name"]]
+                       for spec in accounts.confirm_fields(product)})
+    return render_product(product, values, recalled=recalled)
+
+
+@bp.post("/p/<slug>/forget")
+def forget(slug):
+    """Forget the account remembered on this device for this product."""
+    product = _product_or_404(slug)
+    response = redirect(url_for("shop.product_page", slug=product.slug), code=303)
+    remembered.forget(response, product)
+    return response
 
 
 def _verify_limit():
@@ -76,9 +111,14 @@ def verify(slug):
     check = accounts.check(product, form)
     status = 200 if check.ok else 422
     if is_htmx():
-        return vary(render_template("shop/_account_check.html", product=product, check=check),
-                    status)
-    return render_product(product, form, errors=check.errors, check=check, status=status)
+        response = vary(render_template("shop/_account_check.html", product=product,
+                                        check=check), status)
+    else:
+        response = render_product(product, form, errors=check.errors, check=check,
+                                  status=status)
+    if check.ok:
+        remembered.remember(response, product, check)
+    return response
 
 
 @bp.errorhandler(429)

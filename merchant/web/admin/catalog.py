@@ -9,7 +9,7 @@ from ...extensions import db
 from ...models import ImportJob, Package, Product
 from ..htmx import is_htmx, vary
 from . import bp, owner_only, redirect_to
-from .catalog_forms import ImportForm, PackageForm, ProductForm, RepriceForm
+from .catalog_forms import FAQ_MAX, ImportForm, PackageForm, ProductForm, RepriceForm
 
 
 def _actor() -> audit.Actor:
@@ -60,6 +60,13 @@ def _product_form(product: Product | None):
     specs = product.account_fields if product else []
     for spec, entry in zip(specs, form.hints, strict=False):
         entry.label.text = f"Message when the {spec.get('label', spec['name'])} looks wrong"
+    if request.method == "GET":
+        # Room for two more questions; empty ones are not saved.
+        for _ in range(min(2, FAQ_MAX - len(form.faq))):
+            form.faq.append_entry()
+    for number, entry in enumerate(form.faq, start=1):
+        entry.form.q.label.text = f"Question {number}"
+        entry.form.a.label.text = f"Answer {number}"
     error = None
     if form.validate_on_submit():
         values = form.values()

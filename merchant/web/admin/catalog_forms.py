@@ -6,6 +6,8 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     FieldList,
+    Form,
+    FormField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -22,9 +24,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ... import account_presets, prices, suppliers, verifiers
+from ... import account_presets, catalog, prices, suppliers, verifiers
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+FAQ_MAX = 20
 
 
 def _markup(form, field):
@@ -33,6 +36,18 @@ def _markup(form, field):
     except prices.PriceImportError:
         raise ValidationError("Use a percentage like 8% or a flat amount like 500 "
                               "(not negative).") from None
+
+
+class FaqEntryForm(Form):
+    """One question and its answer on the product page; both empty: no entry."""
+    q = StringField("Question", validators=[Length(max=200)])
+    a = TextAreaField("Answer", validators=[Length(max=2000)])
+
+    def validate_a(self, field):
+        if (self.q.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError("Write the answer, or clear the question.")
+        if (field.data or "").strip() and not (self.q.data or "").strip():
+            raise ValidationError("Write the question this answers, or clear the answer.")
 
 
 class ProductForm(FlaskForm):
@@ -57,10 +72,18 @@ class ProductForm(FlaskForm):
     sort_order = IntegerField("Position", default=0,
                               validators=[InputRequired("Enter a position (0 comes first)."),
                                           NumberRange(min=0, max=100_000)])
+    category = SelectField("Category", default="games")
+    featured = BooleanField("Featured: list it first in the shop")
+    meta_title = StringField("Title in search results", validators=[Length(max=120)])
+    meta_description = TextAreaField("Description in search results",
+                                     validators=[Length(max=300)])
+    guide = TextAreaField("How to top up", validators=[Length(max=5000)])
+    faq = FieldList(FormField(FaqEntryForm), max_entries=FAQ_MAX)
 
     def __init__(self, *args, current_preset: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.preset.choices = account_presets.choices()
+        self.category.choices = list(catalog.CATEGORIES.items())
         if current_preset == account_presets.CUSTOM:
             self.preset.choices.insert(0, (account_presets.CUSTOM, "Keep this product's own"))
         self.verifier.choices = [("none", "None: the customer types the ID twice")] + [
@@ -74,7 +97,13 @@ class ProductForm(FlaskForm):
                 "verifier": self.verifier.data,
                 "verifier_code": (self.verifier_code.data or "").strip(),
                 "allow_unverified": self.allow_unverified.data, "active": self.active.data,
-                "sort_order": self.sort_order.data, "image": None}
+                "sort_order": self.sort_order.data, "image": None,
+                "category": self.category.data, "featured": self.featured.data,
+                "meta_title": (self.meta_title.data or "").strip(),
+                "meta_description": " ".join((self.meta_description.data or "").split()),
+                "guide": (self.guide.data or "").strip(),
+                "faq": [{"q": entry["q"].strip(), "a": entry["a"].strip()}
+                        for entry in self.faq.data if (entry["q"] or "").strip()]}
 
 
 class PackageForm(FlaskForm):
