@@ -29,7 +29,7 @@ class ConfigError(click.ClickException, RuntimeError):
 class Defaults:
     SECRET_KEY = None                       # required: signs sessions and verification tokens
     SQLALCHEMY_DATABASE_URI = None          # default: sqlite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}   # a dropped connection is replaced
 
     SHOP_NAME = "Merchant Top-Up"
     SHOP_TIMEZONE = "Asia/Jakarta"

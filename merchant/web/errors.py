@@ -5,7 +5,9 @@ import logging
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from ..extensions import db
 from .htmx import is_htmx, vary
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,23 @@ def register(app: Flask) -> None:
         return _answer(404, "Not found",
                        "We could not find that page. If you were looking for an order, "
                        "use Track order with its reference.")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        # A dropped connection, a restarting server, a locked file: the transaction was rolled
+        # back whole, so the customer can simply send the same request again.
+        log.error("database unavailable: %s", error.orig)
+        db.session.rollback()
+        title, message = "Please try again", "The shop is busy for a moment: try again in a moment."
+        try:
+            response = _answer(503, title, message)
+        except SQLAlchemyError:       # the page itself needs the database (the shop's name)
+            db.session.rollback()
+            response = (f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>",
+                        503)
+        response = app.make_response(response)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(500)
     def server_error(error):
