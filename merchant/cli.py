@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
 import click
@@ -11,7 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import admins, audit, demo, operator, payment_presets, prices, worker
+from . import admins, audit, backup, demo, operator, payment_presets, prices, worker
 from .extensions import db
 from .models import Order
 from .suppliers.base import SupplierError
@@ -59,7 +60,7 @@ command = functools.partial(click.command, cls=OperatorCommand)
 
 def register(app: Flask) -> None:
     for command in (init_db, seed_demo, run_worker, serve, import_prices, deliver, retry, refund,
-                    create_admin, setup_link):
+                    create_admin, setup_link, make_backup):
         app.cli.add_command(command)
 
 
@@ -201,6 +202,20 @@ def create_admin(email, role):
     except admins.AdminError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Admin {admin.email} ({admin.role}) created. Sign in at /admin.")
+
+
+@command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path())
+def make_backup(path):
+    """Back up the database and the uploaded pictures into PATH, a new folder. Safe while the
+    shop runs."""
+    try:
+        made = backup.backup(db.engine.url, path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up the database to {made.database} and {made.pictures} pictures to "
+               f"{os.path.join(path, backup.MEDIA_DIR)}.")
 
 
 @command("setup-link")
