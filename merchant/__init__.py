@@ -1,12 +1,11 @@
 """merchant: a self-hosted top-up storefront."""
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask
 
-from . import config
+from . import config, logs
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,8 +25,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     config.load(app, overrides)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logs.setup(app.config["LOG_FORMAT"])
 
     db.init_app(app)
     # render_as_batch: SQLite cannot ALTER most things, so migrations copy-and-swap tables there.

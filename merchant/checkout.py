@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, catalog, orders
+from . import accounts, catalog, logs, orders
 from .extensions import db
 from .models import Order, OrderEvent, Product, utcnow
 from .payment_events import gateway_for, ready_gateway
@@ -135,6 +135,7 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
     return _open_payment(order, product)
 
 
+@logs.about_order
 def _open_payment(order: Order, product: Product) -> Order:
     """Create the payment at the gateway; without one, the order is withdrawn, not kept."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")

@@ -67,6 +67,8 @@ class Defaults:
     IMPORT_JOBS_INLINE = False              # panel price imports in the request (tests)
     WTF_CSRF_TIME_LIMIT = None              # the token lives as long as the session
     SESSION_COOKIE_SAMESITE = "Lax"
+    LOG_FORMAT = "text"                     # or "json": one JSON object a line (logs.py)
+    METRICS_TOKEN = None                    # Bearer token for /metrics; unset: /metrics is 404
 
 
 def load(app: Flask, overrides: dict | None) -> None:
@@ -88,6 +90,9 @@ def load(app: Flask, overrides: dict | None) -> None:
 def check(config) -> None:
     """Refuse to start with settings that cannot work, naming what to set."""
     check_gateway(config)
+    if config.get("LOG_FORMAT") not in ("text", "json"):
+        raise ConfigError(f"merchant cannot start: MERCHANT_LOG_FORMAT is "
+                          f"{config.get('LOG_FORMAT')!r}; use text or json.")
     missing = []
     if not config.get("SECRET_KEY"):
         missing.append("MERCHANT_SECRET_KEY")

@@ -14,7 +14,7 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
-from . import orders, providers
+from . import logs, orders, providers
 from .extensions import db
 from .models import Order, Package, utcnow
 from .suppliers import supplier_class
@@ -97,10 +97,11 @@ def _drive(order_id: int, first: bool) -> None:
             db.session.execute(sa.update(Order).where(Order.id == order_id)
                                .values(supplier_ref_id=delivery.ref_id))
     supplier = providers.supplier(order.supplier)
-    try:
-        result = supplier.place(delivery) if first else supplier.check(delivery)
-    except SupplierError as exc:
-        result = SupplierResult(delivery.ref_id, RETRY, message=str(exc))
+    with logs.about(order.ref):
+        try:
+            result = supplier.place(delivery) if first else supplier.check(delivery)
+        except SupplierError as exc:
+            result = SupplierResult(delivery.ref_id, RETRY, message=str(exc))
     settle(order, result, source="worker", first=first)
 
 
@@ -114,12 +115,14 @@ def _unusable(name: str) -> str | None:
     return f"not configured: set {', '.join(missing)}" if missing else None
 
 
+@logs.about_order
 def settle(order: Order, result: SupplierResult, source: str, first: bool = False) -> None:
     """Apply what a supplier said (an answer, a status check, a callback) to a fulfilling order."""
     supplier = order.supplier
     said = f"{supplier}: {result.message or result.status}"
     if result.code:
         said += f" (rc {result.code})"
+    log.info("order %s: %s (%s)", order.ref, said, source)
     extra = {"supplier_ref": result.supplier_ref} if result.supplier_ref else {}
     now = utcnow()
     if result.status == DELIVERED:

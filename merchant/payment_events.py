@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import orders, providers, worker
+from . import logs, orders, providers, worker
 from .extensions import db
 from .models import Order, PaymentMethod, WebhookEvent, utcnow
 from .payments import ADAPTERS, gateway_class
@@ -86,7 +86,8 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
     except IntegrityError:
         log.info("%s callback %s is a duplicate; ignored", gateway_name, event_id)
         return gateway.callback_reply(update)
-    log.info("%s callback %s for %s: %s", gateway_name, event_id, update.order_ref, outcome)
+    log.info("%s callback %s for %s: %s", gateway_name, event_id, update.order_ref, outcome,
+             extra={"ref": order.ref if order is not None else None})
     if outcome == "paid":
         worker.nudge()
     return gateway.callback_reply(update)
@@ -99,6 +100,7 @@ def find_order(update: PaymentUpdate) -> Order | None:
     return order
 
 
+@logs.about_order
 def apply(order: Order, update: PaymentUpdate, source: str) -> str:
     """Inside the caller's transaction: turn a payment update into at most one transition.
 
@@ -149,6 +151,7 @@ UNPAID = "unpaid"        # the gateway answered: not paid (or it knows no paymen
 UNKNOWN = "unknown"      # not asked (asked too recently), or no answer
 
 
+@logs.about_order
 def ask(order: Order, source: str, min_interval: float) -> str:
     """Ask the gateway about an unpaid order, at most once per `min_interval` seconds.
 

@@ -11,7 +11,7 @@ import logging
 
 import sqlalchemy as sa
 
-from . import orders, payment_events, providers
+from . import logs, orders, payment_events, providers
 from .extensions import db
 from .models import Order, utcnow
 from .payments.base import PaymentError
@@ -55,6 +55,7 @@ def _unpaid(condition, limit: int) -> list[Order]:
     ))
 
 
+@logs.about_order
 def expire(order: Order, now: dt.datetime | None = None) -> None:
     """Ask the gateway once more (a lost callback), then expire the order if still unpaid.
 
