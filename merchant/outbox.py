@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
+from . import wakeup
 from .extensions import db
 from .models import OutboxDelivery, OutboxEvent, utcnow
 from .transactions import write_unit
@@ -102,6 +103,7 @@ def add(order_id: int, kind: str) -> None:
         db.session.execute(sa.insert(OutboxDelivery), [
             {"event_id": event_id, "listener": name, "attempts": 0, "next_attempt_at": now}
             for name in names])
+        wakeup.after_commit()
 
 
 def dispatch(limit: int = 20) -> int:
