@@ -22,7 +22,10 @@ run: $(VENV)/.installed instance/config.py
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) serve --port $(PORT)
 
+# Also installs Debian's chromium for the browser tests when it can (.ci/chromium says what to
+# install when it cannot).
 test: $(VENV)/.installed
+	@./.ci/chromium
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
