@@ -5,12 +5,18 @@ Digiflazz, which counts purchases per ref_id the way Digiflazz keeps its transac
 """
 from __future__ import annotations
 
+import signal
+import threading
+
+import processes
 import pytest
 import sqlalchemy as sa
-from conftest import buy, order_ref
+from conftest import buy, get_order, history, order_ref
+from test_supplier_digiflazz import paid_order, shop_app
 
 from merchant.extensions import db
 from merchant.models import Order, OrderEvent
+from tests.fakes.digiflazz import FakeDigiflazz
 
 
 def count(app, model) -> int:
@@ -71,3 +77,83 @@ def test_database_lost_while_placing_an_order_is_a_503_and_leaves_nothing(
         assert order.gateway_ref and [e.to_status for e in order.events][0] == "awaiting_payment"
     assert count(app, Order) == 1
 
+
+
+# -- a worker process SIGKILLed mid-delivery ------------------------------------------------
+
+@pytest.fixture
+def fake(vendor_server):
+    yield FakeDigiflazz(vendor_server)
+    vendor_server.check_handler_errors()
+
+
+@pytest.fixture
+def shop(tmp_path, fake):
+    return shop_app(tmp_path, fake)
+
+
+# The worker processes: a lease short enough that the restarted one follows up at once, and an
+# HTTP timeout long enough that only the kill interrupts the supplier call.
+WORKER = {"FULFILLMENT_LEASE_SECONDS": 1, "WORKER_POLL_SECONDS": 0.2, "HTTP_TIMEOUT": 20}
+
+
+def kill_at(stage: str, process_holder: list, answer=None):
+    """A fake-Digiflazz hook: at `stage` of the first new request, SIGKILL the worker that sent
+    it and wait until it is gone."""
+    killed = threading.Event()
+
+    def hook(at, ref_id):
+        if at == stage and not killed.is_set():
+            process_holder[0].kill()
+            killed.set()
+            return answer
+        return None
+    return hook, killed
+
+
+def deliver_across_a_kill(shop, fake, tmp_path, stage, answer=None):
+    ref = paid_order(shop.test_client(), shop)
+    workers: list = []
+    fake.on_transaction, killed = kill_at(stage, workers, answer)
+    workers.append(processes.worker(shop, tmp_path / "worker-1.log", **WORKER))
+    try:
+        assert killed.wait(60), workers[0].output()
+        assert workers[0].popen.returncode == -signal.SIGKILL
+        assert get_order(shop, ref).status == "fulfilling"
+        before_restart = fake.purchases[ref]
+        workers.append(processes.worker(shop, tmp_path / "worker-2.log", **WORKER))
+        processes.eventually(lambda: get_order(shop, ref).status == "delivered", 60,
+                             f"the restarted worker delivers {ref}")
+    finally:
+        for process in workers:
+            process.stop()
+    return ref, before_restart, workers[1]
+
+
+def assert_delivered_once(shop, fake, ref):
+    assert fake.purchases[ref] == 1
+    assert [(f, t) for f, t, *_ in history(shop, ref) if t] == [
+        (None, "awaiting_payment"), ("awaiting_payment", "paid"), ("paid", "fulfilling"),
+        ("fulfilling", "delivered")]
+    assert get_order(shop, ref).delivery_proof == fake.transactions[ref]["sn"]
+
+
+def test_worker_killed_between_claim_and_supplier_answer_delivers_once_after_restart(
+        shop, fake, tmp_path):
+    # The request dies with the worker before Digiflazz processed it: nothing was bought.
+    ref, bought, restarted = deliver_across_a_kill(shop, fake, tmp_path, "received",
+                                                   answer="lost")
+    assert bought == 0
+    assert_delivered_once(shop, fake, ref)
+    assert fake.calls[ref] == 1          # the lost request was never processed
+    lines = [line for line in restarted.json_lines() if line.get("ref") == ref]
+    assert any("Transaksi Sukses" in line["message"] for line in lines)
+
+
+def test_worker_killed_after_the_supplier_accepted_delivers_once_after_restart(
+        shop, fake, tmp_path):
+    # Digiflazz bought it and is answering; the worker dies before it can record the answer.
+    ref, bought, _ = deliver_across_a_kill(shop, fake, tmp_path, "formed")
+    assert bought == 1
+    assert_delivered_once(shop, fake, ref)
+    assert fake.calls[ref] == 2          # the restarted worker re-sent the same ref_id

@@ -12,6 +12,10 @@ Install it on a pytest_httpserver.HTTPServer; it serves POST /v1/transaction, /v
   with `"testing": true` nothing is deducted and the documented test numbers apply;
 - `max_price` below the product's price is rc 69, nothing formed.
 Outcomes are scripted per customer_no (see `script`). `callback()` builds a signed webhook.
+`on_transaction(stage, ref_id)`, when set, runs inside the /v1/transaction handler: at
+"received" (before anything; returning "lost" drops the request unprocessed, as a connection
+that died on the way does) and at "formed" (the transaction is on the books, the answer not yet
+sent). The fault tests kill the calling worker process there.
 The "timeout" outcome holds its answer for `slow_seconds`: on a non-threaded HTTPServer a retry
 waits behind it, so use HTTPServer(threaded=True) to re-send while the first answer is late.
 """
@@ -96,7 +100,8 @@ class FakeDigiflazz:
 
     transactions (ref_id -> dict), purchases (Counter: transactions created per ref_id),
     calls (Counter: /transaction requests per ref_id), price_list_calls, balance_calls, deposit,
-    down, garbage, ip_blocked, price_list_limited, slow_seconds, products (sku -> dict).
+    down, garbage, ip_blocked, price_list_limited, slow_seconds, products (sku -> dict),
+    on_transaction.
     """
 
     def __init__(self, httpserver: HTTPServer, username: str = "fakebuyer",
@@ -118,6 +123,7 @@ class FakeDigiflazz:
         self.price_list_calls = 0
         self.balance_calls = 0
         self.outcomes: dict[str, Outcome] = {}
+        self.on_transaction = None
         self.products = {p["buyer_sku_code"]: dict(p) for p in DEFAULT_PRODUCTS}
         self._lock = threading.RLock()
         self._serial = 0
@@ -213,6 +219,8 @@ class FakeDigiflazz:
         if body is None or not all(isinstance(body.get(f), str) and body[f] for f in fields):
             return self._error("40")
         ref_id, sku, customer = body["ref_id"], body["buyer_sku_code"], body["customer_no"]
+        if self.on_transaction and self.on_transaction("received", ref_id) == "lost":
+            return Response("connection lost", status=502)
         echo = {"ref_id": ref_id, "customer_no": customer, "buyer_sku_code": sku}
         refused = self._auth(body, ref_id)
         if refused:
@@ -257,6 +265,8 @@ class FakeDigiflazz:
             elif outcome.kind == "fail":
                 self._settle(txn, "fail", rc=outcome.rc)
             reply = self._reply(txn)
+        if self.on_transaction:
+            self.on_transaction("formed", ref_id)
         if outcome.kind == "timeout":
             # The purchase is on the books; only the answer is late, past the client's timeout.
             time.sleep(self.slow_seconds)
