@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app merchant
 
-.PHONY: run test lint bench bench-orders clean
+.PHONY: run dev test lint bench bench-orders clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,21 +18,30 @@ instance/config.py:
 	mkdir -p instance
 	$(PYTHON) -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}\nSANDBOX_WEBHOOK_SECRET = {secrets.token_hex(32)!r}')" > $@
 
+# The production server (waitress) with the worker inside: the whole shop in one process.
 run: $(VENV)/.installed instance/config.py
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) serve --port $(PORT)
 
-# Also installs Debian's chromium for the browser tests when it can (.ci/chromium says what to
-# install when it cannot).
+# The same with Flask's development server, which reloads on code changes.
+dev: $(VENV)/.installed instance/config.py
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) dev --port $(PORT)
+
 test: $(VENV)/.installed
-	@./.ci/chromium
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check merchant tests bench
 
+# Requests/s against budgets (bench/README.md), then Pay -> Delivered and Lighthouse; every
+# part runs, and any missed budget fails the target.
 bench: $(VENV)/.installed
-	$(PY) bench/pay_to_delivered.py
+	@status=0; \
+	$(PY) bench/throughput.py || status=1; \
+	$(PY) bench/pay_to_delivered.py || status=1; \
+	if [ -f bench/lighthouse.py ]; then $(PY) bench/lighthouse.py || status=1; fi; \
+	exit $$status
 
 # The admin order list at 100,000 orders (SQLite; PostgreSQL when MERCHANT_TEST_DATABASE_URL is set).
 bench-orders: $(VENV)/.installed

@@ -36,7 +36,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     from . import orders, outbox
     outbox.load_listeners(orders.LABELS)     # the receipts and other order-event listeners
-    from .web import register
+    from . import catalog_cache, static_files
+    from .web import compression, register
+    catalog_cache.init_app(app)
+    static_files.init_app(app)
+    compression.init_app(app)
     register(app)
     from .cli import register as register_cli
     register_cli(app)

@@ -1,4 +1,4 @@
-"""flask --app merchant <command>: database, demo catalog, worker, dev server."""
+"""flask --app merchant <command>: database, demo catalog, worker, servers."""
 from __future__ import annotations
 
 import functools
@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from werkzeug.serving import run_simple
+from werkzeug.serving import is_running_from_reloader, run_simple
 
-from . import admins, audit, backup, demo, operator, payment_presets, prices, worker
+from . import admins, audit, backup, demo, operator, payment_presets, prices, serving, worker
 from .extensions import db
 from .models import Order
 from .suppliers.base import SupplierError
@@ -59,8 +59,8 @@ command = functools.partial(click.command, cls=OperatorCommand)
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, seed_demo, run_worker, serve, import_prices, deliver, retry, refund,
-                    create_admin, setup_link, make_backup):
+    for command in (init_db, seed_demo, run_worker, serve, dev, import_prices, deliver, retry,
+                    refund, create_admin, setup_link, make_backup):
         app.cli.add_command(command)
 
 
@@ -113,14 +113,33 @@ def run_worker():
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, envvar="PORT")
-def serve(host, port):
-    """The development server with one worker thread inside: the whole shop in one process."""
+@click.option("--threads", default=serving.THREADS, show_default=True,
+              help="Requests served at once.")
+def serve(host, port, threads):
+    """The production server (waitress) with one worker thread inside: the whole shop in one
+    process."""
     _require_schema()
     app = current_app._get_current_object()
     worker.start_thread(app)
     click.echo(f"Serving {app.config['SHOP_NAME']} on http://{host}:{port}")
     _print_setup_link(f"http://{host}:{port}")
-    run_simple(host, port, app, threaded=True)
+    serving.run(app, host, port, threads)
+
+
+@command("dev")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, envvar="PORT")
+def dev(host, port):
+    """Flask's development server, reloading on code changes, with the worker inside."""
+    _require_schema()
+    app = current_app._get_current_object()
+    if is_running_from_reloader():
+        worker.start_thread(app)        # in the reloaded child only, which serves
+    else:
+        click.echo(f"Serving {app.config['SHOP_NAME']} on http://{host}:{port} (development)")
+        _print_setup_link(f"http://{host}:{port}")
+    run_simple(host, port, app, threaded=True, use_reloader=True)
 
 
 @command("import-prices")

@@ -347,3 +347,18 @@ class ImportJob(db.Model):
     started_by: Mapped[str] = mapped_column(sa.String(254), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
+
+
+class CatalogVersion(db.Model):
+    """One row whose number goes up with every change to the catalog (products, packages,
+    payment methods, shop settings), in the same transaction: the processes' page caches
+    compare it once per request (merchant/catalog_cache.py)."""
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
+
+
+# create_all (the tests) makes the row the migration inserts.
+sa.event.listen(CatalogVersion.__table__, "after_create",
+                sa.DDL("INSERT INTO catalog_version (id, version) VALUES (1, 1)"))

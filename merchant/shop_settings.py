@@ -2,7 +2,7 @@
 
 The one ShopSettings row (id 1) holds what the owner chose; an empty value there means "the
 default": the config's SHOP_NAME and SHOP_TIMEZONE, IDR, the stylesheet's accent colour.
-current() gives the effective values, read once per request (or app context) and kept on g.
+current() gives the effective values, kept in process until they change (catalog_cache.py).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app, g
 
-from . import audit
+from . import audit, catalog_cache
 from .extensions import db
 from .models import ShopSettings, utcnow
 
@@ -68,22 +68,24 @@ def defaults() -> Settings:
 
 
 def current() -> Settings:
-    """The effective settings, read from the database once per request."""
+    """The effective settings, from the catalog cache (merchant/catalog_cache.py), once per
+    request."""
     cached = g.get("shop_settings")
     if cached is None:
-        cached = g.shop_settings = _load()
+        try:
+            cached = catalog_cache.cached("settings", _load)
+        except sa.exc.SQLAlchemyError:
+            # Error pages use the shop's name too: they must render while the database is down.
+            log.exception("shop settings could not be read; using the defaults")
+            db.session.rollback()
+            cached = defaults()
+        g.shop_settings = cached
     return cached
 
 
 def _load() -> Settings:
     base = defaults()
-    try:
-        row = db.session.get(ShopSettings, 1)
-    except sa.exc.SQLAlchemyError:
-        # Error pages use the shop's name too: they must render while the database is down.
-        log.exception("shop settings could not be read; using the defaults")
-        db.session.rollback()
-        return base
+    row = db.session.get(ShopSettings, 1)
     if row is None:
         return base
     chosen = {name: getattr(row, name) for name in FIELDS if getattr(row, name)}

@@ -5,7 +5,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from .. import accounts, catalog, checkout
+from .. import accounts, catalog, catalog_cache, checkout
 from ..extensions import limiter
 from . import remembered
 from .htmx import is_htmx, vary
@@ -21,7 +21,7 @@ def index():
     query = request.args.get("q", "").strip()[:catalog.SEARCH_MAX]
     category = request.args.get("category", "")
     category = category if category in catalog.CATEGORIES else ""
-    products = catalog.active_products(query, category)
+    products = catalog_cache.active_products(query, category)
     context = {"products": products, "query": query, "category": category,
                "categories": catalog.CATEGORIES, "shelves": None}
     if not query and not category:
@@ -33,7 +33,7 @@ def index():
 
 
 def _product_or_404(slug: str):
-    product = catalog.product_by_slug(slug)
+    product = catalog_cache.product_by_slug(slug)
     if product is None:
         abort(404)
     return product
@@ -41,8 +41,8 @@ def _product_or_404(slug: str):
 
 def _summary(product, values):
     """The price summary for the chosen package and method, or None with a reason."""
-    package = catalog.find_package(product, values.get("package"))
-    method = catalog.find_method(values.get("method"))
+    package = catalog_cache.find_package(product, values.get("package"))
+    method = catalog_cache.find_method(values.get("method"))
     if package is None or method is None:
         return None, None
     try:
@@ -60,8 +60,8 @@ def render_product(product, values=None, errors=None, check=None, status=200, re
         check = accounts.restore(product, values)
     quote, quote_error = _summary(product, values)
     return vary(render_template(
-        "shop/product.html", product=product, packages=catalog.active_packages(product),
-        methods=catalog.active_methods(), values=values, errors=errors or {}, check=check,
+        "shop/product.html", product=product, packages=catalog_cache.active_packages(product),
+        methods=catalog_cache.active_methods(), values=values, errors=errors or {}, check=check,
         quote=quote, quote_error=quote_error, recalled=recalled,
     ), status)
 
@@ -124,7 +124,7 @@ def verify(slug):
 @bp.errorhandler(429)
 def too_many_checks(error):
     """Rate limit hit (account checks per client IP): say so where the check result goes."""
-    product = catalog.product_by_slug((request.view_args or {}).get("slug", ""))
+    product = catalog_cache.product_by_slug((request.view_args or {}).get("slug", ""))
     if product is None:
         return error
     check = accounts.AccountCheck(accounts.LIMITED, {})

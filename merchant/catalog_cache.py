@@ -1,0 +1,167 @@
+"""The catalog as the shop's pages read it, kept in process until the operator changes it.
+
+Products, their active packages, the payment methods and the shop's settings are the same for
+every customer and change only when the operator edits them, so the storefront reads them from
+memory. Every change to those tables, by whatever path (the panel, a price import, the CLI, a
+bulk UPDATE), bumps the one row of catalog_version in the same transaction: the session events
+below see the ORM objects flushed and the INSERT/UPDATE/DELETE statements run through the
+session, whatever module wrote them. Each request reads that number once; a cache built at
+another number is dropped. So an edit committed by any process is seen by every process on its
+next request, for the price of one primary-key read.
+
+The cached rows are read-only copies (Snapshot), never ORM objects: they outlive the session
+that read them and are shared by the server's threads. Buying reads the live rows
+(checkout.py): this cache only draws pages.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from . import catalog
+from .extensions import db
+from .models import CatalogVersion, Package, PaymentMethod, Product
+
+CATALOG_TABLES = frozenset({
+    Product.__tablename__, Package.__tablename__, PaymentMethod.__tablename__, "shop_settings",
+})
+CHANGED = "catalog_changed"     # Session.info key: this transaction wrote a catalog table
+
+
+class Snapshot:
+    """A read-only copy of one row: its columns as attributes, plus the related rows given."""
+
+    def __init__(self, row, **related):
+        values = {attr.key: getattr(row, attr.key)
+                  for attr in sa.inspect(row).mapper.column_attrs}
+        values.update(related)
+        object.__setattr__(self, "__dict__", values)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a cached catalog row is read-only ({name})")
+
+    def __repr__(self):
+        return f"<Snapshot {self.__dict__.get('slug') or self.__dict__.get('code') or self.id}>"
+
+
+class _Store:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.version: int | None = None
+        self.entries: dict[Any, Any] = {}
+
+
+def init_app(app) -> None:
+    app.extensions["catalog_cache"] = _Store()
+
+
+def cached(key, load: Callable[[], Any]):
+    """The value under `key` for the catalog as it is now, from `load()` when not kept."""
+    version = _version()
+    store: _Store = current_app.extensions["catalog_cache"]
+    with store.lock:
+        if store.version != version:
+            if store.version is not None and version < store.version:
+                return load()       # this request read an older number than another did
+            store.version, store.entries = version, {}
+        entries = store.entries
+    try:
+        return entries[key]
+    except KeyError:
+        value = entries[key] = load()
+        return value
+
+
+def _version() -> int:
+    """The catalog's version, read once per request (again after this request commits)."""
+    version = g.get("catalog_version")
+    if version is None:
+        version = g.catalog_version = db.session.scalar(
+            sa.select(CatalogVersion.version).where(CatalogVersion.id == 1)) or 0
+    return version
+
+
+def active_products(query: str = "", category: str = "") -> list:
+    """catalog.active_products: a search asks the database; the catalog and its categories
+    are read from memory, each product with its active packages."""
+    if query.strip():
+        return catalog.active_products(query, category)
+    products = cached("products", _load_products)
+    if category in catalog.CATEGORIES:
+        return [p for p in products if p.category == category]
+    return products
+
+
+def product_by_slug(slug: str) -> Snapshot | None:
+    return cached("by_slug", lambda: {p.slug: p for p in active_products()}).get(slug)
+
+
+def active_packages(product: Snapshot) -> list[Snapshot]:
+    return product.packages
+
+
+def active_methods() -> list[Snapshot]:
+    return cached("methods", lambda: [Snapshot(m) for m in catalog.active_methods()])
+
+
+def find_package(product: Snapshot, package_id) -> Snapshot | None:
+    return next((p for p in product.packages if str(p.id) == str(package_id)), None)
+
+
+def find_method(code) -> Snapshot | None:
+    return next((m for m in active_methods() if m.code == str(code or "")), None)
+
+
+def _load_products() -> list[Snapshot]:
+    products = catalog.active_products()
+    packages: dict[int, list[Snapshot]] = {p.id: [] for p in products}
+    rows = db.session.scalars(
+        sa.select(Package).where(Package.product_id.in_(packages), Package.active)
+        .order_by(Package.sort_order, Package.price))
+    for package in rows:
+        packages[package.product_id].append(Snapshot(package))
+    return [Snapshot(p, packages=packages[p.id]) for p in products]
+
+
+# What marks a transaction as a catalog change, and bumps the version when it commits.
+
+@event.listens_for(Session, "before_flush")
+def _flushing(session, _context, _instances):
+    for obj in (*session.new, *session.deleted, *session.dirty):
+        table = getattr(obj, "__tablename__", None)
+        if table in CATALOG_TABLES and (obj not in session.dirty or session.is_modified(obj)):
+            session.info[CHANGED] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executing(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in CATALOG_TABLES:
+            state.session.info[CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _committing(session):
+    session.flush()     # the commit's own flush comes after this hook: mark its changes now
+    if session.info.pop(CHANGED, False):
+        session.execute(sa.update(CatalogVersion).where(CatalogVersion.id == 1)
+                        .values(version=CatalogVersion.version + 1))
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session):
+    if has_app_context():
+        g.pop("catalog_version", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session):
+    session.info.pop(CHANGED, None)

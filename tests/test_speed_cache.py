@@ -1,0 +1,109 @@
+"""The storefront reads the catalog from memory, and sees every edit on the next request, even
+one made by another process."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from merchant import audit, create_app, payment_methods, shop_settings
+from merchant.extensions import db
+from merchant.models import Package, PaymentMethod, Product
+from tests.conftest import make_app, package_id, set_product
+from tests.test_speed_poll import statements
+
+
+@pytest.fixture
+def second(app):
+    """Another app on the same database: a second server process."""
+    other = create_app(dict(app.config), instance_path=app.instance_path)
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def rename_product(app):
+    set_product(app, "free-fire", name="Free Fire MAX")
+    return "/", "Free Fire MAX"
+
+
+def reprice_in_bulk(app):
+    with app.app_context():
+        db.session.execute(sa.update(Package), [
+            {"id": package_id(app, "free-fire", "5 Diamonds"), "price": 1_234}])
+        db.session.commit()
+    return "/p/free-fire", "Rp 1.234"
+
+
+def add_a_package(app):
+    with app.app_context():
+        product = db.session.scalar(sa.select(Product).where(Product.slug == "free-fire"))
+        db.session.add(Package(product=product, name="9,999 Diamonds", quantity=9_999,
+                               price=999_000))
+        db.session.commit()
+    return "/p/free-fire", "9,999 Diamonds"
+
+
+def rename_a_method(app):
+    with app.app_context():
+        method = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == "QRIS"))
+        payment_methods.update(method, {**payment_methods.snapshot(method), "name": "QRIS Kilat"},
+                               audit.CLI)
+    return "/p/free-fire", "QRIS Kilat"
+
+
+def rename_the_shop(app):
+    with app.test_request_context():
+        shop_settings.update({"shop_name": "Toko Kilat"}, audit.CLI)
+    return "/", "Toko Kilat"
+
+
+@pytest.mark.parametrize("edit", [rename_product, reprice_in_bulk, add_a_package,
+                                  rename_a_method, rename_the_shop])
+def test_an_edit_in_one_process_is_seen_by_another_on_its_next_request(app, second, edit):
+    shopper = second.test_client()
+    for path in ("/", "/p/free-fire"):
+        assert shopper.get(path).status_code == 200      # both pages now kept in memory
+    path, seen = edit(app)
+    assert seen in shopper.get(path).text
+
+
+def test_a_page_read_from_memory_costs_one_query(app, client):
+    client.get("/p/free-fire")
+    with statements(app) as sent:
+        page = client.get("/p/free-fire")
+        catalog = client.get("/")
+    assert page.status_code == 200 and catalog.status_code == 200
+    assert len(sent) == 2, sent      # each request: the catalog's version number
+
+
+def test_the_product_page_costs_the_same_queries_with_many_packages(tmp_path):
+    def cold_queries(app) -> int:
+        with app.app_context():
+            db.session.execute(sa.update(Product).where(Product.slug == "free-fire")
+                               .values(help_text="changed"))      # drops the cache
+            db.session.commit()
+        with statements(app) as sent:
+            assert app.test_client().get("/p/free-fire").status_code == 200
+        return len(sent)
+
+    app = make_app(tmp_path)
+    few = cold_queries(app)
+    with app.app_context():
+        product = db.session.scalar(sa.select(Product).where(Product.slug == "free-fire"))
+        db.session.add_all(Package(product=product, name=f"{n} Gems", quantity=n, price=n * 100)
+                           for n in range(1, 60))
+        db.session.commit()
+    assert cold_queries(app) == few
+
+
+def test_an_edit_that_is_rolled_back_changes_nothing(app, second):
+    shopper = second.test_client()
+    shopper.get("/")
+    with app.app_context():
+        product = db.session.scalar(sa.select(Product).where(Product.slug == "free-fire"))
+        product.name = "Never Saved"
+        db.session.flush()
+        db.session.rollback()
+    page = shopper.get("/")
+    assert "Never Saved" not in page.text and "Free Fire" in page.text
