@@ -175,3 +175,19 @@ def test_an_uncheckable_game_fills_in_both_entries(app, client):
     assert 'name="player_id" value="123456789"' in page
     assert 'name="confirm_player_id" value="123456789"' in page
     assert "Filled in with the account last checked on this device." in page
+
+
+def test_without_javascript_the_device_remembers_and_forgets(live_shop, browser):  # noqa: F811
+    from playwright.sync_api import expect
+    page = browser.new_context(viewport={"width": 360, "height": 740},
+                               java_script_enabled=False).new_page()
+    page.goto(f"{live_shop}/p/free-fire")
+    page.fill("input[name=player_id]", "123456789")
+    page.get_by_role("button", name="Check account").click()          # a full page post
+    expect(page.locator("#account-check")).to_contain_text("Account found")
+    page.goto(f"{live_shop}/p/free-fire")
+    expect(page.locator("input[name=player_id]")).to_have_value("123456789")
+    expect(page.locator(".remembered")).to_contain_text("last checked on this device")
+    page.get_by_role("button", name="Forget it").click()
+    expect(page.locator("input[name=player_id]")).to_have_value("")
+    expect(page.locator(".remembered")).to_have_count(0)
