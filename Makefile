@@ -28,7 +28,10 @@ dev: $(VENV)/.installed instance/config.py
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) dev --port $(PORT)
 
+# Also installs Debian's chromium for the browser tests when it can (.ci/chromium says what to
+# install when it cannot).
 test: $(VENV)/.installed
+	@./.ci/chromium
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

@@ -14,7 +14,7 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
-from . import logs, orders, providers
+from . import logs, orders, providers, wakeup
 from .extensions import db
 from .models import Order, Package, utcnow
 from .suppliers import supplier_class
@@ -204,15 +204,14 @@ def _failover(order: Order, said: str, source: str) -> bool:
         if switched:
             orders.record(order.id, source, f"{said}; failing over to {name} ({sku}) "
                                             f"with ref_id {new_ref}")
+            if source != "worker":
+                wakeup.after_commit()
     if not switched:
         return True                     # someone else switched (or settled) it already
     log.warning("order %s: %s failed finally; failing over to %s with ref_id %s",
                 order.ref, order.supplier, name, new_ref)
     if source == "worker":
         _drive(order.id, first=True)
-    else:
-        from . import worker  # late: the worker module imports this one
-        worker.nudge()
     return True
 
 

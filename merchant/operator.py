@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import audit, fulfillment, orders, worker
+from . import audit, fulfillment, orders
 from .audit import Actor
 from .extensions import db
 from .manual_delivery import MANUAL
@@ -100,7 +100,6 @@ def retry_delivery(ref: str, actor: Actor, fallback: bool = False) -> Order:
                      before={"status": moved, "supplier": order.supplier},
                      after={"status": orders.PAID, "supplier": supplier,
                             "supplier_ref_id": ref_id})
-    worker.nudge()
     return _fresh(order)
 
 

@@ -11,7 +11,7 @@ import logging
 
 import sqlalchemy as sa
 
-from . import outbox
+from . import outbox, wakeup
 from .extensions import db
 from .models import Order, OrderEvent, utcnow
 from .transactions import write_unit
@@ -90,6 +90,8 @@ def move(order_id: int, to: str, source: str, detail: str, allowed=None, where=(
     previous = db.session.scalar(sa.select(Order.previous_status).where(Order.id == order_id))
     record(order_id, source, detail, from_status=previous, to_status=to)
     outbox.add(order_id, to)
+    if to == PAID:
+        wakeup.after_commit()          # the worker delivers it
     return previous
 
 

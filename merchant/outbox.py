@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
+from . import wakeup
 from .extensions import db
 from .models import OutboxDelivery, OutboxEvent, utcnow
 from .transactions import write_unit
@@ -102,21 +103,18 @@ def add(order_id: int, kind: str) -> None:
         db.session.execute(sa.insert(OutboxDelivery), [
             {"event_id": event_id, "listener": name, "attempts": 0, "next_attempt_at": now}
             for name in names])
+        wakeup.after_commit()
 
 
-def dispatch(limit: int = 20, now: dt.datetime | None = None) -> int:
-    """One worker pass: run up to `limit` due listener jobs. Returns how many ran.
-
-    `now` is the pass's time (tests move it forward instead of waiting).
-    """
+def dispatch(limit: int = 20) -> int:
+    """One worker pass: run up to `limit` due listener jobs. Returns how many ran."""
     if not LISTENERS:
         return 0
-    clock = utcnow if now is None else (lambda: now)
     due = db.session.execute(
         sa.select(OutboxDelivery.event_id, OutboxDelivery.listener, OutboxEvent.order_id,
                   OutboxEvent.kind, OutboxEvent.created_at)
         .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
-        .where(OutboxDelivery.next_attempt_at <= clock(),
+        .where(OutboxDelivery.next_attempt_at <= utcnow(),
                OutboxDelivery.listener.in_(list(LISTENERS)))
         .order_by(OutboxDelivery.next_attempt_at, OutboxDelivery.event_id)
         .limit(limit)
@@ -124,11 +122,11 @@ def dispatch(limit: int = 20, now: dt.datetime | None = None) -> int:
     db.session.commit()
     ran = 0
     for event_id, name, order_id, kind, created_at in due:
-        attempts = _claim(event_id, name, clock())
+        attempts = _claim(event_id, name)
         if attempts is None:
             continue                     # another worker has it
         ran += 1
-        _run(LISTENERS[name], Event(event_id, order_id, kind, created_at, attempts), clock)
+        _run(LISTENERS[name], Event(event_id, order_id, kind, created_at, attempts))
     return ran
 
 
@@ -136,8 +134,9 @@ def _seconds(key: str) -> dt.timedelta:
     return dt.timedelta(seconds=float(current_app.config[key]))
 
 
-def _claim(event_id: int, name: str, now: dt.datetime) -> int | None:
+def _claim(event_id: int, name: str) -> int | None:
     """Take the job for the lease: its attempt number, or None if it is not due (any more)."""
+    now = utcnow()
     with write_unit():
         return db.session.scalar(
             sa.update(OutboxDelivery)
@@ -148,18 +147,18 @@ def _claim(event_id: int, name: str, now: dt.datetime) -> int | None:
             .returning(OutboxDelivery.attempts))
 
 
-def _run(registered: Listener, event: Event, clock: Callable[[], dt.datetime]) -> None:
+def _run(registered: Listener, event: Event) -> None:
     """Call the listener (in no transaction) and record what came of it."""
     try:
         registered.call(event)
     except Exception as exc:
         db.session.rollback()            # whatever the listener left half-done
-        _failed(registered.name, event, f"{type(exc).__name__}: {exc}", clock())
+        _failed(registered.name, event, f"{type(exc).__name__}: {exc}")
         return
-    _finish(registered.name, event, done_at=clock(), next_attempt_at=None)
+    _finish(registered.name, event, done_at=utcnow(), next_attempt_at=None)
 
 
-def _failed(name: str, event: Event, error: str, now: dt.datetime) -> None:
+def _failed(name: str, event: Event, error: str) -> None:
     if event.attempts >= int(current_app.config["OUTBOX_MAX_ATTEMPTS"]):
         log.error("listener %s gave up on event %s (order %s, %s) after %s attempts: %s",
                   name, event.id, event.order_id, event.kind, event.attempts, error)
@@ -170,7 +169,7 @@ def _failed(name: str, event: Event, error: str, now: dt.datetime) -> None:
     log.warning("listener %s failed on event %s (order %s, %s), attempt %s; again in %s s: %s",
                 name, event.id, event.order_id, event.kind, event.attempts,
                 int(delay.total_seconds()), error)
-    _finish(name, event, next_attempt_at=now + delay, last_error=error[:2000])
+    _finish(name, event, next_attempt_at=utcnow() + delay, last_error=error[:2000])
 
 
 def _finish(name: str, event: Event, **values) -> None:

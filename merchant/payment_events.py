@@ -2,7 +2,7 @@
 
 Callbacks are verified over the raw body by the gateway's adapter, deduplicated on the vendor's
 event key, matched to an order, checked against its amount and currency, and turned into one
-transition. Everything else (delivery) is the worker's job.
+transition. Everything else (delivery) is the worker's job: a payment's commit wakes it.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import logs, orders, providers, worker
+from . import logs, orders, providers
 from .extensions import db
 from .models import Order, PaymentMethod, WebhookEvent, utcnow
 from .payments import ADAPTERS, gateway_class
@@ -88,8 +88,6 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
         return gateway.callback_reply(update)
     log.info("%s callback %s for %s: %s", gateway_name, event_id, update.order_ref, outcome,
              extra={"ref": order.ref if order is not None else None})
-    if outcome == "paid":
-        worker.nudge()
     return gateway.callback_reply(update)
 
 
@@ -180,8 +178,6 @@ def ask(order: Order, source: str, min_interval: float) -> str:
     with orders.write_unit():
         outcome = apply(order, update, source)
     log.info("order %s: %s status query: %s", order.ref, order.gateway, outcome)
-    if outcome == "paid":
-        worker.nudge()
     return MOVED if outcome in MOVING_OUTCOMES else UNPAID
 
 

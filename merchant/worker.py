@@ -1,8 +1,9 @@
 """The worker loop: delivery, follow-ups and payment reconciliation, over and over.
 
 Run it as `flask --app merchant worker` (any number of them), or as the thread `serve` starts.
-A callback that marks an order paid calls nudge(), so an in-process worker starts delivery at
-once instead of at its next poll.
+Between passes it waits for a wake-up (merchant/wakeup.py: a commit that made work, in any
+process), or for WORKER_POLL_SECONDS at most: the poll is the safety net, and what finds work
+that falls due with time (retries, pending deliveries, expiring payments).
 """
 from __future__ import annotations
 
@@ -15,20 +16,14 @@ import time
 import sqlalchemy as sa
 from flask import Flask
 
-from . import balances, fulfillment, outbox, reconciliation
+from . import balances, fulfillment, outbox, reconciliation, wakeup
 from .extensions import db
 from .models import WorkerBeat, utcnow
 
 log = logging.getLogger(__name__)
 
-_wake = threading.Event()
 BEAT_EVERY = 5.0
 STALE_AFTER = 60   # seconds without a heartbeat before the worker counts as gone
-
-
-def nudge() -> None:
-    """Wake the in-process worker now (a no-op for workers in other processes)."""
-    _wake.set()
 
 
 def run_once() -> int:
@@ -63,22 +58,26 @@ def run(app: Flask, stop: threading.Event | None = None, name: str | None = None
     name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     poll = float(app.config["WORKER_POLL_SECONDS"])
     last = 0.0
+    with app.app_context():
+        waiter = wakeup.waiter()
     log.info("worker %s started", name)
-    while not stop.is_set():
-        with app.app_context():
-            try:
-                if time.monotonic() - last >= BEAT_EVERY:
-                    beat(name)
-                    last = time.monotonic()
-                busy = run_once()
-            except Exception:
-                log.exception("worker pass failed")
-                db.session.rollback()
-                db.session.remove()
-                busy = 0
-        if not busy:
-            _wake.wait(poll)
-        _wake.clear()
+    try:
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    if time.monotonic() - last >= BEAT_EVERY:
+                        beat(name)
+                        last = time.monotonic()
+                    busy = run_once()
+                except Exception:
+                    log.exception("worker pass failed")
+                    db.session.rollback()
+                    db.session.remove()
+                    busy = 0
+            if not busy:
+                waiter.wait(poll)
+    finally:
+        waiter.close()
     log.info("worker %s stopped", name)
 
 

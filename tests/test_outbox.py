@@ -10,13 +10,7 @@ from conftest import buy, history, make_app, order_ref, sandbox_pay, work
 
 from merchant import orders, outbox
 from merchant.extensions import db
-from merchant.models import Order, OutboxDelivery, OutboxEvent, utcnow
-
-
-def later() -> dt.datetime:
-    """A pass's time well after the events were written (the clock the tests move)."""
-    return utcnow() + dt.timedelta(days=1)
-
+from merchant.models import Order, OutboxDelivery, OutboxEvent
 
 
 @pytest.fixture
@@ -92,7 +86,7 @@ def test_a_refused_transition_writes_no_event(client, app):
     assert outbox_kinds(app, ref) == []
 
 
-def test_a_listener_gets_the_kinds_it_asked_for_once(client, app, listeners):
+def test_a_listener_gets_the_kinds_it_asked_for_once(client, app, listeners, clock):
     calls = Calls()
     listeners("test_receipt", kinds={"delivered", "refunded"})(calls)
     ref = bought_and_paid(client, app)
@@ -101,54 +95,58 @@ def test_a_listener_gets_the_kinds_it_asked_for_once(client, app, listeners):
     with app.app_context():
         order_id = db.session.scalar(sa.select(Order.id).where(Order.ref == ref))
         assert calls.events[0].order_id == order_id
-        assert outbox.dispatch(now=utcnow() + dt.timedelta(days=30)) == 0
+        clock.advance(30 * 24 * 3600)
+        assert outbox.dispatch() == 0
     assert len(calls.events) == 1
     assert job(app, "test_receipt").done_at is not None
 
 
 def test_a_failing_listener_is_retried_with_backoff_and_never_after_success(
-        client, app, listeners):
+        client, app, listeners, clock):
     calls = Calls(fail_times=2)
     listeners("flaky", kinds={"paid"})(calls)
     bought_and_paid(client, app)
-    base = dt.timedelta(seconds=app.config["OUTBOX_RETRY_BASE_SECONDS"])
-    second = dt.timedelta(seconds=1)
+    base = app.config["OUTBOX_RETRY_BASE_SECONDS"]
     with app.app_context():
-        t1 = later()
-        assert outbox.dispatch(now=t1) == 1                             # 1st: fails
-        assert job(app, "flaky").next_attempt_at == t1 + base
+        assert outbox.dispatch() == 1                                   # 1st: fails
+        failed_at = clock.now()
+        assert job(app, "flaky").next_attempt_at == failed_at + dt.timedelta(seconds=base)
         assert "listener down (call 1)" in job(app, "flaky").last_error
-        assert outbox.dispatch(now=t1 + base - second) == 0             # not due yet
-        assert outbox.dispatch(now=t1 + base) == 1                      # 2nd: fails
-        t2 = t1 + base
-        assert job(app, "flaky").next_attempt_at == t2 + 2 * base       # twice as long
-        assert outbox.dispatch(now=t2 + 2 * base - second) == 0
-        assert outbox.dispatch(now=t2 + 2 * base) == 1                  # 3rd: works
-        assert outbox.dispatch(now=t2 + dt.timedelta(days=365)) == 0
+        clock.advance(base - 1)
+        assert outbox.dispatch() == 0                                   # not due yet
+        clock.advance(1)
+        assert outbox.dispatch() == 1                                   # 2nd: fails
+        clock.advance(2 * base - 1)                                     # twice as long
+        assert outbox.dispatch() == 0
+        clock.advance(1)
+        assert outbox.dispatch() == 1                                   # 3rd: works
+        succeeded_at = clock.now()
+        clock.advance(365 * 24 * 3600)
+        assert outbox.dispatch() == 0
     assert [e.attempts for e in calls.events] == [1, 2, 3]
     done = job(app, "flaky")
-    assert done.done_at == t2 + 2 * base and done.next_attempt_at is None
+    assert done.done_at == succeeded_at and done.next_attempt_at is None
     assert done.attempts == 3
 
 
 def test_the_backoff_is_capped_and_a_listener_that_keeps_failing_is_given_up(
-        tmp_path, listeners, caplog):
+        tmp_path, listeners, clock, caplog):
     app = make_app(tmp_path, OUTBOX_MAX_ATTEMPTS=4, OUTBOX_RETRY_BASE_SECONDS=10,
                    OUTBOX_RETRY_MAX_SECONDS=25)
     client = app.test_client()
     calls = Calls(fail_times=100)
     listeners("broken", kinds={"paid"})(calls)
     bought_and_paid(client, app)
-    now = later()
     waits = []
     with app.app_context():
-        while outbox.dispatch(now=now):
+        while outbox.dispatch():
             row = job(app, "broken")
             if row.next_attempt_at is None:
                 break
-            waits.append((row.next_attempt_at - now).total_seconds())
-            now = row.next_attempt_at
-        assert outbox.dispatch(now=now + dt.timedelta(days=365)) == 0
+            waits.append((row.next_attempt_at - clock.now()).total_seconds())
+            clock.advance(waits[-1])
+        clock.advance(365 * 24 * 3600)
+        assert outbox.dispatch() == 0
     assert waits == [10, 20, 25]
     assert len(calls.events) == 4
     given_up = job(app, "broken")
@@ -157,7 +155,7 @@ def test_the_backoff_is_capped_and_a_listener_that_keeps_failing_is_given_up(
     assert "listener broken gave up on event" in caplog.text
 
 
-def test_a_listener_whose_worker_died_runs_again_after_the_lease(client, app, listeners):
+def test_a_listener_whose_worker_died_runs_again_after_the_lease(client, app, listeners, clock):
     calls = []
 
     @listeners("crashy", kinds={"paid"})
@@ -167,14 +165,15 @@ def test_a_listener_whose_worker_died_runs_again_after_the_lease(client, app, li
             raise SystemExit("the worker process dies mid-call")
 
     bought_and_paid(client, app)
-    lease = dt.timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"])
-    now = later()
+    lease = app.config["OUTBOX_LEASE_SECONDS"]
     with app.app_context():
         with pytest.raises(SystemExit):
-            outbox.dispatch(now=now)
+            outbox.dispatch()
         db.session.rollback()
-        assert outbox.dispatch(now=now + lease - dt.timedelta(seconds=1)) == 0   # still held
-        assert outbox.dispatch(now=now + lease) == 1
+        clock.advance(lease - 1)
+        assert outbox.dispatch() == 0                                   # still held
+        clock.advance(1)
+        assert outbox.dispatch() == 1
     assert calls == [1, 2]
     assert job(app, "crashy").done_at is not None
 

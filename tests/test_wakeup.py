@@ -1,0 +1,92 @@
+"""A commit that gives the worker work wakes it at once, in this process or another one."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlalchemy as sa
+from conftest import buy, get_order, order_ref, sandbox_pay
+
+from merchant import orders, wakeup
+from merchant.extensions import db
+from merchant.models import Order
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def order_id(app, ref: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(Order.id).where(Order.ref == ref))
+
+
+def test_a_paid_commit_wakes_a_waiting_worker_and_a_rolled_back_one_does_not(client, app):
+    ref = order_ref(buy(client, app))
+    with app.app_context():
+        waiter = wakeup.waiter()
+        try:
+            with pytest.raises(RuntimeError), orders.write_unit():
+                orders.move(order_id(app, ref), orders.PAID, "webhook", "test")
+                raise RuntimeError("the callback's unit failed after the transition")
+            assert not waiter.wait(0.3)
+            assert orders.transition(order_id(app, ref), orders.PAID, source="webhook")
+            assert waiter.wait(10)
+            assert not waiter.wait(0.3)        # one commit, one wake-up
+        finally:
+            waiter.close()
+
+
+def test_a_change_that_gives_the_worker_nothing_to_do_does_not_wake_it(client, app):
+    ref = order_ref(buy(client, app))
+    with app.app_context():
+        waiter = wakeup.waiter()
+        try:
+            assert orders.transition(order_id(app, ref), orders.EXPIRED, source="worker")
+            assert not waiter.wait(0.3)
+        finally:
+            waiter.close()
+
+
+@pytest.fixture
+def worker_process(app, tmp_path):
+    """`flask --app merchant worker` in its own process on the test's database, polling only
+    every 30 s: anything it does sooner, a wake-up made it do."""
+    env = dict(os.environ, MERCHANT_INSTANCE_PATH=str(tmp_path),
+               MERCHANT_SECRET_KEY=app.config["SECRET_KEY"],
+               MERCHANT_SANDBOX_WEBHOOK_SECRET=app.config["SANDBOX_WEBHOOK_SECRET"],
+               MERCHANT_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               MERCHANT_WORKER_POLL_SECONDS="30")
+    log = open(tmp_path / "worker.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "merchant", "worker"],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    yield process
+    process.send_signal(signal.SIGINT)         # ^C: it closes its LISTEN connection / socket
+    process.wait(15)
+    log.close()
+
+
+def delivered_within(app, ref: str, seconds: float) -> bool:
+    """Watch the order's status in the database until it is delivered or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while get_order(app, ref).status != orders.DELIVERED:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_paid_callback_wakes_a_worker_in_another_process(client, app, tmp_path,
+                                                           worker_process):
+    # The first order is delivered by the worker's first pass or by a wake-up; after it the
+    # worker has nothing to do and waits its 30 s poll.
+    first = order_ref(buy(client, app))
+    sandbox_pay(client, app, first)
+    assert delivered_within(app, first, 30), (tmp_path / "worker.log").read_text()
+
+    second = order_ref(buy(client, app))
+    sandbox_pay(client, app, second)
+    assert delivered_within(app, second, 5), (tmp_path / "worker.log").read_text()
+    assert worker_process.poll() is None
