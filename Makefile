@@ -4,8 +4,12 @@ PORT ?= 5000
 VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app merchant
+PYBABEL := $(VENV)/bin/pybabel
+# The translations: one .po per language, compiled to a .mo that git ignores.
+PO := $(wildcard merchant/translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
 
-.PHONY: run dev test lint bench bench-orders clean
+.PHONY: run dev test lint bench bench-orders clean translations messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,24 +17,37 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+translations: $(MO)
+
+%.mo: %.po $(VENV)/.installed
+	$(PYBABEL) compile --statistics -i $< -o $@
+
+# After adding or changing strings in the code: bring every .po up to date, then translate the
+# new entries (empty or "#, fuzzy") in merchant/translations/<lang>/LC_MESSAGES/messages.po.
+messages: $(VENV)/.installed
+	$(PYBABEL) extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+		--project merchant -o merchant/translations/messages.pot .
+	$(PYBABEL) update -i merchant/translations/messages.pot -d merchant/translations \
+		--no-wrap --ignore-pot-creation-date --ignore-obsolete
+
 # First start: fresh random secrets, kept out of git.
 instance/config.py:
 	mkdir -p instance
 	$(PYTHON) -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}\nSANDBOX_WEBHOOK_SECRET = {secrets.token_hex(32)!r}')" > $@
 
 # The production server (waitress) with the worker inside: the whole shop in one process.
-run: $(VENV)/.installed instance/config.py
+run: $(VENV)/.installed $(MO) instance/config.py
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) serve --port $(PORT)
 
 # The same with Flask's development server, which reloads on code changes.
-dev: $(VENV)/.installed instance/config.py
+dev: $(VENV)/.installed $(MO) instance/config.py
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) dev --port $(PORT)
 
 # Also installs Debian's chromium for the browser tests when it can (.ci/chromium says what to
 # install when it cannot).
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(MO)
 	@./.ci/chromium
 	$(PY) -m pytest
 
@@ -39,7 +56,7 @@ lint: $(VENV)/.installed
 
 # Requests/s against budgets (bench/README.md), then Pay -> Delivered and Lighthouse; every
 # part runs, and any missed budget fails the target.
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(MO)
 	@status=0; \
 	$(PY) bench/throughput.py || status=1; \
 	$(PY) bench/pay_to_delivered.py || status=1; \
@@ -47,7 +64,7 @@ bench: $(VENV)/.installed
 	exit $$status
 
 # The admin order list at 100,000 orders (SQLite; PostgreSQL when MERCHANT_TEST_DATABASE_URL is set).
-bench-orders: $(VENV)/.installed
+bench-orders: $(VENV)/.installed $(MO)
 	$(PY) bench/orders_list.py
 
 clean:

@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, catalog, logs, orders
+from . import accounts, catalog, i18n, logs, orders
 from .extensions import db
 from .models import Order, OrderEvent, Product, utcnow
 from .payment_events import gateway_for, ready_gateway
@@ -112,7 +112,7 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
         product_id=product.id, package_id=package.id, product_name=product.name,
         package_name=package.name, quantity=package.quantity, bonus=package.bonus,
         account=account, account_id=_first_value(account), nickname=nickname, email=email,
-        whatsapp=whatsapp,
+        whatsapp=whatsapp, locale=i18n.language(),
         payment_method=method.code, payment_method_name=method.name,
         gateway=gateway_for(method.gateway),
         subtotal=quote.subtotal.amount, fee=quote.fee.amount, total=quote.total.amount,

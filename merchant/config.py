@@ -33,6 +33,7 @@ class Defaults:
 
     SHOP_NAME = "Merchant Top-Up"
     SHOP_TIMEZONE = "Asia/Jakarta"
+    DEFAULT_LOCALE = "id"                   # the shop's language until its owner picks one: id, en
     PUBLIC_URL = "http://127.0.0.1:5000"    # base of callback and return URLs given to vendors
 
     GATEWAY = "sandbox"                     # serves every payment method without its own gateway
@@ -93,6 +94,10 @@ def check(config) -> None:
     if config.get("LOG_FORMAT") not in ("text", "json"):
         raise ConfigError(f"merchant cannot start: MERCHANT_LOG_FORMAT is "
                           f"{config.get('LOG_FORMAT')!r}; use text or json.")
+    if config.get("DEFAULT_LOCALE") not in ("id", "en"):
+        raise ConfigError(f"merchant cannot start: MERCHANT_DEFAULT_LOCALE is "
+                          f"{config.get('DEFAULT_LOCALE')!r}; use id (Bahasa Indonesia) or en "
+                          "(English).")
     missing = []
     if not config.get("SECRET_KEY"):
         missing.append("MERCHANT_SECRET_KEY")

@@ -1,4 +1,5 @@
 """Flask extensions, created here and bound to the app in create_app."""
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,6 +16,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+babel = Babel()
 csrf = CSRFProtect()
 migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

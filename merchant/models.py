@@ -118,6 +118,8 @@ class Order(db.Model):
     nickname: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     whatsapp: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    # The language the customer ordered in ("id", "en"): receipts and messages use it.
+    locale: Mapped[str] = mapped_column(sa.String(8), default="id")
 
     payment_method: Mapped[str] = mapped_column(sa.String(32))
     payment_method_name: Mapped[str] = mapped_column(sa.String(80))
@@ -325,6 +327,7 @@ class ShopSettings(db.Model):
     support_email: Mapped[str] = mapped_column(sa.String(254), default="")
     currency: Mapped[str] = mapped_column(sa.String(3), default="")
     timezone: Mapped[str] = mapped_column(sa.String(64), default="")
+    default_locale: Mapped[str] = mapped_column(sa.String(8), default="")
     terms: Mapped[str] = mapped_column(sa.Text, default="")
     refund_policy: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

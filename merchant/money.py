@@ -2,19 +2,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_percent, get_currency_symbol
+from flask_babel import get_locale
+
+# Formatting outside a request (the CLI, the worker) reads as the shop does at home.
+FALLBACK_LOCALE = "id_ID"
 
 # Digits after the decimal point, as this shop counts them. IDR is 0, not ISO's 2: sen are out
 # of circulation and every Indonesian gateway and supplier takes whole rupiah. Adapters whose
 # vendor counts differently (Stripe: IDR has two decimals) convert at their edge.
 EXPONENTS = {"IDR": 0, "VND": 0, "JPY": 0, "KRW": 0, "USD": 2, "SGD": 2, "MYR": 2, "PHP": 2,
              "THB": 2, "EUR": 2}
-SYMBOLS = {"IDR": "Rp", "USD": "$", "SGD": "S$", "MYR": "RM", "PHP": "₱", "THB": "฿", "EUR": "€"}
-# (thousands separator, decimal separator) for display
-SEPARATORS = {"IDR": (".", ","), "VND": (".", ","), "EUR": (".", ",")}
 
 
 def exponent(currency: str) -> int:
     return EXPONENTS.get(currency, 2)
+
+
+def symbol(currency: str, locale=None) -> str:
+    """'Rp' for IDR: the currency's sign as the locale writes it."""
+    return get_currency_symbol(currency, locale=locale or _current_locale())
 
 
 @dataclass(frozen=True, order=True)
@@ -44,19 +53,19 @@ class Money:
         rounded = (product + 5000) // 10000
         return Money(rounded if self.amount >= 0 else -rounded, self.currency)
 
-    def format(self) -> str:
-        """'Rp 15.000', '$12.50'."""
-        digits = exponent(self.currency)
-        thousands, decimal = SEPARATORS.get(self.currency, (",", "."))
-        whole, minor = divmod(abs(self.amount), 10**digits)
-        text = f"{whole:,}".replace(",", thousands)
-        if digits:
-            text += decimal + str(minor).zfill(digits)
-        symbol = SYMBOLS.get(self.currency)
-        text = f"{symbol} {text}" if symbol and len(symbol) > 1 else f"{symbol or ''}{text}"
-        if not symbol:
-            text = f"{self.currency} {text}"
-        return ("-" if self.amount < 0 else "") + text
+    def format(self, locale=None) -> str:
+        """'Rp 15.000' (id_ID and en_ID), 'US$12,50': Babel's format for the locale.
+
+        `locale` defaults to the request's (Flask-Babel). A symbol made of letters stands apart
+        from the digits, as Indonesian shops write it ("Rp 15.000", not "Rp15.000").
+        """
+        locale = locale or _current_locale()
+        value = Decimal(self.amount).scaleb(-exponent(self.currency))
+        text = format_currency(value, self.currency, locale=locale)
+        sign = symbol(self.currency, locale)
+        if sign[-1:].isalpha() and f"{sign}\N{NO-BREAK SPACE}" not in text:
+            text = text.replace(sign, f"{sign} ", 1)
+        return text
 
     def __str__(self) -> str:
         return self.format()
@@ -67,7 +76,11 @@ def fee(subtotal: Money, flat: int, percent_bp: int) -> Money:
     return Money(flat, subtotal.currency) + subtotal.percent_bp(percent_bp)
 
 
-def format_bp(basis_points: int) -> str:
-    """70 -> '0.7%', 250 -> '2.5%', 100 -> '1%'."""
-    whole, frac = divmod(basis_points, 100)
-    return f"{whole}.{str(frac).zfill(2).rstrip('0')}%" if frac else f"{whole}%"
+def format_bp(basis_points: int, locale=None) -> str:
+    """70 -> '0,7%' in id_ID, '0.7%' in en; 100 -> '1%'."""
+    return format_percent(Decimal(basis_points) / 10_000, "#,##0.##%",
+                          locale=locale or _current_locale())
+
+
+def _current_locale():
+    return get_locale() or FALLBACK_LOCALE

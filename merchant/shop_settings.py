@@ -1,8 +1,9 @@
 """The shop's own settings, kept in the database and edited in the panel.
 
 The one ShopSettings row (id 1) holds what the owner chose; an empty value there means "the
-default": the config's SHOP_NAME and SHOP_TIMEZONE, IDR, the stylesheet's accent colour.
-current() gives the effective values, kept in process until they change (catalog_cache.py).
+default": the config's SHOP_NAME, SHOP_TIMEZONE and DEFAULT_LOCALE, IDR, the stylesheet's
+accent colour. current() gives the effective values, kept in process until they change
+(catalog_cache.py).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ DEFAULT_ACCENT = "#0f766e"        # --brand in static/app.css
 COLOR = re.compile(r"#[0-9a-f]{6}")
 # The row's columns the owner edits, in the order the settings page shows them.
 FIELDS = ("shop_name", "logo", "accent_color", "support_whatsapp", "support_email", "currency",
-          "timezone", "terms", "refund_policy")
+          "timezone", "default_locale", "terms", "refund_policy")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Settings:
     support_email: str
     currency: str             # the default for new packages and payment methods
     timezone: str
+    default_locale: str       # the language of customers whose browser asks for neither
     terms: str
     refund_policy: str
 
@@ -64,7 +66,8 @@ def defaults() -> Settings:
     return Settings(shop_name=config["SHOP_NAME"], logo="", accent_color="",
                     support_whatsapp="", support_email="",
                     currency=config.get("SHOP_CURRENCY") or DEFAULT_CURRENCY,
-                    timezone=config["SHOP_TIMEZONE"], terms="", refund_policy="")
+                    timezone=config["SHOP_TIMEZONE"], default_locale=config["DEFAULT_LOCALE"],
+                    terms="", refund_policy="")
 
 
 def current() -> Settings:

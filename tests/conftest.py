@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 
+import catalogs
 import pytest
 import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
@@ -21,6 +22,14 @@ from merchant.suppliers import sandbox as sandbox_supplier
 TEST_DATABASE_URL = os.environ.get("MERCHANT_TEST_DATABASE_URL")
 
 
+def pytest_sessionstart(session):
+    """Pages render from the compiled catalogs: a missing or stale .mo would test old words."""
+    stale = catalogs.stale()
+    if stale:
+        pytest.exit("compile the translations first (make translations): "
+                    + ", ".join(stale), returncode=1)
+
+
 def make_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
@@ -31,6 +40,8 @@ def make_app(tmp_path, **overrides):
         "RATELIMIT_VERIFY": "1000 per minute",
         "RATELIMIT_TRACK": "1000 per minute",
         "PUBLIC_URL": "http://shop.test",
+        # The suite reads the shop in English; tests of the languages choose theirs.
+        "DEFAULT_LOCALE": "en",
         "SANDBOX_SUPPLIER_SLOW_SECONDS": 0.5,
         "SUPPLIER_PENDING_RECHECK_SECONDS": 0.1,
     }

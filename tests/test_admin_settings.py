@@ -80,7 +80,7 @@ def test_every_setting_reaches_the_customers_pages(app, owner):
     # Times in the shop's time zone: the order page's payment deadline.
     ref = order_ref(buy(customer, app))
     order_page = customer.get(f"/o/{ref}").text
-    assert re.search(r"\d\d:\d\d WITA", order_page) and " WIB" not in order_page
+    assert re.search(r"\d\d\.\d\d WITA", order_page) and " WIB" not in order_page
 
 
 def test_an_empty_field_goes_back_to_the_default(app, owner):

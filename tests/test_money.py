@@ -32,19 +32,28 @@ def test_floats_and_mixed_currencies_are_refused():
         Money(1, "IDR") + Money(1, "USD")
 
 
-@pytest.mark.parametrize("money, text", [
-    (Money(15_000, "IDR"), "Rp 15.000"),
-    (Money(1_435_000, "IDR"), "Rp 1.435.000"),
-    (Money(0, "IDR"), "Rp 0"),
-    (Money(1250, "USD"), "$12.50"),
-    (Money(-705, "USD"), "-$7.05"),
-    (Money(99_900, "PHP"), "₱999.00"),
-    (Money(12, "JPY"), "JPY 12"),
+@pytest.mark.parametrize("money, locale, text", [
+    (Money(15_000, "IDR"), "id_ID", "Rp 15.000"),          # Indonesian shops set Rp apart
+    (Money(1_435_000, "IDR"), "id_ID", "Rp 1.435.000"),
+    (Money(0, "IDR"), "id_ID", "Rp 0"),
+    (Money(-15_000, "IDR"), "id_ID", "-Rp 15.000"),
+    (Money(15_000, "IDR"), "en_ID", "Rp 15.000"),          # English in Indonesia (Asia/Jakarta)
+    (Money(15_000, "IDR"), "en", "IDR 15,000"),
+    (Money(1250, "USD"), "en", "$12.50"),
+    (Money(-705, "USD"), "en", "-$7.05"),
+    (Money(1250, "USD"), "id_ID", "US$12,50"),
+    (Money(99_900, "PHP"), "en_PH", "₱999.00"),
+    (Money(12, "JPY"), "en", "¥12"),
 ])
-def test_formatting(money, text):
-    assert money.format() == text
+def test_formatting_follows_the_locale(money, locale, text):
+    assert money.format(locale) == text
+
+
+def test_outside_a_request_money_reads_as_in_indonesia():
+    assert Money(15_000, "IDR").format() == "Rp 15.000"
 
 
 def test_basis_points_read_as_percentages():
-    assert [format_bp(bp) for bp in (70, 200, 150, 290, 5)] == ["0.7%", "2%", "1.5%", "2.9%",
-                                                                 "0.05%"]
+    assert [format_bp(bp, "en") for bp in (70, 200, 150, 290, 5)] == ["0.7%", "2%", "1.5%",
+                                                                       "2.9%", "0.05%"]
+    assert format_bp(70, "id_ID") == "0,7%"

@@ -35,8 +35,8 @@ def test_product_page_shows_fields_help_packages_and_fees(client):
     assert "Where do I find my ID?" in page and "in brackets" in page
     assert page.count('name="package"') == 8
     assert "Rp 22.000" in page and "Weekly Diamond Pass" in page
-    assert "fee 0.7%" in page                      # QRIS
-    assert "fee Rp 2.000 + 2.9%" in page           # card
+    assert "fee 0,7%" in page                      # QRIS, as written in Indonesia
+    assert "fee Rp 2.000 + 2,9%" in page           # card
     assert "Vary" not in page
     assert client.get("/p/no-such-game").status_code == 404
 
@@ -281,7 +281,8 @@ def test_a_wrong_field_at_buy_is_explained_beside_it(client, app):
 def test_the_payment_deadline_is_shown_in_the_shops_time_zone(client, app):
     ref = order_ref(buy(client, app))
     order = get_order(app, ref)
-    wib = (order.payment_expires_at + dt.timedelta(hours=7)).strftime("%H:%M")
+    # en_ID, as Indonesia writes it: 11.54 WIB
+    wib = (order.payment_expires_at + dt.timedelta(hours=7)).strftime("%H.%M")
     assert f"{wib} WIB" in client.get(f"/o/{ref}").text
 
 

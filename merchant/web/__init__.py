@@ -3,9 +3,24 @@ from __future__ import annotations
 
 import datetime as dt
 
+import flask_babel
+from babel.dates import format_skeleton
 from flask import Flask
 
 from .. import money, orders, shop_settings
+
+# style -> (date part, time part, zone abbreviation), for the local_time filter
+TIME_STYLES = {
+    "time": (None, "short", True),
+    "seconds": (None, "medium", False),
+    "day": ("day", "short", False),
+    "day_seconds": ("day", "medium", False),
+    "day_zone": ("day", "short", True),
+    "date_time": ("date", "short", False),
+    "full": ("date", "short", True),
+    "full_seconds": ("date", "medium", True),
+}
+DAY_SKELETONS = {"day": "MMMd", "date": "yMMMd"}
 
 
 def register(app: Flask) -> None:
@@ -40,10 +55,22 @@ def register(app: Flask) -> None:
         return money.Money(int(amount), currency).format()
 
     @app.template_filter("local_time")
-    def local_time(moment: dt.datetime, fmt: str = "%H:%M %Z") -> str:
-        """A naive UTC time from the database, in the shop's time zone (its settings)."""
-        zone = shop_settings.current().zone
-        return moment.replace(tzinfo=dt.UTC).astimezone(zone).strftime(fmt)
+    def local_time(moment: dt.datetime, style: str = "time") -> str:
+        """A naive UTC time from the database, in the shop's time zone and the page's locale.
+
+        Styles (id_ID): time "11.30 WIB", seconds "11.30.00", day "2 Des 11.30", day_seconds
+        "2 Des 11.30.00", day_zone "2 Des 11.30 WIB", date_time "2 Des 2026 11.30", full
+        "2 Des 2026 11.30 WIB", full_seconds "2 Des 2026 11.30.00 WIB".
+        """
+        day, clock, zone = TIME_STYLES[style]
+        local = moment.replace(tzinfo=dt.UTC).astimezone(shop_settings.current().zone)
+        parts = [format_skeleton(DAY_SKELETONS[day], local, tzinfo=local.tzinfo,
+                                 locale=flask_babel.get_locale())] if day else []
+        parts.append(flask_babel.format_time(moment, clock))
+        if zone:
+            # The zone's own abbreviation (WIB, WITA, WIT): what customers read in both languages.
+            parts.append(local.strftime("%Z"))
+        return " ".join(parts)
 
     @app.context_processor
     def shop_globals():

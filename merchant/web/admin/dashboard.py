@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import abort, render_template, request
 
 from ... import sales
-from ...money import SYMBOLS, Money, exponent
+from ...money import Money, exponent, symbol
 from . import bp, owner_only
 
 # The chart's drawing box (SVG user units); it scales to the page width.
@@ -97,5 +97,5 @@ def short_money(amount: int, currency: str) -> str:
             break
     else:
         text = f"{whole:g}"
-    symbol = SYMBOLS.get(currency, currency)
-    return f"{symbol}{' ' if len(symbol) > 1 else ''}{text}" if amount else "0"
+    sign = symbol(currency)
+    return f"{sign}{' ' if sign[-1:].isalpha() else ''}{text}" if amount else "0"

@@ -77,7 +77,7 @@ def percent_to_bp(text: str) -> int:
 
 def bp_to_percent(bp: int) -> str:
     """150 -> "1.5", 70 -> "0.7", 200 -> "2"."""
-    return money.format_bp(bp).removesuffix("%")
+    return f"{Decimal(bp) / 100:f}"
 
 
 class MethodForm(FlaskForm):

@@ -9,7 +9,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from ... import money, shop_settings
+from ... import i18n, money, shop_settings
 from ...checkout import normalize_whatsapp
 
 
@@ -36,6 +36,7 @@ class SettingsForm(FlaskForm):
                                 validators=[Length(max=254)])
     currency = SelectField("Currency")
     timezone = StringField("Time zone", filters=[_strip], validators=[Length(max=64)])
+    default_locale = SelectField("Shop language")
     terms = TextAreaField("Terms of service", validators=[Length(max=20_000)],
                           render_kw={"rows": 8})
     refund_policy = TextAreaField("Refund policy", validators=[Length(max=20_000)],
@@ -46,6 +47,9 @@ class SettingsForm(FlaskForm):
         defaults = shop_settings.defaults()
         self.currency.choices = [SelectChoice("", f"Default ({defaults.currency})")] + [
             SelectChoice(code, code) for code in money.EXPONENTS]
+        self.default_locale.choices = [
+            SelectChoice("", f"Default ({i18n.LANGUAGES[defaults.default_locale]})")] + [
+            SelectChoice(code, name) for code, name in i18n.LANGUAGES.items()]
         self.shop_name.render_kw = {"placeholder": defaults.shop_name}
         self.timezone.render_kw = {"placeholder": defaults.timezone, "list": "time-zones",
                                    "autocomplete": "off"}
@@ -81,6 +85,7 @@ class SettingsForm(FlaskForm):
                 "support_whatsapp": self.support_whatsapp.data or "",
                 "support_email": self.support_email.data or "",
                 "currency": self.currency.data or "", "timezone": self.timezone.data or "",
+                "default_locale": self.default_locale.data or "",
                 "terms": self.terms.data or "", "refund_policy": self.refund_policy.data or ""}
 
 
