@@ -144,7 +144,7 @@ def test_a_custom_method_reaches_the_product_page_and_the_total(app, owner):
     assert "LinkAja" in owner.get("/admin/methods").text
     shop = app.test_client()
     page = shop.get("/p/tiktok-coins").text
-    assert "LinkAja" in page and "fee Rp 1.000 + 1.5%" in page
+    assert "LinkAja" in page and "fee Rp 1.000 + 1,5%" in page
     # 15.000 + 1.000 + 1.5 % of 15.000 (225)
     assert total(shop, app, "LINKAJA") == "Rp 16.225"
     [(actor, action, before, after)] = audit_actions(app)
