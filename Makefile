@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 
 translations: $(MO)
 
-%.mo: %.po $(VENV)/.installed
+%.mo: %.po | $(VENV)/.installed
 	$(PYBABEL) compile --statistics -i $< -o $@
 
 # After adding or changing strings in the code: bring every .po up to date, then translate the

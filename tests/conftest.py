@@ -26,8 +26,8 @@ def pytest_sessionstart(session):
     """Pages render from the compiled catalogs: a missing or stale .mo would test old words."""
     stale = catalogs.stale()
     if stale:
-        pytest.exit("compile the translations first (make translations): "
-                    + ", ".join(stale), returncode=1)
+        pytest.exit("compile the translations first: make translations (or pybabel compile -d "
+                    "merchant/translations): " + ", ".join(stale), returncode=1)
 
 
 def make_app(tmp_path, **overrides):
