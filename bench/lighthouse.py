@@ -24,7 +24,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = [("product", "/p/mobile-legends"), ("catalog", "/")]
-LANGS = ["en"]
+LANGS = ["en", "id"]
 CATEGORIES = ["seo", "accessibility", "performance", "best-practices"]
 CHROME_FLAGS = "--headless --no-sandbox --disable-gpu --disable-background-networking"
 DEFAULT_LIGHTHOUSE = "/tmp/lh/node_modules/.bin/lighthouse"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from . import money
 from .extensions import db
@@ -25,7 +26,8 @@ class CatalogError(ValueError):
 
 
 # The catalog's shelves, in the order the shop shows them: code -> label.
-CATEGORIES = {"games": "Games", "apps": "Apps and vouchers", "phone": "Phone credit and data"}
+CATEGORIES = {"games": _l("Games"), "apps": _l("Apps and vouchers"),
+              "phone": _l("Phone credit and data")}
 SEARCH_MAX = 60
 
 

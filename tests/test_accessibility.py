@@ -12,7 +12,7 @@ from conftest import set_product, verify
 from test_browser import CHROMIUM, FLAGS, live_shop  # noqa: F401  (the live-server fixture)
 
 AXE = os.path.join(os.path.dirname(__file__), "vendor", "axe.min.js")
-LANGS = ["en"]
+LANGS = ["en", "id"]
 BAD = ("serious", "critical")
 
 

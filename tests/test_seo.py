@@ -204,3 +204,14 @@ def test_the_page_waits_for_no_third_party_asset(client):
                 assert src.group(1).startswith("/"), tag          # served by the shop itself
             if tag.startswith("<script") and "ld+json" not in tag:
                 assert " defer" in tag, tag                       # scripts never block
+
+
+def test_the_indonesian_pages_speak_indonesian_to_search_engines(client):
+    page = client.get("/p/mobile-legends?lang=id").text
+    assert "<title>Top up Mobile Legends · Merchant Top-Up</title>" in page
+    assert meta(page, "description").startswith("Top up Mobile Legends mulai Rp 22.000 di ")
+    assert of_type(page, "Product")["category"] == "Game"
+    assert "Cara top up Mobile Legends" in page and "Tanya jawab" in page
+    catalog = client.get("/?lang=id").text
+    assert "Cari game dan aplikasi" in catalog and ">Pulsa dan paket data</a>" in catalog
+    assert meta(catalog, "description").startswith("Top up Mobile Legends, ")

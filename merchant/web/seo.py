@@ -13,12 +13,12 @@ from decimal import Decimal
 from flask import Blueprint, Response, current_app, request, url_for
 
 from .. import catalog, money
+from ..i18n import LANGUAGES
 from ..models import Package, Product
 from .media import image_url
 
 bp = Blueprint("seo", __name__)
 
-LANGUAGES = ("id", "en")
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Pages for one customer, machine endpoints and the operator's panel: nothing to index.
@@ -28,7 +28,7 @@ IN_STOCK = "https://schema.org/InStock"
 
 
 def languages() -> tuple[str, ...]:
-    return tuple(current_app.config.get("LANGUAGES") or LANGUAGES)
+    return tuple(LANGUAGES)
 
 
 @bp.app_template_global()
@@ -67,7 +67,7 @@ def product_data(product: Product, packages: list[Package], description: str) ->
     data = {
         "@context": "https://schema.org", "@type": "Product", "name": product.name,
         "description": description, "url": url, "image": absolute(image_url(product.image)),
-        "category": catalog.CATEGORIES.get(product.category, ""),
+        "category": str(catalog.CATEGORIES.get(product.category, "")),
         "offers": [{
             "@type": "Offer", "name": package.name,
             "price": decimal_price(package.price, package.currency),
