@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from . import config, i18n, logs
+from . import config, i18n, logs, receipts
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    receipts.init_app(app)
 
     from . import orders, outbox
     outbox.load_listeners(orders.LABELS)     # the receipts and other order-event listeners

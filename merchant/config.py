@@ -67,6 +67,19 @@ class Defaults:
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024      # product pictures and logos
     IMPORT_JOBS_INLINE = False              # panel price imports in the request (tests)
     WTF_CSRF_TIME_LIMIT = None              # the token lives as long as the session
+
+    # Receipts (merchant/receipts). No SMTP_HOST: no email; no FONNTE_TOKEN: no WhatsApp.
+    SMTP_HOST = None
+    SMTP_PORT = None                        # default: 587 starttls, 465 ssl, 25 none
+    SMTP_SECURITY = "starttls"              # starttls, ssl (TLS from the start) or none
+    SMTP_USERNAME = None
+    SMTP_PASSWORD = None
+    SMTP_FROM = None                        # required with SMTP_HOST: "Shop <receipts@...>"
+    SMTP_TIMEOUT = 20                       # seconds per SMTP command
+    FONNTE_TOKEN = None                     # the Fonnte device token
+    FONNTE_URL = "https://api.fonnte.com/send"
+    RECEIPT_LEASE_SECONDS = 120             # a worker that died mid-send is taken over after this
+    RECEIPT_MAX_ATTEMPTS = 8                # sends refused (or unreachable) before giving up
     SESSION_COOKIE_SAMESITE = "Lax"
     LOG_FORMAT = "text"                     # or "json": one JSON object a line (logs.py)
     METRICS_TOKEN = None                    # Bearer token for /metrics; unset: /metrics is 404
@@ -103,12 +116,23 @@ def check(config) -> None:
         missing.append("MERCHANT_SECRET_KEY")
     if config.get("SANDBOX_ENABLED") and not config.get("SANDBOX_WEBHOOK_SECRET"):
         missing.append("MERCHANT_SANDBOX_WEBHOOK_SECRET")
+    check_receipts(config)
     if missing:
         raise ConfigError(
             "merchant cannot start: set " + ", ".join(missing)
             + " in the environment or in instance/config.py"
             + " (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+
+
+def check_receipts(config) -> None:
+    """Email receipts that are switched on must be able to work."""
+    from .receipts.email import missing_settings
+
+    problems = missing_settings(config)
+    if problems:
+        raise ConfigError("merchant cannot start: MERCHANT_SMTP_HOST is set for email receipts, "
+                          "but " + "; ".join(problems) + ".")
 
 
 def check_gateway(config) -> None:

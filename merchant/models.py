@@ -179,6 +179,35 @@ class OrderEvent(db.Model):
     order: Mapped[Order] = relationship(back_populates="events")
 
 
+class Receipt(db.Model):
+    """One receipt per order event and channel (email, whatsapp): to whom, and how far it got.
+
+    The state moves by conditional updates only (merchant/receipts/records.py), so at most one
+    worker ever holds a receipt, and a crash leaves a state that says what may have been sent.
+    """
+    __tablename__ = "receipts"
+    __table_args__ = (sa.UniqueConstraint("event_id", "channel"),
+                      sa.Index("ix_receipts_state_updated", "state", "updated_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int]                                   # the outbox event it answers
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))        # delivered, fulfillment_failed ...
+    channel: Mapped[str] = mapped_column(sa.String(16))     # email, whatsapp
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)        # sends started
+    lost_answers: Mapped[int] = mapped_column(default=0)    # sends whose answer never came
+    claim: Mapped[str | None] = mapped_column(sa.String(32))   # the holder's random token
+    claimed_until: Mapped[dt.datetime | None]
+    message_id: Mapped[str | None] = mapped_column(sa.String(200))  # Message-ID, Fonnte's id
+    body: Mapped[str | None] = mapped_column(sa.Text)       # what was (or is being) sent
+    error: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
 class WebhookEvent(db.Model):
     __tablename__ = "webhook_events"
     __table_args__ = (sa.UniqueConstraint("provider", "event_id"),)

@@ -1,0 +1,24 @@
+"""Receipts for the customer after delivery, a failed delivery and a refund: by email (SMTP)
+and by WhatsApp (the Fonnte gateway), each sent by an outbox listener at most once per event.
+
+`records` keeps one row per event and channel with how far its send got; `content` is what a
+receipt says; `email` and `whatsapp` send it; `listeners` hooks them to the outbox.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Say once, at start, which receipts are off and what turns them on."""
+    off = []
+    if not app.config.get("SMTP_HOST"):
+        off.append("email (set MERCHANT_SMTP_HOST and MERCHANT_SMTP_FROM)")
+    if not app.config.get("FONNTE_TOKEN"):
+        off.append("WhatsApp (set MERCHANT_FONNTE_TOKEN)")
+    if off:
+        log.info("receipts off: %s", "; ".join(off))

@@ -1,0 +1,51 @@
+"""What a receipt says: the order's facts and the next step, shared by email and WhatsApp."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
+
+from .. import money, orders, shop_settings
+from ..models import Order
+
+# The order events that send a receipt.
+KINDS = frozenset({orders.DELIVERED, orders.FULFILLMENT_FAILED, orders.REFUNDED})
+
+
+@dataclass(frozen=True)
+class Texts:
+    headline: str
+    next_step: str
+
+
+def order_link(order: Order) -> str:
+    """The customer's order page, opened by its view token (the receipt is the key)."""
+    base = str(current_app.config["PUBLIC_URL"]).rstrip("/")
+    return f"{base}/o/{order.ref}?t={order.view_token}"
+
+
+def texts(order: Order, kind: str) -> Texts:
+    """The receipt's headline and what happens next, in the current locale."""
+    who = order.nickname or ", ".join(order.account.values())
+    if kind == orders.DELIVERED:
+        return Texts(_("Your top-up is delivered"),
+                     _("%(package)s went to %(who)s. It can take a few minutes to show in the "
+                       "game or app.", package=order.package_name, who=who))
+    if kind == orders.REFUNDED:
+        total = money.Money(order.total, order.currency).format()
+        return Texts(_("Your order was refunded"),
+                     _("We refunded %(total)s to your %(method)s. Depending on your bank or "
+                       "e-wallet, it can take a few working days to show.", total=total,
+                       method=order.payment_method_name))
+    return Texts(_("Your top-up is delayed"),
+                 _("Your payment is safe, but we could not deliver the top-up yet. We will "
+                   "deliver it or refund you, and tell you when we do. There is nothing you "
+                   "need to do now."))
+
+
+def render(template: str, order: Order, kind: str) -> str:
+    """A receipt template (under templates/emails/) for `order` after the event `kind`."""
+    return render_template(f"emails/{template}", order=order, kind=kind,
+                           texts=texts(order, kind), link=order_link(order),
+                           shop=shop_settings.current(), account=order.account_lines())

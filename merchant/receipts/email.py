@@ -1,0 +1,260 @@
+"""Email receipts over plain SMTP (smtplib), sent at most once per order event.
+
+How "exactly once" is bounded: the worker holding the receipt commits the mark `data_started`
+after the server accepted MAIL FROM and RCPT TO and before it sends DATA. The mark is a
+conditional update on the worker's claim, so only one worker can ever send DATA for an event.
+- A crash or refusal before the mark: the server never got the message; it is sent again.
+- A crash or a lost connection after the mark and before the server's 250 is recorded: the
+  message may or may not have arrived. It is never resent by itself: the order's history says
+  so, the panel lists it under Needs attention, and the operator may resend it.
+The Message-ID is derived from the event, so a mail store that did get both copies of an
+operator's resend can collapse them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from .. import orders, shop_settings
+from ..extensions import db
+from ..models import Order, Receipt
+from . import content, records
+from .records import DATA_STARTED, FAILED, IN_DOUBT, PENDING, SENDING, SENT
+
+log = logging.getLogger(__name__)
+
+SECURITY = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+class Retry(Exception):
+    """The receipt was not sent this time and should be tried again later."""
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    security: str                 # starttls, ssl or none
+    username: str | None
+    password: str | None
+    sender: str                   # the From header: "Shop <receipts@shop.example>"
+    timeout: float
+
+    @property
+    def sender_address(self) -> str:
+        return email.utils.parseaddr(self.sender)[1]
+
+
+def settings(config) -> Smtp | None:
+    """The SMTP settings, or None when email receipts are off (no MERCHANT_SMTP_HOST)."""
+    host = config.get("SMTP_HOST")
+    if not host:
+        return None
+    security = str(config.get("SMTP_SECURITY") or "starttls").lower()
+    return Smtp(host=host, port=int(config.get("SMTP_PORT") or DEFAULT_PORTS[security]),
+                security=security, username=config.get("SMTP_USERNAME") or None,
+                password=config.get("SMTP_PASSWORD") or None, sender=config["SMTP_FROM"],
+                timeout=float(config.get("SMTP_TIMEOUT") or 20))
+
+
+def missing_settings(config) -> list[str]:
+    """What the operator must fix for email receipts to work (nothing when they are off)."""
+    if not config.get("SMTP_HOST"):
+        return []
+    problems = []
+    if not config.get("SMTP_FROM"):
+        problems.append("set MERCHANT_SMTP_FROM (the sender, e.g. 'Shop <receipts@shop.example>')")
+    if str(config.get("SMTP_SECURITY") or "starttls").lower() not in SECURITY:
+        problems.append(f"MERCHANT_SMTP_SECURITY is {config.get('SMTP_SECURITY')!r}; use one of "
+                        + ", ".join(SECURITY))
+    return problems
+
+
+def subject(order: Order, kind: str) -> str:
+    if kind == orders.DELIVERED:
+        return _("Delivered: %(package)s · order %(ref)s", package=order.package_name,
+                 ref=order.ref)
+    if kind == orders.REFUNDED:
+        return _("Refunded: order %(ref)s", ref=order.ref)
+    return _("We could not deliver order %(ref)s yet", ref=order.ref)
+
+
+def message_id(receipt: Receipt, smtp: Smtp) -> str:
+    """Stable per event: every copy of this receipt carries the same Message-ID."""
+    domain = smtp.sender_address.rpartition("@")[2] or "merchant.invalid"
+    return f"<receipt.{receipt.event_id}.{receipt.kind}@{domain}>"
+
+
+def compose(order: Order, receipt: Receipt, smtp: Smtp) -> EmailMessage:
+    """The receipt as a multipart/alternative message: plain text, then HTML."""
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["Subject"] = subject(order, receipt.kind)
+    message["From"] = smtp.sender
+    message["To"] = receipt.recipient
+    message["Date"] = email.utils.format_datetime(receipt.created_at.replace(tzinfo=dt.UTC))
+    message["Message-ID"] = message_id(receipt, smtp)
+    # RFC 3834: no vacation auto-replies to a receipt.
+    message["Auto-Submitted"] = "auto-generated"
+    support = shop_settings.current().support_email
+    if support:
+        message["Reply-To"] = support
+    message.set_content(content.render("receipt.txt", order, receipt.kind))
+    message.add_alternative(content.render("receipt.html", order, receipt.kind), subtype="html")
+    return message
+
+
+def send(receipt: Receipt, smtp: Smtp) -> str:
+    """Send the receipt once; returns its state afterwards (sent, in_doubt, failed).
+
+    :raise Retry: not sent this time (server unreachable, a temporary refusal, another worker
+        holds it); nothing reached the server's DATA, so sending again later is safe.
+    """
+    lease = float(current_app.config["RECEIPT_LEASE_SECONDS"])
+    token = records.claim(receipt.id, lease, lost_on_takeover=False)
+    if token is None:
+        return _not_ours(receipt)
+    receipt = records.get(receipt.id)
+    order = db.session.get(Order, receipt.order_id)
+    message = compose(order, receipt, smtp)
+    try:
+        connection = _connect(smtp)
+    except (OSError, smtplib.SMTPException) as exc:
+        return _not_sent(receipt, token, SENDING, exc)
+    try:
+        return _transfer(connection, receipt, token, smtp, message)
+    finally:
+        _close(connection)
+
+
+def _transfer(connection: smtplib.SMTP, receipt: Receipt, token: str, smtp: Smtp,
+              message: EmailMessage) -> str:
+    try:
+        _envelope(connection, smtp.sender_address, receipt.recipient)
+    except (OSError, smtplib.SMTPException) as exc:
+        return _not_sent(receipt, token, SENDING, exc)
+    if not records.move(receipt, token, SENDING, DATA_STARTED, live=True,
+                        message_id=message["Message-ID"]):
+        raise Retry("the claim ran out before the data transfer")
+    try:
+        connection.data(message.as_bytes())
+    except smtplib.SMTPResponseException as exc:
+        return _not_sent(receipt, token, DATA_STARTED, exc)  # the server answered: not taken
+    except (OSError, smtplib.SMTPException) as exc:
+        records.move(receipt, token, DATA_STARTED, IN_DOUBT, error=_why(exc)[:300],
+                     note=_doubt_note(receipt))
+        log.warning("receipt %s: connection lost during the data transfer (%s); not resent",
+                    receipt.id, type(exc).__name__)
+        return IN_DOUBT
+    records.move(receipt, token, DATA_STARTED, SENT, error=None,
+                 note=f"Receipt email sent to {receipt.recipient}.")
+    log.info("receipt %s: email sent (order event %s)", receipt.id, receipt.event_id)
+    return SENT
+
+
+def _not_ours(receipt: Receipt) -> str:
+    """The claim was refused: someone else holds the row, or it is settled."""
+    row = records.get(receipt.id)
+    if row.state == SENDING:
+        raise Retry("another worker is sending this receipt")
+    if row.state == DATA_STARTED:
+        # Its worker died during the data transfer: the message may have arrived.
+        records.settle_doubt(row, _doubt_note(row))
+        log.warning("receipt %s: its worker stopped during the data transfer; not resent", row.id)
+        return IN_DOUBT
+    return row.state
+
+
+def _not_sent(receipt: Receipt, token: str, state: str, exc: Exception) -> str:
+    """The server did not take the message. A permanent refusal (5xx) of the sender, the
+    recipient or the message ends it (failed), so do too many attempts; anything else is
+    tried again later.
+
+    :raise Retry: unless it failed for good.
+    """
+    why = _why(exc)[:300]
+    code = _code(exc)
+    # A refused sign-in is the operator's settings, not this receipt: worth trying again.
+    permanent = code is not None and code >= 500 \
+        and not isinstance(exc, smtplib.SMTPAuthenticationError)
+    if permanent or receipt.attempts >= int(current_app.config["RECEIPT_MAX_ATTEMPTS"]):
+        records.move(receipt, token, state, FAILED, error=why,
+                     note=f"Receipt email to {receipt.recipient} not sent: {why}")
+        log.warning("receipt %s: email not sent, giving up (%s)", receipt.id, why)
+        return FAILED
+    records.move(receipt, token, state, PENDING, error=why)
+    raise Retry(f"email receipt not sent yet: {why}") from exc
+
+
+def _code(exc: Exception) -> int | None:
+    """The server's reply code, when the server answered."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return next(iter(exc.recipients.values()))[0]
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code
+    return None
+
+
+def _connect(smtp: Smtp) -> smtplib.SMTP:
+    """A session ready for MAIL FROM: connected, TLS as configured, signed in."""
+    name = urlsplit(str(current_app.config["PUBLIC_URL"])).hostname or "localhost"
+    if smtp.security == "ssl":
+        connection = smtplib.SMTP_SSL(smtp.host, smtp.port, local_hostname=name,
+                                      timeout=smtp.timeout, context=ssl.create_default_context())
+    else:
+        connection = smtplib.SMTP(smtp.host, smtp.port, local_hostname=name, timeout=smtp.timeout)
+    try:
+        connection.ehlo()
+        if smtp.security == "starttls":
+            connection.starttls(context=ssl.create_default_context())
+            connection.ehlo()
+        if smtp.username:
+            connection.login(smtp.username, smtp.password or "")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _envelope(connection: smtplib.SMTP, sender: str, recipient: str) -> None:
+    """MAIL FROM and RCPT TO. :raise smtplib.SMTPResponseException: refused."""
+    code, reply = connection.mail(sender)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = connection.rcpt(recipient)
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+
+
+def _close(connection: smtplib.SMTP) -> None:
+    try:
+        connection.quit()
+    except (OSError, smtplib.SMTPException):
+        connection.close()
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(exc.recipients.values()))
+        return f"{code} {reply.decode(errors='replace')}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        return f"{exc.smtp_code} {text}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _doubt_note(receipt: Receipt) -> str:
+    return (f"Receipt email to {receipt.recipient} may not have arrived: the connection ended "
+            "while it was being transferred. It is not resent by itself; resend it from this "
+            "page if the customer has not got it.")
