@@ -258,3 +258,19 @@ def _doubt_note(receipt: Receipt) -> str:
     return (f"Receipt email to {receipt.recipient} may not have arrived: the connection ended "
             "while it was being transferred. It is not resent by itself; resend it from this "
             "page if the customer has not got it.")
+
+
+def send_for_event(event) -> str | None:
+    """The email receipt of an outbox event: its state afterwards, or None when there is
+    none to send (email off, an event without a receipt, an order without an email).
+
+    :raise Retry: not sent this time; safe to call again later.
+    """
+    smtp = settings(current_app.config)
+    if smtp is None or event.kind not in content.KINDS:
+        return None
+    order = db.session.get(Order, event.order_id)
+    if order is None or not order.email:
+        return None
+    row = records.open_row(event.id, order.id, event.kind, records.EMAIL, order.email)
+    return send(row, smtp)

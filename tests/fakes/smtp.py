@@ -1,0 +1,95 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1, port 0, in a thread: it keeps what it accepts.
+
+Beyond accepting mail it can answer RCPT TO with a given reply (`rcpt_reply = "451 ..."`), and
+SIGKILL a process (`kill(pid, at="RCPT" | "DATA")`) at that step: at DATA the message is kept
+first, as a server that took it but whose 250 never reached the client.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
+
+
+class _Port0Controller(Controller):
+    """aiosmtpd's Controller binds a fixed port; this one lets the OS pick a free one."""
+
+    def _create_server(self):
+        async def create():
+            server = await self.loop.create_server(self._factory_invoker, host=self.hostname,
+                                                   port=0)
+            self.port = server.sockets[0].getsockname()[1]
+            return server
+        return create()
+
+
+class FakeSmtp:
+    def __init__(self):
+        self.received: list[Received] = []
+        self.rcpt_reply: str | None = None
+        self.killed = threading.Event()
+        self._victim: tuple[int, str] | None = None
+        self._changed = threading.Condition()
+        self._controller = _Port0Controller(self, hostname="127.0.0.1")
+
+    def start(self) -> FakeSmtp:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    def kill(self, pid: int, at: str) -> None:
+        """SIGKILL `pid` once, when a client reaches `at` (RCPT or DATA)."""
+        self.killed.clear()
+        self._victim = (pid, at)
+
+    def wait_for(self, count: int, timeout: float = 20) -> list[Received]:
+        """The messages once `count` have arrived. :raise AssertionError: not in time."""
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(self.received) >= count, timeout)
+        assert arrived, f"{len(self.received)} messages arrived, expected {count}"
+        return list(self.received)
+
+    def _maybe_kill(self, step: str) -> None:
+        if self._victim and self._victim[1] == step:
+            pid, self._victim = self._victim[0], None
+            os.kill(pid, signal.SIGKILL)
+            self.killed.set()
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self._maybe_kill("RCPT")
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._changed:
+            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos),
+                                          envelope.original_content or envelope.content))
+            self._changed.notify_all()
+        self._maybe_kill("DATA")
+        return "250 Message accepted for delivery"
