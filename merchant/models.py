@@ -190,7 +190,7 @@ class Receipt(db.Model):
                       sa.Index("ix_receipts_state_updated", "state", "updated_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int]                                   # the outbox event it answers
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_events.id"))  # what it answers
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(24))        # delivered, fulfillment_failed ...
     channel: Mapped[str] = mapped_column(sa.String(16))     # email, whatsapp

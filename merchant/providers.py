@@ -35,6 +35,15 @@ def _build(kind: str, name: str, factory):
     return registry[key]
 
 
+def http_session() -> requests.Session:
+    """The app's one session, for vendor calls made outside an adapter (Fonnte receipts)."""
+    registry = _registry()
+    if ("session", "") not in registry:
+        with _lock:
+            registry.setdefault(("session", ""), requests.Session())
+    return registry[("session", "")]
+
+
 def gateway(name: str) -> Gateway:
     return _build("gateway", name, gateway_class)
 

@@ -1,17 +1,31 @@
-"""Email receipts: one email per order event on a real SMTP server (aiosmtpd on 127.0.0.1)."""
+"""Email receipts: one email per order event on a real SMTP server (aiosmtpd on 127.0.0.1),
+sent by the worker's outbox pass, also when the worker is SIGKILLed mid-send."""
 from __future__ import annotations
 
+import logging
 import re
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from conftest import delivered_order, failed_order, get_order, make_app
+from conftest import (
+    buy,
+    delivered_order,
+    failed_order,
+    get_order,
+    history,
+    make_app,
+    order_ref,
+    sandbox_pay,
+    work,
+)
 from fakes.smtp import FakeSmtp
 
+from merchant import create_app, outbox
 from merchant.extensions import db
-from merchant.models import Receipt
-from merchant.receipts import email as email_receipts
+from merchant.models import OutboxEvent, Receipt
+from merchant.receipts import listeners
+
+SENDER = "Merchant Top-Up <receipts@shop.test>"
 
 
 @pytest.fixture
@@ -23,7 +37,7 @@ def smtp():
 
 def smtp_config(server: FakeSmtp) -> dict:
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": server.port, "SMTP_SECURITY": "none",
-            "SMTP_FROM": "Merchant Top-Up <receipts@shop.test>"}
+            "SMTP_FROM": SENDER}
 
 
 @pytest.fixture
@@ -31,78 +45,168 @@ def app(tmp_path, smtp):
     return make_app(tmp_path, **smtp_config(smtp))
 
 
-def dispatch(app, ref: str, kind: str, event_id: int = 1):
+def receipts(app) -> list[Receipt]:
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(Receipt).order_by(Receipt.id)))
+        db.session.expunge_all()
+        return rows
+
+
+def rerun(app, listener, event: outbox.Event) -> None:
+    """Call a listener again for an event, as an outbox whose worker died after the call would."""
+    with app.app_context():
+        listener(event)
+
+
+def event_of(app, ref: str, kind: str) -> outbox.Event:
+    """The order's outbox event of `kind`, as the outbox hands it to a listener again."""
     with app.app_context():
         order = get_order(app, ref)
-        event = SimpleNamespace(id=event_id, order_id=order.id, kind=kind, attempts=0)
-        return email_receipts.send_for_event(event)
+        row = db.session.scalars(sa.select(OutboxEvent).where(
+            OutboxEvent.order_id == order.id, OutboxEvent.kind == kind)).one()
+        return outbox.Event(row.id, row.order_id, row.kind, row.created_at, attempts=2)
 
 
-def parts(message):
+def parts(message) -> tuple[str, str]:
     assert message.get_content_type() == "multipart/alternative"
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
-    return text, html
-
-
-def test_a_delivered_order_gets_one_email_with_its_receipt(app, client, smtp):
-    ref = delivered_order(client, app)
-    order = get_order(app, ref)
-
-    assert dispatch(app, ref, "delivered") == "sent"
-    assert dispatch(app, ref, "delivered") == "sent"        # the same event again: no 2nd mail
-
-    [received] = smtp.wait_for(1)
-    assert received.rcpt_tos == ("buyer@example.com",)
-    message = received.message
-    assert message["To"] == "buyer@example.com"
-    assert ref in message["Subject"] and "70 Coins" in message["Subject"]
-    assert message["Message-ID"] == "<receipt.1.delivered@shop.test>"
-    text, html = parts(message)
-    for body in (text, html):
-        assert ref in body and "70 Coins" in body and "TikTok" in body
-        assert "happy_gamer" in body and order.nickname in body
-        assert "Rp 15.000" in body and "Rp" in body
-        assert order.delivery_proof in body
-    assert "http" not in re.sub(r'href="[^"]*"', "", html).replace(order_link(order), "")
-    assert "<img" not in html and "<link" not in html and "<style" not in html
-    link = re.search(r"(http://shop\.test/o/\S+)", text).group(1)
-    assert link == order_link(order)
-
-    stranger = app.test_client()
-    page = stranger.get(link.removeprefix("http://shop.test"))
-    assert page.status_code == 200 and ref in page.text and "Delivered" in page.text
+    return (message.get_body(("plain",)).get_content(),
+            message.get_body(("html",)).get_content())
 
 
 def order_link(order) -> str:
     return f"http://shop.test/o/{order.ref}?t={order.view_token}"
 
 
-def test_a_failed_delivery_says_what_happens_next(app, client, smtp):
-    ref = failed_order(client, app)
-    assert dispatch(app, ref, "fulfillment_failed") == "sent"
+def test_a_delivered_order_gets_one_email_with_its_receipt(app, client, smtp):
+    ref = delivered_order(client, app)
+    order = get_order(app, ref)
+    work(app, passes=2)
+
     [received] = smtp.wait_for(1)
-    text, html = parts(received.message)
-    assert "could not deliver" in text and "refund you" in text
+    assert received.rcpt_tos == ("buyer@example.com",)
+    message = received.message
+    assert message["From"] == SENDER and message["To"] == "buyer@example.com"
+    assert message["Subject"] == f"Delivered: 70 Coins · order {ref}"
+    event = event_of(app, ref, "delivered")
+    assert message["Message-ID"] == f"<receipt.{event.id}.delivered@shop.test>"
+    text, html = parts(message)
+    for body in (text, html):
+        assert ref in body and "70 Coins" in body and "TikTok Coins" in body
+        assert "happy_gamer" in body and order.nickname in body
+        assert "Rp 15.000" in body and "QRIS fee" in body and "Rp 15.105" in body
+        assert order.delivery_proof in body
+        assert order_link(order) in body
+    # Inline styles only, nothing fetched from elsewhere.
+    assert not re.search(r"<(img|link|style|script)\b", html)
+    assert re.findall(r'(?:href|src)="([^"]+)"', html) == [order_link(order)]
+
+    page = app.test_client().get(order_link(order).removeprefix("http://shop.test"))
+    assert page.status_code == 200 and ref in page.text and order.delivery_proof in page.text
+    assert receipts(app)[0].state == "sent"
+    assert ("Receipt email sent to buyer@example.com.") in [d for *_, d in history(app, ref)]
+
+
+def test_a_listener_run_again_for_the_same_event_sends_nothing_more(app, client, smtp):
+    ref = delivered_order(client, app)
+    rerun(app, listeners.send_email_receipt, event_of(app, ref, "delivered"))
+    assert len(smtp.received) == 1 and len(receipts(app)) == 1
+
+
+def test_a_failed_delivery_and_its_refund_each_get_their_email(app, client, smtp, owner):
+    ref = failed_order(client, app)
+    [failed] = smtp.wait_for(1)
+    assert failed.message["Subject"] == f"We could not deliver order {ref} yet"
+    text, _ = parts(failed.message)
+    assert "Your payment is safe" in text and "refund you" in text
     assert "Proof of delivery" not in text
 
+    response = owner.post(f"/admin/orders/{ref}/refund",
+                          data={"note": "out of stock", "manual": "1"})
+    assert response.status_code == 303, response.text
+    work(app)
+    refunded = smtp.wait_for(2)[1].message
+    assert refunded["Subject"] == f"Refunded: order {ref}"
+    text, html = parts(refunded)
+    assert "We refunded Rp 15.105 to your QRIS" in text and "working days" in html
+    assert [r.kind for r in receipts(app)] == ["fulfillment_failed", "refunded"]
 
-def test_a_refused_recipient_is_not_retried_and_is_in_the_history(app, client, smtp):
-    ref = delivered_order(client, app)
+
+def test_an_order_without_email_gets_none(app, client, smtp):
+    ref = order_ref(buy(client, app, username="happy_gamer", email="",
+                        whatsapp="0812 3456 7890"))
+    sandbox_pay(client, app, ref)
+    work(app, passes=2)
+    assert get_order(app, ref).status == "delivered"
+    assert smtp.received == [] and receipts(app) == []
+
+
+def test_a_refused_recipient_is_given_up_at_once_and_shown_in_the_history(app, client, smtp):
     smtp.rcpt_reply = "550 5.1.1 No such mailbox"
-    assert dispatch(app, ref, "delivered") == "failed"
-    assert dispatch(app, ref, "delivered") == "failed"
-    assert smtp.received == []
-    with app.app_context():
-        row = db.session.scalar(sa.select(Receipt))
-        assert row.attempts == 1 and "550" in row.error
-
-
-def test_a_temporary_refusal_is_retried_until_it_is_sent(app, client, smtp):
     ref = delivered_order(client, app)
+    [row] = receipts(app)
+    assert row.state == "failed" and row.attempts == 1 and "550 5.1.1" in row.error
+    assert any("not sent: 550 5.1.1 No such mailbox" in d for *_, d in history(app, ref))
+    assert smtp.received == []
+
+
+def test_a_temporary_refusal_is_sent_at_the_retry(app, client, smtp, clock):
     smtp.rcpt_reply = "451 4.3.0 Try again later"
-    with pytest.raises(email_receipts.Retry):
-        dispatch(app, ref, "delivered")
+    delivered_order(client, app)
+    assert receipts(app)[0].state == "pending" and smtp.received == []
     smtp.rcpt_reply = None
-    assert dispatch(app, ref, "delivered") == "sent"
+    work(app)
+    assert smtp.received == []                          # the outbox's backoff: not due yet
+    clock.advance(app.config["OUTBOX_RETRY_BASE_SECONDS"])
+    work(app)
     assert len(smtp.wait_for(1)) == 1
+    assert receipts(app)[0].state == "sent" and receipts(app)[0].attempts == 2
+
+
+def test_an_unreachable_server_is_retried(tmp_path, smtp, clock):
+    app = make_app(tmp_path, **{**smtp_config(smtp), "SMTP_PORT": unused_port()})
+    client = app.test_client()
+    delivered_order(client, app)
+    assert receipts(app)[0].state == "pending"
+    assert "ConnectionRefusedError" in receipts(app)[0].error
+
+
+def unused_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_connection_lost_during_data_is_left_in_doubt_and_never_resent(
+        app, client, smtp, clock):
+    smtp.drop_during_data = True
+    ref = delivered_order(client, app)
+    [row] = receipts(app)
+    assert row.state == "in_doubt"
+    assert len(smtp.received) == 1                     # the server did get it
+    clock.advance(3600)
+    work(app, passes=2)
+    rerun(app, listeners.send_email_receipt, event_of(app, ref, "delivered"))
+    assert len(smtp.received) == 1
+    assert any("may not have arrived" in d for *_, d in history(app, ref))
+
+
+def test_without_smtp_settings_no_email_and_one_line_at_start(tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="merchant.receipts"):
+        app = make_app(tmp_path)
+    lines = [r.getMessage() for r in caplog.records if r.name == "merchant.receipts"]
+    assert lines == ["receipts off: email (set MERCHANT_SMTP_HOST and MERCHANT_SMTP_FROM); "
+                     "WhatsApp (set MERCHANT_FONNTE_TOKEN)"]
+    client = app.test_client()
+    delivered_order(client, app)
+    assert receipts(app) == []
+
+
+def test_smtp_host_without_a_sender_refuses_to_start(tmp_path):
+    with pytest.raises(Exception, match="MERCHANT_SMTP_FROM"):
+        create_app({"SECRET_KEY": "k", "SANDBOX_WEBHOOK_SECRET": "s",
+                    "SMTP_HOST": "mail.example.com"}, instance_path=str(tmp_path))
+    with pytest.raises(Exception, match="MERCHANT_SMTP_SECURITY is 'tls'"):
+        create_app({"SECRET_KEY": "k", "SANDBOX_WEBHOOK_SECRET": "s", "SMTP_SECURITY": "tls",
+                    "SMTP_HOST": "mail.example.com", "SMTP_FROM": SENDER},
+                   instance_path=str(tmp_path))

@@ -116,6 +116,14 @@ def move(receipt: Receipt, token: str, from_state: str, to_state: str, *, live: 
     return won
 
 
+def record_body(receipt: Receipt, body: str) -> None:
+    """Keep the text to send, once: a resend sends what the first attempt recorded."""
+    with orders.write_unit():
+        db.session.execute(
+            sa.update(Receipt).where(Receipt.id == receipt.id, Receipt.body.is_(None))
+            .values(body=body).execution_options(synchronize_session=False))
+
+
 def settle_doubt(receipt: Receipt, note: str) -> bool:
     """A row left at data_started by a worker that died: in_doubt, with a note in the order's
     history, once (the conditional update decides who writes the note)."""

@@ -1,7 +1,7 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1, port 0, in a thread: it keeps what it accepts.
 
-Beyond accepting mail it can answer RCPT TO with a given reply (`rcpt_reply = "451 ..."`), and
-SIGKILL a process (`kill(pid, at="RCPT" | "DATA")`) at that step: at DATA the message is kept
+Beyond accepting mail it can answer RCPT TO with a given reply (`rcpt_reply = "451 ..."`), hang
+up after taking a message instead of answering 250 (`drop_during_data`), and SIGKILL a process (`kill(pid, at="RCPT" | "DATA")`) at that step: at DATA the message is kept
 first, as a server that took it but whose 250 never reached the client.
 """
 from __future__ import annotations
@@ -44,6 +44,7 @@ class FakeSmtp:
     def __init__(self):
         self.received: list[Received] = []
         self.rcpt_reply: str | None = None
+        self.drop_during_data = False         # keep the message, then hang up instead of 250
         self.killed = threading.Event()
         self._victim: tuple[int, str] | None = None
         self._changed = threading.Condition()
@@ -92,4 +93,7 @@ class FakeSmtp:
                                           envelope.original_content or envelope.content))
             self._changed.notify_all()
         self._maybe_kill("DATA")
+        if self.drop_during_data:
+            server.transport.close()
+            return "421 closing"              # never reaches the client: the line is down
         return "250 Message accepted for delivery"

@@ -1,0 +1,177 @@
+"""WhatsApp: receipts over the Fonnte gateway, and the click-to-chat link to the shop's support.
+
+Fonnte has no idempotency key, so the rule is: record what is being sent (and that a send
+started) before the request, and accept at most one duplicate, only when an answer was lost.
+- `status: false`: Fonnte says it did not send. Tried again later, up to RECEIPT_MAX_ATTEMPTS.
+- No answer (timeout, dropped connection, a reply that is not Fonnte's JSON), or a worker that
+  died waiting: the message may have gone out. The first time it is sent once more (the same
+  recorded text); the second time it is left in doubt, never sent again by itself.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import requests
+from flask import current_app
+from flask_babel import gettext as _
+from urllib3.exceptions import NewConnectionError
+
+from .. import providers
+from ..extensions import db
+from ..models import Order, Receipt
+from . import content, records
+from .records import FAILED, IN_DOUBT, LOST_ANSWERS_LIMIT, PENDING, SENDING, SENT
+
+log = logging.getLogger(__name__)
+
+
+class Retry(Exception):
+    """The WhatsApp receipt was not sent this time and should be tried again later."""
+
+
+class Refused(Exception):
+    """Fonnte answered `status: false`: the message was not sent. Carries Fonnte's reason."""
+
+
+class AnswerLost(Exception):
+    """The request may have reached Fonnte, but no answer came back."""
+
+
+@dataclass(frozen=True)
+class Fonnte:
+    """Fonnte's send API: POST form fields with the device token in Authorization."""
+    token: str
+    url: str
+    timeout: float
+    session: requests.Session
+
+    def send(self, target: str, message: str) -> str:
+        """Send one text message; Fonnte's message id (or "").
+
+        :raise Refused: Fonnte said it did not send it.
+        :raise AnswerLost: the request may have been sent, the answer never came.
+        :raise requests.ConnectionError: Fonnte could not be reached (nothing was sent).
+        """
+        try:
+            response = self.session.post(
+                self.url, headers={"Authorization": self.token},
+                # The number is already international ("62812..."): countryCode 0 tells Fonnte
+                # not to rewrite a leading zero.
+                data={"target": target, "message": message, "countryCode": "0"},
+                timeout=self.timeout)
+        except (requests.ConnectTimeout, requests.ConnectionError) as exc:
+            if isinstance(exc, requests.ConnectTimeout) or _never_connected(exc):
+                raise
+            raise AnswerLost(type(exc).__name__) from exc
+        except requests.RequestException as exc:
+            raise AnswerLost(type(exc).__name__) from exc
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not isinstance(answer.get("status"), bool):
+            raise AnswerLost(f"HTTP {response.status_code} without Fonnte's answer")
+        if not answer["status"]:
+            raise Refused(str(answer.get("reason") or "no reason given"))
+        ids = answer.get("id")
+        return str(ids[0] if isinstance(ids, list) and ids else ids or "")
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """A connection refused or a name that does not resolve: no byte of the request left."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)
+
+
+def gateway(config, session: requests.Session) -> Fonnte | None:
+    """The Fonnte client, or None when WhatsApp receipts are off (no MERCHANT_FONNTE_TOKEN)."""
+    token = config.get("FONNTE_TOKEN")
+    if not token:
+        return None
+    return Fonnte(token=token, url=config["FONNTE_URL"],
+                  timeout=float(config.get("HTTP_TIMEOUT", 10)),
+                  session=session)
+
+
+def send(receipt: Receipt, fonnte: Fonnte) -> str:
+    """Send the receipt's recorded text; returns its state afterwards (sent, in_doubt, failed).
+
+    :raise Retry: not sent this time (refused, unreachable, or an answer lost for the first
+        time); call again later.
+    """
+    lease = float(current_app.config["RECEIPT_LEASE_SECONDS"])
+    token = records.claim(receipt.id, lease, lost_on_takeover=True)
+    receipt = records.get(receipt.id)
+    if token is None:
+        if receipt.state == SENDING:
+            raise Retry("another worker is sending this receipt")
+        return receipt.state
+    try:
+        message_id = fonnte.send(receipt.recipient.lstrip("+"), receipt.body)
+    except Refused as exc:
+        return _refused(receipt, token, str(exc))
+    except requests.RequestException as exc:
+        records.move(receipt, token, SENDING, PENDING, error=f"Fonnte unreachable: {exc}"[:300])
+        raise Retry("Fonnte could not be reached") from exc
+    except AnswerLost as exc:
+        return _lost(receipt, token, str(exc))
+    records.move(receipt, token, SENDING, SENT, message_id=message_id or None, error=None,
+                 note=f"Receipt sent by WhatsApp to {receipt.recipient}.")
+    log.info("receipt %s: WhatsApp message sent (order event %s)", receipt.id, receipt.event_id)
+    return SENT
+
+
+def _refused(receipt: Receipt, token: str, reason: str) -> str:
+    why = f"Fonnte refused: {reason}"[:300]
+    if receipt.attempts >= int(current_app.config["RECEIPT_MAX_ATTEMPTS"]):
+        records.move(receipt, token, SENDING, FAILED, error=why,
+                     note=f"WhatsApp receipt to {receipt.recipient} not sent: {why}.")
+        log.warning("receipt %s: WhatsApp not sent, giving up (%s)", receipt.id, why)
+        return FAILED
+    records.move(receipt, token, SENDING, PENDING, error=why)
+    raise Retry(why)
+
+
+def _lost(receipt: Receipt, token: str, why: str) -> str:
+    lost = receipt.lost_answers + 1
+    if lost < LOST_ANSWERS_LIMIT:
+        records.move(receipt, token, SENDING, PENDING, lost_answers=lost,
+                     error=f"no answer from Fonnte ({why}); sending once more")
+        raise Retry(f"no answer from Fonnte ({why})")
+    records.move(receipt, token, SENDING, IN_DOUBT, lost_answers=lost,
+                 error=f"no answer from Fonnte ({why})",
+                 note=f"WhatsApp receipt to {receipt.recipient} may not have arrived: Fonnte "
+                      "did not answer twice. It is not sent again by itself.")
+    log.warning("receipt %s: no answer from Fonnte twice; left in doubt", receipt.id)
+    return IN_DOUBT
+
+
+def send_for_event(event) -> str | None:
+    """The WhatsApp receipt of an outbox event: its state afterwards, or None when there is
+    none to send (WhatsApp off, an event without a receipt, an order without a number).
+
+    The text is rendered and recorded once, before the first send: every resend is the same.
+    :raise Retry: not sent this time; safe to call again later.
+    """
+    fonnte = gateway(current_app.config, providers.http_session())
+    if fonnte is None or event.kind not in content.KINDS:
+        return None
+    order = db.session.get(Order, event.order_id)
+    if order is None or not order.whatsapp:
+        return None
+    row = records.open_row(event.id, order.id, event.kind, records.WHATSAPP, order.whatsapp)
+    if row.body is None:
+        records.record_body(row, content.render("whatsapp.txt", order, event.kind))
+    return send(row, fonnte)
+
+
+def chat_link(number: str, text: str) -> str:
+    """https://wa.me/<digits>?text=<text>: opens a chat with `number`, `text` typed in."""
+    return f"https://wa.me/{number.lstrip('+')}?text={quote(text, safe='')}"
+
+
+def support_text(ref: str) -> str:
+    """The message a customer sends the shop's support about order `ref`."""
+    return _("Hello, I need help with my order %(ref)s.", ref=ref)
