@@ -3,7 +3,12 @@ sent by the worker's outbox pass, also when the worker is SIGKILLed mid-send."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +30,7 @@ from merchant.extensions import db
 from merchant.models import OutboxEvent, Receipt
 from merchant.receipts import listeners
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENDER = "Merchant Top-Up <receipts@shop.test>"
 
 
@@ -210,3 +216,111 @@ def test_smtp_host_without_a_sender_refuses_to_start(tmp_path):
         create_app({"SECRET_KEY": "k", "SANDBOX_WEBHOOK_SECRET": "s", "SMTP_SECURITY": "tls",
                     "SMTP_HOST": "mail.example.com", "SMTP_FROM": SENDER},
                    instance_path=str(tmp_path))
+
+
+class Worker:
+    """`flask --app merchant worker` in its own process, on the test's database, its log
+    lines (stderr) read by a thread so the test can wait for one."""
+
+    def __init__(self, app, cwd):
+        env = {**os.environ, **{f"MERCHANT_{key}": str(value) for key, value in {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "SANDBOX_WEBHOOK_SECRET": app.config["SANDBOX_WEBHOOK_SECRET"],
+            "PUBLIC_URL": app.config["PUBLIC_URL"],
+            "INSTANCE_PATH": app.instance_path,
+            "SMTP_HOST": app.config["SMTP_HOST"], "SMTP_PORT": app.config["SMTP_PORT"],
+            "SMTP_SECURITY": "none", "SMTP_FROM": app.config["SMTP_FROM"],
+            # A dead worker's claims run out quickly, and a retry comes soon after.
+            "OUTBOX_LEASE_SECONDS": 2, "RECEIPT_LEASE_SECONDS": 2,
+            "OUTBOX_RETRY_BASE_SECONDS": 0.5, "WORKER_POLL_SECONDS": 0.2,
+        }.items()}}
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "merchant", "worker"], cwd=cwd, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+
+    def wait_for_line(self, text: str, timeout: float = 60) -> None:
+        with self._changed:
+            found = self._changed.wait_for(lambda: any(text in line for line in self.lines),
+                                           timeout)
+        assert found, f"no {text!r} in the worker's log:\n{''.join(self.lines)}"
+
+    def stop(self) -> int:
+        """SIGTERM unless it already ended, then wait for it; its exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        code = self.process.wait(timeout=30)
+        self._reader.join(timeout=10)
+        self.process.stderr.close()
+        return code
+
+
+@pytest.fixture
+def workers(app):
+    """Start worker processes on the test's app; every one is stopped at the end."""
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        started.append(Worker(app, ROOT))
+        return started[-1]
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def paid_not_delivered(client, app) -> str:
+    """An order paid on the sandbox: delivering it (and its receipt) is the worker's job."""
+    ref = order_ref(buy(client, app, username="happy_gamer"))
+    sandbox_pay(client, app, ref)
+    return ref
+
+
+def test_a_worker_killed_during_data_is_not_resent_and_is_left_in_doubt(
+        app, client, smtp, workers, owner):
+    ref = paid_not_delivered(client, app)
+    first = workers()
+    smtp.kill(first.pid, at="DATA")
+    assert smtp.killed.wait(60), "".join(first.lines)
+    assert first.stop() == -signal.SIGKILL
+    assert len(smtp.received) == 1                      # the server has it; no 250 was read
+    assert receipts(app)[0].state == "data_started"
+
+    second = workers()
+    second.wait_for_line("its worker stopped during the data transfer; not resent")
+    second.stop()
+    assert len(smtp.received) == 1
+    assert receipts(app)[0].state == "in_doubt"
+    assert get_order(app, ref).status == "delivered"
+    assert any("may not have arrived" in d for *_, d in history(app, ref))
+
+
+def test_a_worker_killed_before_data_is_sent_exactly_once_after_a_restart(
+        app, client, smtp, workers):
+    paid_not_delivered(client, app)
+    first = workers()
+    smtp.kill(first.pid, at="RCPT")
+    assert smtp.killed.wait(60), "".join(first.lines)
+    assert first.stop() == -signal.SIGKILL
+    assert smtp.received == [] and receipts(app)[0].state == "sending"
+
+    second = workers()
+    second.wait_for_line("email sent")
+    second.stop()
+    [received] = smtp.received
+    assert received.rcpt_tos == ("buyer@example.com",)
+    [row] = receipts(app)
+    assert row.state == "sent" and row.attempts == 2

@@ -1,8 +1,9 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1, port 0, in a thread: it keeps what it accepts.
 
-Beyond accepting mail it can answer RCPT TO with a given reply (`rcpt_reply = "451 ..."`), hang
-up after taking a message instead of answering 250 (`drop_during_data`), and SIGKILL a process (`kill(pid, at="RCPT" | "DATA")`) at that step: at DATA the message is kept
-first, as a server that took it but whose 250 never reached the client.
+It can also answer RCPT TO with a given reply (`rcpt_reply = "451 ..."`), hang up after taking
+a message instead of answering 250 (`drop_during_data`), and SIGKILL a process at a step
+(`kill(pid, at="RCPT" | "DATA")`): at DATA the message is kept first, as a server that took it
+but whose 250 never reached the client.
 """
 from __future__ import annotations
 
