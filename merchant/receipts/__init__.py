@@ -14,7 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Say once, at start, which receipts are off and what turns them on."""
+    """The templates' support-chat link; and say once, at start, which receipts are off."""
+    from .whatsapp import support_chat_link
+    app.add_template_global(support_chat_link)
     off = []
     if not app.config.get("SMTP_HOST"):
         off.append("email (set MERCHANT_SMTP_HOST and MERCHANT_SMTP_FROM)")

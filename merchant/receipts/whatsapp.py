@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from urllib3.exceptions import NewConnectionError
 
-from .. import providers
+from .. import providers, shop_settings
 from ..extensions import db
 from ..models import Order, Receipt
 from . import content, records
@@ -172,6 +172,11 @@ def chat_link(number: str, text: str) -> str:
     return f"https://wa.me/{number.lstrip('+')}?text={quote(text, safe='')}"
 
 
-def support_text(ref: str) -> str:
-    """The message a customer sends the shop's support about order `ref`."""
-    return _("Hello, I need help with my order %(ref)s.", ref=ref)
+def support_chat_link(ref: str = "") -> str:
+    """A chat with the shop's support WhatsApp about order `ref`; "" when no number is set."""
+    number = shop_settings.current().support_whatsapp
+    if not number:
+        return ""
+    text = (_("Hello, I need help with my order %(ref)s.", ref=ref) if ref
+            else _("Hello, I need help finding my order."))
+    return chat_link(number, text)
