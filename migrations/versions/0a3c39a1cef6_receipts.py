@@ -1,7 +1,7 @@
 """receipts: one row per order event and channel (email, whatsapp) with how far its send got
 
 Revision ID: 0a3c39a1cef6
-Revises: d0748263f7ad
+Revises: 3c5e8a1f0b7d
 Create Date: 2026-12-02 04:25:00.243533
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0a3c39a1cef6'
-down_revision = 'd0748263f7ad'
+down_revision = '3c5e8a1f0b7d'
 branch_labels = None
 depends_on = None
 
