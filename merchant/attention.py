@@ -15,8 +15,9 @@ from flask import current_app, url_for
 from . import balances, orders, worker
 from .extensions import db
 from .manual_delivery import MANUAL
-from .models import Order, OrderEvent, Package, PaymentMethod, Product, utcnow
+from .models import Order, OrderEvent, Package, PaymentMethod, Product, Receipt, utcnow
 from .payments import gateway_class
+from .receipts import records
 from .suppliers import supplier_class
 from .verifiers import verifier_class
 
@@ -29,6 +30,7 @@ KINDS = {
     "failed": "Failed deliveries",
     "late": "Paid, not delivered yet",
     "flagged": "Flagged orders",
+    "receipts": "Receipts that may not have arrived",
     "balance": "Supplier balance",
     "settings": "Missing settings",
 }
@@ -68,6 +70,7 @@ def needs_attention(owner: bool, now: dt.datetime | None = None) -> list[Group]:
                         lambda o: _late_item(o, now)),
         # Flags are never empty; "> ''" lets SQLite use the index, which IS NOT NULL does not.
         "flagged": _orders("flagged", Order.flag > "", Order.updated_at, _flagged_item),
+        "receipts": _receipts(now),
     }
     if owner:
         found["balance"] = (_balances(), 0)
@@ -153,6 +156,27 @@ def _failed() -> tuple[list[Item], int]:
                   f"{_what(o)} could not be delivered: {why.get(o.id) or 'no reason given'}.",
                   o.updated_at, order_url(o.ref), "Retry or refund") for o in rows]
     return items, _rest(where, len(rows))
+
+
+def _receipts(now: dt.datetime) -> tuple[list[Item], int]:
+    """Receipts whose send was cut off after the message may have gone out (never resent by
+    themselves). One at data_started is still being sent unless its lease ran out."""
+    lease = dt.timedelta(seconds=float(current_app.config["RECEIPT_LEASE_SECONDS"]))
+    where = sa.or_(Receipt.state == records.IN_DOUBT,
+                   sa.and_(Receipt.state == records.DATA_STARTED,
+                           Receipt.updated_at < now - lease))
+    rows = db.session.execute(
+        sa.select(Receipt, Order.ref).join(Order, Order.id == Receipt.order_id).where(where)
+        .order_by(Receipt.updated_at, Receipt.id).limit(LIMIT)).all()
+    items = [Item("receipts", ref,
+                  f"The {'email' if r.channel == records.EMAIL else 'WhatsApp'} receipt to "
+                  f"{r.recipient} may not have arrived: resend it, or record that the customer "
+                  "has it.", r.updated_at, order_url(ref), "Open order") for r, ref in rows]
+    more = 0
+    if len(rows) == LIMIT:
+        more = db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)
+                                 .where(where)) - LIMIT
+    return items, more
 
 
 def _worker(now: dt.datetime) -> list[Item]:

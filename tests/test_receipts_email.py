@@ -184,7 +184,7 @@ def unused_port() -> int:
 
 
 def test_a_connection_lost_during_data_is_left_in_doubt_and_never_resent(
-        app, client, smtp, clock):
+        app, client, smtp, clock, owner):
     smtp.drop_during_data = True
     ref = delivered_order(client, app)
     [row] = receipts(app)
@@ -195,6 +195,23 @@ def test_a_connection_lost_during_data_is_left_in_doubt_and_never_resent(
     rerun(app, listeners.send_email_receipt, event_of(app, ref, "delivered"))
     assert len(smtp.received) == 1
     assert any("may not have arrived" in d for *_, d in history(app, ref))
+
+    page = owner.get(f"/admin/orders/{ref}").text
+    assert "May not have arrived" in page and "Resend receipt" in page
+    attention = owner.get("/admin/").text
+    assert "Receipts that may not have arrived" in attention and ref in attention
+
+    smtp.drop_during_data = False
+    response = owner.post(f"/admin/orders/{ref}/receipts/{row.id}/resend")
+    assert response.status_code == 303, response.text
+    first, second = smtp.wait_for(2)
+    assert second.message["Message-ID"] == first.message["Message-ID"]   # mail stores collapse
+    assert receipts(app)[0].state == "sent"
+    assert "Receipts that may not have arrived" not in owner.get("/admin/").text
+    assert any("Resent the email receipt (delivered) to buyer@example.com" in d
+               for *_, d in history(app, ref))
+    refused = owner.post(f"/admin/orders/{ref}/receipts/{row.id}/resend")
+    assert refused.status_code == 422 and "was sent" in refused.text
 
 
 def test_without_smtp_settings_no_email_and_one_line_at_start(tmp_path, caplog):
@@ -306,6 +323,12 @@ def test_a_worker_killed_during_data_is_not_resent_and_is_left_in_doubt(
     assert receipts(app)[0].state == "in_doubt"
     assert get_order(app, ref).status == "delivered"
     assert any("may not have arrived" in d for *_, d in history(app, ref))
+    assert "Receipts that may not have arrived" in owner.get("/admin/").text
+    receipt_id = receipts(app)[0].id
+    response = owner.post(f"/admin/orders/{ref}/receipts/{receipt_id}/arrived")
+    assert response.status_code == 303, response.text
+    assert receipts(app)[0].state == "sent" and len(smtp.received) == 1
+    assert "Receipts that may not have arrived" not in owner.get("/admin/").text
 
 
 def test_a_worker_killed_before_data_is_sent_exactly_once_after_a_restart(

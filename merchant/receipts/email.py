@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import gettext as _
 
-from .. import orders, shop_settings
+from .. import logs, orders, shop_settings
 from ..extensions import db
 from ..models import Order, Receipt
 from . import content, records
@@ -273,4 +273,5 @@ def send_for_event(event) -> str | None:
     if order is None or not order.email:
         return None
     row = records.open_row(event.id, order.id, event.kind, records.EMAIL, order.email)
-    return send(row, smtp)
+    with logs.about(order.ref):
+        return send(row, smtp)

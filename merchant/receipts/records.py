@@ -139,16 +139,6 @@ def settle_doubt(receipt: Receipt, note: str) -> bool:
     return won
 
 
-def reopen(receipt_id: int, states=DOUBTFUL + (FAILED,)) -> bool:
-    """The operator's resend: a doubtful or failed row becomes pending again."""
-    with orders.write_unit():
-        return db.session.execute(
-            sa.update(Receipt).where(Receipt.id == receipt_id, Receipt.state.in_(states))
-            .values(state=PENDING, claim=None, lost_answers=0, error=None, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
-
-
 def of_order(order_id: int) -> list[Receipt]:
     """The order's receipts, oldest first (the admin order page)."""
     return list(db.session.scalars(

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from urllib3.exceptions import NewConnectionError
 
-from .. import providers, shop_settings
+from .. import logs, providers, shop_settings
 from ..extensions import db
 from ..models import Order, Receipt
 from . import content, records
@@ -164,7 +164,8 @@ def send_for_event(event) -> str | None:
     row = records.open_row(event.id, order.id, event.kind, records.WHATSAPP, order.whatsapp)
     if row.body is None:
         records.record_body(row, content.render("whatsapp.txt", order, event.kind))
-    return send(row, fonnte)
+    with logs.about(order.ref):
+        return send(row, fonnte)
 
 
 def chat_link(number: str, text: str) -> str:

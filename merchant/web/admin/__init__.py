@@ -97,6 +97,7 @@ from . import (  # noqa: E402,F401
     home,
     methods,
     orders,
+    receipts,
     settings,
     users,
 )

@@ -10,6 +10,7 @@ from ... import operator, order_search, shop_settings
 from ...audit import Actor
 from ...extensions import db
 from ...models import Order
+from ...receipts import records
 from ..htmx import is_htmx, vary
 from . import bp, redirect_to
 from .order_forms import ClearFlagForm, DeliverForm, FilterForm, NoteForm, RefundForm, RetryForm
@@ -123,4 +124,5 @@ def _page(order: Order, status: int = 200, error: str | None = None, **forms):
              "clear_flag": ClearFlagForm(formdata=None), **forms}
     return render_template("admin/orders/show.html", order=order, error=error,
                            can=operator.choices(order), timeline=order_search.timeline(order),
-                           ref_ids=order_search.ref_ids(order), forms=forms), status
+                           ref_ids=order_search.ref_ids(order), forms=forms,
+                           receipts=records.of_order(order.id)), status

@@ -1,0 +1,82 @@
+"""The operator's say on a receipt that may not have arrived (or was refused): send it again,
+or record that the customer has it. Both audited, with a line in the order's history."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import audit, orders, providers
+from ..audit import Actor
+from ..extensions import db
+from ..models import Order, Receipt, utcnow
+from ..operator import ActionRefused
+from . import email, records, whatsapp
+from .records import DOUBTFUL, FAILED, PENDING, SENT
+
+SETTLEABLE = DOUBTFUL + (FAILED, PENDING)
+
+
+def _find(order: Order, receipt_id: int) -> Receipt:
+    row = db.session.get(Receipt, receipt_id)
+    if row is None or row.order_id != order.id:
+        raise ActionRefused("That receipt is not one of this order's.")
+    if row.state not in SETTLEABLE:
+        raise ActionRefused("That receipt was sent; there is nothing to do." if row.state == SENT
+                            else "That receipt is being sent right now.")
+    return row
+
+
+def resend(order: Order, receipt_id: int, actor: Actor) -> str:
+    """Send the receipt again, now (the customer may get it twice). Its state afterwards.
+
+    :raise ActionRefused: it was sent, is being sent, or its channel is off.
+    """
+    row = _find(order, receipt_id)
+    channel = _channel(row)
+    with orders.write_unit():
+        reopened = db.session.execute(
+            sa.update(Receipt).where(Receipt.id == row.id, Receipt.state.in_(SETTLEABLE))
+            .values(state=PENDING, claim=None, lost_answers=0, error=None, updated_at=utcnow())
+        ).rowcount == 1
+        if reopened:
+            summary = f"Resent the {row.channel} receipt ({row.kind}) to {row.recipient}"
+            audit.record(actor, "receipt.resend", "order", order.ref, summary,
+                         before={"state": row.state}, after={"state": PENDING})
+            orders.record(order.id, "admin", f"{summary} ({actor.name}).")
+    if not reopened:
+        raise ActionRefused("That receipt is being sent right now.")
+    try:
+        return channel(row)
+    except (email.Retry, whatsapp.Retry) as exc:
+        raise ActionRefused(f"Not sent yet: {exc}. Try again in a moment.") from None
+
+
+def _channel(row: Receipt):
+    config = current_app.config
+    if row.channel == records.EMAIL:
+        smtp = email.settings(config)
+        if smtp is None:
+            raise ActionRefused("Email receipts are off: set MERCHANT_SMTP_HOST and "
+                                "MERCHANT_SMTP_FROM.")
+        return lambda r: email.send(r, smtp)
+    fonnte = whatsapp.gateway(config, providers.http_session())
+    if fonnte is None:
+        raise ActionRefused("WhatsApp receipts are off: set MERCHANT_FONNTE_TOKEN.")
+    return lambda r: whatsapp.send(r, fonnte)
+
+
+def mark_arrived(order: Order, receipt_id: int, actor: Actor) -> None:
+    """The customer has the receipt after all (they said so): it needs nothing more."""
+    row = _find(order, receipt_id)
+    with orders.write_unit():
+        won = db.session.execute(
+            sa.update(Receipt).where(Receipt.id == row.id, Receipt.state.in_(SETTLEABLE))
+            .values(state=SENT, claim=None, sent_at=utcnow(), updated_at=utcnow())
+        ).rowcount == 1
+        if won:
+            summary = f"Marked the {row.channel} receipt ({row.kind}) as received"
+            audit.record(actor, "receipt.arrived", "order", order.ref, summary,
+                         before={"state": row.state}, after={"state": SENT})
+            orders.record(order.id, "admin", f"{summary} ({actor.name}).")
+    if not won:
+        raise ActionRefused("That receipt is being sent right now.")
