@@ -160,11 +160,8 @@ def _failed() -> tuple[list[Item], int]:
 
 def _receipts(now: dt.datetime) -> tuple[list[Item], int]:
     """Receipts whose send was cut off after the message may have gone out (never resent by
-    themselves). One at data_started is still being sent unless its lease ran out."""
-    lease = dt.timedelta(seconds=float(current_app.config["RECEIPT_LEASE_SECONDS"]))
-    where = sa.or_(Receipt.state == records.IN_DOUBT,
-                   sa.and_(Receipt.state == records.DATA_STARTED,
-                           Receipt.updated_at < now - lease))
+    themselves); one at data_started is still being sent until its lease runs out."""
+    where = sa.or_(Receipt.state == records.IN_DOUBT, records.cut_off(now))
     rows = db.session.execute(
         sa.select(Receipt, Order.ref).join(Order, Order.id == Receipt.order_id).where(where)
         .order_by(Receipt.updated_at, Receipt.id).limit(LIMIT)).all()

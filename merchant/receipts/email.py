@@ -120,13 +120,12 @@ def send(receipt: Receipt, smtp: Smtp) -> str:
     :raise Retry: not sent this time (server unreachable, a temporary refusal, another worker
         holds it); nothing reached the server's DATA, so sending again later is safe.
     """
+    message = compose(db.session.get(Order, receipt.order_id), receipt, smtp)
     lease = float(current_app.config["RECEIPT_LEASE_SECONDS"])
     token = records.claim(receipt.id, lease, lost_on_takeover=False)
     if token is None:
         return _not_ours(receipt)
     receipt = records.get(receipt.id)
-    order = db.session.get(Order, receipt.order_id)
-    message = compose(order, receipt, smtp)
     try:
         connection = _connect(smtp)
     except (OSError, smtplib.SMTPException) as exc:
@@ -168,8 +167,9 @@ def _not_ours(receipt: Receipt) -> str:
     if row.state == SENDING:
         raise Retry("another worker is sending this receipt")
     if row.state == DATA_STARTED:
+        if not records.settle_doubt(row, _doubt_note(row)):
+            raise Retry("the data transfer may still be going on")
         # Its worker died during the data transfer: the message may have arrived.
-        records.settle_doubt(row, _doubt_note(row))
         log.warning("receipt %s: its worker stopped during the data transfer; not resent", row.id)
         return IN_DOUBT
     return row.state

@@ -11,18 +11,20 @@ from ..extensions import db
 from ..models import Order, Receipt, utcnow
 from ..operator import ActionRefused
 from . import email, records, whatsapp
-from .records import DOUBTFUL, FAILED, PENDING, SENT
+from .records import FAILED, IN_DOUBT, PENDING, SENT
 
-SETTLEABLE = DOUBTFUL + (FAILED, PENDING)
+
+def settleable():
+    """SQL: rows the operator may resend or close: not sent, and not being sent right now."""
+    return sa.or_(Receipt.state.in_((IN_DOUBT, FAILED, PENDING)), records.cut_off())
 
 
 def _find(order: Order, receipt_id: int) -> Receipt:
     row = db.session.get(Receipt, receipt_id)
     if row is None or row.order_id != order.id:
         raise ActionRefused("That receipt is not one of this order's.")
-    if row.state not in SETTLEABLE:
-        raise ActionRefused("That receipt was sent; there is nothing to do." if row.state == SENT
-                            else "That receipt is being sent right now.")
+    if row.state == SENT:
+        raise ActionRefused("That receipt was sent; there is nothing to do.")
     return row
 
 
@@ -35,7 +37,7 @@ def resend(order: Order, receipt_id: int, actor: Actor) -> str:
     channel = _channel(row)
     with orders.write_unit():
         reopened = db.session.execute(
-            sa.update(Receipt).where(Receipt.id == row.id, Receipt.state.in_(SETTLEABLE))
+            sa.update(Receipt).where(Receipt.id == row.id, settleable())
             .values(state=PENDING, claim=None, lost_answers=0, error=None, updated_at=utcnow())
         ).rowcount == 1
         if reopened:
@@ -70,7 +72,7 @@ def mark_arrived(order: Order, receipt_id: int, actor: Actor) -> None:
     row = _find(order, receipt_id)
     with orders.write_unit():
         won = db.session.execute(
-            sa.update(Receipt).where(Receipt.id == row.id, Receipt.state.in_(SETTLEABLE))
+            sa.update(Receipt).where(Receipt.id == row.id, settleable())
             .values(state=SENT, claim=None, sent_at=utcnow(), updated_at=utcnow())
         ).rowcount == 1
         if won:

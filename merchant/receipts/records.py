@@ -28,8 +28,6 @@ DATA_STARTED = "data_started"
 SENT = "sent"
 IN_DOUBT = "in_doubt"
 FAILED = "failed"
-# Rows that may have reached the customer, or not: the operator decides.
-DOUBTFUL = (DATA_STARTED, IN_DOUBT)
 
 EMAIL = "email"
 WHATSAPP = "whatsapp"
@@ -124,12 +122,18 @@ def record_body(receipt: Receipt, body: str) -> None:
             .values(body=body).execution_options(synchronize_session=False))
 
 
+def cut_off(now: dt.datetime | None = None):
+    """SQL: rows at data_started whose worker's lease ran out (it died mid-transfer)."""
+    return sa.and_(Receipt.state == DATA_STARTED, Receipt.claimed_until < (now or utcnow()))
+
+
 def settle_doubt(receipt: Receipt, note: str) -> bool:
     """A row left at data_started by a worker that died: in_doubt, with a note in the order's
-    history, once (the conditional update decides who writes the note)."""
+    history, once (the conditional update decides who writes the note). False while the
+    transfer may still be going on (its lease runs) or when another call settled it."""
     with orders.write_unit():
         won = db.session.execute(
-            sa.update(Receipt).where(Receipt.id == receipt.id, Receipt.state == DATA_STARTED)
+            sa.update(Receipt).where(Receipt.id == receipt.id, cut_off())
             .values(state=IN_DOUBT, claim=None, updated_at=utcnow(),
                     error="the worker stopped during the data transfer")
             .execution_options(synchronize_session=False)
