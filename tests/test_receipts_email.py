@@ -112,6 +112,17 @@ def test_a_delivered_order_gets_one_email_with_its_receipt(app, client, smtp):
     assert ("Receipt email sent to buyer@example.com.") in [d for *_, d in history(app, ref)]
 
 
+def test_the_receipt_is_in_the_language_the_order_was_placed_in(app, client, smtp):
+    client.get("/?lang=id")                            # the footer's switch
+    ref = delivered_order(client, app)
+    [received] = smtp.wait_for(1)
+    assert received.message["Subject"] == f"Terkirim: 70 Coins · pesanan {ref}"
+    text, html = parts(received.message)
+    assert "Total dibayar: Rp 15.105" in text and "Biaya QRIS: Rp 105" in text
+    assert "Bukti pengiriman" in html and '<html lang="id">' in html
+    assert "sudah dikirim ke" in html and "delivered" not in text.lower()
+
+
 def test_a_listener_run_again_for_the_same_event_sends_nothing_more(app, client, smtp):
     ref = delivered_order(client, app)
     rerun(app, listeners.send_email_receipt, event_of(app, ref, "delivered"))

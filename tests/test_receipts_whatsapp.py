@@ -149,6 +149,17 @@ def test_the_order_page_links_to_the_shops_whatsapp_with_the_reference(app, clie
     assert ref in parse_qs(parts.query)["text"][0]
 
 
+def test_the_whatsapp_receipt_and_the_chat_are_in_the_orders_language(app, client, fonnte):
+    set_support_whatsapp(app, "+6281122223333")
+    client.get("/?lang=id")
+    ref = buy_with_whatsapp(client, app)
+    work(app)
+    [sent] = fonnte.requests
+    assert "Top-up kamu sudah masuk" in sent.message and "Total dibayar: Rp 15.105" in sent.message
+    text = parse_qs(urlsplit(chat_link(client.get(f"/o/{ref}").text)).query)["text"][0]
+    assert text == f"Halo, saya butuh bantuan untuk pesanan {ref}."
+
+
 def test_track_offers_the_chat_link_when_no_order_is_found(app, client):
     set_support_whatsapp(app, "+6281122223333")
     page = client.post("/track", data={"ref": "MZZZZZZZZ", "contact": "a@example.com"})

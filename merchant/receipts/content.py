@@ -1,12 +1,15 @@
 """What a receipt says: the order's facts and the next step, shared by email and WhatsApp."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import money, orders, shop_settings
+from .. import i18n, money, orders, shop_settings
 from ..models import Order
 
 # The order events that send a receipt.
@@ -17,6 +20,14 @@ KINDS = frozenset({orders.DELIVERED, orders.FULFILLMENT_FAILED, orders.REFUNDED}
 class Texts:
     headline: str
     next_step: str
+
+
+@contextmanager
+def in_language(order: Order) -> Iterator[None]:
+    """Texts, money and dates in the language the order was placed in."""
+    settings = shop_settings.current()
+    with force_locale(i18n.regional(order.locale or settings.default_locale, settings.timezone)):
+        yield
 
 
 def order_link(order: Order) -> str:
@@ -45,7 +56,8 @@ def texts(order: Order, kind: str) -> Texts:
 
 
 def render(template: str, order: Order, kind: str) -> str:
-    """A receipt template (under templates/emails/) for `order` after the event `kind`."""
+    """A receipt template (under templates/emails/) for `order` after the event `kind`, in the
+    current locale (see in_language)."""
     return render_template(f"emails/{template}", order=order, kind=kind,
-                           texts=texts(order, kind), link=order_link(order),
+                           texts=texts(order, kind), link=order_link(order), lang=order.locale,
                            shop=shop_settings.current(), account=order.account_lines())

@@ -97,9 +97,13 @@ def message_id(receipt: Receipt, smtp: Smtp) -> str:
 
 
 def compose(order: Order, receipt: Receipt, smtp: Smtp) -> EmailMessage:
-    """The receipt as a multipart/alternative message: plain text, then HTML."""
+    """The receipt as a multipart/alternative message (plain text, then HTML), in the
+    order's language."""
     message = EmailMessage(policy=SMTP_POLICY)
-    message["Subject"] = subject(order, receipt.kind)
+    with content.in_language(order):
+        message["Subject"] = subject(order, receipt.kind)
+        text = content.render("receipt.txt", order, receipt.kind)
+        html = content.render("receipt.html", order, receipt.kind)
     message["From"] = smtp.sender
     message["To"] = receipt.recipient
     message["Date"] = email.utils.format_datetime(receipt.created_at.replace(tzinfo=dt.UTC))
@@ -109,8 +113,8 @@ def compose(order: Order, receipt: Receipt, smtp: Smtp) -> EmailMessage:
     support = shop_settings.current().support_email
     if support:
         message["Reply-To"] = support
-    message.set_content(content.render("receipt.txt", order, receipt.kind))
-    message.add_alternative(content.render("receipt.html", order, receipt.kind), subtype="html")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message
 
 

@@ -163,7 +163,8 @@ def send_for_event(event) -> str | None:
         return None
     row = records.open_row(event.id, order.id, event.kind, records.WHATSAPP, order.whatsapp)
     if row.body is None:
-        records.record_body(row, content.render("whatsapp.txt", order, event.kind))
+        with content.in_language(order):
+            records.record_body(row, content.render("whatsapp.txt", order, event.kind))
     with logs.about(order.ref):
         return send(row, fonnte)
 

@@ -1,7 +1,7 @@
 """receipts: one row per order event and channel (email, whatsapp) with how far its send got
 
 Revision ID: 0a3c39a1cef6
-Revises: c7d1e5a9b3f2
+Revises: b3c1d2e4f5a6
 Create Date: 2026-12-02 04:25:00.243533
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0a3c39a1cef6'
-down_revision = 'c7d1e5a9b3f2'
+down_revision = 'b3c1d2e4f5a6'
 branch_labels = None
 depends_on = None
 
