@@ -46,8 +46,10 @@ def dispatch_paid(limit: int = 20) -> int:
     claimed = 0
     for order_id in ids:
         lease = now + _seconds("FULFILLMENT_LEASE_SECONDS")
+        # The claim also fixes the ref_id the supplier gets, so a crash after it is harmless.
         if orders.transition(order_id, orders.FULFILLING, source="worker",
-                             detail="Claimed for delivery", next_check_at=lease):
+                             detail="Claimed for delivery", next_check_at=lease,
+                             supplier_ref_id=sa.func.coalesce(Order.supplier_ref_id, Order.ref)):
             claimed += 1
             _drive(order_id, first=True)
     return claimed
@@ -92,10 +94,6 @@ def _drive(order_id: int, first: bool) -> None:
         settle(order, SupplierResult(delivery.ref_id, REFUSED, message=unusable),
                source="worker", first=first)
         return
-    if first and not order.supplier_ref_id:
-        with orders.write_unit():
-            db.session.execute(sa.update(Order).where(Order.id == order_id)
-                               .values(supplier_ref_id=delivery.ref_id))
     supplier = providers.supplier(order.supplier)
     with logs.about(order.ref):
         try:

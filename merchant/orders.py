@@ -75,19 +75,20 @@ def move(order_id: int, to: str, source: str, detail: str, allowed=None, where=(
 
     `where`: further conditions the row must meet (e.g. no refund in progress).
 
-    `previous_status = status` reads the row's value before this UPDATE, so the one statement
-    both checks and records where the order came from; no read-then-write race.
+    `previous_status = status` reads the row's value before this UPDATE, and RETURNING hands it
+    back, so the one statement checks, changes and tells where the order came from; no
+    read-then-write race.
     """
     allowed = ALLOWED_FROM[to] if allowed is None else allowed
-    result = db.session.execute(
+    previous = db.session.scalar(
         sa.update(Order)
         .where(Order.id == order_id, Order.status.in_(allowed), *where)
         .values(status=to, previous_status=Order.status, updated_at=utcnow(), **values)
+        .returning(Order.previous_status)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if previous is None:
         return None
-    previous = db.session.scalar(sa.select(Order.previous_status).where(Order.id == order_id))
     record(order_id, source, detail, from_status=previous, to_status=to)
     outbox.add(order_id, to)
     if to == PAID:
