@@ -162,8 +162,9 @@ def main() -> int:
     databases = {"sqlite": ""}
     if os.environ.get("MERCHANT_TEST_DATABASE_URL"):
         databases["postgresql"] = os.environ["MERCHANT_TEST_DATABASE_URL"]
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(f"Paid callback -> delivered, gunicorn (2 workers) + a worker process, "
-          f"{args.orders} orders each\n")
+          f"{args.orders} orders each (load average {load})\n")
     print("| database | median ms | p95 ms | max ms | p95 budget ms |")
     print("|---|---|---|---|---|")
     missed = []
