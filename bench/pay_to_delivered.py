@@ -63,12 +63,7 @@ class Shop:
         return self
 
     def _start_all(self) -> None:
-        if self.database_url.startswith("postgresql"):
-            engine = sa.create_engine(self.database_url)
-            tables = sa.MetaData()
-            tables.reflect(engine)
-            tables.drop_all(engine)
-            engine.dispose()
+        self._drop_tables()
         flask = [sys.executable, "-m", "flask", "--app", "merchant"]
         subprocess.run(flask + ["seed-demo"], env=self.env, cwd=ROOT, check=True,
                        capture_output=True)
@@ -98,6 +93,16 @@ class Shop:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        self._drop_tables()
+
+    def _drop_tables(self) -> None:
+        """PostgreSQL: start from an empty database, and leave one (the test suite's)."""
+        if self.database_url.startswith("postgresql"):
+            engine = sa.create_engine(self.database_url)
+            tables = sa.MetaData()
+            tables.reflect(engine)
+            tables.drop_all(engine)
+            engine.dispose()
 
 
 def buy(base: str) -> str:
