@@ -3,11 +3,20 @@
 A product keeps its own copy of a preset's fields (Product.account_fields), so editing this table
 changes new products only. The demo catalog, the price import and the panel's product form all
 take their fields from here.
+
+Labels, hints and placeholders are stored in English and translated where a customer sees them
+(`accounts.shown`): N_ marks them for the catalog; an operator's own words show as typed.
 """
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+
+
+def N_(text: str) -> str:
+    """Marks preset text for `make messages`; it is translated when shown, not here."""
+    return text
+
 
 CUSTOM = "custom"       # a product whose fields match no preset (edited by hand or by an import)
 
@@ -19,44 +28,46 @@ class Preset:
     fields: tuple[dict, ...]
 
 
-def _digits(name: str, label: str, low: int, high: int, example: str, **extra) -> dict:
-    return {"name": name, "label": label, "pattern": f"[0-9]{{{low},{high}}}",
-            "hint": f"The {label} is {low}-{high} digits.", "placeholder": f"e.g. {example}",
-            "inputmode": "numeric", **extra}
+def _digits(name: str, label: str, low: int, high: int, hint: str, placeholder: str) -> dict:
+    return {"name": name, "label": label, "pattern": f"[0-9]{{{low},{high}}}", "hint": hint,
+            "placeholder": placeholder, "inputmode": "numeric"}
 
 
 PRESETS: dict[str, Preset] = {p.key: p for p in (
     Preset("user_id_zone", "User ID + Zone ID (Mobile Legends)", (
-        _digits("user_id", "User ID", 6, 12, "12345678"),
-        {"name": "zone_id", "label": "Zone ID", "pattern": "[0-9]{4,5}",
-         "hint": "The Zone ID is the 4-5 digits in brackets.", "placeholder": "e.g. 2345",
-         "inputmode": "numeric"},
+        _digits("user_id", N_("User ID"), 6, 12, N_("The User ID is 6-12 digits."),
+                N_("e.g. 12345678")),
+        {"name": "zone_id", "label": N_("Zone ID"), "pattern": "[0-9]{4,5}",
+         "hint": N_("The Zone ID is the 4-5 digits in brackets."),
+         "placeholder": N_("e.g. 2345"), "inputmode": "numeric"},
     )),
     Preset("player_id", "Player ID, 8-12 digits (Free Fire)", (
-        _digits("player_id", "Player ID", 8, 12, "123456789"),
+        _digits("player_id", N_("Player ID"), 8, 12, N_("The Player ID is 8-12 digits."),
+                N_("e.g. 123456789")),
     )),
     Preset("character_id", "Character ID, 8-12 digits (PUBG Mobile)", (
-        _digits("player_id", "Character ID", 8, 12, "5123456789"),
+        _digits("player_id", N_("Character ID"), 8, 12,
+                N_("The Character ID is 8-12 digits."), N_("e.g. 5123456789")),
     )),
     Preset("uid_server", "UID + server (Genshin Impact)", (
-        {"name": "uid", "label": "UID", "pattern": "[0-9]{9,10}",
-         "hint": "The UID is 9 or 10 digits.", "placeholder": "e.g. 812345678",
+        {"name": "uid", "label": N_("UID"), "pattern": "[0-9]{9,10}",
+         "hint": N_("The UID is 9 or 10 digits."), "placeholder": N_("e.g. 812345678"),
          "inputmode": "numeric"},
-        {"name": "server", "label": "Server",
+        {"name": "server", "label": N_("Server"),
          "options": ["America", "Europe", "Asia", "TW, HK, MO"]},
     )),
     Preset("username", "Username (TikTok)", (
-        {"name": "username", "label": "TikTok username", "pattern": "@?[A-Za-z0-9._]{2,24}",
-         "hint": "A TikTok username has 2-24 letters, digits, dots or underscores.",
-         "placeholder": "e.g. demo_user", "inputmode": "text", "autocapitalize": "none"},
+        {"name": "username", "label": N_("TikTok username"), "pattern": "@?[A-Za-z0-9._]{2,24}",
+         "hint": N_("A TikTok username has 2-24 letters, digits, dots or underscores."),
+         "placeholder": N_("e.g. demo_user"), "inputmode": "text", "autocapitalize": "none"},
     )),
     Preset("phone", "Phone number (pulsa, data)", (
-        {"name": "phone", "label": "Phone number", "pattern": "0[0-9]{9,13}",
-         "hint": "A phone number like 081234567890.", "placeholder": "e.g. 081234567890",
+        {"name": "phone", "label": N_("Phone number"), "pattern": "0[0-9]{9,13}",
+         "hint": N_("A phone number like 081234567890."), "placeholder": N_("e.g. 081234567890"),
          "inputmode": "tel"},
     )),
     Preset("customer_id", "Customer ID (anything else)", (
-        {"name": "customer_id", "label": "Customer ID"},
+        {"name": "customer_id", "label": N_("Customer ID")},
     )),
 )}
 

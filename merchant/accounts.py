@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
@@ -55,15 +56,16 @@ class AccountCheck:
     @property
     def message(self) -> str:
         if self.status == INVALID:
-            return "Check the highlighted field."
+            return _("Check the highlighted field.")
         if self.status == NOT_FOUND:
-            return "We could not find this account. Check the ID and try again."
+            return _("We could not find this account. Check the ID and try again.")
         if self.status == UNAVAILABLE:
-            return "We could not check this account right now. Try again in a minute."
+            return _("We could not check this account right now. Try again in a minute.")
         if self.status == LIMITED:
-            return "Too many checks, wait a minute and try again."
+            return _("Too many checks, wait a minute and try again.")
         if self.status == CONFIRMED:
-            return "Both entries match. This game cannot be checked, so make sure the ID is right."
+            return _("Both entries match. This game cannot be checked, so make sure the ID is "
+                     "right.")
         return ""
 
     @property
@@ -83,17 +85,27 @@ def read_fields(product: Product, form: Mapping[str, str]) -> tuple[dict[str, st
     """
     account, errors = {}, {}
     for spec in product.account_fields:
-        name, label = spec["name"], spec["label"]
+        name, label = spec["name"], shown(spec)["label"]
         value = re.sub(r"\s+", "", str(form.get(name, "") or "")) if spec.get("pattern") \
             else str(form.get(name, "") or "").strip()
         account[name] = value
         if not value:
-            errors[name] = f"Enter your {label}."
+            errors[name] = _("Enter your %(label)s.", label=label)
         elif spec.get("options") and value not in spec["options"]:
-            errors[name] = f"Choose your {label} from the list."
+            errors[name] = _("Choose your %(label)s from the list.", label=label)
         elif spec.get("pattern") and not re.fullmatch(spec["pattern"], value):
-            errors[name] = spec.get("hint") or f"This {label} does not look right."
+            errors[name] = shown(spec)["hint"] or _("This %(label)s does not look right.",
+                                                   label=label)
     return account, errors
+
+
+def shown(spec: Mapping) -> dict[str, str]:
+    """An account field's label, hint and placeholder in the page's language.
+
+    The presets' English (account_presets.N_) is in the catalog; an operator's own words are
+    not, and gettext gives them back as typed.
+    """
+    return {key: _(spec[key]) if spec.get(key) else "" for key in ("label", "hint", "placeholder")}
 
 
 def confirm_fields(product: Product) -> list[dict]:
@@ -114,8 +126,8 @@ def _confirm_errors(product: Product, form: Mapping[str, str],
         again = re.sub(r"\s+", "", str(form.get(confirm_name(spec), "") or "")) \
             if spec.get("pattern") else str(form.get(confirm_name(spec), "") or "").strip()
         if again != account[spec["name"]]:
-            errors[confirm_name(spec)] = (f"The two {spec['label']} entries do not match: "
-                                          "type it again.")
+            errors[confirm_name(spec)] = _("The two %(label)s entries do not match: type it "
+                                           "again.", label=shown(spec)["label"])
     return errors
 
 
@@ -204,10 +216,11 @@ def vouch(product: Product, form: Mapping[str, str], account: Mapping[str, str])
     payload = _payload(form.get("verification_token"), product, account)
     if payload.get("u"):
         if not product.allow_unverified:
-            raise TokenError("This account must be checked before you buy. Press Check again.")
+            raise TokenError(_("This account must be checked before you buy. Press Check "
+                               "again."))
         if form.get("continue_unverified") != "1":
-            raise TokenError("We could not check this account. Tick \u201cContinue without "
-                             "checking\u201d to buy anyway, or press Check again.")
+            raise TokenError(_("We could not check this account. Tick \u201cContinue without "
+                               "checking\u201d to buy anyway, or press Check again."))
         return None
     return payload.get("n", "")
 
@@ -235,21 +248,21 @@ def read_token(token: str | None, product: Product, account: Mapping[str, str],
     issued for another product or account, or not a verified one."""
     payload = _payload(token, product, account, max_age)
     if payload.get("u"):
-        raise TokenError("We could not check this account. Press Check again.")
+        raise TokenError(_("We could not check this account. Press Check again."))
     return payload.get("n", "")
 
 
 def _payload(token: str | None, product: Product, account: Mapping[str, str],
              max_age: int | None = None) -> dict:
     if not token:
-        raise TokenError("Check your account first, so we know who receives the top-up.")
+        raise TokenError(_("Check your account first, so we know who receives the top-up."))
     max_age = current_app.config["VERIFICATION_MAX_AGE"] if max_age is None else max_age
     try:
         payload = _serializer().loads(token, max_age=max_age)
     except SignatureExpired:
-        raise TokenError("Your account check has expired. Press Check again.") from None
+        raise TokenError(_("Your account check has expired. Press Check again.")) from None
     except BadSignature:
-        raise TokenError("The account check is not valid. Press Check again.") from None
+        raise TokenError(_("The account check is not valid. Press Check again.")) from None
     if payload.get("p") != product.slug or payload.get("a") != dict(account):
-        raise TokenError("The account changed after it was checked. Press Check again.")
+        raise TokenError(_("The account changed after it was checked. Press Check again."))
     return payload

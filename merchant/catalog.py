@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from . import money
@@ -94,15 +95,14 @@ def quote(package: Package, method: PaymentMethod) -> Quote:
     """
     subtotal = money.Money(package.price, package.currency)
     if method.currency != package.currency:
-        raise CatalogError(f"{method.name} does not accept {package.currency}.")
+        raise CatalogError(_("%(method)s does not accept %(currency)s.", method=method.name,
+                             currency=package.currency))
     fee = money.fee(subtotal, method.fee_flat, method.fee_percent_bp)
     total = subtotal + fee
     if total.amount < method.min_amount:
-        raise CatalogError(
-            f"{method.name} takes at least {money.Money(method.min_amount, method.currency)}."
-        )
+        raise CatalogError(_("%(method)s takes at least %(amount)s.", method=method.name,
+                             amount=money.Money(method.min_amount, method.currency)))
     if method.max_amount is not None and total.amount > method.max_amount:
-        raise CatalogError(
-            f"{method.name} takes at most {money.Money(method.max_amount, method.currency)}."
-        )
+        raise CatalogError(_("%(method)s takes at most %(amount)s.", method=method.name,
+                             amount=money.Money(method.max_amount, method.currency)))
     return Quote(package, method, subtotal, fee, total)

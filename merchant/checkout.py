@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from . import accounts, catalog, i18n, logs, orders
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"     # no 0/O, 1/I/L: read aloud over WhatsApp
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
-GATEWAY_DOWN = "The payment provider is not responding. Try again in a minute."
+GATEWAY_DOWN = _l("The payment provider is not responding. Try again in a minute.")
 
 
 class PurchaseError(ValueError):
@@ -61,13 +63,13 @@ def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[
         try:
             email = validate_email(email_raw, check_deliverability=False).normalized
         except EmailNotValidError:
-            errors["email"] = "Enter an email address like name@example.com."
+            errors["email"] = _("Enter an email address like name@example.com.")
     if phone_raw:
         whatsapp = normalize_whatsapp(phone_raw)
         if whatsapp is None:
-            errors["whatsapp"] = "Enter a WhatsApp number like 0812 3456 7890."
+            errors["whatsapp"] = _("Enter a WhatsApp number like 0812 3456 7890.")
     if not email_raw and not phone_raw:
-        errors["contact"] = "Leave an email or a WhatsApp number for your receipt."
+        errors["contact"] = _("Leave an email or a WhatsApp number for your receipt.")
     return email, whatsapp, errors
 
 
@@ -76,10 +78,10 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
     account, errors = accounts.read_fields(product, form)
     package = catalog.find_package(product, form.get("package"))
     if package is None:
-        errors["package"] = "Choose a package."
+        errors["package"] = _("Choose a package.")
     method = catalog.find_method(form.get("method"))
     if method is None:
-        errors["method"] = "Choose a payment method."
+        errors["method"] = _("Choose a payment method.")
     email, whatsapp, contact_errors = read_contact(form)
     errors.update(contact_errors)
     nickname = None

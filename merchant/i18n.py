@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from babel import localedata
 from babel.core import get_global
 from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from . import shop_settings
@@ -26,6 +27,7 @@ COOKIE_DAYS = 365
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=locale, timezone_selector=timezone)
     app.after_request(_remember_choice)
+    app.add_template_filter(translated)
 
     @app.context_processor
     def language_globals():
@@ -73,6 +75,12 @@ def regional(language_code: str, zone: str) -> str:
     territory = get_global("zone_territories").get(zone)
     candidate = f"{language_code}_{territory}"
     return candidate if territory and localedata.exists(candidate) else language_code
+
+
+def translated(text: str | None) -> str:
+    """Stored text in the page's language when the catalog has it (the account presets' English
+    labels and hints); the operator's own words as typed."""
+    return gettext(text) if text else ""
 
 
 def language_links() -> list[dict]:

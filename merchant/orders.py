@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from . import outbox, wakeup
 from .extensions import db
@@ -45,15 +46,16 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
 FINAL = frozenset({DELIVERED, EXPIRED, PAYMENT_FAILED, REFUNDED})
 UNPAID = frozenset({AWAITING_PAYMENT, EXPIRED, PAYMENT_FAILED})
 
+# In the page's (or the forced) language when read: lazy strings.
 LABELS = {
-    AWAITING_PAYMENT: "Waiting for payment",
-    PAID: "Paid",
-    FULFILLING: "Delivering",
-    DELIVERED: "Delivered",
-    EXPIRED: "Expired",
-    PAYMENT_FAILED: "Payment failed",
-    FULFILLMENT_FAILED: "Delivery failed",
-    REFUNDED: "Refunded",
+    AWAITING_PAYMENT: _l("Waiting for payment"),
+    PAID: _l("Paid"),
+    FULFILLING: _l("Delivering"),
+    DELIVERED: _l("Delivered"),
+    EXPIRED: _l("Expired"),
+    PAYMENT_FAILED: _l("Payment failed"),
+    FULFILLMENT_FAILED: _l("Delivery failed"),
+    REFUNDED: _l("Refunded"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -22,15 +23,25 @@ def _answer(status: int, title: str, message: str):
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
-        return _answer(400, "Please try again",
-                       "This page was open too long or your session changed. "
-                       "Reload the page and try again.")
+        return _answer(400, _("Please try again"),
+                       _("This page was open too long or your session changed. "
+                         "Reload the page and try again."))
 
     @app.errorhandler(404)
     def not_found(error):
-        return _answer(404, "Not found",
-                       "We could not find that page. If you were looking for an order, "
-                       "use Track order with its reference.")
+        return _answer(404, _("Not found"),
+                       _("We could not find that page. If you were looking for an order, "
+                         "use Track order with its reference."))
+
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        return _answer(429, _("Too many tries"),
+                       _("Too many tries from your connection. Wait a minute and try again."))
+
+    @app.errorhandler(405)
+    def wrong_method(error):
+        return _answer(405, _("Please try again"),
+                       _("This page cannot be opened that way. Go back and use its buttons."))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
@@ -38,7 +49,8 @@ def register(app: Flask) -> None:
         # back whole, so the customer can simply send the same request again.
         log.error("database unavailable: %s", error.orig)
         db.session.rollback()
-        title, message = "Please try again", "The shop is busy for a moment: try again in a moment."
+        title = _("Please try again")
+        message = _("The shop is busy for a moment: try again in a moment.")
         try:
             response = _answer(503, title, message)
         except SQLAlchemyError:       # the page itself needs the database (the shop's name)
@@ -51,6 +63,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
-        return _answer(500, "Something went wrong",
-                       "Something went wrong on our side. If you already paid, your order is safe; "
-                       "please try again in a minute.")
+        return _answer(500, _("Something went wrong"),
+                       _("Something went wrong on our side. If you already paid, your order is "
+                         "safe; please try again in a minute."))

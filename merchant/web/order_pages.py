@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from .. import orders, payment_events, qr
 from ..checkout import normalize_whatsapp
@@ -126,7 +127,7 @@ def track():
         return redirect(url_for("orders.show", ref=order.ref), code=303)
     return render_template(
         "orders/track.html", values=request.form,
-        error="We found no order with that reference and contact. Check both and try again.",
+        error=_("We found no order with that reference and contact. Check both and try again."),
     ), 422
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, render_template, request
+from flask_babel import gettext as _
 
 from .. import shop_settings
 
@@ -14,13 +15,13 @@ THEME_MAX_AGE = 7 * 24 * 3600
 @bp.get("/terms")
 def terms():
     """The shop's terms, as the owner wrote them. :raise 404: none written yet."""
-    return _policy("Terms of service", shop_settings.current().terms)
+    return _policy(_("Terms of service"), shop_settings.current().terms)
 
 
 @bp.get("/refund-policy")
 def refund_policy():
     """The shop's refund policy. :raise 404: none written yet."""
-    return _policy("Refund policy", shop_settings.current().refund_policy)
+    return _policy(_("Refund policy"), shop_settings.current().refund_policy)
 
 
 def _policy(title: str, text: str):
