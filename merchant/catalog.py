@@ -7,19 +7,31 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from . import money
+from . import money, promos
 from .extensions import db
-from .models import Package, PaymentMethod, Product
+from .models import Package, PaymentMethod, Product, Promo
 
 
 @dataclass(frozen=True)
 class Quote:
-    """What a customer pays for one package with one method."""
+    """What a customer pays for one package with one method (and maybe a promo code).
+
+    subtotal = price - discount; the fee is on the subtotal; total = subtotal + fee.
+    """
     package: Package
     method: PaymentMethod
+    price: money.Money
+    discount: money.Money
     subtotal: money.Money
     fee: money.Money
     total: money.Money
+    promo: Promo | None = None
+
+    @property
+    def discount_capped(self) -> bool:
+        """The code would take off more than the method's smallest amount allows."""
+        return self.promo is not None and self.discount < promos.amount_off(self.promo,
+                                                                            self.price)
 
 
 class CatalogError(ValueError):
@@ -88,15 +100,24 @@ def find_method(code) -> PaymentMethod | None:
     )
 
 
-def quote(package: Package, method: PaymentMethod) -> Quote:
-    """Price a package with a method, from the database only.
+def quote(package: Package, method: PaymentMethod, promo: Promo | None = None) -> Quote:
+    """Price a package with a method and an already checked promo, from the database only.
+
+    The discount never takes the subtotal below the method's smallest amount (nor below one
+    minor unit: no gateway takes a payment of nothing), so a discounted order stays payable.
 
     :raise CatalogError: when the method cannot take this amount or currency.
     """
-    subtotal = money.Money(package.price, package.currency)
+    price = money.Money(package.price, package.currency)
     if method.currency != package.currency:
         raise CatalogError(_("%(method)s does not accept %(currency)s.", method=method.name,
                              currency=package.currency))
+    discount = money.Money(0, price.currency)
+    if promo is not None:
+        room = price.amount - max(method.min_amount, 1)
+        discount = money.Money(max(0, min(promos.amount_off(promo, price).amount, room)),
+                               price.currency)
+    subtotal = price - discount
     fee = money.fee(subtotal, method.fee_flat, method.fee_percent_bp)
     total = subtotal + fee
     if total.amount < method.min_amount:
@@ -105,4 +126,4 @@ def quote(package: Package, method: PaymentMethod) -> Quote:
     if method.max_amount is not None and total.amount > method.max_amount:
         raise CatalogError(_("%(method)s takes at most %(amount)s.", method=method.name,
                              amount=money.Money(method.max_amount, method.currency)))
-    return Quote(package, method, subtotal, fee, total)
+    return Quote(package, method, price, discount, subtotal, fee, total, promo)

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, catalog, i18n, logs, orders
+from . import accounts, catalog, i18n, logs, orders, promos
 from .extensions import db
 from .models import Order, OrderEvent, Product, utcnow
 from .payment_events import gateway_for, ready_gateway
@@ -90,10 +90,21 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
             nickname = accounts.vouch(product, form, account)
         except accounts.TokenError as exc:
             errors["account"] = str(exc)
+    contact_keys = promos.contacts(email, whatsapp)
+    promo = None
+    if promos.normalize(form.get("promo")):
+        try:
+            promo = promos.check(form.get("promo"), product, package, contact_keys)
+        except promos.PromoRefused as exc:
+            # Buy pressed twice: the first press may have taken the code's last use.
+            existing = order_by_key(form.get("idempotency_key") or "")
+            if existing is not None:
+                return existing
+            errors["promo"] = str(exc)
     quote = None
     if package and method:
         try:
-            quote = catalog.quote(package, method)
+            quote = catalog.quote(package, method, promo)
         except catalog.CatalogError as exc:
             errors["method"] = str(exc)
     if errors:
@@ -119,21 +130,30 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
         gateway=gateway_for(method.gateway),
         subtotal=quote.subtotal.amount, fee=quote.fee.amount, total=quote.total.amount,
         currency=quote.total.currency, payment_expires_at=now + expiry,
+        promo_id=promo.id if promo else None, promo_code=promo.code if promo else None,
+        discount=quote.discount.amount, promo_counted=promo is not None,
         supplier=package.supplier, supplier_sku=package.supplier_sku,
         supplier_cost=package.supplier_cost, created_at=now, updated_at=now,
     )
+    placed = f"Order placed: {package.name} via {method.name}"
+    if promo is not None:
+        placed += f" with promo code {promo.code} (-{quote.discount})"
     try:
         with orders.write_unit():
+            if promo is not None:
+                # The use is counted in the order's own transaction: no order, no use.
+                promos.redeem(promo, product, package, contact_keys)
             db.session.add(order)
             db.session.flush()
-            orders.record(order.id, "customer", f"Order placed: {package.name} via {method.name}",
-                          to_status=orders.AWAITING_PAYMENT)
-    except IntegrityError:
-        # A double-tapped Buy: the other request made the order.
+            orders.record(order.id, "customer", placed, to_status=orders.AWAITING_PAYMENT)
+    except (IntegrityError, promos.PromoRefused) as exc:
+        # A double-tapped Buy: the other request made the order (and took the code's use).
         existing = order_by_key(key)
-        if existing is None:
-            raise
-        return existing
+        if existing is not None:
+            return existing
+        if isinstance(exc, promos.PromoRefused):
+            raise PurchaseError({"promo": str(exc)}) from exc
+        raise
     return _open_payment(order, product)
 
 
@@ -156,6 +176,7 @@ def _open_payment(order: Order, product: Product) -> Order:
     except Exception as exc:
         # Whatever went wrong, an order that cannot be paid is not kept.
         with orders.write_unit():
+            promos.give_back(order.id)
             db.session.execute(sa.delete(OrderEvent).where(OrderEvent.order_id == order.id))
             db.session.execute(sa.delete(Order).where(Order.id == order.id))
         if not isinstance(exc, PaymentError):

@@ -1,6 +1,7 @@
 """flask --app merchant <command>: database, demo catalog, worker, servers."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import sys
@@ -12,10 +13,23 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import is_running_from_reloader, run_simple
 
-from . import admins, audit, backup, demo, operator, payment_presets, prices, serving, worker
+from . import (
+    admins,
+    audit,
+    backup,
+    demo,
+    operator,
+    payment_presets,
+    prices,
+    promos,
+    serving,
+    shop_settings,
+    worker,
+)
 from .extensions import db
-from .models import Order
+from .models import Order, Product
 from .suppliers.base import SupplierError
+from .web.admin.methods_forms import to_minor
 
 UPGRADE = "flask --app merchant db upgrade"
 
@@ -60,7 +74,7 @@ command = functools.partial(click.command, cls=OperatorCommand)
 
 def register(app: Flask) -> None:
     for command in (init_db, seed_demo, run_worker, serve, dev, import_prices, deliver, retry,
-                    refund, create_admin, setup_link, make_backup):
+                    refund, create_admin, setup_link, make_backup, promo):
         app.cli.add_command(command)
 
 
@@ -252,3 +266,83 @@ def _print_setup_link(base: str) -> bool:
     click.echo(f"No admin yet. Open this link once to set up the shop's owner "
                f"(valid 24 hours):\n    {base}/admin/setup/{token}")
     return True
+
+
+@click.group("promo")
+def promo():
+    """Promo codes: create, list, disable (also in the panel at /admin/promos)."""
+
+
+WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M"])
+
+
+@promo.command("create", cls=OperatorCommand)
+@with_appcontext
+@click.argument("code")
+@click.option("--percent", help="Percentage off the package price, like 10 or 12.5.")
+@click.option("--flat", help="Amount off in the shop's currency, like 5000.")
+@click.option("--product", help="Only for this product (its slug).")
+@click.option("--min-spend", default="0", help="The package price must be at least this.")
+@click.option("--starts", type=WHEN, help="From this day (or 'YYYY-MM-DD HH:MM'), shop time.")
+@click.option("--ends", type=WHEN, help="Until the end of this day (or this minute), shop time.")
+@click.option("--max-uses", type=click.IntRange(min=1), help="Uses in all.")
+@click.option("--max-per-contact", type=click.IntRange(min=1),
+              help="Uses per email and per WhatsApp number.")
+def promo_create(code, percent, flat, product, min_spend, starts, ends, max_uses,
+                 max_per_contact):
+    """Add the promo code CODE: --percent or --flat, with optional limits."""
+    if (percent is None) == (flat is None):
+        raise click.UsageError("Give either --percent or --flat.")
+    currency = shop_settings.current().currency
+    try:
+        percent_bp = promos.percent_to_bp(percent) if percent is not None else None
+        amount_off = to_minor(flat, currency) if flat is not None else None
+        spend = to_minor(min_spend, currency)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc} is not a percentage (0-100) or an amount in "
+                                 f"{currency}.") from None
+    product_id = None
+    if product:
+        product_id = db.session.scalar(sa.select(Product.id).where(Product.slug == product))
+        if product_id is None:
+            raise click.BadParameter(f"no product has the slug {product}.", param_hint="--product")
+    if ends is not None and (ends.hour, ends.minute) == (0, 0):
+        ends += dt.timedelta(days=1)        # a day given: the code works all that day
+    values = {"code": code, "percent_bp": percent_bp, "amount_off": amount_off,
+              "currency": currency, "product_id": product_id, "min_spend": spend,
+              "starts_at": promos.to_utc(starts) if starts else None,
+              "ends_at": promos.to_utc(ends) if ends else None,
+              "max_uses": max_uses, "max_per_contact": max_per_contact, "active": True}
+    try:
+        created = promos.create(values, audit.CLI)
+    except promos.PromoError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Promo code {created.code} created: {promos.describe(created)}.")
+
+
+@promo.command("list", cls=OperatorCommand)
+@with_appcontext
+def promo_list():
+    """Every promo code with its discount, uses and state."""
+    rows = promos.all_promos()
+    if not rows:
+        click.echo("No promo codes yet.")
+    for row in rows:
+        limit = f"/{row.max_uses}" if row.max_uses is not None else ""
+        product = f" {row.product.slug}" if row.product else ""
+        click.echo(f"{row.code:<16} {promos.describe(row):<16} used {row.uses}{limit:<6} "
+                   f"{promos.state(row)}{product}")
+
+
+@promo.command("disable", cls=OperatorCommand)
+@with_appcontext
+@click.argument("code")
+def promo_disable(code):
+    """Stop the promo code CODE (orders placed with it keep their price)."""
+    found = promos.find(code)
+    if found is None:
+        raise click.ClickException(f"There is no promo code {promos.normalize(code)}.")
+    if not promos.set_active(found, False, audit.CLI):
+        click.echo(f"Promo code {found.code} was already off.")
+        return
+    click.echo(f"Promo code {found.code} is off.")

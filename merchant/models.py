@@ -150,6 +150,14 @@ class Order(db.Model):
     refund_ref: Mapped[str | None] = mapped_column(sa.String(128))  # the gateway's refund id
     refunded_at: Mapped[dt.datetime | None]
 
+    # A promo code: the discount is already taken off subtotal (price = subtotal + discount).
+    # promo_counted: the order holds one of the code's uses (given back when it dies unpaid).
+    promo_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("promos.id", name="fk_orders_promo_id"), index=True)
+    promo_code: Mapped[str | None] = mapped_column(sa.String(32))
+    discount: Mapped[int] = mapped_column(default=0, server_default="0")
+    promo_counted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
     flag: Mapped[str | None] = mapped_column(sa.String(200), index=True)  # why to look at it
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -163,6 +171,37 @@ class Order(db.Model):
         """(label, value) for each account field, labelled as the product names them."""
         labels = {spec["name"]: spec["label"] for spec in self.product.account_fields}
         return [(labels.get(name, name), value) for name, value in self.account.items()]
+
+
+class Promo(db.Model):
+    """A promo code: a percentage or a flat amount off the price, within its limits."""
+    __tablename__ = "promos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)    # upper case
+    percent_bp: Mapped[int | None]              # basis points off: 1000 = 10 %
+    amount_off: Mapped[int | None]              # or a flat amount off, minor units
+    currency: Mapped[str] = mapped_column(sa.String(3), default="IDR")
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id"))  # None: any
+    min_spend: Mapped[int] = mapped_column(default=0)          # the package price, minor units
+    starts_at: Mapped[dt.datetime | None]
+    ends_at: Mapped[dt.datetime | None]
+    max_uses: Mapped[int | None]                # None: no limit
+    max_per_contact: Mapped[int | None]         # per email, and per WhatsApp number
+    uses: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product | None] = relationship()
+
+
+class PromoContactUse(db.Model):
+    """How many of a promo's uses one contact (an email or a WhatsApp number) holds."""
+    __tablename__ = "promo_contact_uses"
+
+    promo_id: Mapped[int] = mapped_column(sa.ForeignKey("promos.id"), primary_key=True)
+    contact: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    uses: Mapped[int] = mapped_column(default=0)
 
 
 class OrderEvent(db.Model):

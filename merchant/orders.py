@@ -12,7 +12,7 @@ import logging
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from . import outbox, wakeup
+from . import outbox, promos, wakeup
 from .extensions import db
 from .models import Order, OrderEvent, utcnow
 from .transactions import write_unit
@@ -95,6 +95,9 @@ def move(order_id: int, to: str, source: str, detail: str, allowed=None, where=(
     outbox.add(order_id, to)
     if to == PAID:
         wakeup.after_commit()          # the worker delivers it
+    promo_note = promos.on_status(order_id, to)
+    if promo_note:
+        record(order_id, source, promo_note)
     return previous
 
 

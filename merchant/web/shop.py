@@ -5,7 +5,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from .. import accounts, catalog, catalog_cache, checkout
+from .. import accounts, catalog, catalog_cache, checkout, promos
 from ..extensions import limiter
 from . import remembered
 from .htmx import is_htmx, vary
@@ -39,16 +39,28 @@ def _product_or_404(slug: str):
     return product
 
 
-def _summary(product, values):
-    """The price summary for the chosen package and method, or None with a reason."""
+def _summary(product, values, promo_error=None) -> dict:
+    """The price summary's context: the quote for the chosen package, method and promo code
+    (or why there is none), and the code's offer or refusal."""
     package = catalog_cache.find_package(product, values.get("package"))
     method = catalog_cache.find_method(values.get("method"))
-    if package is None or method is None:
-        return None, None
-    try:
-        return catalog.quote(package, method), None
-    except catalog.CatalogError as exc:
-        return None, str(exc)
+    promo = None
+    if promos.normalize(values.get("promo")) and promo_error is None:
+        email, whatsapp, _ = checkout.read_contact(values)
+        try:
+            promo = promos.check(values.get("promo"), product, package,
+                                 promos.contacts(email, whatsapp))
+        except promos.PromoRefused as exc:
+            promo_error = str(exc)
+    context = {"quote": None, "quote_error": None, "promo_error": promo_error,
+               "promo_offer": promos.describe(promo) if promo else None,
+               "promo_code": promo.code if promo else None}
+    if package is not None and method is not None:
+        try:
+            context["quote"] = catalog.quote(package, method, promo)
+        except catalog.CatalogError as exc:
+            context["quote_error"] = str(exc)
+    return context
 
 
 def render_product(product, values=None, errors=None, check=None, status=200, recalled=None):
@@ -58,11 +70,11 @@ def render_product(product, values=None, errors=None, check=None, status=200, re
     values.setdefault("idempotency_key", secrets.token_hex(16))
     if check is None:
         check = accounts.restore(product, values)
-    quote, quote_error = _summary(product, values)
+    errors = errors or {}
     return vary(render_template(
         "shop/product.html", product=product, packages=catalog_cache.active_packages(product),
-        methods=catalog_cache.active_methods(), values=values, errors=errors or {}, check=check,
-        quote=quote, quote_error=quote_error, recalled=recalled,
+        methods=catalog_cache.active_methods(), values=values, errors=errors, check=check,
+        recalled=recalled, **_summary(product, values, errors.get("promo")),
     ), status)
 
 
@@ -136,11 +148,10 @@ def too_many_checks(error):
 
 @bp.get("/p/<slug>/summary")
 def summary(slug):
-    """Package price, method fee and total (partial for htmx)."""
+    """Package price, promo discount, method fee and total (partial for htmx)."""
     product = _product_or_404(slug)
     if is_htmx():
-        quote, quote_error = _summary(product, request.args)
-        return vary(render_template("shop/_summary.html", quote=quote, quote_error=quote_error))
+        return vary(render_template("shop/_summary.html", **_summary(product, request.args)))
     return render_product(product, request.args)
 
 

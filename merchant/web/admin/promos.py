@@ -1,0 +1,98 @@
+"""Promo codes (owner only): the list with uses and an on/off switch, add, edit."""
+from __future__ import annotations
+
+from flask import abort, flash, render_template, url_for
+from flask_login import current_user
+
+from ... import audit, promos, shop_settings
+from ..htmx import is_htmx
+from . import bp, owner_only, redirect_to
+from .promos_forms import ActiveForm, PromoForm
+
+
+def _actor() -> audit.Actor:
+    return audit.Actor.of(current_user)
+
+
+def _promo_or_404(promo_id: int):
+    promo = promos.get(promo_id)
+    if promo is None:
+        abort(404)
+    return promo
+
+
+@bp.get("/promos", endpoint="promos")
+@owner_only
+def promos_list():
+    """Every code: its discount, limits, uses so far and whether customers may use it."""
+    return render_template("admin/promos/index.html", promos=promos.all_promos(),
+                           active_form=ActiveForm(), state=promos.state,
+                           describe=promos.describe)
+
+
+@bp.route("/promos/new", methods=["GET", "POST"])
+@owner_only
+def promos_new():
+    """A new code."""
+    form = PromoForm()
+    if not form.is_submitted():
+        form.currency.data = shop_settings.current().currency
+    error = None
+    if form.validate_on_submit():
+        try:
+            promo = promos.create(form.values(), _actor())
+        except promos.PromoError as exc:
+            error = _show(form, exc)
+        else:
+            flash(f"Added the code {promo.code}.")
+            return redirect_to(url_for("admin.promos"))
+    status = 422 if error or form.errors else 200
+    return render_template("admin/promos/form.html", form=form, promo=None,
+                           error=error), status
+
+
+@bp.route("/promos/<int:promo_id>", methods=["GET", "POST"])
+@owner_only
+def promos_edit(promo_id: int):
+    """Change a code; its uses, latest orders and history of changes below the form."""
+    promo = _promo_or_404(promo_id)
+    form = PromoForm.of(promo)
+    error = None
+    if form.validate_on_submit():
+        try:
+            promos.update(promo, form.values(), _actor())
+        except promos.PromoError as exc:
+            error = _show(form, exc)
+        else:
+            flash(f"Saved the code {promo.code}.")
+            return redirect_to(url_for("admin.promos"))
+    status = 422 if error or form.errors else 200
+    return render_template("admin/promos/form.html", form=form, promo=promo, error=error,
+                           orders=promos.recent_orders(promo), state=promos.state(promo),
+                           history=audit.entries_for("promo", promo.id)), status
+
+
+@bp.post("/promos/<int:promo_id>/active")
+@owner_only
+def promos_active(promo_id: int):
+    """Turn a code on or off: the row again for htmx, the list for a plain post."""
+    promo = _promo_or_404(promo_id)
+    form = ActiveForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        promos.set_active(promo, form.active.data == "1", _actor())
+    else:
+        error, status = "Choose on or off.", 422
+    if is_htmx():
+        return render_template("admin/promos/_row.html", promo=promo, error=error,
+                               active_form=ActiveForm(), state=promos.state,
+                               describe=promos.describe), status
+    flash(error or f"{promo.code} is {'on' if promo.active else 'off'}.")
+    return redirect_to(url_for("admin.promos"))
+
+
+def _show(form: PromoForm, exc: promos.PromoError) -> str:
+    """Put each refusal beside its field; the sentence for the top of the form."""
+    for name, message in exc.errors.items():
+        getattr(form, name).errors = [message]
+    return "Nothing was saved: " + str(exc)

@@ -1,0 +1,106 @@
+"""The promo code form: the discount typed as a percentage or an amount, times in the shop's
+time zone, limits empty for none."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
+
+from ... import money, promos
+from ...extensions import db
+from ...models import Product, Promo
+from .methods_forms import choices, to_major, to_minor
+
+KINDS = {"percent": "Percentage off", "flat": "Amount off"}
+
+
+class PromoForm(FlaskForm):
+    code = StringField("Code", filters=[promos.normalize], validators=[
+        DataRequired("Enter the code customers type, like RAMADAN10."),
+        Regexp(promos.CODE, message=promos.CODE_RULE)])
+    kind = RadioField("Discount", choices=choices(KINDS), default="percent")
+    value = StringField("How much off", validators=[DataRequired(
+        "Enter the discount: a percentage like 10, or an amount like 5000.")])
+    currency = SelectField("Currency", choices=choices({c: c for c in money.EXPONENTS}))
+    product = SelectField("Only for")
+    min_spend = StringField("Minimum spend", default="0")
+    starts_at = DateTimeLocalField("Starts", validators=[Optional()])
+    ends_at = DateTimeLocalField("Ends", validators=[Optional()])
+    max_uses = IntegerField("Uses in all", validators=[
+        Optional(), NumberRange(min=1, max=10_000_000, message="At least 1, or empty.")])
+    max_per_contact = IntegerField("Uses per customer", validators=[
+        Optional(), NumberRange(min=1, max=10_000, message="At least 1, or empty.")])
+    active = BooleanField("Customers may use it", default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        products = db.session.execute(sa.select(Product.id, Product.name)
+                                      .order_by(Product.name)).all()
+        self.product.choices = choices({"": "Every product",
+                                        **{str(pid): name for pid, name in products}})
+        self.amounts: dict[str, int | None] = {}
+
+    @classmethod
+    def of(cls, promo: Promo) -> PromoForm:
+        """The form filled in with a promo's values (for GET of the edit page)."""
+        percent = promo.percent_bp is not None
+        return cls(data={
+            "code": promo.code, "kind": "percent" if percent else "flat",
+            "value": (money.format_bp(promo.percent_bp).removesuffix("%") if percent
+                      else to_major(promo.amount_off, promo.currency)),
+            "currency": promo.currency,
+            "product": str(promo.product_id) if promo.product_id else "",
+            "min_spend": to_major(promo.min_spend, promo.currency),
+            "starts_at": promos.to_local(promo.starts_at),
+            "ends_at": promos.to_local(promo.ends_at),
+            "max_uses": promo.max_uses, "max_per_contact": promo.max_per_contact,
+            "active": promo.active})
+
+    def validate(self, extra_validators=None) -> bool:
+        """The field checks, then the amounts read in the chosen currency."""
+        valid = super().validate(extra_validators)
+        currency = self.currency.data
+        example = to_major(50000 if currency == "IDR" else 500, currency)
+        if self.value.data and not self.value.errors:
+            try:
+                if self.kind.data == "percent":
+                    self.amounts["percent_bp"] = promos.percent_to_bp(self.value.data)
+                else:
+                    self.amounts["amount_off"] = to_minor(self.value.data, currency)
+            except ValueError:
+                self.value.errors.append(
+                    "Enter a percentage more than 0 and up to 100, like 10 or 12.5."
+                    if self.kind.data == "percent" else
+                    f"Enter an amount in {currency} like {example}.")
+                valid = False
+        try:
+            self.amounts["min_spend"] = to_minor(self.min_spend.data or "0", currency)
+        except ValueError:
+            self.min_spend.errors.append(f"Enter an amount in {currency} like {example}, "
+                                         "or 0 for none.")
+            valid = False
+        return valid
+
+    def values(self) -> dict:
+        """The promo's columns from a valid form (times converted to UTC)."""
+        return {"code": self.code.data, "percent_bp": self.amounts.get("percent_bp"),
+                "amount_off": self.amounts.get("amount_off"), "currency": self.currency.data,
+                "product_id": int(self.product.data) if self.product.data else None,
+                "min_spend": self.amounts["min_spend"],
+                "starts_at": promos.to_utc(self.starts_at.data) if self.starts_at.data else None,
+                "ends_at": promos.to_utc(self.ends_at.data) if self.ends_at.data else None,
+                "max_uses": self.max_uses.data, "max_per_contact": self.max_per_contact.data,
+                "active": self.active.data}
+
+
+class ActiveForm(FlaskForm):
+    """Turn a code on (1) or off (0)."""
+    active = SelectField(choices=choices({"1": "on", "0": "off"}))
