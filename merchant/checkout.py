@@ -35,7 +35,7 @@ class PurchaseError(ValueError):
     """The purchase cannot go ahead; `errors` maps form fields to messages for the customer."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(str(message) for message in errors.values()))
         self.errors = errors
 
 
