@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import os
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,3 +70,73 @@ def problems(code, po) -> list[str]:
             label = entry.id if isinstance(entry.id, str) else entry.id[0]
             found.append(f"no longer in the code (run make messages): {label!r}")
     return found
+
+
+# A pseudo-translation: every message the code passes through gettext comes out between these
+# marks, so words outside them on a page were never offered for translation.
+OPEN, CLOSE = "\u27e6", "\u27e7"
+INNERMOST = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
+WORD = re.compile(r"[^\W\d_]{2,}")
+# Words that are the same in every language the shop speaks: the currency, the zones, a brand.
+UNIVERSAL = {"Rp", "WIB", "WITA", "WIT", "WhatsApp"}
+
+
+def write_pseudo(code, translations: Path, language: str = "id") -> None:
+    """A catalog for `language` under `translations` whose every message is marked."""
+    pseudo = Catalog(locale=language)
+    for message in code:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            text = tuple(OPEN + message.id[0] + CLOSE for _ in range(2))
+            pseudo.add(message.id, text[:pseudo.num_plurals], context=message.context)
+        else:
+            pseudo.add(message.id, OPEN + message.id + CLOSE, context=message.context)
+    folder = translations / language / "LC_MESSAGES"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "messages.mo").open("wb") as handle:
+        write_mo(handle, pseudo)
+
+
+class VisibleText(HTMLParser):
+    """The text a visitor reads or hears: text outside scripts and styles, the title, and the
+    attributes a browser shows or announces (placeholders, labels, alt texts, descriptions)."""
+    SHOWN = {"placeholder", "aria-label", "title", "alt"}
+    META = {"description", "og:title", "og:description"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "style", "template"):
+            self._hidden += 1
+        self.chunks += [value for name, value in attrs.items() if name in self.SHOWN and value]
+        if tag == "meta" and (attrs.get("name") or attrs.get("property")) in self.META:
+            self.chunks.append(attrs.get("content") or "")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template"):
+            self._hidden = max(0, self._hidden - 1)
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.chunks.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = VisibleText()
+    parser.feed(html)
+    return "\n".join(parser.chunks)
+
+
+def unmarked_words(html: str, without) -> list[str]:
+    """Words on a page rendered with the pseudo catalog that came neither through gettext nor
+    from the shop's data: `without(text)` takes the data (product names, nicknames ...) out."""
+    text = visible_text(html)
+    while INNERMOST.search(text):
+        text = INNERMOST.sub(" ", text)
+    text = without(text)
+    return [word for word in WORD.findall(text) if word not in UNIVERSAL]
