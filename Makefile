@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app merchant
 PYBABEL := $(VENV)/bin/pybabel
 # The translations: one .po per language, compiled to a .mo that git ignores.
-PO := $(wildcard merchant/translations/*/LC_MESSAGES/messages.po)
+PO := $(wildcard merchant/translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 
 .PHONY: run dev test lint bench bench-orders clean translations messages
@@ -28,6 +28,9 @@ messages: $(VENV)/.installed
 	$(PYBABEL) extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
 		--project merchant -o merchant/translations/messages.pot .
 	$(PYBABEL) update -i merchant/translations/messages.pot -d merchant/translations \
+		--no-wrap --ignore-pot-creation-date --ignore-obsolete
+	$(PYBABEL) update -D wtforms -i "$$($(PY) -c 'import os, wtforms.i18n as i; \
+		print(os.path.join(i.messages_path(), "wtforms.pot"))')" -d merchant/translations \
 		--no-wrap --ignore-pot-creation-date --ignore-obsolete
 
 # First start: fresh random secrets, kept out of git.

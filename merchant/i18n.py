@@ -8,12 +8,13 @@ names: Asia/Jakarta gives id_ID and en_ID, so both read "Rp 15.000".
 from __future__ import annotations
 
 import functools
+import os
 from urllib.parse import urlencode
 
-from babel import localedata
+from babel import localedata, support
 from babel.core import get_global
 from flask import Flask, current_app, g, has_request_context, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from . import shop_settings
@@ -22,11 +23,13 @@ from .extensions import babel
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 COOKIE = "lang"
 COOKIE_DAYS = 365
+TRANSLATIONS = os.path.join(os.path.dirname(__file__), "translations")
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=locale, timezone_selector=timezone)
     app.after_request(_remember_choice)
+    app.before_request(_form_messages)
     app.add_template_filter(translated)
 
     @app.context_processor
@@ -100,6 +103,33 @@ def _page_in(code: str) -> str:
         return f"{request.path}?{urlencode({COOKIE: code})}"
     args = [(key, value) for key, value in request.args.items(multi=True) if key != COOKIE]
     return f"{request.path}?{urlencode([*args, (COOKIE, code)])}"
+
+
+class FormMessages:
+    """WTForms' own messages ("This field is required.") in the page's language.
+
+    WTForms ships no Indonesian catalog, so ours (translations/<lang>/LC_MESSAGES/wtforms.po,
+    made from WTForms' wtforms.pot) stands in. Flask-WTF takes a request's form translations
+    from request.wtforms_translations when it is set; loaded on first use only.
+    """
+
+    def __init__(self):
+        self._catalog = None
+
+    def _load(self):
+        if self._catalog is None:
+            self._catalog = support.Translations.load(TRANSLATIONS, [get_locale()], "wtforms")
+        return self._catalog
+
+    def ugettext(self, string):
+        return self._load().ugettext(string)
+
+    def ungettext(self, singular, plural, n):
+        return self._load().ungettext(singular, plural, n)
+
+
+def _form_messages():
+    request.wtforms_translations = FormMessages()
 
 
 def _remember_choice(response):

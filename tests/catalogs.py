@@ -19,7 +19,7 @@ EXTRACT = ["-F", "babel.cfg", "-k", "lazy_gettext", "-k", "_l", "--no-location",
 
 
 def po_files(translations: Path = TRANSLATIONS) -> list[Path]:
-    return sorted(translations.glob("*/LC_MESSAGES/messages.po"))
+    return sorted(translations.glob("*/LC_MESSAGES/*.po"))
 
 
 def stale(translations: Path = TRANSLATIONS) -> list[str]:
@@ -43,6 +43,12 @@ def extract(pot: Path):
         os.chdir(cwd)
     with pot.open("rb") as handle:
         return read_po(handle)
+
+
+def wtforms_messages():
+    """WTForms' own messages (its wtforms.pot): the forms' errors, in the wtforms domain."""
+    from wtforms.i18n import messages_path
+    return load(Path(messages_path()) / "wtforms.pot")
 
 
 def load(po: Path):

@@ -101,7 +101,7 @@ def test_the_owner_sets_the_shops_language(app, owner):
     assert html_lang(customer.get("/")) == "id"
     assert html_lang(customer.get("/", headers={"Accept-Language": "en"})) == "en"
     refused = owner.post("/admin/settings", data={"default_locale": "fr"})
-    assert refused.status_code == 422 and "Not a valid choice" in refused.text
+    assert refused.status_code == 422 and "Bukan pilihan yang valid." in refused.text
     with app.app_context():
         assert shop_settings.current().default_locale == "id"
 
@@ -121,3 +121,11 @@ def test_a_missing_or_stale_compiled_catalog_is_found(tmp_path):
     assert catalogs.stale(copy) == [f"{mo} is older than its .po"]
     mo.unlink()
     assert catalogs.stale(copy) == [f"{mo} is missing"]
+
+
+def test_form_errors_from_wtforms_follow_the_language(app, owner):
+    """WTForms has no Indonesian of its own: merchant/translations/id/.../wtforms.po."""
+    refused = owner.post("/admin/settings?lang=id", data={"default_locale": "fr"})
+    assert refused.status_code == 422 and "Bukan pilihan yang valid." in refused.text
+    english = owner.post("/admin/settings?lang=en", data={"default_locale": "fr"})
+    assert "Not a valid choice." in english.text and "Bukan pilihan" not in english.text
