@@ -27,7 +27,8 @@ def pytest_sessionstart(session):
     stale = catalogs.stale()
     if stale:
         pytest.exit("compile the translations first: make translations (or pybabel compile -d "
-                    "merchant/translations): " + ", ".join(stale), returncode=1)
+                    "merchant/translations -D 'messages wtforms'): " + ", ".join(stale),
+                    returncode=1)
 
 
 def make_app(tmp_path, **overrides):
