@@ -95,7 +95,7 @@ def move(order_id: int, to: str, source: str, detail: str, allowed=None, where=(
     outbox.add(order_id, to)
     if to == PAID:
         wakeup.after_commit()          # the worker delivers it
-    promo_note = promos.on_status(order_id, to)
+    promo_note = promos.on_status(order_id, previous, to)
     if promo_note:
         record(order_id, source, promo_note)
     return previous

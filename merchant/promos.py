@@ -164,14 +164,15 @@ def _count_contact(promo_id: int, contact: str, limit: int | None) -> bool:
                     .values(uses=PromoContactUse.uses + 1)) == 1
 
 
-def on_status(order_id: int, to: str) -> str | None:
+def on_status(order_id: int, previous: str, to: str) -> str | None:
     """Inside a transition's transaction: give the use back when the order died unpaid, take
     it again when such an order is paid after all. The note for the order's history, if any."""
     # The strings of merchant.orders (which calls this): no import cycle.
-    if to in ("expired", "payment_failed"):
+    unpaid_ends = ("expired", "payment_failed")
+    if to in unpaid_ends:
         code = give_back(order_id)
         return f"Promo code {code}: its use is given back" if code else None
-    if to == "paid":
+    if to == "paid" and previous in unpaid_ends:
         code = _take_again(order_id)
         return f"Promo code {code}: paid late, its use is counted again" if code else None
     return None

@@ -1,0 +1,59 @@
+"""A 360 px wide Chromium types a promo code: htmx shows the refusal and the discount as they
+type, and the order is paid at the discounted total."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import make_app
+from playwright.sync_api import expect
+from test_browser import phone  # noqa: F401  (the phone fixture)
+from werkzeug.serving import make_server
+
+from merchant import worker
+from tests.test_promos import add_promo
+
+
+@pytest.fixture
+def promo_shop(tmp_path):
+    """The shop on a real port with a worker thread and the code SAVE10 (10 % off)."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    add_promo(app, "SAVE10", percent_bp=1000)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    worker_thread, stop = worker.start_thread(app)
+    yield f"http://127.0.0.1:{server.server_port}"
+    stop.set()
+    worker_thread.join(10)
+    server.shutdown()
+    thread.join(10)
+    server.server_close()
+
+
+def test_phone_applies_a_code_and_pays_the_discounted_total(promo_shop, phone):  # noqa: F811
+    page = phone
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(f"{promo_shop}/p/tiktok-coins")
+    page.fill("input[name=username]", "demo_user")
+    page.get_by_role("button", name="Check account").click()
+    expect(page.locator("#account-check")).to_contain_text("Account found")
+    page.locator("label.card", has_text="70 Coins").click()
+    page.locator("label.method", has_text="QRIS").click()
+    expect(page.locator("#summary")).to_contain_text("Rp 15.105")
+
+    page.locator("#promo").press_sequentially("save1")
+    expect(page.locator("#promo-result")).to_contain_text("We do not know this code")
+    page.locator("#promo").press_sequentially("0")
+    expect(page.locator("#promo-result")).to_contain_text("SAVE10")
+    expect(page.locator("#summary")).to_contain_text("Discount (SAVE10)")
+    expect(page.locator("#summary")).to_contain_text("Rp 13.595")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.fill("input[name=email]", "buyer@example.com")
+    page.get_by_role("button", name="Buy now").click()
+    expect(page.locator("#order-status")).to_contain_text("Waiting for payment")
+    expect(page.locator(".summary-list")).to_contain_text("Discount (SAVE10)")
+    page.get_by_role("link", name="Pay Rp 13.595").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("#order-status")).to_contain_text("Delivered", timeout=10_000)
