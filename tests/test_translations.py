@@ -19,12 +19,13 @@ from conftest import (
     package_id,
     sandbox_pay,
     set_product,
+    verify,
 )
 from flask import render_template_string
 
-from merchant import audit, orders, shop_settings
+from merchant import audit, orders, promos, shop_settings
 from merchant.extensions import babel, db
-from merchant.models import Order, Package, PaymentMethod, Product
+from merchant.models import Order, Package, PaymentMethod, Product, Promo
 
 TRACK_LIMIT = 2
 STATUSES = ["awaiting", "paid", "fulfilling", "delivered", "expired", "payment_failed",
@@ -103,6 +104,15 @@ CUSTOMER_PAGES = [
     Page("summary partial", "/p/tiktok-coins/summary?package={package}&method=QRIS",
          htmx=True),
     Page("summary partial, nothing chosen", "/p/tiktok-coins/summary", htmx=True),
+    Page("summary partial, promo code", "/p/tiktok-coins/summary?package={package}&method=QRIS"
+         "&promo=save10", htmx=True),
+    Page("summary partial, promo code refused", "/p/tiktok-coins/summary?package={package}"
+         "&method=QRIS&promo=nosuch", htmx=True),
+    Page("summary partial, discount at the method's smallest amount",
+         "/p/tiktok-coins/summary?package={package}&method=QRIS&promo=all-off", htmx=True),
+    Page("product, promo code refused without JavaScript",
+         "/p/tiktok-coins/summary?package={package}&method=QRIS&promo=gone"),
+    Page("order with a discount", "/o/{discounted}"),
     *[Page(f"order {status}", f"/o/{{{status}}}") for status in STATUSES],
     Page("order status partial", "/o/{delivered}/status", 286, htmx=True),
     Page("track", "/track"),
@@ -134,6 +144,7 @@ def data_strings(app) -> list[str]:
         for package in db.session.scalars(sa.select(Package)):
             values += [package.name, package.badge]
         values += [method.name for method in db.session.scalars(sa.select(PaymentMethod))]
+        values += [promo.code for promo in db.session.scalars(sa.select(Promo))]
         for order in db.session.scalars(sa.select(Order)):
             values += [order.ref, order.nickname, order.email, order.delivery_proof,
                        *order.account.values()]
@@ -162,6 +173,7 @@ class Shop:
         set_product(app, "genshin-impact", verifier="none")      # typed twice, never checked
         for status in STATUSES:
             self.values[status] = self._order_in(status)
+        self._promo_codes()
         for status in ("awaiting", "delivered"):
             self.values[f"{status}_gateway_ref"] = get_order(
                 app, self.values[status]).gateway_ref
@@ -170,6 +182,21 @@ class Shop:
                                   "refund_policy": "Dana kembali penuh."}, audit.CLI)
         self.clients = {"buyer": self.buyer, "stranger": self.stranger}
         self.visits = 0
+
+    def _promo_codes(self) -> None:
+        """A code that applies, one that takes all it may, one used up; an order with one."""
+        with self.app.app_context():
+            for code, percent, max_uses in (("SAVE10", 1000, None), ("ALL-OFF", 10_000, None),
+                                            ("GONE", 1000, 1)):
+                promos.create({"code": code, "percent_bp": percent, "amount_off": None,
+                               "currency": "IDR", "product_id": None, "min_spend": 0,
+                               "starts_at": None, "ends_at": None, "max_uses": max_uses,
+                               "max_per_contact": None, "active": True}, audit.CLI)
+        token = verify(self.buyer, "tiktok-coins", username="user_promo")
+        response = self.buyer.post("/p/tiktok-coins/order", data={
+            "username": "user_promo", "verification_token": token, "method": "QRIS",
+            "package": self.values["package"], "email": "promo@example.com", "promo": "gone"})
+        self.values["discounted"] = order_ref(response)
 
     def _order_in(self, status: str) -> str:
         if status == "delivered":
