@@ -75,6 +75,9 @@ def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[
 
 def place_order(product: Product, form: Mapping[str, str]) -> Order:
     """Validate a purchase, create the order and its payment. :raise PurchaseError:"""
+    key = form.get("idempotency_key") or ""
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        key = secrets.token_hex(16)
     account, errors = accounts.read_fields(product, form)
     package = catalog.find_package(product, form.get("package"))
     if package is None:
@@ -97,7 +100,7 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
             promo = promos.check(form.get("promo"), product, package, contact_keys)
         except promos.PromoRefused as exc:
             # Buy pressed twice: the first press may have taken the code's last use.
-            existing = order_by_key(form.get("idempotency_key") or "")
+            existing = order_by_key(key)
             if existing is not None:
                 return existing
             errors["promo"] = str(exc)
@@ -110,9 +113,6 @@ def place_order(product: Product, form: Mapping[str, str]) -> Order:
     if errors:
         raise PurchaseError(errors)
 
-    key = form.get("idempotency_key") or ""
-    if not IDEMPOTENCY_KEY.fullmatch(key):
-        key = secrets.token_hex(16)
     existing = order_by_key(key)
     if existing is not None:
         return existing
