@@ -120,6 +120,7 @@ def test_the_receipt_is_in_the_language_the_order_was_placed_in(app, client, smt
     assert received.message["Subject"] == f"Terkirim: 70 Coins · pesanan {ref}"
     text, html = parts(received.message)
     assert "Total dibayar: Rp 15.105" in text and "Biaya QRIS: Rp 105" in text
+    assert "Username TikTok: happy_gamer" in text            # the preset's label, translated
     assert "Bukti pengiriman" in html and '<html lang="id">' in html
     assert "sudah dikirim ke" in html and "delivered" not in text.lower()
 
