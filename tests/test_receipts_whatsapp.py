@@ -155,7 +155,7 @@ def test_the_whatsapp_receipt_and_the_chat_are_in_the_orders_language(app, clien
     ref = buy_with_whatsapp(client, app)
     work(app)
     [sent] = fonnte.requests
-    assert "Top-up kamu sudah masuk" in sent.message and "Total dibayar: Rp 15.105" in sent.message
+    assert "Top up Anda sudah masuk" in sent.message and "Total dibayar: Rp 15.105" in sent.message
     text = parse_qs(urlsplit(chat_link(client.get(f"/o/{ref}").text)).query)["text"][0]
     assert text == f"Halo, saya butuh bantuan untuk pesanan {ref}."
 
