@@ -127,6 +127,15 @@ def test_errors_are_tied_to_their_fields(client):
     assert 'aria-describedby="id-help err-user_id"' in check.text
 
 
+def test_a_failed_order_look_up_is_tied_to_both_fields(client):
+    page = client.post("/track", data={"ref": "NOSUCHREF", "contact": "a@example.com"}).text
+    assert re.search(r'<p class="error" id="track-error" role="alert">', page)
+    for name in ("ref", "contact"):
+        field = re.search(rf'<input name="{name}"[^>]*>', page).group(0)
+        assert 'aria-invalid="true" aria-describedby="track-error"' in field
+    assert "aria-invalid" not in client.get("/track").text
+
+
 def test_the_summary_and_order_status_are_announced(client):
     page = client.get("/p/mobile-legends").text
     assert '<div id="summary" class="summary" aria-live="polite">' in page
