@@ -9,7 +9,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import buy, get_order, order_ref, sandbox_pay
+from conftest import buy, get_order, make_app, order_ref, sandbox_pay
 
 from merchant import orders, wakeup
 from merchant.extensions import db
@@ -48,6 +48,44 @@ def test_a_change_that_gives_the_worker_nothing_to_do_does_not_wake_it(client, a
             assert not waiter.wait(0.3)
         finally:
             waiter.close()
+
+
+def sqlite_app(folder):
+    """The shop on a SQLite file in `folder`, whatever database the suite runs on."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_app(folder, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'merchant.db'}")
+
+
+def test_sqlite_workers_are_woken_through_a_long_instance_path(tmp_path):
+    # A unix socket path holds ~100 bytes: a deep instance folder must still work.
+    app = sqlite_app(tmp_path / ("deep-folder-" * 10))
+    client = app.test_client()
+    ref = order_ref(buy(client, app))
+    with app.app_context():
+        waiter = wakeup.waiter()
+        try:
+            assert orders.transition(order_id(app, ref), orders.PAID, source="webhook")
+            assert waiter.wait(10)
+        finally:
+            waiter.close()
+
+
+def test_a_dead_workers_socket_is_removed_and_the_live_worker_still_woken(tmp_path):
+    app = sqlite_app(tmp_path)
+    client = app.test_client()
+    refs = [order_ref(buy(client, app)) for _ in range(2)]
+    with app.app_context():
+        dead, alive = wakeup.waiter(), wakeup.waiter()
+        dead.sock.close()                    # SIGKILLed: its socket file stays behind
+        try:
+            assert os.path.exists(dead.path)
+            assert orders.transition(order_id(app, refs[0]), orders.PAID, source="webhook")
+            assert alive.wait(10)
+            assert not os.path.exists(dead.path)
+            assert orders.transition(order_id(app, refs[1]), orders.PAID, source="webhook")
+            assert alive.wait(10)
+        finally:
+            alive.close()
 
 
 @pytest.fixture
