@@ -8,7 +8,7 @@ import os
 import re
 
 import pytest
-from conftest import set_product, verify
+from conftest import buy, set_product, verify
 from test_browser import CHROMIUM, FLAGS, live_shop  # noqa: F401  (the live-server fixture)
 
 AXE = os.path.join(os.path.dirname(__file__), "vendor", "axe.min.js")
@@ -136,9 +136,11 @@ def test_a_failed_order_look_up_is_tied_to_both_fields(client):
     assert "aria-invalid" not in client.get("/track").text
 
 
-def test_the_summary_and_order_status_are_announced(client):
+def test_the_summary_and_order_status_are_announced(app, client):
     page = client.get("/p/mobile-legends").text
     assert '<div id="summary" class="summary" aria-live="polite">' in page
+    order = client.get(buy(client, app).headers["Location"]).text
+    assert re.search(r'<section id="order-status"[^>]*aria-live="polite"', order)
     assert '<p id="catalog-status" class="visually-hidden" aria-live="polite">' \
         in client.get("/").text
 
