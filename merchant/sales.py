@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from . import balances, orders, shop_settings
 from .extensions import db
 from .models import Order, Product, SupplierBalance, utcnow
 
 # key -> (days, label)
-PERIODS = {"today": (1, "Today"), "7d": (7, "Last 7 days"), "30d": (30, "Last 30 days")}
+PERIODS = {"today": (1, _l("Today")), "7d": (7, _l("Last 7 days")), "30d": (30, _l("Last 30 days"))}
 CHART_DAYS = 30
 TOP = 5
 

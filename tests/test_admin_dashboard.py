@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from babel import dates as babel_dates
 
 from merchant import sales
 from merchant.extensions import db
@@ -87,7 +88,7 @@ def test_today(seeded, owner):
     html = dashboard(owner, "today")
     assert figure(html, "revenue").startswith("Revenue Rp 59.000")
     assert figure(html, "orders") == "Orders paid 3"
-    assert figure(html, "success") == ("Delivery success 100.0 % "
+    assert figure(html, "success") == ("Delivery success 100,0 % "
                                        "2 delivered, 0 failed, 0 refunded")
     assert figure(html, "margin") == "Margin Rp 5.200"
     assert table(html, "top-products") == [["Mobile Legends", "1", "Rp 44.000"],
@@ -99,7 +100,7 @@ def test_last_7_days(seeded, owner):
     html = dashboard(owner, "7d")
     assert figure(html, "revenue").startswith("Revenue Rp 181.000")
     assert figure(html, "orders") == "Orders paid 7"
-    assert figure(html, "success") == ("Delivery success 66.7 % "
+    assert figure(html, "success") == ("Delivery success 66,7 % "
                                        "4 delivered, 1 failed, 1 refunded")
     assert figure(html, "margin") == ("Margin Rp 15.200 1 delivered order without a known "
                                       "supplier cost left out")
@@ -112,7 +113,7 @@ def test_last_30_days(seeded, owner):
     html = dashboard(owner, "30d")
     assert figure(html, "revenue").startswith("Revenue Rp 460.000")
     assert figure(html, "orders") == "Orders paid 9"
-    assert figure(html, "success") == ("Delivery success 75.0 % "
+    assert figure(html, "success") == ("Delivery success 75,0 % "
                                        "6 delivered, 1 failed, 1 refunded")
     assert figure(html, "margin").startswith("Margin Rp 74.200")
     assert [row[0] for row in table(html, "top-products")] == [
@@ -133,7 +134,8 @@ def test_chart_has_a_bar_per_shop_day_with_its_amount(seeded, owner):
 
     def day(days_ago):
         with seeded.test_request_context():
-            return f"{sales.local_today() - dt.timedelta(days=days_ago):%a %d %b}"
+            return babel_dates.format_date(sales.local_today() - dt.timedelta(days=days_ago),
+                                           "EEE dd MMM", locale="en_ID")
     titles = [title for _, _, title in bars]
     assert titles[-1] == f"{day(0)}: Rp 59.000"
     assert titles[-2] == f"{day(1)}: Rp 22.000"

@@ -10,8 +10,10 @@ import functools
 import time
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
+from ...admins import MIN_PASSWORD
 from ..htmx import is_htmx
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -19,17 +21,18 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.setup"})
 # The menu, in order: (endpoint, label, owner only). Areas not registered are left out.
 MENU = [
-    ("admin.home", "Needs attention", False),
-    ("admin.orders", "Orders", False),
-    ("admin.products", "Catalog", True),
-    ("admin.methods", "Payment methods", True),
-    ("admin.promos", "Promo codes", True),
-    ("admin.dashboard", "Dashboard", True),
-    ("admin.settings", "Settings", True),
-    ("admin.users", "Admins", True),
-    ("admin.audit", "Audit log", True),
-    ("admin.account", "My account", False),
+    ("admin.home", _l("Needs attention"), False),
+    ("admin.orders", _l("Orders"), False),
+    ("admin.products", _l("Catalog"), True),
+    ("admin.methods", _l("Payment methods"), True),
+    ("admin.promos", _l("Promo codes"), True),
+    ("admin.dashboard", _l("Dashboard"), True),
+    ("admin.settings", _l("Settings"), True),
+    ("admin.users", _l("Admins"), True),
+    ("admin.audit", _l("Audit log"), True),
+    ("admin.account", _l("My account"), False),
 ]
+ROLE_LABELS = {"owner": _l("owner"), "staff": _l("staff")}
 
 
 def redirect_to(url: str):
@@ -84,7 +87,7 @@ def admin_menu():
             return []
         return [(endpoint, label) for endpoint, label, owner in MENU
                 if endpoint in current_app.view_functions and (current_user.is_owner or not owner)]
-    return {"admin_menu": menu}
+    return {"admin_menu": menu, "min_password": MIN_PASSWORD, "role_labels": ROLE_LABELS}
 
 
 # The areas register their routes on bp when imported.

@@ -6,6 +6,7 @@ shown to them anyway as the QR code) until a code from the app proves it was sca
 from __future__ import annotations
 
 from flask import current_app, flash, render_template, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ... import admins, audit, qr, shop_settings, two_factor
@@ -73,7 +74,7 @@ def change_password():
     except admins.AdminError as exc:
         return _page(password_form=form, error=str(exc), status=422)
     login_user(admin)       # this session carries the new epoch; the others no longer match
-    flash("Password changed. Your other sessions were signed out.")
+    flash(_("Password changed. Your other sessions were signed out."))
     return redirect_to(url_for("admin.account"))
 
 
@@ -81,7 +82,7 @@ def change_password():
 def start_two_factor():
     """A fresh secret to scan; the app is on only once a code from it is confirmed."""
     if not ActionForm().validate_on_submit():
-        return _page(code_error="This page was open too long. Press the button again.",
+        return _page(code_error=_("This page was open too long. Press the button again."),
                      status=400)
     if not current_user.totp_secret:
         session[PENDING_SECRET] = {"id": current_user.id, "secret": two_factor.new_secret()}
@@ -95,7 +96,7 @@ def enable_two_factor():
     form = CodeForm()
     secret = _pending_secret()
     if not secret:
-        flash("Start again: press “Set up an authenticator app”.")
+        flash(_("Start again: press “Set up an authenticator app”."))
         return redirect_to(url_for("admin.account"))
     if not form.validate_on_submit():
         return _page(code_form=form, status=422)
@@ -104,7 +105,7 @@ def enable_two_factor():
     except two_factor.TwoFactorError as exc:
         return _page(code_form=form, code_error=str(exc), status=422)
     session.pop(PENDING_SECRET, None)
-    flash("Authenticator app turned on: signing in now asks for its code.")
+    flash(_("Authenticator app turned on: signing in now asks for its code."))
     return redirect_to(url_for("admin.account"))
 
 
@@ -119,7 +120,7 @@ def disable_two_factor():
         two_factor.disable(_me(), form.code.data)
     except two_factor.TwoFactorError as exc:
         return _page(code_form=form, code_error=str(exc), status=422)
-    flash("Authenticator app turned off: signing in asks for the password only.")
+    flash(_("Authenticator app turned off: signing in asks for the password only."))
     return redirect_to(url_for("admin.account"))
 
 
@@ -127,8 +128,9 @@ def disable_two_factor():
 def sign_out_everywhere_me():
     """End all your sessions, this one too (a lost phone, a stolen cookie)."""
     if not ActionForm().validate_on_submit():
-        return _page(error="This page was open too long. Press the button again.", status=400)
+        return _page(error=_("This page was open too long. Press the button again."),
+                     status=400)
     admins.sign_out_everywhere(audit.Actor.of(current_user), current_user.id)
     logout_user()
-    flash("You are signed out in every browser. Sign in again here.")
+    flash(_("You are signed out in every browser. Sign in again here."))
     return redirect_to(url_for("admin.login"))

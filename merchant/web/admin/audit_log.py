@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
@@ -37,10 +38,10 @@ def target_url(entry) -> str | None:
 def audit_log():
     """Newest first, 50 a page; `before` continues below an entry id (keyset pagination)."""
     form = AuditFilterForm(request.args)
-    form.actor.choices = ([SelectChoice("", "Anyone")]
+    form.actor.choices = ([SelectChoice("", _("Anyone"))]
                           + [SelectChoice(a.email) for a in admins.all_admins()]
-                          + [SelectChoice(audit.CLI.name, "the command line")])
-    form.target_type.choices = ([SelectChoice("", "Anything")]
+                          + [SelectChoice(audit.CLI.name, _("the command line"))])
+    form.target_type.choices = ([SelectChoice("", _("Anything"))]
                                 + [SelectChoice(t) for t in audit.target_types()])
     for field in (form.actor, form.target_type):
         # A link from elsewhere may name a target or admin with no entries yet: filter anyway.

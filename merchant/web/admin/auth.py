@@ -6,6 +6,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from ... import admins, two_factor
@@ -69,7 +70,7 @@ def login():
     if form.validate_on_submit():
         admin = admins.authenticate(form.email.data, form.password.data)
         if admin is None:
-            error = "That email and password do not match an admin of this shop."
+            error = _("That email and password do not match an admin of this shop.")
         elif admin.totp_secret:
             session["admin_pending"] = {"id": admin.id, "epoch": admin.session_epoch,
                                         "at": time.time(), "next": request.args.get("next")}
@@ -77,7 +78,7 @@ def login():
         else:
             return _finish_login(admin, request.args.get("next"))
     if request.args.get("expired"):
-        flash("Your session ended. Sign in again.")
+        flash(_("Your session ended. Sign in again."))
     status = 422 if error or form.errors else 200
     return render_template("admin/login.html", form=form, error=error), status
 
@@ -92,15 +93,15 @@ def login_code():
     if (admin is None or not admin.active or admin.session_epoch != pending.get("epoch")
             or time.time() - pending.get("at", 0) > PENDING_SECONDS):
         session.pop("admin_pending", None)
-        flash("Sign in again: the code step waits 5 minutes at most.")
+        flash(_("Sign in again: the code step waits 5 minutes at most."))
         return redirect(url_for("admin.login"), code=303)
     form = CodeForm()
     error = None
     if form.validate_on_submit():
         if two_factor.check(admin, form.code.data):
             return _finish_login(admin, pending.get("next"))
-        error = ("That code is not right, or it was used already. Type the newest code your "
-                 "app shows.")
+        error = _("That code is not right, or it was used already. Type the newest code your "
+                      "app shows.")
     status = 422 if error or form.errors else 200
     return render_template("admin/login_code.html", form=form, error=error), status
 
@@ -110,7 +111,7 @@ def logout():
     logout_user()
     session.pop("admin_since", None)
     session.pop("admin_seen", None)
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for("admin.login"), code=303)
 
 
@@ -128,7 +129,8 @@ def setup(token):
         except admins.AdminError as exc:
             error = str(exc)
         else:
-            flash("Welcome! Your shop is yours. Start with the payment methods and the catalog.")
+            flash(_("Welcome! Your shop is yours. Start with the payment methods and the "
+                    "catalog."))
             return _finish_login(admin, url_for("admin.home"))
     status = 422 if error or form.errors else 200
     return render_template("admin/setup.html", form=form, error=error), status
@@ -140,4 +142,4 @@ def too_many_attempts(error):
     if request.endpoint not in OPEN_ENDPOINTS:
         return render_template("admin/users/too_many.html"), 429
     return render_template("admin/login.html", form=LoginForm(),
-                           error="Too many sign-in attempts. Wait a minute and try again."), 429
+                           error=_("Too many sign-in attempts. Wait a minute and try again.")), 429

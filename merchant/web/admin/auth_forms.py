@@ -1,6 +1,7 @@
 """Sign-in and first-owner setup forms."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -9,20 +10,21 @@ from ...admins import MIN_PASSWORD
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code from your authenticator app",
-                       validators=[DataRequired("Enter the 6-digit code."), Length(max=12)])
+    code = StringField(_l("Code from your authenticator app"),
+                       validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)])
 
 
 class SetupForm(FlaskForm):
-    email = EmailField("Your email", validators=[DataRequired("Enter your email.")])
-    password = PasswordField("Password", validators=[
-        DataRequired("Choose a password."),
-        Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters.")])
-    confirm = PasswordField("Password again", validators=[
-        DataRequired("Type the password again."),
-        EqualTo("password", message="The two passwords differ.")])
+    email = EmailField(_l("Your email"), validators=[DataRequired(_l("Enter your email."))])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Choose a password.")),
+        Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",
+                                                count=MIN_PASSWORD))])
+    confirm = PasswordField(_l("Password again"), validators=[
+        DataRequired(_l("Type the password again.")),
+        EqualTo("password", message=_l("The two passwords differ."))])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import account_presets, audit, catalog_edits, import_jobs, media, prices
@@ -59,14 +60,15 @@ def _product_form(product: Product | None):
             form.hints.append_entry(spec.get("hint", ""))
     specs = product.account_fields if product else []
     for spec, entry in zip(specs, form.hints, strict=False):
-        entry.label.text = f"Message when the {spec.get('label', spec['name'])} looks wrong"
+        entry.label.text = _("Message when the %(field)s looks wrong",
+                             field=spec.get("label", spec["name"]))
     if request.method == "GET":
         # Room for two more questions; empty ones are not saved.
-        for _ in range(min(2, FAQ_MAX - len(form.faq))):
+        for _extra in range(min(2, FAQ_MAX - len(form.faq))):
             form.faq.append_entry()
     for number, entry in enumerate(form.faq, start=1):
-        entry.form.q.label.text = f"Question {number}"
-        entry.form.a.label.text = f"Answer {number}"
+        entry.form.q.label.text = _("Question %(number)s", number=number)
+        entry.form.a.label.text = _("Answer %(number)s", number=number)
     error = None
     if form.validate_on_submit():
         values = form.values()
@@ -78,7 +80,7 @@ def _product_form(product: Product | None):
         except (media.MediaError, catalog_edits.CatalogEditError) as exc:
             error = str(exc)
         else:
-            flash(f"{saved.name} saved.")
+            flash(_("%(name)s saved.", name=saved.name))
             return redirect_to(url_for("admin.products_show", product_id=saved.id))
     status = 422 if error or form.errors else 200
     return render_template("admin/catalog/product_form.html", form=form, product=product,
@@ -131,7 +133,7 @@ def _package_form(product: Product, package: Package | None):
         except (prices.BelowCost, catalog_edits.CatalogEditError) as exc:
             error = str(exc)
         else:
-            flash(f"{product.name} {saved.name} saved.")
+            flash(_("%(product)s %(package)s saved.", product=product.name, package=saved.name))
             return redirect_to(url_for("admin.products_show", product_id=product.id))
     status = 422 if error or form.errors else 200
     currency = package.currency if package else (

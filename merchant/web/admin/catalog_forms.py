@@ -1,6 +1,7 @@
 """Catalog forms: product, package, bulk price change, price import."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -34,50 +35,50 @@ def _markup(form, field):
     try:
         prices.parse_markup(field.data)
     except prices.PriceImportError:
-        raise ValidationError("Use a percentage like 8% or a flat amount like 500 "
-                              "(not negative).") from None
+        raise ValidationError(_l("Use a percentage like 8%, or a flat amount like 500 "
+                              "(not negative).")) from None
 
 
 class FaqEntryForm(Form):
     """One question and its answer on the product page; both empty: no entry."""
-    q = StringField("Question", validators=[Length(max=200)])
-    a = TextAreaField("Answer", validators=[Length(max=2000)])
+    q = StringField(_l("Question"), validators=[Length(max=200)])
+    a = TextAreaField(_l("Answer"), validators=[Length(max=2000)])
 
     def validate_a(self, field):
         if (self.q.data or "").strip() and not (field.data or "").strip():
-            raise ValidationError("Write the answer, or clear the question.")
+            raise ValidationError(_l("Write the answer, or clear the question."))
         if (field.data or "").strip() and not (self.q.data or "").strip():
-            raise ValidationError("Write the question this answers, or clear the answer.")
+            raise ValidationError(_l("Write the question this answers, or clear the answer."))
 
 
 class ProductForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter the product's name."),
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the product's name.")),
                                            Length(max=120)])
-    slug = StringField("Address (slug)", validators=[
-        DataRequired("Enter the slug: the product's address in the shop."), Length(max=64),
-        Regexp(SLUG, message="Use lowercase letters, digits and single dashes, like "
-                             "mobile-legends.")])
-    publisher = StringField("Publisher", validators=[Length(max=120)])
-    picture = FileField("Picture")
-    preset = SelectField("Account fields")
+    slug = StringField(_l("Address (slug)"), validators=[
+        DataRequired(_l("Enter the slug: the product's address in the shop.")), Length(max=64),
+        Regexp(SLUG, message=_l("Use lowercase letters, digits and single dashes, like "
+                             "mobile-legends."))])
+    publisher = StringField(_l("Publisher"), validators=[Length(max=120)])
+    picture = FileField(_l("Picture"))
+    preset = SelectField(_l("Account fields"))
     # One per account field of the product, in order: the message shown when the ID's format
     # is wrong (the shop's default names the field).
     hints = FieldList(StringField(validators=[Length(max=200)]))
-    help_text = TextAreaField("Where the customer finds the ID", validators=[Length(max=2000)])
-    verifier = SelectField("Nickname check")
-    verifier_code = StringField("Game code at the nickname provider",
+    help_text = TextAreaField(_l("Where the customer finds the ID"), validators=[Length(max=2000)])
+    verifier = SelectField(_l("Nickname check"))
+    verifier_code = StringField(_l("Game code at the nickname provider"),
                                 validators=[Length(max=64)])
-    allow_unverified = BooleanField("Let customers continue when the check cannot answer")
-    active = BooleanField("On sale", default=True)
-    sort_order = IntegerField("Position", default=0,
-                              validators=[InputRequired("Enter a position (0 comes first)."),
+    allow_unverified = BooleanField(_l("Let customers continue when the check cannot answer"))
+    active = BooleanField(_l("On sale"), default=True)
+    sort_order = IntegerField(_l("Position"), default=0,
+                              validators=[InputRequired(_l("Enter a position (0 comes first).")),
                                           NumberRange(min=0, max=100_000)])
-    category = SelectField("Category", default="games")
-    featured = BooleanField("Featured: list it first in the shop")
-    meta_title = StringField("Title in search results", validators=[Length(max=120)])
-    meta_description = TextAreaField("Description in search results",
+    category = SelectField(_l("Category"), default="games")
+    featured = BooleanField(_l("Featured: list it first in the shop"))
+    meta_title = StringField(_l("Title in search results"), validators=[Length(max=120)])
+    meta_description = TextAreaField(_l("Description in search results"),
                                      validators=[Length(max=300)])
-    guide = TextAreaField("How to top up", validators=[Length(max=5000)])
+    guide = TextAreaField(_l("How to top up"), validators=[Length(max=5000)])
     faq = FieldList(FormField(FaqEntryForm), max_entries=FAQ_MAX)
 
     def __init__(self, *args, current_preset: str | None = None, **kwargs):
@@ -85,8 +86,8 @@ class ProductForm(FlaskForm):
         self.preset.choices = account_presets.choices()
         self.category.choices = list(catalog.CATEGORIES.items())
         if current_preset == account_presets.CUSTOM:
-            self.preset.choices.insert(0, (account_presets.CUSTOM, "Keep this product's own"))
-        self.verifier.choices = [("none", "None: the customer types the ID twice")] + [
+            self.preset.choices.insert(0, (account_presets.CUSTOM, _l("Keep this product's own")))
+        self.verifier.choices = [("none", _l("None: the customer types the ID twice"))] + [
             (name, name) for name in verifiers.ADAPTERS]
 
     def values(self) -> dict:
@@ -107,36 +108,36 @@ class ProductForm(FlaskForm):
 
 
 class PackageForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter the package's name, like "
-                                                        "86 Diamonds."), Length(max=120)])
-    quantity = IntegerField("Quantity", default=0, validators=[
-        InputRequired("Enter the quantity."), NumberRange(min=0)])
-    bonus = IntegerField("Bonus", default=0, validators=[
-        InputRequired("Enter the bonus (0 for none)."), NumberRange(min=0)])
-    price = IntegerField("Price", validators=[
-        InputRequired("Enter the price."), NumberRange(min=1, message="The price must be "
-                                                       "at least 1.")])
-    badge = StringField("Badge", validators=[Length(max=40)])
-    supplier = SelectField("Supplier")
-    supplier_sku = StringField("Supplier SKU", validators=[Length(max=64)])
-    supplier_cost = IntegerField("Supplier cost", validators=[Optional(), NumberRange(min=0)])
-    fallback_supplier = SelectField("Fallback supplier")
-    fallback_sku = StringField("Fallback SKU", validators=[Length(max=64)])
-    fallback_cost = IntegerField("Fallback cost", validators=[Optional(), NumberRange(min=0)])
-    active = BooleanField("On sale", default=True)
-    sort_order = IntegerField("Position", default=0,
-                              validators=[InputRequired("Enter a position (0 comes first)."),
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the package's name, like "
+                                                        "86 Diamonds.")), Length(max=120)])
+    quantity = IntegerField(_l("Quantity"), default=0, validators=[
+        InputRequired(_l("Enter the quantity.")), NumberRange(min=0)])
+    bonus = IntegerField(_l("Bonus"), default=0, validators=[
+        InputRequired(_l("Enter the bonus (0 for none).")), NumberRange(min=0)])
+    price = IntegerField(_l("Price"), validators=[
+        InputRequired(_l("Enter the price.")), NumberRange(min=1, message=_l("The price must be "
+                                                       "at least 1."))])
+    badge = StringField(_l("Badge"), validators=[Length(max=40)])
+    supplier = SelectField(_l("Supplier"))
+    supplier_sku = StringField(_l("Supplier SKU"), validators=[Length(max=64)])
+    supplier_cost = IntegerField(_l("Supplier cost"), validators=[Optional(), NumberRange(min=0)])
+    fallback_supplier = SelectField(_l("Fallback supplier"))
+    fallback_sku = StringField(_l("Fallback SKU"), validators=[Length(max=64)])
+    fallback_cost = IntegerField(_l("Fallback cost"), validators=[Optional(), NumberRange(min=0)])
+    active = BooleanField(_l("On sale"), default=True)
+    sort_order = IntegerField(_l("Position"), default=0,
+                              validators=[InputRequired(_l("Enter a position (0 comes first).")),
                                           NumberRange(min=0, max=100_000)])
-    below_cost = BooleanField("Sell below cost")
+    below_cost = BooleanField(_l("Sell below cost"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.supplier.choices = [(name, name) for name in suppliers.ADAPTERS]
-        self.fallback_supplier.choices = [("", "None")] + self.supplier.choices
+        self.fallback_supplier.choices = [("", _l("None"))] + self.supplier.choices
 
     def validate_fallback_supplier(self, field):
         if field.data and field.data == self.supplier.data:
-            raise ValidationError("The fallback must be another supplier.")
+            raise ValidationError(_l("The fallback must be another supplier."))
 
     def values(self) -> dict:
         """The package's columns from the form."""
@@ -152,21 +153,23 @@ class PackageForm(FlaskForm):
 
 
 class RepriceForm(FlaskForm):
-    markup = StringField("Markup over cost", validators=[
-        DataRequired("Enter a markup, like 8% or 500."), _markup])
-    round_to = IntegerField("Round up to", default=100, validators=[
-        InputRequired("Enter a step, like 100."), NumberRange(min=1, message="At least 1.")])
-    below_cost = BooleanField("Sell below cost")
+    markup = StringField(_l("Markup over cost"), validators=[
+        DataRequired(_l("Enter a markup, like 500 or 8%.")), _markup])
+    round_to = IntegerField(_l("Round up to"), default=100, validators=[
+        InputRequired(_l("Enter a step, like 100.")),
+        NumberRange(min=1, message=_l("At least 1."))])
+    below_cost = BooleanField(_l("Sell below cost"))
     # Ticked rows of the product's package table; none ticked means all of them.
     packages = SelectMultipleField(coerce=int, validate_choice=False)
 
 
 class ImportForm(FlaskForm):
-    supplier = SelectField("Supplier")
-    markup = StringField("Markup over cost", default="8%", validators=[
-        DataRequired("Enter a markup, like 8% or 500."), _markup])
-    round_to = IntegerField("Round up to", default=100, validators=[
-        InputRequired("Enter a step, like 100."), NumberRange(min=1, message="At least 1.")])
+    supplier = SelectField(_l("Supplier"))
+    markup = StringField(_l("Markup over cost"), default="8%", validators=[
+        DataRequired(_l("Enter a markup, like 500 or 8%.")), _markup])
+    round_to = IntegerField(_l("Round up to"), default=100, validators=[
+        InputRequired(_l("Enter a step, like 100.")),
+        NumberRange(min=1, message=_l("At least 1."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, render_template, request
+from flask_babel import format_date
 
 from ... import sales
 from ...money import Money, exponent, symbol
@@ -65,13 +66,13 @@ def chart(currency: str, days: list[sales.Day]) -> Chart:
     for i, day in enumerate(days):
         height = plot * day.amount / top
         x = LEFT + i * step
-        label = f"{day.date:%a %d %b}: {Money(day.amount, currency).format()}"
+        label = f"{format_date(day.date, 'EEE dd MMM')}: {Money(day.amount, currency).format()}"
         bars.append(Bar(round(x + 1, 2), round(baseline - height, 2), round(step - 2, 2),
                         round(height, 2), label))
         if i == len(days) - 1:                  # today, kept inside the right edge
-            dates.append((WIDTH, f"{day.date:%d %b}", "end"))
+            dates.append((WIDTH, format_date(day.date, "dd MMM"), "end"))
         elif (len(days) - 1 - i) % 7 == 0 and i > 1:     # every 7th day before it
-            dates.append((round(x + step / 2, 2), f"{day.date:%d %b}", "middle"))
+            dates.append((round(x + step / 2, 2), format_date(day.date, "dd MMM"), "middle"))
     ticks = [Tick(round(baseline - plot * part / 4, 2), short_money(top * part // 4, currency))
              for part in range(5)]
     total = Money(sum(day.amount for day in days), currency).format()

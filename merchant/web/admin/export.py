@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, render_template, request, stream_with_context
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import InputRequired, ValidationError
@@ -17,16 +18,17 @@ class ExportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField("From", name="from",
-                          validators=[InputRequired("Enter the first day, like 2026-11-01.")],
-                          invalid_value_message="Write the first day as a date, like 2026-11-01.")
-    date_to = DateField("To (included)", name="to",
-                        validators=[InputRequired("Enter the last day, like 2026-11-30.")],
-                        invalid_value_message="Write the last day as a date, like 2026-11-30.")
+    date_from = DateField(_l("From"), name="from",
+                          validators=[InputRequired(_l("Enter the first day, like 2026-11-01."))],
+                          invalid_value_message=_l(
+                              "Write the first day as a date, like 2026-11-01."))
+    date_to = DateField(_l("To (included)"), name="to",
+                        validators=[InputRequired(_l("Enter the last day, like 2026-11-30."))],
+                        invalid_value_message=_l("Write the last day as a date, like 2026-11-30."))
 
     def validate_date_to(self, field):
         if self.date_from.data and field.data and field.data < self.date_from.data:
-            raise ValidationError("The last day is before the first day.")
+            raise ValidationError(_l("The last day is before the first day."))
 
 
 @bp.get("/export")

@@ -3,6 +3,7 @@ presets or by hand, edit fees, limits, gateway and icon."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import audit, media, payment_methods, payment_presets, shop_settings
@@ -43,7 +44,7 @@ def methods_preset():
         except payment_methods.MethodError as exc:
             flash(str(exc))
         else:
-            flash(f"Added {method.name}. Check its fee and limits below.")
+            flash(_("Added %(method)s. Check its fee and limits below.", method=method.name))
     return redirect_to(url_for("admin.methods"))
 
 
@@ -58,13 +59,14 @@ def methods_active(method_id):
         try:
             payment_methods.set_active(method, form.active.data == "1", _actor())
         except payment_methods.MethodError as exc:
-            error, status = f"{method.name} stays off: {exc}", 422
+            error, status = _("%(method)s stays off: %(why)s", method=method.name, why=exc), 422
     else:
-        error, status = "Choose on or off.", 422
+        error, status = _("Choose on or off."), 422
     if is_htmx():
         return render_template("admin/methods/_row.html", method=method, error=error,
                                active_form=ActiveForm()), status
-    flash(error or f"{method.name} is {'on' if method.active else 'off'}.")
+    flash(error or (_("%(method)s is on.", method=method.name) if method.active
+                   else _("%(method)s is off.", method=method.name)))
     return redirect_to(url_for("admin.methods"))
 
 
@@ -83,7 +85,7 @@ def methods_new():
         except (media.MediaError, payment_methods.MethodError) as exc:
             error = _show(form, exc)
         else:
-            flash(f"Added {method.name}.")
+            flash(_("Added %(method)s.", method=method.name))
             return redirect_to(url_for("admin.methods"))
     status = 422 if error or form.errors else 200
     return render_template("admin/methods/form.html", form=form, method=None,
@@ -104,7 +106,7 @@ def methods_edit(method_id):
         except (media.MediaError, payment_methods.MethodError) as exc:
             error = _show(form, exc)
         else:
-            flash(f"Saved {method.name}.")
+            flash(_("Saved %(method)s.", method=method.name))
             return redirect_to(url_for("admin.methods"))
     status = 422 if error or form.errors else 200
     return render_template("admin/methods/form.html", form=form, method=method, error=error,
@@ -126,4 +128,4 @@ def _show(form: MethodForm, exc: Exception) -> str | None:
         return None
     for name, message in exc.errors.items():
         getattr(form, name).errors = [message]
-    return "Nothing was saved: " + str(exc)
+    return _("Nothing was saved: %(why)s", why=exc)

@@ -5,6 +5,7 @@ import os
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
@@ -14,7 +15,8 @@ from ... import money
 from ...models import PaymentMethod
 from ...payments import ADAPTERS
 
-KINDS = {"qr": "QR code (QRIS)", "ewallet": "E-wallet", "va": "Virtual account", "card": "Card"}
+KINDS = {"qr": _l("QR code (QRIS)"), "ewallet": _l("E-wallet"), "va": _l("Virtual account"),
+         "card": _l("Card")}
 MAX_PERCENT = Decimal(50)
 ICON_FOLDER = "icons/pay"
 
@@ -33,7 +35,7 @@ def icon_choices(current: str = "") -> dict[str, str]:
     names = sorted(name for name in os.listdir(folder) if name.endswith(".svg"))
     icons = {f"{ICON_FOLDER}/{name}": name.removesuffix(".svg") for name in names}
     if current and current not in icons:
-        icons = {current: "Uploaded picture", **icons}
+        icons = {current: _l("Uploaded picture"), **icons}
     return icons
 
 
@@ -81,29 +83,30 @@ def bp_to_percent(bp: int) -> str:
 
 
 class MethodForm(FlaskForm):
-    name = StringField("Name customers see", validators=[
-        DataRequired("Enter the name customers see, like GoPay."), Length(max=80)])
-    code = StringField("Code", filters=[_upper], validators=[
-        DataRequired("Enter a code, like GOPAY."),
-        Regexp(r"^[A-Z0-9_]{2,32}$", message="Use 2-32 capital letters, digits or _, like "
-                                              "BCA_VA.")])
-    kind = SelectField("Kind", choices=choices(KINDS))
-    gateway = SelectField("Gateway")
-    currency = SelectField("Currency", choices=choices({code: code for code in money.EXPONENTS}))
-    fee_flat = StringField("Flat fee", default="0")
-    fee_percent = StringField("Percentage fee (%)", default="0")
-    min_amount = StringField("Smallest total", default="0")
-    max_amount = StringField("Largest total")
-    icon = SelectField("Icon")
-    icon_upload = FileField("Or upload an icon")
-    sort_order = IntegerField("Position", default=0, validators=[
-        InputRequired("Enter a position (0 comes first)."), NumberRange(min=0, max=100_000)])
-    active = BooleanField("Offer it to customers", default=True)
+    name = StringField(_l("Name customers see"), validators=[
+        DataRequired(_l("Enter the name customers see, like GoPay.")), Length(max=80)])
+    code = StringField(_l("Code"), filters=[_upper], validators=[
+        DataRequired(_l("Enter a code, like GOPAY.")),
+        Regexp(r"^[A-Z0-9_]{2,32}$", message=_l("Use 2-32 capital letters, digits or _, like "
+                                              "BCA_VA."))])
+    kind = SelectField(_l("Kind"), choices=choices(KINDS))
+    gateway = SelectField(_l("Gateway"))
+    currency = SelectField(_l("Currency"),
+                           choices=choices({code: code for code in money.EXPONENTS}))
+    fee_flat = StringField(_l("Flat fee"), default="0")
+    fee_percent = StringField(_l("Percentage fee (%)"), default="0")
+    min_amount = StringField(_l("Smallest total"), default="0")
+    max_amount = StringField(_l("Largest total"))
+    icon = SelectField(_l("Icon"))
+    icon_upload = FileField(_l("Or upload an icon"))
+    sort_order = IntegerField(_l("Position"), default=0, validators=[
+        InputRequired(_l("Enter a position (0 comes first).")), NumberRange(min=0, max=100_000)])
+    active = BooleanField(_l("Offer it to customers"), default=True)
 
     def __init__(self, *args, current_icon: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         default = current_app.config["GATEWAY"]
-        self.gateway.choices = choices({"": f"The shop's gateway ({default})",
+        self.gateway.choices = choices({"": _l("The shop's gateway (%(gateway)s)", gateway=default),
                                         **{name: name for name in ADAPTERS}})
         self.icon.choices = choices(icon_choices(current_icon))
         self.amounts: dict[str, int | None] = {}
@@ -132,18 +135,20 @@ class MethodForm(FlaskForm):
             try:
                 self.amounts[field.name] = to_minor(field.data, currency)
             except ValueError:
-                field.errors.append(f"Enter an amount in {currency} like {example} "
-                                    "(not negative).")
+                field.errors.append(_l("Enter an amount in %(currency)s like %(example)s "
+                                       "(not negative).", currency=currency, example=example))
                 valid = False
         try:
             self.amounts["fee_percent_bp"] = percent_to_bp(self.fee_percent.data)
         except ValueError:
             self.fee_percent.errors.append(
-                f"Enter a percentage from 0 to {MAX_PERCENT}, like 1.5 (at most two decimals).")
+                _l("Enter a percentage from 0 to %(max)s, like 1.5 (at most two decimals).",
+                   max=MAX_PERCENT))
             valid = False
         low, high = self.amounts.get("min_amount"), self.amounts.get("max_amount")
         if low is not None and high is not None and high < low:
-            self.max_amount.errors.append("The largest total must be at least the smallest.")
+            self.max_amount.errors.append(
+                _l("The largest total must be at least the smallest."))
             valid = False
         return valid
 

@@ -1,6 +1,7 @@
 """The order list's filters and the forms of the actions on one order."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -27,30 +28,30 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search", validators=[Optional(), Length(max=254)],
-                    description="Reference, account ID, nickname, email or WhatsApp")
-    status = SelectField("Status", choices=[SelectChoice("", "Any status")] + [
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=254)],
+                    description=_l("Reference, account ID, nickname, email or WhatsApp"))
+    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Any status"))] + [
         SelectChoice(code, label) for code, label in orders.LABELS.items()],
         validators=[Optional()])
-    product = SelectField("Product", coerce=_optional_int, validators=[Optional()])
-    method = SelectField("Payment method", validators=[Optional()])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    product = SelectField(_l("Product"), coerce=_optional_int, validators=[Optional()])
+    method = SelectField(_l("Payment method"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
     before = HiddenField()
 
     def set_choices(self, products: list[tuple[int, str]], methods: list[tuple[str, str]]):
-        self.product.choices = [SelectChoice("", "Any product")] + [
+        self.product.choices = [SelectChoice("", _l("Any product"))] + [
             SelectChoice(str(id_), name) for id_, name in products]
-        self.method.choices = [SelectChoice("", "Any method")] + [
+        self.method.choices = [SelectChoice("", _l("Any method"))] + [
             SelectChoice(code, name) for code, name in methods]
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_l("The end date is before the start date."))
 
     def validate_before(self, field):
         if field.data and not field.data.isdigit():
-            raise ValidationError("Not a page of this list.")
+            raise ValidationError(_l("Not a page of this list."))
 
     def filters(self) -> Filters:
         return Filters(status=self.status.data or "", product_id=self.product.data,
@@ -60,27 +61,27 @@ class FilterForm(FlaskForm):
 
 
 class RetryForm(FlaskForm):
-    retry = SubmitField("Retry")
-    fallback = SubmitField("Retry with the fallback supplier")
+    retry = SubmitField(_l("Retry"))
+    fallback = SubmitField(_l("Retry with the fallback supplier"))
 
 
 class DeliverForm(FlaskForm):
-    proof = TextAreaField("Proof of delivery", validators=[
-        DataRequired("Enter the proof of delivery (a serial number or what you sent)."),
+    proof = TextAreaField(_l("Proof of delivery"), validators=[
+        DataRequired(_l("Enter the proof of delivery (a serial number or what you sent).")),
         Length(max=2000)])
 
 
 class RefundForm(FlaskForm):
-    note = TextAreaField("Note", validators=[Optional(), Length(max=1000)])
-    api = SubmitField("Refund through the gateway")
-    manual = SubmitField("Record a manual refund")
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    api = SubmitField(_l("Refund through the gateway"))
+    manual = SubmitField(_l("Record a manual refund"))
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField("Note", validators=[DataRequired("Write the note first."),
+    text = TextAreaField(_l("Note"), validators=[DataRequired(_l("Write the note first.")),
                                              Length(max=2000)])
 
 
 class ClearFlagForm(FlaskForm):
-    note = StringField("What you checked", validators=[
-        DataRequired("Say what you checked before clearing the flag."), Length(max=500)])
+    note = StringField(_l("What you checked"), validators=[
+        DataRequired(_l("Say what you checked before clearing the flag.")), Length(max=500)])

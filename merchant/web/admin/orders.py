@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import operator, order_search, shop_settings
@@ -52,7 +53,8 @@ def order_retry(ref):
         return _page(_order_or_404(ref), status=422, retry=form)
     return _act(ref, lambda actor: operator.retry_delivery(ref, actor,
                                                            fallback=form.fallback.data),
-                lambda o: f"Order {o.ref} will be delivered again with {o.supplier}.",
+                lambda o: _("Order %(ref)s will be delivered again with %(supplier)s.",
+                            ref=o.ref, supplier=o.supplier),
                 retry=form)
 
 
@@ -63,7 +65,7 @@ def order_deliver(ref):
     if not form.validate_on_submit():
         return _page(_order_or_404(ref), status=422, deliver=form)
     return _act(ref, lambda actor: operator.deliver_by_hand(ref, form.proof.data, actor),
-                lambda o: f"Order {o.ref} is delivered: the customer sees your proof.",
+                lambda o: _("Order %(ref)s is delivered: the customer sees your proof.", ref=o.ref),
                 deliver=form)
 
 
@@ -75,9 +77,10 @@ def order_refund(ref):
         return _page(_order_or_404(ref), status=422, refund=form)
     manual = bool(form.manual.data)
     return _act(ref, lambda actor: operator.refund(ref, actor, form.note.data, manual=manual),
-                lambda o: f"Order {o.ref} is refunded"
-                          + (" (recorded as a manual refund)." if manual
-                             else f" through {o.gateway} (refund {o.refund_ref})."),
+                lambda o: (_("Order %(ref)s is refunded (recorded as a manual refund).", ref=o.ref)
+                           if manual else
+                           _("Order %(ref)s is refunded through %(gateway)s (refund %(refund)s).",
+                             ref=o.ref, gateway=o.gateway, refund=o.refund_ref)),
                 refund=form)
 
 
@@ -88,7 +91,7 @@ def order_note(ref):
     if not form.validate_on_submit():
         return _page(_order_or_404(ref), status=422, note=form)
     return _act(ref, lambda actor: operator.add_note(ref, actor, form.text.data),
-                lambda o: "Note added.", note=form)
+                lambda o: _("Note added."), note=form)
 
 
 @bp.post("/orders/<ref>/clear-flag")
@@ -98,7 +101,8 @@ def order_clear_flag(ref):
     if not form.validate_on_submit():
         return _page(_order_or_404(ref), status=422, clear_flag=form)
     return _act(ref, lambda actor: operator.clear_flag(ref, actor, form.note.data),
-                lambda o: f"The flag on order {o.ref} is cleared.", clear_flag=form)
+                lambda o: _("The flag on order %(ref)s is cleared.", ref=o.ref),
+                clear_flag=form)
 
 
 def _act(ref, action, success, **forms):

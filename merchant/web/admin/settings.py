@@ -3,6 +3,7 @@ terms and refund policy, all shown to customers."""
 from __future__ import annotations
 
 from flask import flash, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import audit, media, shop_settings
@@ -26,7 +27,7 @@ def settings():
             form.logo.errors = [str(exc)]
         else:
             shop_settings.update(values, audit.Actor.of(current_user))
-            flash("Settings saved. Customers see them from now on.")
+            flash(_("Settings saved. Customers see them from now on."))
             return redirect_to(url_for("admin.settings"))
     status = 422 if form.errors else 200
     return render_template("admin/settings/index.html", form=form, zones=zone_suggestions(),

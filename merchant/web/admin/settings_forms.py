@@ -4,6 +4,7 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
@@ -24,31 +25,33 @@ def _colour(value):
 
 
 class SettingsForm(FlaskForm):
-    shop_name = StringField("Shop name", filters=[_strip], validators=[Length(max=80)])
-    logo = FileField("Logo")
-    remove_logo = BooleanField("Use the standard logo again")
-    accent_color = StringField("Accent colour", filters=[_colour], validators=[
-        Optional(), Regexp(r"^#[0-9a-f]{6}$", message="Use a colour like #0f766e: a # and six "
-                                                       "digits or letters a-f.")])
-    support_whatsapp = StringField("Support WhatsApp", filters=[_strip],
+    shop_name = StringField(_l("Shop name"), filters=[_strip], validators=[Length(max=80)])
+    logo = FileField(_l("Logo"))
+    remove_logo = BooleanField(_l("Use the standard logo again"))
+    accent_color = StringField(_l("Accent colour"), filters=[_colour], validators=[
+        Optional(), Regexp(r"^#[0-9a-f]{6}$", message=_l("Use a colour like #0f766e: a # and six "
+                                                       "digits or letters a-f."))])
+    support_whatsapp = StringField(_l("Support WhatsApp"), filters=[_strip],
                                    validators=[Length(max=30)])
-    support_email = StringField("Support email", filters=[_strip],
+    support_email = StringField(_l("Support email"), filters=[_strip],
                                 validators=[Length(max=254)])
-    currency = SelectField("Currency")
-    timezone = StringField("Time zone", filters=[_strip], validators=[Length(max=64)])
-    default_locale = SelectField("Shop language")
-    terms = TextAreaField("Terms of service", validators=[Length(max=20_000)],
+    currency = SelectField(_l("Currency"))
+    timezone = StringField(_l("Time zone"), filters=[_strip], validators=[Length(max=64)])
+    default_locale = SelectField(_l("Shop language"))
+    terms = TextAreaField(_l("Terms of service"), validators=[Length(max=20_000)],
                           render_kw={"rows": 8})
-    refund_policy = TextAreaField("Refund policy", validators=[Length(max=20_000)],
+    refund_policy = TextAreaField(_l("Refund policy"), validators=[Length(max=20_000)],
                                   render_kw={"rows": 8})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         defaults = shop_settings.defaults()
-        self.currency.choices = [SelectChoice("", f"Default ({defaults.currency})")] + [
+        self.currency.choices = [
+            SelectChoice("", _l("Default (%(value)s)", value=defaults.currency))] + [
             SelectChoice(code, code) for code in money.EXPONENTS]
         self.default_locale.choices = [
-            SelectChoice("", f"Default ({i18n.LANGUAGES[defaults.default_locale]})")] + [
+            SelectChoice("", _l("Default (%(value)s)",
+                                value=i18n.LANGUAGES[defaults.default_locale]))] + [
             SelectChoice(code, name) for code, name in i18n.LANGUAGES.items()]
         self.shop_name.render_kw = {"placeholder": defaults.shop_name}
         self.timezone.render_kw = {"placeholder": defaults.timezone, "list": "time-zones",
@@ -62,8 +65,8 @@ class SettingsForm(FlaskForm):
         if field.data:
             number = normalize_whatsapp(field.data)
             if number is None:
-                raise ValidationError("Enter a WhatsApp number like 0812 3456 7890 or "
-                                      "+62 812 3456 7890.")
+                raise ValidationError(_l("Enter a WhatsApp number like 0812 3456 7890 or "
+                                      "+62 812 3456 7890."))
             field.data = number
 
     def validate_support_email(self, field):
@@ -71,12 +74,12 @@ class SettingsForm(FlaskForm):
             try:
                 field.data = validate_email(field.data, check_deliverability=False).normalized
             except EmailNotValidError:
-                raise ValidationError("Enter an email address like help@example.com.") from None
+                raise ValidationError(_l("Enter an email address like help@example.com.")) from None
 
     def validate_timezone(self, field):
         if field.data and field.data not in available_timezones():
-            raise ValidationError("Enter a time zone like Asia/Jakarta, Asia/Makassar or "
-                                  "Asia/Jayapura (a region and a city).")
+            raise ValidationError(_l("Enter a time zone like Asia/Jakarta, Asia/Makassar or "
+                                  "Asia/Jayapura (a region and a city)."))
 
     def values(self) -> dict[str, str]:
         """The settings from a valid form, without the logo (the view stores that)."""

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask import flash, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import admins, audit
-from . import bp, owner_only, redirect_to
+from . import ROLE_LABELS, bp, owner_only, redirect_to
 from .users_forms import ActionForm, AddAdminForm, RoleForm
 
 
@@ -39,20 +41,20 @@ def add_user():
                               actor=audit.Actor.of(current_user))
     except admins.AdminError as exc:
         return _page(add_form=form, error=str(exc), status=422)
-    return _done(f"Added {admin.email} ({admin.role}). Give them the temporary password; they "
-                 "can change it under My account.")
+    return _done(_("Added %(email)s (%(role)s). Give them the temporary password; they can "
+                   "change it under My account.", email=admin.email, role=ROLE_LABELS[admin.role]))
 
 
 def _act(change, *args, success: str):
     """Run one change on an admin after the CSRF check; a refusal is shown on the page."""
     if not ActionForm().validate_on_submit():
-        return _page(error="This form was open too long. Reload the page and try again.",
+        return _page(error=_("This form was open too long. Reload the page and try again."),
                      status=400)
     try:
         admin = change(audit.Actor.of(current_user), *args)
     except admins.AdminError as exc:
         return _page(error=str(exc), status=409)
-    return _done(success.format(email=admin.email, role=admin.role))
+    return _done(str(success) % {"email": admin.email, "role": ROLE_LABELS[admin.role]})
 
 
 @bp.post("/users/<int:admin_id>/role")
@@ -61,8 +63,8 @@ def set_role(admin_id):
     """Make an admin owner or staff."""
     form = RoleForm()
     if not form.validate_on_submit():
-        return _page(error="Choose owner or staff.", status=422)
-    return _act(admins.set_role, admin_id, form.role.data, success="{email} is now {role}.")
+        return _page(error=_("Choose owner or staff."), status=422)
+    return _act(admins.set_role, admin_id, form.role.data, success=_l("%(email)s is now %(role)s."))
 
 
 @bp.post("/users/<int:admin_id>/deactivate")
@@ -70,7 +72,7 @@ def set_role(admin_id):
 def deactivate(admin_id):
     """Stop an admin from signing in, and end their sessions now."""
     return _act(admins.set_active, admin_id, False,
-                success="Deactivated {email}: they are signed out and cannot sign in.")
+                success=_l("Deactivated %(email)s: they are signed out and cannot sign in."))
 
 
 @bp.post("/users/<int:admin_id>/reactivate")
@@ -78,7 +80,7 @@ def deactivate(admin_id):
 def reactivate(admin_id):
     """Let a deactivated admin sign in again."""
     return _act(admins.set_active, admin_id, True,
-                success="Reactivated {email}: they can sign in again.")
+                success=_l("Reactivated %(email)s: they can sign in again."))
 
 
 @bp.post("/users/<int:admin_id>/sign-out")
@@ -86,7 +88,7 @@ def reactivate(admin_id):
 def sign_out_everywhere(admin_id):
     """End every session of an admin (a lost laptop, a shared computer)."""
     return _act(admins.sign_out_everywhere, admin_id,
-                success="Signed {email} out everywhere: each browser must sign in again.")
+                success=_l("Signed %(email)s out everywhere: each browser must sign in again."))
 
 
 @bp.post("/users/<int:admin_id>/two-factor-off")
@@ -94,5 +96,5 @@ def sign_out_everywhere(admin_id):
 def reset_two_factor(admin_id):
     """Turn off another admin's authenticator app (they lost their phone)."""
     return _act(admins.reset_two_factor, admin_id,
-                success="Turned off {email}'s authenticator app: they sign in with the password "
-                        "and can set up a new app under My account.")
+                success=_l("Turned off %(email)s's authenticator app: they sign in with the "
+                           "password and can set up a new app under My account."))

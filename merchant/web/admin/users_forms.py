@@ -1,6 +1,7 @@
 """Forms of the admins page, My account and the audit log's filters."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
@@ -8,19 +9,21 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from ...admins import MIN_PASSWORD
 from ...models import OWNER, STAFF
 
-ROLE_CHOICES = [SelectChoice(STAFF, "Staff: orders only"), SelectChoice(OWNER, "Owner: everything")]
+ROLE_CHOICES = [SelectChoice(STAFF, _l("Staff: orders only")),
+                SelectChoice(OWNER, _l("Owner: everything"))]
 
 
 class AddAdminForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter their email.")])
-    role = SelectField("Role", choices=ROLE_CHOICES, default=STAFF)
-    password = PasswordField("Temporary password", validators=[
-        DataRequired("Choose a temporary password."),
-        Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters.")])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter their email."))])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=STAFF)
+    password = PasswordField(_l("Temporary password"), validators=[
+        DataRequired(_l("Choose a temporary password.")),
+        Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",
+                                                count=MIN_PASSWORD))])
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
 class ActionForm(FlaskForm):
@@ -28,19 +31,20 @@ class ActionForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password",
-                            validators=[DataRequired("Enter your current password.")])
-    new = PasswordField("New password", validators=[
-        DataRequired("Choose a new password."),
-        Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters.")])
-    confirm = PasswordField("New password again", validators=[
-        DataRequired("Type the new password again."),
-        EqualTo("new", message="The two new passwords differ.")])
+    current = PasswordField(_l("Current password"),
+                            validators=[DataRequired(_l("Enter your current password."))])
+    new = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Choose a new password.")),
+        Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",
+                                                count=MIN_PASSWORD))])
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(_l("Type the new password again.")),
+        EqualTo("new", message=_l("The two new passwords differ."))])
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code from your authenticator app",
-                       validators=[DataRequired("Enter the 6-digit code."), Length(max=12)],
+    code = StringField(_l("Code from your authenticator app"),
+                       validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
 
 
@@ -49,9 +53,9 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    actor = SelectField("Who", validators=[Optional()])
-    action = StringField("Action starts with", validators=[Optional(), Length(max=64)],
+    actor = SelectField(_l("Who"), validators=[Optional()])
+    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)],
                          render_kw={"placeholder": "order. or admin.role"})
-    target_type = SelectField("Target", validators=[Optional()])
-    target_id = StringField("Target ID", validators=[Optional(), Length(max=64)],
-                            render_kw={"placeholder": "an order ref, a slug, an id"})
+    target_type = SelectField(_l("Target"), validators=[Optional()])
+    target_id = StringField(_l("Target ID"), validators=[Optional(), Length(max=64)],
+                            render_kw={"placeholder": _l("an order ref, a slug, an id")})
