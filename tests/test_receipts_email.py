@@ -7,12 +7,14 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 
 import pytest
 import sqlalchemy as sa
+import trustme
 from conftest import (
     buy,
     delivered_order,
@@ -227,6 +229,40 @@ def test_a_connection_lost_during_data_is_left_in_doubt_and_never_resent(
                for *_, d in history(app, ref))
     refused = owner.post(f"/admin/orders/{ref}/receipts/{row.id}/resend")
     assert refused.status_code == 422 and "was sent" in refused.text
+
+
+@pytest.fixture
+def tls_smtp(tmp_path, monkeypatch):
+    """A fake SMTP server that wants STARTTLS (a certificate from a throwaway CA, which the
+    client trusts alone) and then the sign-in shop / s3cret."""
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    server = FakeSmtp(tls=server_tls, login=("shop", "s3cret")).start()
+    yield server
+    server.stop()
+
+
+def tls_config(server: FakeSmtp, password: str) -> dict:
+    return {**smtp_config(server), "SMTP_SECURITY": "starttls", "SMTP_USERNAME": "shop",
+            "SMTP_PASSWORD": password}
+
+
+def test_starttls_and_a_sign_in_are_used_when_configured(tmp_path, tls_smtp):
+    app = make_app(tmp_path, **tls_config(tls_smtp, "s3cret"))
+    delivered_order(app.test_client(), app)
+    assert len(tls_smtp.wait_for(1)) == 1 and tls_smtp.logins == ["shop"]
+    assert receipts(app)[0].state == "sent"
+
+
+def test_a_wrong_password_is_tried_again_later_not_given_up(tmp_path, tls_smtp):
+    app = make_app(tmp_path, **tls_config(tls_smtp, "wrong"))
+    delivered_order(app.test_client(), app)
+    [row] = receipts(app)
+    assert row.state == "pending" and "535" in row.error and tls_smtp.received == []
 
 
 def test_without_smtp_settings_no_email_and_one_line_at_start(tmp_path, caplog):

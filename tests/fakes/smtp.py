@@ -1,9 +1,9 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1, port 0, in a thread: it keeps what it accepts.
 
-It can also answer RCPT TO with a given reply (`rcpt_reply = "451 ..."`), hang up after taking
-a message instead of answering 250 (`drop_during_data`), and SIGKILL a process at a step
-(`kill(pid, at="RCPT" | "DATA")`): at DATA the message is kept first, as a server that took it
-but whose 250 never reached the client.
+Optionally it requires STARTTLS and a sign-in. It can also answer RCPT TO with a given reply
+(`rcpt_reply = "451 ..."`), hang up after taking a message instead of answering 250
+(`drop_during_data`), and SIGKILL a process at a step (`kill(pid, at="RCPT" | "DATA")`): at
+DATA the message is kept first, as a server that took it but whose 250 never reached the client.
 """
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import email
 import email.policy
 import os
 import signal
+import ssl
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 @dataclass(frozen=True)
@@ -42,14 +44,23 @@ class _Port0Controller(Controller):
 
 
 class FakeSmtp:
-    def __init__(self):
+    """`tls`: an ssl.SSLContext with the server's certificate, and STARTTLS is required;
+    `login`: (user, password) it wants after that (AUTH PLAIN or LOGIN)."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None):
         self.received: list[Received] = []
         self.rcpt_reply: str | None = None
         self.drop_during_data = False         # keep the message, then hang up instead of 250
         self.killed = threading.Event()
         self._victim: tuple[int, str] | None = None
         self._changed = threading.Condition()
-        self._controller = _Port0Controller(self, hostname="127.0.0.1")
+        self.logins: list[str] = []
+        options = {}
+        if tls:
+            options.update(tls_context=tls, require_starttls=True)
+        if login:
+            options.update(authenticator=self._authenticator(login), auth_required=True)
+        self._controller = _Port0Controller(self, hostname="127.0.0.1", **options)
 
     def start(self) -> FakeSmtp:
         self._controller.start()
@@ -73,6 +84,14 @@ class FakeSmtp:
             arrived = self._changed.wait_for(lambda: len(self.received) >= count, timeout)
         assert arrived, f"{len(self.received)} messages arrived, expected {count}"
         return list(self.received)
+
+    def _authenticator(self, login: tuple[str, str]):
+        def check(server, session, envelope, mechanism, auth_data):
+            given = (auth_data.login.decode(), auth_data.password.decode())
+            if given == login:
+                self.logins.append(given[0])
+            return AuthResult(success=given == login, handled=False)
+        return check
 
     def _maybe_kill(self, step: str) -> None:
         if self._victim and self._victim[1] == step:
