@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 from flask import abort, flash, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import audit, promos, shop_settings
 from ..htmx import is_htmx
 from . import bp, owner_only, redirect_to
 from .promos_forms import ActiveForm, PromoForm
+
+# promos.state() -> what the list and the form show
+STATE_LABELS = {"on": _l("On"), "off": _l("Off"), "scheduled": _l("Scheduled"),
+                "ended": _l("Ended"), "used up": _l("Used up")}
+
+
+@bp.context_processor
+def promo_state_labels():
+    return {"promo_states": STATE_LABELS}
 
 
 def _actor() -> audit.Actor:
@@ -44,7 +55,7 @@ def promos_new():
         except promos.PromoError as exc:
             error = _show(form, exc)
         else:
-            flash(f"Added the code {promo.code}.")
+            flash(_("Added the code %(code)s.", code=promo.code))
             return redirect_to(url_for("admin.promos"))
     status = 422 if error or form.errors else 200
     return render_template("admin/promos/form.html", form=form, promo=None,
@@ -64,7 +75,7 @@ def promos_edit(promo_id: int):
         except promos.PromoError as exc:
             error = _show(form, exc)
         else:
-            flash(f"Saved the code {promo.code}.")
+            flash(_("Saved the code %(code)s.", code=promo.code))
             return redirect_to(url_for("admin.promos"))
     status = 422 if error or form.errors else 200
     return render_template("admin/promos/form.html", form=form, promo=promo, error=error,
@@ -82,12 +93,13 @@ def promos_active(promo_id: int):
     if form.validate_on_submit():
         promos.set_active(promo, form.active.data == "1", _actor())
     else:
-        error, status = "Choose on or off.", 422
+        error, status = _("Choose on or off."), 422
     if is_htmx():
         return render_template("admin/promos/_row.html", promo=promo, error=error,
                                active_form=ActiveForm(), state=promos.state,
                                describe=promos.describe), status
-    flash(error or f"{promo.code} is {'on' if promo.active else 'off'}.")
+    flash(error or (_("%(method)s is on.", method=promo.code) if promo.active
+                    else _("%(method)s is off.", method=promo.code)))
     return redirect_to(url_for("admin.promos"))
 
 
@@ -95,4 +107,4 @@ def _show(form: PromoForm, exc: promos.PromoError) -> str:
     """Put each refusal beside its field; the sentence for the top of the form."""
     for name, message in exc.errors.items():
         getattr(form, name).errors = [message]
-    return "Nothing was saved: " + str(exc)
+    return _("Nothing was saved: %(why)s", why=exc)

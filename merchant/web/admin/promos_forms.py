@@ -3,6 +3,7 @@ time zone, limits empty for none."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,32 +20,32 @@ from ...extensions import db
 from ...models import Product, Promo
 from .methods_forms import choices, to_major, to_minor
 
-KINDS = {"percent": "Percentage off", "flat": "Amount off"}
+KINDS = {"percent": _l("Percentage off"), "flat": _l("Amount off")}
 
 
 class PromoForm(FlaskForm):
-    code = StringField("Code", filters=[promos.normalize], validators=[
-        DataRequired("Enter the code customers type, like RAMADAN10."),
+    code = StringField(_l("Code"), filters=[promos.normalize], validators=[
+        DataRequired(_l("Enter the code customers type, like RAMADAN10.")),
         Regexp(promos.CODE, message=promos.CODE_RULE)])
-    kind = RadioField("Discount", choices=choices(KINDS), default="percent")
-    value = StringField("How much off", validators=[DataRequired(
+    kind = RadioField(_l("Discount"), choices=choices(KINDS), default="percent")
+    value = StringField(_l("How much off"), validators=[DataRequired(
         "Enter the discount: a percentage like 10, or an amount like 5000.")])
-    currency = SelectField("Currency", choices=choices({c: c for c in money.EXPONENTS}))
-    product = SelectField("Only for")
-    min_spend = StringField("Minimum spend", default="0")
-    starts_at = DateTimeLocalField("Starts", validators=[Optional()])
-    ends_at = DateTimeLocalField("Ends", validators=[Optional()])
-    max_uses = IntegerField("Uses in all", validators=[
-        Optional(), NumberRange(min=1, max=10_000_000, message="At least 1, or empty.")])
-    max_per_contact = IntegerField("Uses per customer", validators=[
-        Optional(), NumberRange(min=1, max=10_000, message="At least 1, or empty.")])
-    active = BooleanField("Customers may use it", default=True)
+    currency = SelectField(_l("Currency"), choices=choices({c: c for c in money.EXPONENTS}))
+    product = SelectField(_l("Only for"))
+    min_spend = StringField(_l("Minimum spend"), default="0")
+    starts_at = DateTimeLocalField(_l("Starts"), validators=[Optional()])
+    ends_at = DateTimeLocalField(_l("Ends"), validators=[Optional()])
+    max_uses = IntegerField(_l("Uses in all"), validators=[
+        Optional(), NumberRange(min=1, max=10_000_000, message=_l("At least 1, or empty."))])
+    max_per_contact = IntegerField(_l("Uses per customer"), validators=[
+        Optional(), NumberRange(min=1, max=10_000, message=_l("At least 1, or empty."))])
+    active = BooleanField(_l("Customers may use it"), default=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         products = db.session.execute(sa.select(Product.id, Product.name)
                                       .order_by(Product.name)).all()
-        self.product.choices = choices({"": "Every product",
+        self.product.choices = choices({"": _l("Every product"),
                                         **{str(pid): name for pid, name in products}})
         self.amounts: dict[str, int | None] = {}
 
@@ -77,15 +78,17 @@ class PromoForm(FlaskForm):
                     self.amounts["amount_off"] = to_minor(self.value.data, currency)
             except ValueError:
                 self.value.errors.append(
-                    "Enter a percentage more than 0 and up to 100, like 10 or 12.5."
+                    _l("Enter a percentage more than 0 and up to 100, like 10 or 12.5.")
                     if self.kind.data == "percent" else
-                    f"Enter an amount in {currency} like {example}.")
+                    _l("Enter an amount in %(currency)s like %(example)s.", currency=currency,
+                       example=example))
                 valid = False
         try:
             self.amounts["min_spend"] = to_minor(self.min_spend.data or "0", currency)
         except ValueError:
-            self.min_spend.errors.append(f"Enter an amount in {currency} like {example}, "
-                                         "or 0 for none.")
+            self.min_spend.errors.append(_l("Enter an amount in %(currency)s like %(example)s, "
+                                            "or 0 for none.", currency=currency,
+                                            example=example))
             valid = False
         return valid
 

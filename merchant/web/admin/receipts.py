@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...audit import Actor
@@ -19,7 +20,8 @@ def receipt_resend(ref, receipt_id):
         state = operator_actions.resend(order, receipt_id, Actor.of(current_user))
     except ActionRefused as exc:
         return _page(order, status=422, error=str(exc))
-    flash("Receipt sent again." if state == "sent" else f"Receipt not sent: it is {state}.")
+    flash(_("Receipt sent again.") if state == "sent"
+          else _("Receipt not sent: it is %(state)s.", state=state))
     return redirect_to(url_for("admin.order", ref=order.ref))
 
 
@@ -31,5 +33,5 @@ def receipt_arrived(ref, receipt_id):
         operator_actions.mark_arrived(order, receipt_id, Actor.of(current_user))
     except ActionRefused as exc:
         return _page(order, status=422, error=str(exc))
-    flash("Receipt marked as received.")
+    flash(_("Receipt marked as received."))
     return redirect_to(url_for("admin.order", ref=order.ref))
