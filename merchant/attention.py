@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from . import balances, orders, worker
 from .extensions import db
@@ -25,14 +28,14 @@ LIMIT = 20          # rows shown per kind; the rest are counted
 
 # kind -> the group's heading, in the order the page shows them
 KINDS = {
-    "worker": "Worker",
-    "manual": "Deliver by hand",
-    "failed": "Failed deliveries",
-    "late": "Paid, not delivered yet",
-    "flagged": "Flagged orders",
-    "receipts": "Receipts that may not have arrived",
-    "balance": "Supplier balance",
-    "settings": "Missing settings",
+    "worker": _l("Worker"),
+    "manual": _l("Deliver by hand"),
+    "failed": _l("Failed deliveries"),
+    "late": _l("Paid, not delivered yet"),
+    "flagged": _l("Flagged orders"),
+    "receipts": _l("Receipts that may not have arrived"),
+    "balance": _l("Supplier balance"),
+    "settings": _l("Missing settings"),
 }
 OWNER_KINDS = frozenset({"balance", "settings"})
 
@@ -119,27 +122,33 @@ def _rest(where, shown: int) -> int:
 
 
 def _what(order: Order) -> str:
-    return f"{order.package_name} ({order.product_name})"
+    return _("%(package)s (%(product)s)", package=order.package_name, product=order.product_name)
 
 
 def _manual_item(order: Order) -> Item:
     account = ", ".join(f"{v}" for v in order.account.values())
-    nickname = f" ({order.nickname})" if order.nickname else ""
-    return Item("manual", order.ref, f"Top up {_what(order)} for {account}{nickname} by hand.",
-                order.paid_at, order_url(order.ref), "Open order", deliver=True)
+    if order.nickname:
+        sentence = _("Top up %(what)s for %(account)s (%(nickname)s) by hand.",
+                     what=_what(order), account=account, nickname=order.nickname)
+    else:
+        sentence = _("Top up %(what)s for %(account)s by hand.", what=_what(order),
+                     account=account)
+    return Item("manual", order.ref, sentence, order.paid_at, order_url(order.ref),
+                _("Open order"), deliver=True)
 
 
 def _late_item(order: Order, now: dt.datetime) -> Item:
-    state = orders.LABELS[order.status].lower()
+    state = str(orders.LABELS[order.status]).lower()
     return Item("late", order.ref,
-                f"{_what(order)} was paid {_ago(order.paid_at, now)} ago and is still "
-                f"{state} (supplier {order.supplier}).",
-                order.paid_at, order_url(order.ref), "Open order")
+                _("%(what)s was paid %(ago)s ago and is still %(state)s (supplier %(supplier)s).",
+                  what=_what(order), ago=_ago(order.paid_at, now), state=state,
+                  supplier=order.supplier),
+                order.paid_at, order_url(order.ref), _("Open order"))
 
 
 def _flagged_item(order: Order) -> Item:
     return Item("flagged", order.ref, f"{_what(order)}: {order.flag}", order.updated_at,
-                order_url(order.ref), "Open order")
+                order_url(order.ref), _("Open order"))
 
 
 def _failed() -> tuple[list[Item], int]:
@@ -153,8 +162,9 @@ def _failed() -> tuple[list[Item], int]:
                OrderEvent.to_status == orders.FULFILLMENT_FAILED)
         .order_by(OrderEvent.id)).all())
     items = [Item("failed", o.ref,
-                  f"{_what(o)} could not be delivered: {why.get(o.id) or 'no reason given'}.",
-                  o.updated_at, order_url(o.ref), "Retry or refund") for o in rows]
+                  _("%(what)s could not be delivered: %(why)s.", what=_what(o),
+                    why=why.get(o.id) or _("no reason given")),
+                  o.updated_at, order_url(o.ref), _("Retry or refund")) for o in rows]
     return items, _rest(where, len(rows))
 
 
@@ -166,9 +176,12 @@ def _receipts(now: dt.datetime) -> tuple[list[Item], int]:
         sa.select(Receipt, Order.ref).join(Order, Order.id == Receipt.order_id).where(where)
         .order_by(Receipt.updated_at, Receipt.id).limit(LIMIT)).all()
     items = [Item("receipts", ref,
-                  f"The {'email' if r.channel == records.EMAIL else 'WhatsApp'} receipt to "
-                  f"{r.recipient} may not have arrived: resend it, or record that the customer "
-                  "has it.", r.updated_at, order_url(ref), "Open order") for r, ref in rows]
+                  _("The email receipt to %(recipient)s may not have arrived: resend it, or "
+                    "record that the customer has it.", recipient=r.recipient)
+                  if r.channel == records.EMAIL else
+                  _("The WhatsApp receipt to %(recipient)s may not have arrived: resend it, or "
+                    "record that the customer has it.", recipient=r.recipient),
+                  r.updated_at, order_url(ref), _("Open order")) for r, ref in rows]
     more = 0
     if len(rows) == LIMIT:
         more = db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)
@@ -181,21 +194,21 @@ def _worker(now: dt.datetime) -> list[Item]:
     if age is not None and age < worker.STALE_AFTER:
         return []
     if age is None:
-        sentence = ("No worker has ever run, so paid orders are not delivered. "
-                    "Start one: flask --app merchant worker.")
+        sentence = _("No worker has ever run, so paid orders are not delivered. "
+                     "Start one: flask --app merchant worker.")
         since = None
     else:
         since = now - dt.timedelta(seconds=age)
-        sentence = (f"The worker last ran {_ago(since, now)} ago, so paid orders are not "
-                    f"delivered. Start it: flask --app merchant worker.")
+        sentence = _("The worker last ran %(ago)s ago, so paid orders are not delivered. "
+                     "Start it: flask --app merchant worker.", ago=_ago(since, now))
     return [Item("worker", "worker", sentence, since, url_for("health.healthz"),
-                 "Check health")]
+                 _("Check health"))]
 
 
 def _balances() -> list[Item]:
     url = url_for("admin.dashboard")
     return [Item("balance", w.supplier, w.message[:1].upper() + w.message[1:] + ".",
-                 w.checked_at, url, "See balances")
+                 w.checked_at, url, _("See balances"))
             for w in balances.balance_warnings()]
 
 
@@ -210,9 +223,10 @@ def _settings() -> list[Item]:
     gateways.update(g for g in db.session.scalars(
         sa.select(PaymentMethod.gateway).where(PaymentMethod.active).distinct()) if g)
     for name in sorted(gateways):
-        problem = _missing(gateway_class, name, "payment gateway")
+        problem = _missing(gateway_class, name, _("payment gateway"))
         if problem:
-            items.append(Item("settings", name, problem, None, methods_url, "Payment methods"))
+            items.append(Item("settings", name, problem, None, methods_url,
+                              _("Payment methods")))
 
     used = sa.union_all(
         sa.select(Package.supplier.label("name")).where(Package.active),
@@ -222,22 +236,24 @@ def _settings() -> list[Item]:
     counts = db.session.execute(
         sa.select(used.c.name, sa.func.count()).group_by(used.c.name).order_by(used.c.name))
     for name, count in counts:
-        problem = _missing(supplier_class, name, "supplier")
+        problem = _missing(supplier_class, name, _("supplier"))
         if problem:
-            packages = "package" if count == 1 else "packages"
-            items.append(Item("settings", name, f"{problem} It serves {count} active {packages}.",
-                              None, catalog_url, "Catalog"))
+            serves = ngettext("It serves %(num)s active package.",
+                              "It serves %(num)s active packages.", count)
+            items.append(Item("settings", name, f"{problem} {serves}", None, catalog_url,
+                              _("Catalog")))
 
     counts = db.session.execute(
         sa.select(Product.verifier, sa.func.count())
         .where(Product.active, Product.verifier != "none")
         .group_by(Product.verifier).order_by(Product.verifier))
     for name, count in counts:
-        problem = _missing(verifier_class, name, "account checker")
+        problem = _missing(verifier_class, name, _("account checker"))
         if problem:
-            products = "product" if count == 1 else "products"
-            items.append(Item("settings", name, f"{problem} It checks {count} active {products}.",
-                              None, catalog_url, "Catalog"))
+            checks = ngettext("It checks %(num)s active product.",
+                              "It checks %(num)s active products.", count)
+            items.append(Item("settings", name, f"{problem} {checks}", None, catalog_url,
+                              _("Catalog")))
     return items
 
 
@@ -246,18 +262,21 @@ def _missing(lookup, name: str, what: str) -> str | None:
     try:
         cls = lookup(name)
     except KeyError:
-        return f"There is no {what} called {name!r}."
+        return _("There is no %(what)s called %(name)s.", what=what, name=repr(name))
     missing = cls.missing_settings(current_app.config)
     if missing:
-        return f"The {name} {what} is not configured: set {', '.join(missing)}."
+        return _("The %(name)s %(what)s is not configured: set %(settings)s.", name=name,
+                 what=what, settings=", ".join(missing))
     return None
 
 
 def _ago(since: dt.datetime | None, now: dt.datetime) -> str:
     """'12 minutes', '3 hours', '2 days'."""
     seconds = max(0, int((now - since).total_seconds())) if since else 0
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} seconds"
+    if seconds >= 86400:
+        return ngettext("%(num)s day", "%(num)s days", seconds // 86400)
+    if seconds >= 3600:
+        return ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
+    if seconds >= 60:
+        return ngettext("%(num)s minute", "%(num)s minutes", seconds // 60)
+    return ngettext("%(num)s second", "%(num)s seconds", seconds)
