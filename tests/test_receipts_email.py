@@ -215,6 +215,9 @@ def test_a_connection_lost_during_data_is_left_in_doubt_and_never_resent(
 
     page = owner.get(f"/admin/orders/{ref}").text
     assert "May not have arrived" in page and "Resend receipt" in page
+    page_id = owner.get(f"/admin/orders/{ref}?lang=id").text
+    assert "Mungkin belum sampai" in page_id and "Kirim ulang struk" in page_id
+    owner.get("/admin/?lang=en")
     attention = owner.get("/admin/").text
     assert "Receipts that may not have arrived" in attention and ref in attention
 
