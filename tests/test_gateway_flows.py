@@ -523,7 +523,7 @@ def test_vendor_trouble_at_checkout_leaves_no_order(client, app, driver, trouble
         driver.slow(1.0)
     response = buy(client, app, method=driver.method, key="retry-key-0001")
     assert response.status_code == 422
-    assert GATEWAY_DOWN in response.text
+    assert str(GATEWAY_DOWN) in response.text
     assert count(app, Order) == 0 and count(app, OrderEvent) == 0
     # The operator's log says what the vendor answered; the customer saw none of it.
     said = "HTTP 50" if trouble == "down" else "within 0.3 s"
