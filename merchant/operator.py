@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from . import audit, fulfillment, orders
 from .audit import Actor
@@ -51,7 +52,7 @@ def find(ref: str) -> Order:
     ref = (ref or "").strip().upper()
     order = db.session.scalar(sa.select(Order).where(Order.ref == ref))
     if order is None:
-        raise ActionRefused(f"There is no order {ref}.")
+        raise ActionRefused(_("There is no order %(ref)s.", ref=ref))
     return order
 
 
@@ -109,7 +110,7 @@ def deliver_by_hand(ref: str, proof: str, actor: Actor) -> Order:
     """
     proof = (proof or "").strip()
     if not proof:
-        raise ActionRefused("Enter the proof of delivery (a serial number or what you sent).")
+        raise ActionRefused(_("Enter the proof of delivery (a serial number or what you sent)."))
     order = find(ref)
     waiting = _waiting_for_hand(order)
     if not waiting and order.status != orders.FULFILLMENT_FAILED:
@@ -153,8 +154,9 @@ def refund(ref: str, actor: Actor, note: str, manual: bool = False) -> Order:
     except PaymentError as exc:
         _release_refund(order)
         raise ActionRefused(
-            f"{order.gateway} did not refund order {order.ref}: {exc}. Nothing was changed. "
-            "Give the money back another way and record it as a manual refund.") from exc
+            _("%(gateway)s did not refund order %(ref)s: %(why)s. Nothing was changed. Give the "
+              "money back another way and record it as a manual refund.",
+              gateway=order.gateway, ref=order.ref, why=exc)) from exc
     done = "refunded" if result.status == REFUNDED else f"accepted the refund ({result.status})"
     detail = f"{order.gateway} {done}, refund {result.refund_ref}"
     if result.detail:
@@ -199,17 +201,17 @@ def clear_flag(ref: str, actor: Actor, note: str) -> Order:
     order = find(ref)
     flag = order.flag
     if not flag:
-        raise ActionRefused(f"Order {order.ref} has no flag to clear.")
+        raise ActionRefused(_("Order %(ref)s has no flag to clear.", ref=order.ref))
     if not note:
-        raise ActionRefused("Say what you checked before clearing the flag.")
+        raise ActionRefused(_("Say what you checked before clearing the flag."))
     with orders.write_unit():
         cleared = db.session.execute(
             sa.update(Order).where(Order.id == order.id, Order.flag == flag)
             .values(flag=None, updated_at=utcnow())
         ).rowcount == 1
         if not cleared:
-            raise ActionRefused(f"The flag on order {order.ref} changed while you were looking "
-                                "at it; look at it again.")
+            raise ActionRefused(_("The flag on order %(ref)s changed while you were looking "
+                                  "at it; look at it again.", ref=order.ref))
         orders.record(order.id, SOURCE, f"Flag cleared ({flag}): {note}")
         audit.record(actor, "order.clear_flag", "order", order.ref, f"Cleared the flag: {note}",
                      before={"flag": flag}, after={"flag": None})
@@ -218,8 +220,8 @@ def clear_flag(ref: str, actor: Actor, note: str) -> Order:
 
 def _manual_refund(order: Order, actor: Actor, note: str) -> Order:
     if not note:
-        raise ActionRefused("Say how the money went back (a bank transfer, an e-wallet top-up "
-                            "...) in the note.")
+        raise ActionRefused(_("Say how the money went back (a bank transfer, an e-wallet "
+                              "top-up ...) in the note."))
     with orders.write_unit():
         moved = orders.move(order.id, orders.REFUNDED, SOURCE, f"Refunded by hand: {note}",
                             allowed={orders.FULFILLMENT_FAILED}, where=(_no_refund_running(),),
@@ -234,14 +236,16 @@ def _manual_refund(order: Order, actor: Actor, note: str) -> Order:
 
 def _api_refund(order: Order) -> tuple[bool, str]:
     """Whether the order's gateway refunds it through its API; if not, why, in plain words."""
-    manual = "Give the money back another way and record it as a manual refund."
+    manual = _("Give the money back another way and record it as a manual refund.")
     try:
         gateway = ready_gateway(order.gateway)
     except PaymentError as exc:
-        return False, f"The {order.gateway} gateway cannot be asked: {exc}. {manual}"
+        return False, _("The %(gateway)s gateway cannot be asked: %(why)s. %(manual)s",
+                        gateway=order.gateway, why=exc, manual=manual)
     if not gateway.can_refund(order.payment_method):
-        return False, (f"{order.gateway} does not refund {order.payment_method_name} payments "
-                       f"through its API. {manual}")
+        return False, _("%(gateway)s does not refund %(method)s payments through its API. "
+                        "%(manual)s", gateway=order.gateway, method=order.payment_method_name,
+                        manual=manual)
     return True, ""
 
 
@@ -286,47 +290,56 @@ def _fresh(order: Order) -> Order:
 
 
 def _label(order: Order) -> str:
-    return orders.LABELS.get(order.status, order.status).lower()
+    return str(orders.LABELS.get(order.status, order.status)).lower()
 
 
 def _why_not(order: Order, action: str) -> str:
     """Why `action` does not apply to the order in its current status."""
-    ref, status = order.ref, order.status
+    ref, status, label = order.ref, order.status, _label(order)
+    retry = action == "retry"
     if action == "deliver":
-        return (f"Order {ref} is not waiting for manual delivery: it is {_label(order)} "
-                f"(supplier {order.supplier}).")
+        return _("Order %(ref)s is not waiting for manual delivery: it is %(status)s "
+                 "(supplier %(supplier)s).", ref=ref, status=label, supplier=order.supplier)
     if status in orders.UNPAID:
-        nothing = "there is nothing to deliver" if action == "retry" else \
-            "there is no money to give back"
-        return f"Order {ref} is not paid ({_label(order)}): {nothing}."
+        if retry:
+            return _("Order %(ref)s is not paid (%(status)s): there is nothing to deliver.",
+                     ref=ref, status=label)
+        return _("Order %(ref)s is not paid (%(status)s): there is no money to give back.",
+                 ref=ref, status=label)
     if status in (orders.PAID, orders.FULFILLING):
-        then = "wait for the supplier's answer" if action == "retry" else \
-            "refund it only if the delivery fails"
-        return f"Order {ref} is being delivered right now ({order.supplier}): {then}."
+        if retry:
+            return _("Order %(ref)s is being delivered right now (%(supplier)s): wait for the "
+                     "supplier's answer.", ref=ref, supplier=order.supplier)
+        return _("Order %(ref)s is being delivered right now (%(supplier)s): refund it only if "
+                 "the delivery fails.", ref=ref, supplier=order.supplier)
     if status == orders.DELIVERED:
-        if action == "retry":
-            return f"Order {ref} is delivered: there is nothing to retry."
-        return f"Order {ref} is delivered: only an order whose delivery failed can be refunded."
+        if retry:
+            return _("Order %(ref)s is delivered: there is nothing to retry.", ref=ref)
+        return _("Order %(ref)s is delivered: only an order whose delivery failed can be "
+                 "refunded.", ref=ref)
     if status == orders.REFUNDED:
-        again = "delivered" if action == "retry" else "refunded"
-        return f"Order {ref} was refunded: it cannot be {again} again."
-    return f"Order {ref} is {_label(order)}."
+        if retry:
+            return _("Order %(ref)s was refunded: it cannot be delivered again.", ref=ref)
+        return _("Order %(ref)s was refunded: it cannot be refunded again.", ref=ref)
+    return _("Order %(ref)s is %(status)s.", ref=ref, status=label)
 
 
 def _changed(order: Order, action: str) -> str:
     """Why a conditional update found the order different from what the operator saw."""
     db.session.refresh(order)
     if _refund_running(order):
-        return (f"A refund of order {order.ref} through {order.gateway} is in progress; "
-                "look at the order again in a minute.")
+        return _("A refund of order %(ref)s through %(gateway)s is in progress; look at the "
+                 "order again in a minute.", ref=order.ref, gateway=order.gateway)
     if order.status == orders.FULFILLMENT_FAILED:
-        return f"Order {order.ref} changed while you were looking at it; look at it again."
+        return _("Order %(ref)s changed while you were looking at it; look at it again.",
+                 ref=order.ref)
     return _why_not(order, action)
 
 
 def _no_fallback(order: Order) -> str:
     if order.supplier_choice != 0:
-        return (f"Order {order.ref} is already with its package's fallback supplier "
-                f"({order.supplier}); retry with it again, deliver by hand, or refund.")
-    return (f"The package of order {order.ref} has no fallback supplier; retry with "
-            f"{order.supplier}, deliver by hand, or refund.")
+        return _("Order %(ref)s is already with its package's fallback supplier "
+                 "(%(supplier)s); retry with it again, deliver by hand, or refund.",
+                 ref=order.ref, supplier=order.supplier)
+    return _("The package of order %(ref)s has no fallback supplier; retry with %(supplier)s, "
+             "deliver by hand, or refund.", ref=order.ref, supplier=order.supplier)
