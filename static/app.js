@@ -1,5 +1,6 @@
 // Progressive enhancement only: the shop works without this file.
-// Counts down to a payment deadline in the customer's own clock and time zone.
+// Counts down to a payment deadline in the customer's own clock and time zone, in the page's
+// language (data-left "{time} left", data-over "time is up").
 (function () {
   function tick() {
     document.querySelectorAll("time[data-countdown]").forEach(function (el) {
@@ -7,9 +8,10 @@
       if (isNaN(left)) return;
       var at = new Date(el.getAttribute("datetime"));
       var clock = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      if (left <= 0) { el.textContent = clock + " (time is up)"; return; }
+      if (left <= 0) { el.textContent = clock + " (" + el.dataset.over + ")"; return; }
       var m = Math.floor(left / 60), s = left % 60;
-      el.textContent = clock + " (" + m + ":" + (s < 10 ? "0" : "") + s + " left)";
+      var remaining = m + ":" + (s < 10 ? "0" : "") + s;
+      el.textContent = clock + " (" + el.dataset.left.replace("{time}", remaining) + ")";
     });
   }
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
