@@ -186,7 +186,7 @@ def _open_payment(order: Order, product: Product) -> Order:
         # The customer gets a plain sentence; the operator's log keeps the vendor's answer.
         log.error("order %s: %s could not create the payment: %s", order.ref, order.gateway,
                   exc)
-        raise PurchaseError({"payment": GATEWAY_DOWN}) from exc
+        raise PurchaseError({"payment": str(GATEWAY_DOWN)}) from exc
     with orders.write_unit():
         db.session.execute(sa.update(Order).where(Order.id == order.id).values(
             gateway_ref=checkout.gateway_ref, checkout_url=checkout.checkout_url,

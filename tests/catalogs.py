@@ -107,7 +107,8 @@ def write_pseudo(code, translations: Path, language: str = "id") -> None:
 class VisibleText(HTMLParser):
     """The text a visitor reads or hears: text outside scripts and styles, the title, and the
     attributes a browser shows or announces (placeholders, labels, alt texts, descriptions)."""
-    SHOWN = {"placeholder", "aria-label", "title", "alt"}
+    SHOWN = {"placeholder", "aria-label", "title", "alt",
+             "data-left", "data-over"}          # the countdown's words (static/app.js)
     META = {"description", "og:title", "og:description"}
 
     def __init__(self):
