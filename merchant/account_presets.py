@@ -34,39 +34,39 @@ def _digits(name: str, label: str, low: int, high: int, hint: str, placeholder: 
 
 
 PRESETS: dict[str, Preset] = {p.key: p for p in (
-    Preset("user_id_zone", "User ID + Zone ID (Mobile Legends)", (
+    Preset("user_id_zone", N_("User ID + Zone ID (Mobile Legends)"), (
         _digits("user_id", N_("User ID"), 6, 12, N_("The User ID is 6-12 digits."),
                 N_("e.g. 12345678")),
         {"name": "zone_id", "label": N_("Zone ID"), "pattern": "[0-9]{4,5}",
          "hint": N_("The Zone ID is the 4-5 digits in brackets."),
          "placeholder": N_("e.g. 2345"), "inputmode": "numeric"},
     )),
-    Preset("player_id", "Player ID, 8-12 digits (Free Fire)", (
+    Preset("player_id", N_("Player ID, 8-12 digits (Free Fire)"), (
         _digits("player_id", N_("Player ID"), 8, 12, N_("The Player ID is 8-12 digits."),
                 N_("e.g. 123456789")),
     )),
-    Preset("character_id", "Character ID, 8-12 digits (PUBG Mobile)", (
+    Preset("character_id", N_("Character ID, 8-12 digits (PUBG Mobile)"), (
         _digits("player_id", N_("Character ID"), 8, 12,
                 N_("The Character ID is 8-12 digits."), N_("e.g. 5123456789")),
     )),
-    Preset("uid_server", "UID + server (Genshin Impact)", (
+    Preset("uid_server", N_("UID + server (Genshin Impact)"), (
         {"name": "uid", "label": N_("UID"), "pattern": "[0-9]{9,10}",
          "hint": N_("The UID is 9 or 10 digits."), "placeholder": N_("e.g. 812345678"),
          "inputmode": "numeric"},
         {"name": "server", "label": N_("Server"),
          "options": ["America", "Europe", "Asia", "TW, HK, MO"]},
     )),
-    Preset("username", "Username (TikTok)", (
+    Preset("username", N_("Username (TikTok)"), (
         {"name": "username", "label": N_("TikTok username"), "pattern": "@?[A-Za-z0-9._]{2,24}",
          "hint": N_("A TikTok username has 2-24 letters, digits, dots or underscores."),
          "placeholder": N_("e.g. demo_user"), "inputmode": "text", "autocapitalize": "none"},
     )),
-    Preset("phone", "Phone number (pulsa, data)", (
+    Preset("phone", N_("Phone number (pulsa, data)"), (
         {"name": "phone", "label": N_("Phone number"), "pattern": "0[0-9]{9,13}",
          "hint": N_("A phone number like 081234567890."), "placeholder": N_("e.g. 081234567890"),
          "inputmode": "tel"},
     )),
-    Preset("customer_id", "Customer ID (anything else)", (
+    Preset("customer_id", N_("Customer ID (anything else)"), (
         {"name": "customer_id", "label": N_("Customer ID")},
     )),
 )}

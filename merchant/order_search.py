@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
 from . import audit, orders
 from .checkout import normalize_whatsapp
@@ -143,8 +144,10 @@ def timeline(order: Order) -> list[Moment]:
     callbacks = db.session.scalars(
         sa.select(WebhookEvent).where(WebhookEvent.order_id == order.id)
         .order_by(WebhookEvent.id))
-    moments += [Moment(c.received_at, "callback", f"Callback from {c.provider}",
-                       f"event {c.event_id}: {c.outcome}", c.provider) for c in callbacks]
+    moments += [Moment(c.received_at, "callback",
+                       _("Callback from %(provider)s", provider=c.provider),
+                       _("event %(id)s: %(outcome)s", id=c.event_id, outcome=c.outcome),
+                       c.provider) for c in callbacks]
     moments += [Moment(a.at, "admin", a.summary, _changes(a.before, a.after), a.actor)
                 for a in audit.entries_for("order", order.ref)]
     return sorted(moments, key=_when)
@@ -158,10 +161,10 @@ def _when(moment: Moment) -> dt.datetime:
 
 def _event_title(from_status: str | None, to_status: str | None) -> str:
     if not to_status:
-        return "Note"
+        return _("Note")
     to = orders.LABELS.get(to_status, to_status)
     if not from_status:
-        return f"Created: {to.lower()}"
+        return _("Created: %(status)s", status=str(to).lower())
     return f"{orders.LABELS.get(from_status, from_status)} → {to}"
 
 

@@ -2,15 +2,18 @@
 every customer page in Bahasa Indonesia shows no word that skipped the catalog."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
 import catalogs
 import pytest
 import sqlalchemy as sa
+from babel import dates as babel_dates
 from babel.messages.catalog import Catalog
 from conftest import (
     buy,
+    create_admin,
     delivered_order,
     failed_order,
     get_order,
@@ -19,15 +22,28 @@ from conftest import (
     package_id,
     sandbox_pay,
     set_product,
+    sign_in,
     verify,
 )
 from flask import render_template_string
 
-from merchant import audit, orders, promos, shop_settings
+from merchant import audit, money, orders, payments, promos, shop_settings, suppliers, verifiers
 from merchant.extensions import babel, db
-from merchant.models import Order, Package, PaymentMethod, Product, Promo
+from merchant.models import (
+    AuditEntry,
+    Order,
+    OrderEvent,
+    Package,
+    PaymentMethod,
+    Product,
+    Promo,
+    WebhookEvent,
+)
+from merchant.web.admin import methods_forms
 
 TRACK_LIMIT = 2
+OWNER_EMAIL = "pemilik@tokoku.co.id"
+WTFORMS_PO = next(po for po in catalogs.po_files() if po.stem == "wtforms")
 STATUSES = ["awaiting", "paid", "fulfilling", "delivered", "expired", "payment_failed",
             "fulfillment_failed", "refunded"]
 
@@ -127,7 +143,40 @@ CUSTOMER_PAGES = [
     Page("sandbox pay page", "/sandbox/pay/{awaiting_gateway_ref}"),
     Page("sandbox pay page, paid", "/sandbox/pay/{delivered_gateway_ref}"),
 ]
-PAGES = CUSTOMER_PAGES
+# The operator panel, signed in as the owner.
+ADMIN_PAGES = [
+    Page("admin sign-in", "/admin/login", who="stranger"),
+    Page("admin needs attention", "/admin/", who="owner"),
+    Page("admin orders", "/admin/orders", who="owner"),
+    Page("admin orders, filtered", "/admin/orders?status=delivered&q=zzzz", who="owner"),
+    Page("admin orders, bad filter", "/admin/orders?date_from=2026-12-02&date_to=2026-11-01",
+         422, who="owner"),
+    *[Page(f"admin order {status}", f"/admin/orders/{{{status}}}", who="owner")
+      for status in ("delivered", "fulfillment_failed", "refunded", "awaiting")],
+    Page("admin order with a discount", "/admin/orders/{discounted}", who="owner"),
+    Page("admin catalog", "/admin/catalog", who="owner"),
+    Page("admin product", "/admin/catalog/{product_id}", who="owner"),
+    Page("admin product form", "/admin/catalog/{product_id}/edit", who="owner"),
+    Page("admin new product", "/admin/catalog/new", who="owner"),
+    Page("admin new package", "/admin/catalog/{product_id}/packages/new", who="owner"),
+    Page("admin package form", "/admin/catalog/packages/{package}/edit", who="owner"),
+    Page("admin package refused", "/admin/catalog/packages/{package}/edit", 422, "POST",
+         {"name": "", "price": "-1"}, who="owner"),
+    Page("admin import prices", "/admin/catalog/import", who="owner"),
+    Page("admin payment methods", "/admin/methods", who="owner"),
+    Page("admin new payment method", "/admin/methods/new", who="owner"),
+    Page("admin payment method", "/admin/methods/{method_id}", who="owner"),
+    Page("admin promo codes", "/admin/promos", who="owner"),
+    Page("admin new promo code", "/admin/promos/new", who="owner"),
+    Page("admin promo code", "/admin/promos/{promo_id}", who="owner"),
+    Page("admin dashboard", "/admin/dashboard", who="owner"),
+    Page("admin export", "/admin/export", who="owner"),
+    Page("admin settings", "/admin/settings", who="owner"),
+    Page("admin admins", "/admin/users", who="owner"),
+    Page("admin my account", "/admin/account", who="owner"),
+    Page("admin audit log", "/admin/audit", who="owner"),
+]
+PAGES = CUSTOMER_PAGES + ADMIN_PAGES
 
 
 def data_strings(app) -> list[str]:
@@ -145,8 +194,38 @@ def data_strings(app) -> list[str]:
             values += [package.name, package.badge]
         values += [method.name for method in db.session.scalars(sa.select(PaymentMethod))]
         values += [promo.code for promo in db.session.scalars(sa.select(Promo))]
+        # What the panel shows as recorded: providers, codes, histories, audit entries.
+        values += [OWNER_EMAIL, audit.CLI.name, "help@example.com",
+                   shop_settings.current().timezone, *money.EXPONENTS, *payments.ADAPTERS,
+                   *suppliers.ADAPTERS, *verifiers.ADAPTERS]
+        values += [os.path.basename(icon).removesuffix(".svg")
+                   for icon in methods_forms.icon_choices()]
+        # Babel's own names of months and days, in the page's language.
+        values += [name for width in ("abbreviated", "wide") for names in (
+            babel_dates.get_month_names(width, locale="id"),
+            babel_dates.get_day_names(width, locale="id")) for name in names.values()]
+        # The WTForms messages come translated from its own catalog.
+        values += [text for message in catalogs.load(WTFORMS_PO) if message.id
+                   for text in ([message.string] if isinstance(message.string, str)
+                                else message.string)]
+        for package in db.session.scalars(sa.select(Package)):
+            values += [package.supplier_sku, package.supplier, package.fallback_sku]
+        for product in db.session.scalars(sa.select(Product)):
+            values += [product.slug, product.verifier, product.verifier_code]
+        for method in db.session.scalars(sa.select(PaymentMethod)):
+            values += [method.code, method.gateway, method.icon]
+        for event in db.session.scalars(sa.select(OrderEvent)):
+            values += [event.detail, event.source]
+        for entry in db.session.scalars(sa.select(AuditEntry)):
+            values += [entry.action, entry.summary, entry.target_type, entry.target_id,
+                       *[str(key) for key in (entry.before or {}) | (entry.after or {})],
+                       *[str(value) for value in ((entry.before or {}) | (entry.after or {}))
+                         .values()]]
+        for webhook in db.session.scalars(sa.select(WebhookEvent)):
+            values += [webhook.provider, webhook.event_id, webhook.outcome]
         for order in db.session.scalars(sa.select(Order)):
             values += [order.ref, order.nickname, order.email, order.delivery_proof,
+                       order.gateway_ref, order.supplier_ref, order.refund_ref, *order.account,
                        *order.account.values()]
     return [value for value in values if value]
 
@@ -180,7 +259,17 @@ class Shop:
         with app.app_context():
             shop_settings.update({"terms": "Tanpa kata sandi.",
                                   "refund_policy": "Dana kembali penuh."}, audit.CLI)
-        self.clients = {"buyer": self.buyer, "stranger": self.stranger}
+        self.owner = app.test_client()
+        create_admin(app, OWNER_EMAIL)
+        assert sign_in(self.owner, OWNER_EMAIL).status_code == 303
+        with app.app_context():
+            self.values["product_id"] = db.session.scalar(
+                sa.select(Product.id).where(Product.slug == "tiktok-coins"))
+            self.values["method_id"] = db.session.scalar(
+                sa.select(PaymentMethod.id).where(PaymentMethod.code == "QRIS"))
+            self.values["promo_id"] = db.session.scalar(
+                sa.select(Promo.id).where(Promo.code == "SAVE10"))
+        self.clients = {"buyer": self.buyer, "stranger": self.stranger, "owner": self.owner}
         self.visits = 0
 
     def _promo_codes(self) -> None:
@@ -225,6 +314,8 @@ class Shop:
         # Each visit from its own address, so the rate limits count only its own requests.
         self.visits += 1
         address = {"REMOTE_ADDR": f"10.0.{self.visits // 250}.{self.visits % 250}"}
+        if page.who == "owner":     # a signed-in session is bound to its address ("strong")
+            address = {}
         for _ in range(page.repeat):
             forget_loaded_catalogs()        # this app's catalogs, not another's
             response = self.clients[page.who].open(path, method=page.method, data=page.data,

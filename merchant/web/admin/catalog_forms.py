@@ -83,7 +83,7 @@ class ProductForm(FlaskForm):
 
     def __init__(self, *args, current_preset: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.preset.choices = account_presets.choices()
+        self.preset.choices = [(key, _l(label)) for key, label in account_presets.choices()]
         self.category.choices = list(catalog.CATEGORIES.items())
         if current_preset == account_presets.CUSTOM:
             self.preset.choices.insert(0, (account_presets.CUSTOM, _l("Keep this product's own")))

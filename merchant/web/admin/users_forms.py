@@ -55,7 +55,7 @@ class AuditFilterForm(FlaskForm):
 
     actor = SelectField(_l("Who"), validators=[Optional()])
     action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)],
-                         render_kw={"placeholder": "order. or admin.role"})
+                         render_kw={"placeholder": _l("order. or admin.role")})
     target_type = SelectField(_l("Target"), validators=[Optional()])
     target_id = StringField(_l("Target ID"), validators=[Optional(), Length(max=64)],
                             render_kw={"placeholder": _l("an order ref, a slug, an id")})
