@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import AdminUser, AuditEntry
+from .models import AdminUser, AuditEntry, utcnow
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ def record(actor: Actor, action: str, target_type: str, target_id: str | int, su
     """Add an audit entry inside the caller's transaction."""
     db.session.add(AuditEntry(admin_id=actor.admin_id, actor=actor.name, action=action,
                               target_type=target_type, target_id=str(target_id)[:64],
-                              summary=summary[:2000], before=before, after=after))
+                              summary=summary[:2000], before=before, after=after,
+                              at=utcnow()))
 
 
 def changes(before: dict, after: dict) -> tuple[dict, dict]:

@@ -61,8 +61,10 @@ LABELS = {
 
 def record(order_id: int, source: str, detail: str, from_status=None, to_status=None) -> None:
     """Add an event to an order's history (inside the caller's transaction)."""
+    # Stamped now, not at flush: an admin's audit entry added after it in the same transaction
+    # is then never older than the event it caused (the timeline shows them in that order).
     db.session.add(OrderEvent(order_id=order_id, source=source, detail=detail[:2000],
-                              from_status=from_status, to_status=to_status))
+                              from_status=from_status, to_status=to_status, at=utcnow()))
 
 
 def note(order_id: int, source: str, detail: str) -> None:
