@@ -240,7 +240,7 @@ def callbacks(database_url: str, limit: int = 20_000) -> list[str]:
     return lines
 
 
-def measure(shop: Shop, seconds: int, connections: int) -> list[Result]:
+def measure(shop: Shop, seconds: int, connections: int, only: set[str]) -> list[Result]:
     customer = Customer(shop.base)
     waiting = customer.buy()
     final = customer.buy()
@@ -266,7 +266,11 @@ def measure(shop: Shop, seconds: int, connections: int) -> list[Result]:
         Scenario("poll final", f"/o/{final}/status?since=awaiting_payment", 286, headers=htmx),
     ]
     workdir = tempfile.mkdtemp(prefix="wrk-", dir=shop.instance)
-    results = [run_wrk(s, shop.base, seconds, connections, workdir) for s in scenarios]
+    keep = {"bare flask", "static file"} | only if only else None
+    results = [run_wrk(s, shop.base, seconds, connections, workdir) for s in scenarios
+               if keep is None or s.name in keep]
+    if keep is not None and "webhook burst" not in keep:
+        return results
     burst = Scenario("webhook burst", "/webhooks/sandbox", 200, "POST",
                      {"Content-Type": "application/json"}, callbacks(shop.database_url),
                      body_header=sandbox.SIGNATURE_HEADER, warm=False)
@@ -358,6 +362,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8, help="per scenario")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--only", action="append", default=[], metavar="SCENARIO",
+                        help="measure this scenario (and the yardsticks) only; repeatable")
     args = parser.parse_args()
     databases = [("SQLite", None)]
     if os.environ.get("MERCHANT_TEST_DATABASE_URL"):
@@ -366,7 +372,7 @@ def main() -> int:
     for name, url in databases:
         with tempfile.TemporaryDirectory(prefix="merchant-bench-") as instance, \
                 Shop(url, instance) as shop:
-            results = measure(shop, args.seconds, args.connections)
+            results = measure(shop, args.seconds, args.connections, set(args.only))
             weights = [first_load(shop.base, "/"), first_load(shop.base, f"/p/{SLUG}")]
             misses += report(name, results, weights)
     for miss in misses:

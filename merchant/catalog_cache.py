@@ -5,9 +5,10 @@ every customer and change only when the operator edits them, so the storefront r
 memory. Every change to those tables, by whatever path (the panel, a price import, the CLI, a
 bulk UPDATE), bumps the one row of catalog_version in the same transaction: the session events
 below see the ORM objects flushed and the INSERT/UPDATE/DELETE statements run through the
-session, whatever module wrote them. Each request reads that number once; a cache built at
-another number is dropped. So an edit committed by any process is seen by every process on its
-next request, for the price of one primary-key read.
+session, whatever module wrote them. A process reads that number at most every
+CATALOG_CHECK_SECONDS (0.5 s), and at once after it committed an edit itself; a cache built at
+another number is dropped. So an edit committed by any process is seen by every process within
+half a second, for one primary-key read per half second.
 
 The cached rows are read-only copies (Snapshot), never ORM objects: they outlive the session
 that read them and are shared by the server's threads. Buying reads the live rows
@@ -20,11 +21,11 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import catalog
+from . import catalog, clock
 from .extensions import db
 from .models import CatalogVersion, Package, PaymentMethod, Product
 
@@ -32,6 +33,7 @@ CATALOG_TABLES = frozenset({
     Product.__tablename__, Package.__tablename__, PaymentMethod.__tablename__, "shop_settings",
 })
 CHANGED = "catalog_changed"     # Session.info key: this transaction wrote a catalog table
+BUMPED = "catalog_bumped"       # ... and its commit raises the version
 
 
 class Snapshot:
@@ -54,10 +56,15 @@ class _Store:
     def __init__(self):
         self.lock = threading.Lock()
         self.version: int | None = None
+        self.checked_until = 0.0      # clock.monotonic() until which `version` is trusted
         self.entries: dict[Any, Any] = {}
 
 
+VERSION = sa.select(CatalogVersion.version).where(CatalogVersion.id == 1)
+
+
 def init_app(app) -> None:
+    app.config.setdefault("CATALOG_CHECK_SECONDS", 0.5)
     app.extensions["catalog_cache"] = _Store()
 
 
@@ -79,11 +86,15 @@ def cached(key, load: Callable[[], Any]):
 
 
 def _version() -> int:
-    """The catalog's version, read once per request (again after this request commits)."""
-    version = g.get("catalog_version")
-    if version is None:
-        version = g.catalog_version = db.session.scalar(
-            sa.select(CatalogVersion.version).where(CatalogVersion.id == 1)) or 0
+    """The catalog's version: read at most every CATALOG_CHECK_SECONDS by this process, and
+    at once after a commit that changed the catalog here."""
+    store: _Store = current_app.extensions["catalog_cache"]
+    now = clock.monotonic()
+    if store.version is not None and now < store.checked_until:
+        return store.version
+    with db.engine.connect() as connection:
+        version = connection.execute(VERSION).scalar() or 0
+    store.checked_until = now + current_app.config["CATALOG_CHECK_SECONDS"]
     return version
 
 
@@ -154,14 +165,18 @@ def _committing(session):
     if session.info.pop(CHANGED, False):
         session.execute(sa.update(CatalogVersion).where(CatalogVersion.id == 1)
                         .values(version=CatalogVersion.version + 1))
+        session.info[BUMPED] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session):
-    if has_app_context():
-        g.pop("catalog_version", None)
+    if session.info.pop(BUMPED, False) and has_app_context():
+        store = current_app.extensions.get("catalog_cache")
+        if store is not None:
+            store.checked_until = 0.0       # this process sees its own edit at once
 
 
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session):
     session.info.pop(CHANGED, None)
+    session.info.pop(BUMPED, None)
