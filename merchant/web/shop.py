@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from .. import accounts, catalog, catalog_cache, checkout, promos
 from ..extensions import limiter
-from . import remembered
+from . import page_cache, remembered
 from .htmx import is_htmx, vary
 from .order_pages import remember
 
@@ -27,9 +27,10 @@ def index():
     if not query and not category:
         context["featured"] = [product for product in products if product.featured]
         context["shelves"] = catalog.shelves([p for p in products if not p.featured])
-    if is_htmx():
-        return vary(render_template("shop/_catalog.html", **context))
-    return vary(render_template("shop/index.html", **context))
+    template = "shop/_catalog.html" if is_htmx() else "shop/index.html"
+    if not query and page_cache.plain_request({"category": catalog.CATEGORIES, "q": ("",)}):
+        return vary(page_cache.render(template, **context))
+    return vary(render_template(template, **context))
 
 
 def _product_or_404(slug: str):
@@ -68,14 +69,18 @@ def render_product(product, values=None, errors=None, check=None, status=200, re
     account last checked on this device, already filled in)."""
     values = dict(values or {})
     values.setdefault("idempotency_key", secrets.token_hex(16))
+    context = _product_context(product, values, errors, check, recalled)
+    return vary(render_template("shop/product.html", **context), status)
+
+
+def _product_context(product, values, errors=None, check=None, recalled=None) -> dict:
     if check is None:
         check = accounts.restore(product, values)
     errors = errors or {}
-    return vary(render_template(
-        "shop/product.html", product=product, packages=catalog_cache.active_packages(product),
-        methods=catalog_cache.active_methods(), values=values, errors=errors, check=check,
-        recalled=recalled, **_summary(product, values, errors.get("promo")),
-    ), status)
+    return {"product": product, "packages": catalog_cache.active_packages(product),
+            "methods": catalog_cache.active_methods(), "values": values, "errors": errors,
+            "check": check, "recalled": recalled,
+            **_summary(product, values, errors.get("promo"))}
 
 
 @bp.get("/p/<slug>")
@@ -88,6 +93,10 @@ def product_page(slug):
     names = [spec["name"] for spec in product.account_fields]
     if not any(values.get(name) for name in names):
         recalled = remembered.recall(product)
+    if recalled is None and page_cache.plain_request():
+        # Nothing of this visitor's on the page: the shared copy, with its own token and key.
+        context = _product_context(product, {"idempotency_key": page_cache.KEY_HOLE})
+        return vary(page_cache.render("shop/product.html", **context))
     if recalled:
         account = recalled["account"]
         values.update(account)
