@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+import flask
 import pytest
 import sqlalchemy as sa
 
@@ -103,3 +104,43 @@ def test_poll_of_an_order_this_browser_never_opened_is_not_found(client, app):
     with_link = stranger.get(f"/o/{ref}/status?since={WAITING}&t={token}")
     assert with_link.status_code == 204 and "Set-Cookie" in with_link.headers   # remembered
     assert stranger.get(f"/o/{ref}/status?since={WAITING}").status_code == 204
+
+
+@contextlib.contextmanager
+def flask_requests(app):
+    """The requests Flask itself handled while the block ran."""
+    seen: list[str] = []
+
+    def started(sender, **extra):
+        seen.append(flask.request.path)
+
+    flask.request_started.connect(started, app)
+    try:
+        yield seen
+    finally:
+        flask.request_started.disconnect(started, app)
+
+
+def test_unchanged_polls_are_answered_before_flask_with_flasks_own_headers(client, app):
+    ref = order_ref(buy(client, app))
+    url = f"/o/{ref}/status?since={WAITING}"
+    by_flask = client.get(url, headers={"HX-Request": "true"})
+    with flask_requests(app) as handled:
+        fast = client.get(url, headers={"HX-Request": "true"})
+    assert handled == [] and fast.status_code == 204 and fast.data == b""
+    assert sorted(fast.headers.items()) == sorted(by_flask.headers.items())
+    sandbox_pay(client, app, ref)
+    with flask_requests(app) as handled:
+        changed = client.get(url, headers={"HX-Request": "true"})
+    assert handled == [f"/o/{ref}/status"] and "Payment received" in changed.text
+
+
+def test_a_forged_session_cookie_gets_no_answer_about_the_order(client, app):
+    ref = order_ref(buy(client, app))
+    url = f"/o/{ref}/status?since={WAITING}"
+    assert client.get(url).status_code == 204
+    cookie = client.get_cookie("session").value
+    payload, _, signature = cookie.rpartition(".")
+    forger = app.test_client()
+    forger.set_cookie("session", f"{payload}.{'A' * len(signature)}")
+    assert forger.get(url).status_code == 404

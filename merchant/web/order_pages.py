@@ -42,13 +42,20 @@ def _order_or_404(ref: str) -> Order:
 
 
 def _may_see(ref: str, view_token: str) -> bool:
-    """The link's token matches (the order is then remembered), or this session placed or
-    opened the order before."""
+    """may_see for this request; an order opened by its link's token is then remembered."""
     token = request.args.get("t", "")
-    if token and hmac.compare_digest(token, view_token):
+    allowed, by_token = may_see(ref, view_token, token, session.get("orders", []))
+    if by_token:
         _remember_ref(ref)
-        return True
-    return ref in session.get("orders", [])
+    return allowed
+
+
+def may_see(ref: str, view_token: str, token: str, remembered) -> tuple[bool, bool]:
+    """Whether a visitor may see order `ref`: the link's token matches, or their session placed
+    or opened it before (`remembered`, the session's refs). Returns (allowed, by the token)."""
+    if token and hmac.compare_digest(token, view_token):
+        return True, True
+    return ref in remembered, False
 
 
 def _remember_ref(ref: str) -> None:
@@ -91,8 +98,8 @@ def status(ref):
     if row is None or not _may_see(row.ref, row.view_token):
         abort(404)
     since = request.args.get("since")
-    ask_gateway = _gateway_due(row)
-    if since == row.status and row.status not in orders.FINAL and not ask_gateway:
+    ask_gateway = gateway_due(row)
+    if unchanged(row, since):
         return vary("", 204)
     order = db.session.get(Order, row.id)
     if ask_gateway and payment_events.refresh(order, "poll", POLL_GATEWAY_EVERY):
@@ -109,7 +116,12 @@ def status(ref):
     return response
 
 
-def _gateway_due(row) -> bool:
+def unchanged(row, since: str | None) -> bool:
+    """The poll can answer 204: still `since`, not final, and the gateway not due a question."""
+    return since == row.status and row.status not in orders.FINAL and not gateway_due(row)
+
+
+def gateway_due(row) -> bool:
     """An unpaid order whose gateway nobody asked in the last POLL_GATEWAY_EVERY seconds."""
     if row.status != orders.AWAITING_PAYMENT or not row.gateway_ref:
         return False

@@ -1,0 +1,103 @@
+"""The order page's status poll, answered in front of Flask while nothing has changed.
+
+Every open order page asks /o/<ref>/status?since=<status> every 2 s, and almost every answer is
+an empty 204. This WSGI layer gives that answer without Flask's request machinery (session
+object, extensions' hooks): it reads the session cookie with Flask's own signing serializer,
+runs order_pages.POLL (one indexed SELECT) and applies order_pages.may_see and .unchanged, the
+same access rule and the same test as the view. Anything else (a link token, no cookie, a
+changed or final status, a gateway question that is due, a database error) goes on to Flask,
+which answers as always. The 204 carries the headers Flask itself gave the last unchanged poll
+it answered, so the two answers cannot drift apart (security headers, Vary ...).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qs
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import parse_cookie
+
+from ..extensions import db
+from . import order_pages
+
+log = logging.getLogger(__name__)
+
+PATH = re.compile(r"/o/([A-Za-z0-9]{1,16})/status")
+NOT_REPLAYED = frozenset({"set-cookie", "date"})
+
+
+def init_app(app: Flask) -> None:
+    if isinstance(app.session_interface, SecureCookieSessionInterface):
+        app.wsgi_app = StatusPoll(app, app.wsgi_app)
+
+
+class StatusPoll:
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.headers: list[tuple[str, str]] | None = None   # from Flask's last unchanged poll
+        self._engine = None
+        self._serializer = app.session_interface.get_signing_serializer(app)
+        self._max_age = int(app.permanent_session_lifetime.total_seconds())
+
+    def __call__(self, environ, start_response):
+        match = PATH.fullmatch(environ.get("PATH_INFO", ""))
+        if match is None or environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)
+        headers = self.headers
+        if headers is not None and self._unchanged(match.group(1), environ):
+            start_response("204 NO CONTENT", list(headers))
+            return []
+        return self.wsgi_app(environ, self._learning(start_response))
+
+    def _unchanged(self, ref: str, environ) -> bool:
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        since = query.get("since", [None])[0]
+        if since is None or "t" in query:
+            return False
+        remembered = self._remembered(environ)
+        if not remembered:
+            return False
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(order_pages.POLL, {"ref": ref.upper()}).first()
+        except SQLAlchemyError:
+            log.warning("status poll: database error, handing the poll to Flask", exc_info=True)
+            return False
+        return row is not None and \
+            order_pages.may_see(row.ref, row.view_token, "", remembered)[0] and \
+            order_pages.unchanged(row, since)
+
+    def _remembered(self, environ) -> list[str]:
+        """The refs in the session cookie, read as Flask's session interface reads it."""
+        cookie = parse_cookie(environ).get(self.app.config["SESSION_COOKIE_NAME"])
+        if not cookie or self._serializer is None:
+            return []
+        try:
+            data = self._serializer.loads(cookie, max_age=self._max_age)
+        except BadSignature:
+            return []
+        refs = data.get("orders", []) if isinstance(data, dict) else []
+        return refs if isinstance(refs, list) else []
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            with self.app.app_context():
+                self._engine = db.engine
+        return self._engine
+
+    def _learning(self, start_response):
+        """start_response that keeps the headers of an unchanged poll Flask answered without
+        touching the cookie."""
+        def start(status, headers, exc_info=None):
+            names = {name.lower() for name, _ in headers}
+            if status.startswith("204") and "set-cookie" not in names:
+                self.headers = [(n, v) for n, v in headers if n.lower() not in NOT_REPLAYED]
+            return start_response(status, headers, exc_info)
+        return start
+
