@@ -30,6 +30,7 @@ from .payments.base import (
     PaymentError,
     PaymentUpdate,
 )
+from .webhook_schemas import Malformed
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
     except ForgedCallback as exc:
         log.warning("forged %s callback rejected: %s", gateway_name, exc)
         raise CallbackRejected(401, "invalid signature") from exc
+    except Malformed as exc:
+        log.warning("malformed %s callback rejected: %s", gateway_name, exc)
+        raise CallbackRejected(400, f"malformed callback: {exc}") from exc
     except PaymentError as exc:
         log.warning("unreadable %s callback rejected: %s", gateway_name, exc)
         raise CallbackRejected(400, "malformed callback") from exc
@@ -200,6 +204,9 @@ def ready_gateway(name: str) -> Gateway:
     except KeyError:
         raise PaymentError(f"no payment gateway is called {name!r}; "
                            f"use one of {', '.join(ADAPTERS)}") from None
+    if name == "sandbox" and not current_app.config["SANDBOX_ENABLED"]:
+        # A method row left on the sandbox must not take pretend payments beside a real gateway.
+        raise PaymentError("the sandbox gateway is switched off: this shop takes real payments")
     missing = cls.missing_settings(current_app.config)
     if missing:
         raise PaymentError(f"the {name} gateway is not configured: set {', '.join(missing)}")
@@ -216,4 +223,6 @@ def enabled_gateways() -> set[str]:
     names.update(g for g in db.session.scalars(sa.select(PaymentMethod.gateway).distinct()) if g)
     if current_app.config["SANDBOX_ENABLED"]:
         names.add("sandbox")
+    else:
+        names.discard("sandbox")
     return names

@@ -18,6 +18,7 @@ from .extensions import db
 from .models import Order, WebhookEvent
 from .payment_events import CallbackRejected
 from .suppliers.base import ForgedCallback, SupplierError
+from .webhook_schemas import Malformed
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ def receive_callback(name: str, body: bytes, headers: Mapping[str, str]) -> str:
     except ForgedCallback as exc:
         log.warning("forged %s supplier callback rejected: %s", name, exc)
         raise CallbackRejected(401, "invalid signature") from exc
+    except Malformed as exc:
+        log.warning("malformed %s supplier callback rejected: %s", name, exc)
+        raise CallbackRejected(400, f"malformed callback: {exc}") from exc
     except SupplierError as exc:
         # Signed, so it is really the supplier: a ping or an event we do not act on.
         log.info("%s supplier callback ignored: %s", name, exc)

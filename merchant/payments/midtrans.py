@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from .. import clock
 from ..vendor_http import send
+from ..webhook_schemas import MidtransNotification, read
 from .base import (
     EXPIRED,
     FAILED,
@@ -246,7 +247,7 @@ class MidtransGateway(Gateway):
         if not hmac.compare_digest(expected, given.lower()):
             raise ForgedCallback(f"Midtrans notification for {order_id} has a wrong "
                                  "signature_key (is MIDTRANS_SERVER_KEY the right one?)")
-        return self._update(note, event=True)
+        return self._update(read(MidtransNotification, body, "Midtrans notification"), event=True)
 
     def _update(self, note: dict, event: bool) -> PaymentUpdate:
         transaction_status = str(note.get("transaction_status") or "")

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 
 from ..vendor_http import header
+from ..webhook_schemas import SandboxCallback, read
 from .base import (
     EXPIRED,
     FAILED,
@@ -62,8 +63,8 @@ class SandboxGateway(Gateway):
         expected = sign(self.settings["SANDBOX_WEBHOOK_SECRET"], body)
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise ForgedCallback("sandbox callback signature does not match")
+        data = read(SandboxCallback, body, "sandbox callback")
         try:
-            data = json.loads(body)
             status = STATUSES[data["status"]]
             return PaymentUpdate(order_ref=str(data["order_ref"]), status=status,
                                  amount=int(data["amount"]), currency=str(data["currency"]),

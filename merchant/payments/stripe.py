@@ -20,6 +20,7 @@ from merchant.money import exponent
 
 from .. import clock
 from ..vendor_http import header, send
+from ..webhook_schemas import StripeEvent, read
 from .base import (
     EXPIRED,
     FAILED,
@@ -236,15 +237,8 @@ class StripeGateway(Gateway):
         if not any(hmac.compare_digest(expected, c) for c in candidates):
             raise ForgedCallback("Stripe webhook signature does not match "
                                  "(is STRIPE_WEBHOOK_SECRET this endpoint's signing secret?)")
-        try:
-            event = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise PaymentError("Stripe webhook is signed but not JSON") from None
-        if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
-            raise PaymentError(f"Stripe webhook is not an event: {body[:300]!r}")
-        obj = event["data"].get("object")
-        return self._update(obj if isinstance(obj, dict) else {}, str(event.get("type")),
-                            event.get("id"))
+        event = read(StripeEvent, body, "Stripe webhook")
+        return self._update(event["data"]["object"], event["type"], event["id"])
 
     def _update(self, obj: dict, event_type: str | None, event_id: str | None) -> PaymentUpdate:
         """A PaymentUpdate from a Checkout Session (with the event type, when from a webhook)."""

@@ -14,10 +14,10 @@ import calendar
 import datetime as dt
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 
 from ..vendor_http import header, send
+from ..webhook_schemas import TripayCallback, read
 from .base import (
     EXPIRED,
     FAILED,
@@ -121,11 +121,7 @@ class TripayGateway(Gateway):
         event = header(headers, "X-Callback-Event")
         if event != "payment_status":
             raise PaymentError(f"Tripay callback event {event!r} is not payment_status")
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise PaymentError(f"Tripay callback body is not JSON: {body[:300]!r}") from None
-        return _update(data, amount_key="total_amount")
+        return _update(read(TripayCallback, body, "Tripay callback"), amount_key="total_amount")
 
     def query(self, ref: str, gateway_ref: str | None) -> PaymentUpdate | None:
         """GET transaction/detail by reference, or the merchant list by merchant_ref."""

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from .. import clock
 from ..vendor_http import header, send
+from ..webhook_schemas import XenditInvoice, read
 from .base import (
     EXPIRED,
     PAID,
@@ -122,8 +123,7 @@ class XenditGateway(Gateway):
             raise ForgedCallback("Xendit callback without x-callback-token header")
         if not hmac.compare_digest(token.encode(), str(expected).encode()):
             raise ForgedCallback("Xendit callback token does not match XENDIT_CALLBACK_TOKEN")
-        invoice = _json(body, "Xendit callback")
-        return _update(invoice)
+        return _update(read(XenditInvoice, body, "Xendit callback"))
 
     def query(self, ref: str, gateway_ref: str | None) -> PaymentUpdate | None:
         """GET the invoice by id, or by external_id when we never stored its id."""

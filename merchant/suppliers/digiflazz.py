@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import requests
 
 from ..vendor_http import header, send
+from ..webhook_schemas import DigiflazzWebhook, read
 from .base import (
     DELIVERED,
     FAILED,
@@ -318,11 +318,7 @@ class DigiflazzSupplier(Supplier):
         expected = "sha1=" + hmac.new(str(secret).encode(), body, hashlib.sha1).hexdigest()
         if not hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace")):
             raise ForgedCallback("Digiflazz webhook X-Hub-Signature does not match")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise SupplierError("Digiflazz webhook: body is not JSON") from exc
-        data = payload.get("data") if isinstance(payload, dict) else None
+        data = read(DigiflazzWebhook, body, "Digiflazz webhook").get("data")
         if not isinstance(data, dict) or not data.get("ref_id"):
             raise SupplierError("Digiflazz webhook carries no transaction (a ping?)")
         ref_id = str(data["ref_id"])
