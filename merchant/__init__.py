@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from . import config, i18n, logs, receipts
+from . import config, i18n, logs, receipts, redaction
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
                 template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"))
     config.load(app, overrides)
+    redaction.install()
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.debug and not app.testing:
         logs.setup(app.config["LOG_FORMAT"])

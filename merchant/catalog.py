@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from . import money, promos
 from .extensions import db
 from .models import Package, PaymentMethod, Product, Promo
+from .validation import bounded_id
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,8 @@ def active_methods() -> list[PaymentMethod]:
 
 
 def find_package(product: Product, package_id) -> Package | None:
-    try:
-        package_id = int(package_id)
-    except (TypeError, ValueError):
+    package_id = bounded_id(package_id)
+    if package_id is None:
         return None
     package = db.session.get(Package, package_id)
     if package is None or package.product_id != product.id or not package.active:

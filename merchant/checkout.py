@@ -6,6 +6,7 @@ repeated idempotency key returns the order it already made.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 import secrets
@@ -73,11 +74,13 @@ def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[
     return email, whatsapp, errors
 
 
-def place_order(product: Product, form: Mapping[str, str]) -> Order:
-    """Validate a purchase, create the order and its payment. :raise PurchaseError:"""
-    key = form.get("idempotency_key") or ""
-    if not IDEMPOTENCY_KEY.fullmatch(key):
-        key = secrets.token_hex(16)
+def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") -> Order:
+    """Validate a purchase, create the order and its payment. :raise PurchaseError:
+
+    `key_owner` (the browser session's secret) binds the form's idempotency key: the same key
+    from another browser makes another order instead of finding this one.
+    """
+    key = bound_key(form.get("idempotency_key"), key_owner)
     account, errors = accounts.read_fields(product, form)
     package = catalog.find_package(product, form.get("package"))
     if package is None:
@@ -205,6 +208,14 @@ def _open_payment(order: Order, product: Product) -> Order:
 def _first_value(account: dict[str, str]) -> str | None:
     """The first account field's value (user ID, username ...): what the operator searches by."""
     return next(iter(account.values()), None)
+
+
+def bound_key(given, owner: str) -> str:
+    """The key as stored: a digest of the form's key and its owner (an invalid or missing key
+    from the form is a fresh one, so that Buy makes a new order)."""
+    if not isinstance(given, str) or not IDEMPOTENCY_KEY.fullmatch(given):
+        given = secrets.token_hex(16)
+    return hashlib.sha256(f"{owner}\n{given}".encode()).hexdigest()
 
 
 def order_by_key(key: str) -> Order | None:

@@ -60,6 +60,12 @@ class Defaults:
     RATELIMIT_VERIFY = "20 per minute"      # account checks per client IP
     RATELIMIT_TRACK = "10 per minute"       # order look-ups per client IP
     RATELIMIT_ADMIN_LOGIN = "10 per minute"  # admin sign-in attempts per client IP and per email
+    RATELIMIT_ORDER = "10 per minute"       # Buy presses per client IP
+    RATELIMIT_ORDER_ACCOUNT = "5 per minute"  # ... and per game account
+    RATELIMIT_WEBHOOK = "1200 per minute"   # callbacks per sending address (vendors burst)
+    PROXY_COUNT = 0                         # reverse proxies in front whose X-Forwarded-* to trust
+    MAX_CONTENT_LENGTH = 1024 * 1024        # request bodies (the panel: UPLOAD_MAX_BYTES more)
+    WEBHOOK_MAX_BYTES = 64 * 1024           # callback bodies, refused before they are read
     RATELIMIT_HEADERS_ENABLED = True
     ADMIN_IDLE_MINUTES = 60                 # an admin session ends after this long unused
     ADMIN_SESSION_HOURS = 12                # ... and this long after signing in, whatever
@@ -83,6 +89,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     LOG_FORMAT = "text"                     # or "json": one JSON object a line (logs.py)
     METRICS_TOKEN = None                    # Bearer token for /metrics; unset: /metrics is 404
+    SESSION_COOKIE_SECURE = None            # None: Secure when PUBLIC_URL is https
+    REMEMBER_COOKIE_SECURE = None           # the same, for Flask-Login's cookie
 
 
 def load(app: Flask, overrides: dict | None) -> None:
@@ -98,6 +106,10 @@ def load(app: Flask, overrides: dict | None) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         path = os.path.join(app.instance_path, "merchant.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    https = urlsplit(str(app.config.get("PUBLIC_URL") or "")).scheme == "https"
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:
+            app.config[key] = https
     check(app.config)
 
 
@@ -150,6 +162,13 @@ def check_gateway(config) -> None:
         config["SANDBOX_ENABLED"] = name == "sandbox"
     if name == "sandbox":
         return
+    if config.get("SANDBOX_ENABLED"):
+        raise ConfigError(
+            f"merchant cannot start: MERCHANT_SANDBOX_ENABLED is on while MERCHANT_GATEWAY is "
+            f"{name}: its pretend Pay button would hand out real top-ups. Remove "
+            "MERCHANT_SANDBOX_ENABLED (to try a real gateway beside the sandbox, keep "
+            "MERCHANT_GATEWAY=sandbox and give that gateway to a method in /admin/methods)."
+        )
     missing = gateway_class(name).missing_settings(config)
     if missing:
         raise ConfigError(

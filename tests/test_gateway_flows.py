@@ -617,7 +617,7 @@ def test_redirect_methods_open_the_vendor_page_and_come_back_to_the_order(
     back = driver.return_url(ref)
     assert back == f"http://shop.test/o/{ref}?t={order.view_token}"
     returning = app.test_client()               # the vendor's page may open in another browser
-    response = returning.get(back.removeprefix("http://shop.test"))
+    response = returning.get(back.removeprefix("http://shop.test"), follow_redirects=True)
     assert response.status_code == 200 and ref in response.text
     assert "Waiting for payment" in response.text   # coming back is no proof of payment
 

@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
     from . import (
         admin,
         errors,
+        guards,
         health,
         media,
         order_pages,
@@ -37,6 +38,7 @@ def register(app: Flask) -> None:
         supplier_webhooks,
         webhooks,
     )
+    guards.install(app)
     errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
@@ -77,14 +79,3 @@ def register(app: Flask) -> None:
         settings = shop_settings.current()
         return {"shop": settings, "shop_name": settings.shop_name,
                 "status_labels": orders.LABELS, "format_bp": money.format_bp}
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self' https:",
-        )
-        return response

@@ -1,9 +1,9 @@
-"""Error pages, and the same messages as fragments for htmx requests."""
+"""Error pages, and the same messages as fragments for htmx requests or JSON for callbacks."""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -13,8 +13,9 @@ from .htmx import is_htmx, vary
 
 log = logging.getLogger(__name__)
 
-
 def _answer(status: int, title: str, message: str):
+    if request.path.startswith("/webhooks/"):
+        return jsonify(error=message), status
     if is_htmx():
         return vary(render_template("errors/_message.html", message=message), status)
     return vary(render_template("errors/page.html", title=title, message=message), status)
@@ -26,6 +27,15 @@ def register(app: Flask) -> None:
         return _answer(400, _("Please try again"),
                        _("This page was open too long or your session changed. "
                          "Reload the page and try again."))
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        # Our own refusals carry a sentence for the customer; werkzeug's stock one does not.
+        message = error.description
+        if not message or message == type(error).description:
+            message = _("We could not read what you sent. Reload the page and try again.")
+        log.info("refused %s %s: %s", request.method, request.path[:200], message)
+        return _answer(400, _("Please check what you sent"), message)
 
     @app.errorhandler(404)
     def not_found(error):
@@ -60,6 +70,14 @@ def register(app: Flask) -> None:
         response = app.make_response(response)
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.errorhandler(413)
+    def too_large(error):
+        log.info("refused %s %s: body over %s bytes", request.method, request.path[:200],
+                 request.max_content_length)
+        return _answer(413, _("Too large"),
+                       _("What you sent is too large. Send less (a smaller picture, shorter "
+                         "text)."))
 
     @app.errorhandler(500)
     def server_error(error):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import secrets
 
 import sqlalchemy as sa
 from flask import (
@@ -27,6 +28,7 @@ bp = Blueprint("orders", __name__)
 
 REMEMBERED = 20          # orders a browser session can reopen without the link's token
 POLL_GATEWAY_EVERY = 10  # seconds: the status poll asks the gateway at most this often
+UNKNOWN_ORDER_TOKEN = secrets.token_urlsafe(16)   # compared against when the ref is unknown
 
 
 def remember(order: Order) -> None:
@@ -36,12 +38,15 @@ def remember(order: Order) -> None:
 def _order_or_404(ref: str) -> Order:
     """The order, if this request may see it. :raise 404: unknown ref or no access."""
     order = db.session.scalar(sa.select(Order).where(Order.ref == ref.upper()))
-    if order is None or not _may_see(order.ref, order.view_token):
+    if order is None:
+        _may_see(None, None)        # the same work as for a real order, then the same 404
+        abort(404)
+    if not _may_see(order.ref, order.view_token):
         abort(404)
     return order
 
 
-def _may_see(ref: str, view_token: str) -> bool:
+def _may_see(ref: str | None, view_token: str | None) -> bool:
     """may_see for this request; an order opened by its link's token is then remembered."""
     token = request.args.get("t", "")
     allowed, by_token = may_see(ref, view_token, token, session.get("orders", []))
@@ -50,12 +55,17 @@ def _may_see(ref: str, view_token: str) -> bool:
     return allowed
 
 
-def may_see(ref: str, view_token: str, token: str, remembered) -> tuple[bool, bool]:
-    """Whether a visitor may see order `ref`: the link's token matches, or their session placed
-    or opened it before (`remembered`, the session's refs). Returns (allowed, by the token)."""
-    if token and hmac.compare_digest(token, view_token):
-        return True, True
-    return ref in remembered, False
+def may_see(ref: str | None, view_token: str | None, token: str,
+            remembered) -> tuple[bool, bool]:
+    """Whether a visitor may see order `ref` (None: there is no such order): the link's token
+    matches, or their session placed or opened it before (`remembered`, the session's refs).
+    Returns (allowed, by the token). The token is compared as bytes in constant time, against a
+    stand-in when there is no such order, so the answer tells nothing about the reference."""
+    if token:
+        expected = (view_token or UNKNOWN_ORDER_TOKEN).encode()
+        if hmac.compare_digest(token.encode("utf-8", "replace"), expected) and ref:
+            return True, True
+    return bool(ref) and ref in remembered, False
 
 
 def _remember_ref(ref: str) -> None:
@@ -72,6 +82,10 @@ def _context(order: Order) -> dict:
 def show(ref):
     """How to pay, the amounts, the account, and the live status."""
     order = _order_or_404(ref)
+    if "t" in request.args:
+        # The link's token opened the order for this browser; keep it out of the address bar,
+        # the history and the access log from here on.
+        return redirect(url_for("orders.show", ref=order.ref), code=303)
     return vary(render_template("orders/show.html", **_context(order)))
 
 
@@ -95,7 +109,7 @@ def status(ref):
     """
     with db.engine.connect() as connection:     # a Core read: no ORM session, no objects
         row = connection.execute(POLL, {"ref": ref.upper()}).first()
-    if row is None or not _may_see(row.ref, row.view_token):
+    if not _may_see(row.ref if row else None, row.view_token if row else None):
         abort(404)
     since = request.args.get("since")
     ask_gateway = gateway_due(row)

@@ -1,9 +1,20 @@
 """The storefront: catalog, product page, account check, price summary, Buy."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 
 from .. import accounts, catalog, catalog_cache, checkout, promos
 from ..extensions import limiter
@@ -69,6 +80,7 @@ def render_product(product, values=None, errors=None, check=None, status=200, re
     account last checked on this device, already filled in)."""
     values = dict(values or {})
     values.setdefault("idempotency_key", secrets.token_hex(16))
+    _key_owner()      # in the session before Buy, so two quick taps share it
     context = _product_context(product, values, errors, check, recalled)
     return vary(render_template("shop/product.html", **context), status)
 
@@ -95,6 +107,7 @@ def product_page(slug):
         recalled = remembered.recall(product)
     if recalled is None and page_cache.plain_request():
         # Nothing of this visitor's on the page: the shared copy, with its own token and key.
+        _key_owner()
         context = _product_context(product, {"idempotency_key": page_cache.KEY_HOLE})
         return vary(page_cache.render("shop/product.html", **context))
     if recalled:
@@ -142,12 +155,21 @@ def verify(slug):
     return response
 
 
+def _key_owner() -> str:
+    """This browser's secret that its idempotency keys are bound to."""
+    return session.setdefault("key_owner", secrets.token_hex(16))
+
+
 @bp.errorhandler(429)
 def too_many_checks(error):
-    """Rate limit hit (account checks per client IP): say so where the check result goes."""
+    """Rate limit hit (account checks, Buy presses): say so where the customer looks."""
     product = catalog_cache.product_by_slug((request.view_args or {}).get("slug", ""))
     if product is None:
         return error
+    if request.endpoint == "shop.place_order":
+        return render_product(product, request.form, status=429, errors={
+            "payment": _("Too many orders in a short time. Wait a minute, then press Buy "
+                         "again.")})
     check = accounts.AccountCheck(accounts.LIMITED, {})
     if is_htmx():
         return vary(render_template("shop/_account_check.html", product=product, check=check),
@@ -155,22 +177,43 @@ def too_many_checks(error):
     return render_product(product, request.form, check=check, status=429)
 
 
-@bp.get("/p/<slug>/summary")
+@bp.route("/p/<slug>/summary", methods=["GET", "POST"])
 def summary(slug):
-    """Package price, promo discount, method fee and total (partial for htmx)."""
+    """Package price, promo discount, method fee and total (partial for htmx; the no-JS
+    button posts the form, so its contact details and keys stay out of the address)."""
     product = _product_or_404(slug)
+    values = request.form if request.method == "POST" else request.args
     if is_htmx():
-        return vary(render_template("shop/_summary.html", **_summary(product, request.args)))
-    return render_product(product, request.args)
+        return vary(render_template("shop/_summary.html", **_summary(product, values)))
+    return render_product(product, values)
+
+
+def _order_limit():
+    return current_app.config["RATELIMIT_ORDER"]
+
+
+def _order_account_limit():
+    return current_app.config["RATELIMIT_ORDER_ACCOUNT"]
+
+
+def _account_key() -> str:
+    """The game account a Buy is for: the product and its account fields, as typed."""
+    slug = (request.view_args or {}).get("slug", "")
+    product = catalog_cache.product_by_slug(slug)
+    names = [spec["name"] for spec in product.account_fields] if product else []
+    account = "\n".join((request.form.get(n) or "").strip().lower() for n in names)
+    return "order-account:" + hashlib.sha256(f"{slug}\n{account}".encode()).hexdigest()
 
 
 @bp.post("/p/<slug>/order")
+@limiter.limit(_order_limit)
+@limiter.limit(_order_account_limit, key_func=_account_key)
 def place_order(slug):
-    """Create the order and send the customer to its page."""
+    """Create the order and send the customer to its page (remembered by this browser)."""
     product = _product_or_404(slug)
     try:
-        order = checkout.place_order(product, request.form)
+        order = checkout.place_order(product, request.form, key_owner=_key_owner())
     except checkout.PurchaseError as exc:
         return render_product(product, request.form, errors=exc.errors, status=422)
     remember(order)
-    return redirect(url_for("orders.show", ref=order.ref, t=order.view_token), code=303)
+    return redirect(url_for("orders.show", ref=order.ref), code=303)

@@ -1,14 +1,16 @@
 """Callbacks from suppliers: POST /webhooks/supplier/<name>, CSRF-exempt, signature-checked."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from .. import supplier_events
-from ..extensions import csrf
+from ..extensions import csrf, limiter
 from ..suppliers import ADAPTERS
+from .guards import callback_body
 
 bp = Blueprint("supplier_webhooks", __name__, url_prefix="/webhooks/supplier")
 csrf.exempt(bp)
+limiter.limit(lambda: current_app.config["RATELIMIT_WEBHOOK"])(bp)
 
 
 @bp.post("/<name>")
@@ -17,7 +19,7 @@ def supplier_callback(name):
     if name not in ADAPTERS:
         abort(404)
     try:
-        outcome = supplier_events.receive_callback(name, request.get_data(), request.headers)
+        outcome = supplier_events.receive_callback(name, callback_body(), request.headers)
     except supplier_events.CallbackRejected as exc:
         return jsonify(error=str(exc)), exc.status
     return jsonify(ok=True, outcome=outcome)

@@ -1,14 +1,16 @@
 """Callbacks from payment gateways: verified, recorded and answered in the vendor's format."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from .. import payment_events
-from ..extensions import csrf
+from ..extensions import csrf, limiter
 from ..payments import ADAPTERS
+from .guards import callback_body
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
+limiter.limit(lambda: current_app.config["RATELIMIT_WEBHOOK"])(bp)
 
 
 @bp.post("/<gateway>")
@@ -17,7 +19,7 @@ def payment_callback(gateway):
     if gateway not in ADAPTERS or gateway not in payment_events.enabled_gateways():
         return jsonify(error="this shop takes no payments through that gateway"), 404
     try:
-        reply = payment_events.receive_callback(gateway, request.get_data(), request.headers)
+        reply = payment_events.receive_callback(gateway, callback_body(), request.headers)
     except payment_events.CallbackRejected as exc:
         return jsonify(error=str(exc)), exc.status
     return Response(reply.body, reply.status, content_type=reply.content_type)

@@ -7,6 +7,7 @@ from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
 from ... import admins, audit
+from ...validation import bounded_id
 from . import bp, owner_only
 from .users_forms import AuditFilterForm
 
@@ -51,7 +52,7 @@ def audit_log():
     if form.validate():
         filters = {name: (form[name].data or "").strip() or None
                    for name in ("actor", "action", "target_type", "target_id")}
-    before = request.args.get("before", type=int)
+    before = bounded_id(request.args.get("before"))
     entries, next_before = audit.search(**filters, before_id=before, limit=PAGE_SIZE)
     query = {k: v for k, v in filters.items() if v}
     return render_template("admin/users/audit.html", form=form, entries=entries,

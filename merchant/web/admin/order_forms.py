@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ... import orders
 from ...order_search import Filters
+from ...validation import bounded_id
 
 
 def _optional_int(value):
@@ -50,7 +51,7 @@ class FilterForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
 
     def validate_before(self, field):
-        if field.data and not field.data.isdigit():
+        if field.data and bounded_id(field.data) is None:
             raise ValidationError(_l("Not a page of this list."))
 
     def filters(self) -> Filters:

@@ -1,0 +1,34 @@
+"""What any input must be before the shop looks at it: ids that fit the database, text without
+control characters. Shared by the request guard (web/guards.py) and the callback schemas.
+"""
+from __future__ import annotations
+
+import re
+
+# Ids are INTEGER columns: PostgreSQL refuses anything above 2**31 - 1 with an error (and SQLite
+# above 2**63 - 1), so a bigger number is simply no such row.
+MAX_ID = 2**31 - 1
+
+# C0 and C1 control characters and DEL; lone surrogates (they cannot be stored as UTF-8).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same, but tabs and line breaks are fine in a text area.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_ID = re.compile(r"[0-9]{1,10}")
+
+
+def bounded_id(value) -> int | None:
+    """A database id from a form or query value: a positive int up to MAX_ID, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _ID.fullmatch(value.strip()):
+        number = int(value)
+    else:
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+def has_control(text: str, line_breaks: bool = False) -> bool:
+    """Whether `text` holds a control character (tabs and line breaks allowed if asked)."""
+    return bool((_CONTROL_IN_TEXT if line_breaks else _CONTROL).search(text))
