@@ -40,6 +40,9 @@ def make_app(tmp_path, **overrides):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_VERIFY": "1000 per minute",
         "RATELIMIT_TRACK": "1000 per minute",
+        "RATELIMIT_ORDER": "1000 per minute",
+        "RATELIMIT_ORDER_ACCOUNT": "1000 per minute",
+        "RATELIMIT_WEBHOOK": "10000 per minute",
         "PUBLIC_URL": "http://shop.test",
         # The suite reads the shop in English; tests of the languages choose theirs.
         "DEFAULT_LOCALE": "en",
