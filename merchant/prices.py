@@ -22,6 +22,7 @@ from .extensions import db
 from .models import Package, Product, SupplierPriceCache, utcnow
 from .suppliers import ADAPTERS, supplier_class
 from .suppliers.digiflazz import PriceItem
+from .validation import MAX_INT
 
 PRICE_LIST_MAX_AGE = 300
 
@@ -63,14 +64,14 @@ def parse_markup(text: str) -> Markup:
     try:
         if raw.endswith("%"):
             bp = Decimal(raw[:-1]) * 100
-            if bp != bp.to_integral_value() or bp < 0:
+            if not 0 <= bp <= MAX_INT or bp != bp.to_integral_value():
                 raise InvalidOperation
             return Markup(percent_bp=int(bp))
         flat = Decimal(raw)
-        if flat != flat.to_integral_value() or flat < 0:
+        if not 0 <= flat <= MAX_INT or flat != flat.to_integral_value():
             raise InvalidOperation
         return Markup(flat=int(flat))
-    except InvalidOperation:
+    except ArithmeticError:     # InvalidOperation, or Overflow past Decimal's exponent range
         raise PriceImportError(f"--markup {text!r} is not a markup: use a percentage like 8% or "
                            "a flat amount in rupiah like 500 (not negative).") from None
 

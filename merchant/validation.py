@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-# Ids are INTEGER columns: PostgreSQL refuses anything above 2**31 - 1 with an error (and SQLite
-# above 2**63 - 1), so a bigger number is simply no such row.
-MAX_ID = 2**31 - 1
+# Ids, amounts and counts are INTEGER columns: PostgreSQL refuses anything above 2**31 - 1 with an
+# error (SQLite above 2**63 - 1), so a bigger id is no such row and a bigger amount a form error.
+MAX_INT = 2**31 - 1
+MAX_ID = MAX_INT
 
 # C0 and C1 control characters and DEL; lone surrogates (they cannot be stored as UTF-8).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

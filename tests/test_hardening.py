@@ -383,3 +383,46 @@ def test_a_real_gateway_with_the_sandbox_switched_on_refuses_to_start(tmp_path, 
 def stripe(httpserver):
     return FakeStripe(httpserver)
 
+
+
+# -- numbers in the panel's forms --------------------------------------------------------------
+
+from tests.test_admin_catalog import package_form  # noqa: E402
+from tests.test_admin_methods import CUSTOM  # noqa: E402
+
+
+@pytest.mark.parametrize("field, value", [
+    ("price", "99999999999999999999"), ("price", "2147483648"), ("quantity", "2147483648"),
+    ("supplier_cost", "99999999999999999999"), ("bonus", "-99999999999999999999")])
+def test_a_package_number_beyond_the_column_is_refused_on_the_form(app, owner, field, value):
+    pid = package_id(app, "tiktok-coins", "70 Coins")
+    form = package_form(app, "tiktok-coins", "70 Coins", **{field: value})
+    response = owner.post(f"/admin/catalog/packages/{pid}/edit", data=form)
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("field, value", [
+    ("fee_flat", "1e999999"), ("fee_flat", "1e30"), ("min_amount", "2147483648"),
+    ("max_amount", "Infinity")])
+def test_a_method_amount_beyond_the_column_is_refused_on_the_form(owner, field, value):
+    response = owner.post("/admin/methods/new", data={**CUSTOM, field: value})
+    assert response.status_code == 422 and "Enter an amount" in response.text
+
+
+@pytest.mark.parametrize("markup", ["Infinity%", "1e30", "1e999999%", "NaN"])
+def test_a_markup_that_is_no_number_is_refused(owner, markup):
+    response = owner.post("/admin/catalog/reprice", data={"markup": markup, "round_to": "100",
+                                                          "preview": "1"})
+    assert response.status_code == 422 and "like 8%" in response.text
+
+
+def test_a_repricing_of_packages_that_cannot_exist_is_refused(owner):
+    response = owner.post("/admin/catalog/reprice", data={
+        "markup": "8%", "round_to": "100", "packages": "99999999999999999999", "preview": "1"})
+    assert response.status_code == 422
+
+
+def test_the_sandbox_pay_page_draws_its_qr_whatever_the_query(client, app):
+    ref = order_ref(buy(client, app))
+    page = client.get(f"/sandbox/pay/{get_order(app, ref).gateway_ref}?x={'a' * 3000}")
+    assert page.status_code == 200 and "<svg" in page.text

@@ -31,8 +31,10 @@ def pay_page(gateway_ref):
     open_ = order.status in orders.UNPAID
     method = catalog.find_method(order.payment_method)
     show_qr = open_ and method is not None and method.kind == "qr"
+    # The page's own address without the query: whatever the query holds, it fits in a QR.
+    here = url_for("sandbox.pay_page", gateway_ref=order.gateway_ref, _external=True)
     return render_template("sandbox/pay.html", order=order, open=open_,
-                           qr_svg=qr.svg(request.url) if show_qr else None)
+                           qr_svg=qr.svg(here) if show_qr else None)
 
 
 @bp.post("/pay/<gateway_ref>")

@@ -26,9 +26,20 @@ from wtforms.validators import (
 )
 
 from ... import account_presets, catalog, prices, suppliers, verifiers
+from ...validation import MAX_INT, bounded_id
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 FAQ_MAX = 20
+
+
+def _package_id(value) -> int:
+    """A ticked package's id; ValueError (a form error) for one no column can hold."""
+    if isinstance(value, int):
+        return value
+    number = bounded_id(value)
+    if number is None:
+        raise ValueError(f"{value!r} is not a package")
+    return number
 
 
 def _markup(form, field):
@@ -111,19 +122,22 @@ class PackageForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the package's name, like "
                                                         "86 Diamonds.")), Length(max=120)])
     quantity = IntegerField(_l("Quantity"), default=0, validators=[
-        InputRequired(_l("Enter the quantity.")), NumberRange(min=0)])
+        InputRequired(_l("Enter the quantity.")), NumberRange(min=0, max=MAX_INT)])
     bonus = IntegerField(_l("Bonus"), default=0, validators=[
-        InputRequired(_l("Enter the bonus (0 for none).")), NumberRange(min=0)])
+        InputRequired(_l("Enter the bonus (0 for none).")), NumberRange(min=0, max=MAX_INT)])
     price = IntegerField(_l("Price"), validators=[
         InputRequired(_l("Enter the price.")), NumberRange(min=1, message=_l("The price must be "
-                                                       "at least 1."))])
+                                                       "at least 1.")),
+        NumberRange(max=MAX_INT)])
     badge = StringField(_l("Badge"), validators=[Length(max=40)])
     supplier = SelectField(_l("Supplier"))
     supplier_sku = StringField(_l("Supplier SKU"), validators=[Length(max=64)])
-    supplier_cost = IntegerField(_l("Supplier cost"), validators=[Optional(), NumberRange(min=0)])
+    supplier_cost = IntegerField(_l("Supplier cost"),
+                                 validators=[Optional(), NumberRange(min=0, max=MAX_INT)])
     fallback_supplier = SelectField(_l("Fallback supplier"))
     fallback_sku = StringField(_l("Fallback SKU"), validators=[Length(max=64)])
-    fallback_cost = IntegerField(_l("Fallback cost"), validators=[Optional(), NumberRange(min=0)])
+    fallback_cost = IntegerField(_l("Fallback cost"),
+                                 validators=[Optional(), NumberRange(min=0, max=MAX_INT)])
     active = BooleanField(_l("On sale"), default=True)
     sort_order = IntegerField(_l("Position"), default=0,
                               validators=[InputRequired(_l("Enter a position (0 comes first).")),
@@ -157,10 +171,10 @@ class RepriceForm(FlaskForm):
         DataRequired(_l("Enter a markup, like 500 or 8%.")), _markup])
     round_to = IntegerField(_l("Round up to"), default=100, validators=[
         InputRequired(_l("Enter a step, like 100.")),
-        NumberRange(min=1, message=_l("At least 1."))])
+        NumberRange(min=1, message=_l("At least 1.")), NumberRange(max=MAX_INT)])
     below_cost = BooleanField(_l("Sell below cost"))
     # Ticked rows of the product's package table; none ticked means all of them.
-    packages = SelectMultipleField(coerce=int, validate_choice=False)
+    packages = SelectMultipleField(coerce=_package_id, validate_choice=False)
 
 
 class ImportForm(FlaskForm):
@@ -169,7 +183,7 @@ class ImportForm(FlaskForm):
         DataRequired(_l("Enter a markup, like 500 or 8%.")), _markup])
     round_to = IntegerField(_l("Round up to"), default=100, validators=[
         InputRequired(_l("Enter a step, like 100.")),
-        NumberRange(min=1, message=_l("At least 1."))])
+        NumberRange(min=1, message=_l("At least 1.")), NumberRange(max=MAX_INT)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

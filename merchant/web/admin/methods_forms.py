@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ... import money
 from ...models import PaymentMethod
 from ...payments import ADAPTERS
+from ...validation import MAX_INT
 
 KINDS = {"qr": _l("QR code (QRIS)"), "ewallet": _l("E-wallet"), "va": _l("Virtual account"),
          "card": _l("Card")}
@@ -47,9 +48,10 @@ def to_minor(text: str, currency: str) -> int:
     cleaned = cleaned.replace(",", "") if digits else cleaned.replace(",", "").replace(".", "")
     try:
         amount = Decimal(cleaned).scaleb(digits)
-    except InvalidOperation:
+    except ArithmeticError:     # InvalidOperation, or Overflow past Decimal's exponent range
         raise ValueError(text) from None
-    if not amount.is_finite() or amount < 0 or amount != amount.to_integral_value():
+    if (not amount.is_finite() or amount < 0 or amount > MAX_INT
+            or amount != amount.to_integral_value()):
         raise ValueError(text)
     return int(amount)
 
@@ -67,7 +69,7 @@ def percent_to_bp(text: str) -> int:
     cleaned = (text or "").strip().removesuffix("%").strip().replace(",", ".")
     try:
         percent = Decimal(cleaned or "0")
-    except InvalidOperation:
+    except ArithmeticError:     # InvalidOperation, or Overflow past Decimal's exponent range
         raise ValueError(text) from None
     if not percent.is_finite() or percent < 0 or percent > MAX_PERCENT:
         raise ValueError(text)
