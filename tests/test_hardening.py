@@ -107,7 +107,8 @@ def test_a_non_ascii_token_is_a_404_like_an_unknown_reference(client, app):
     known = stranger.get(f"/o/{ref}?t=%C3%A9")
     unknown = stranger.get("/o/MZZZZZZZZ?t=%C3%A9")
     assert known.status_code == unknown.status_code == 404
-    assert known.text == unknown.text
+    # The same page, but for the language switch's link back to the address asked for.
+    assert known.text.replace(ref, "REF") == unknown.text.replace("MZZZZZZZZ", "REF")
     assert stranger.get(f"/o/{ref}/status?t=%C3%A9").status_code == 404
 
 
