@@ -77,7 +77,7 @@ def test_a_backup_restores_into_a_fresh_database_with_orders_history_and_picture
             assert events == db.session.scalar(sa.select(sa.func.count()).select_from(OrderEvent))
         order = get_order(app, delivered)
         shop = restored.test_client()
-        page = shop.get(f"/o/{delivered}?t={order.view_token}")
+        page = shop.get(f"/o/{delivered}?t={order.view_token}", follow_redirects=True)
         assert page.status_code == 200 and order.delivery_proof in page.text
         with shop.get("/" + picture) as served:                   # /media/<name>
             assert served.status_code == 200 and served.data[:4] == b"RIFF"

@@ -169,7 +169,7 @@ def test_order_keeps_code_discount_and_discounted_amounts(client, app):
     assert contact_uses(app, promo_id) == {"buyer@example.com": 1}
     assert "with promo code SAVE10 (-Rp 1.500)" in history(app, ref)[0][3]
 
-    page = client.get(f"/o/{ref}?t={order.view_token}").text
+    page = client.get(f"/o/{ref}?t={order.view_token}", follow_redirects=True).text
     assert "Rp 15.000" in page and "Discount (SAVE10)" in page and "-Rp 1.500" in page
     assert "Rp 13.595" in page
 
