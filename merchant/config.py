@@ -66,7 +66,9 @@ class Defaults:
     PROXY_COUNT = 0                         # reverse proxies in front whose X-Forwarded-* to trust
     MAX_CONTENT_LENGTH = 1024 * 1024        # request bodies (the panel: UPLOAD_MAX_BYTES more)
     WEBHOOK_MAX_BYTES = 64 * 1024           # callback bodies, refused before they are read
-    RATELIMIT_HEADERS_ENABLED = True
+    # Off: Flask-Limiter would put its Retry-After (the limit's reset) on every answer of a limited
+    # route, a 503's own "5" included; a 429 gets one in web/guards.py.
+    RATELIMIT_HEADERS_ENABLED = False
     ADMIN_IDLE_MINUTES = 60                 # an admin session ends after this long unused
     ADMIN_SESSION_HOURS = 12                # ... and this long after signing in, whatever
     NEEDS_ATTENTION_MINUTES = 10            # paid but undelivered for longer: on the admin list

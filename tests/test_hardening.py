@@ -193,6 +193,7 @@ def test_one_account_placing_100_orders_fast_is_refused_after_the_limit(tmp_path
     assert [a.status_code for a in answers[:5]] == [303] * 5
     assert {a.status_code for a in answers[5:]} == {429}
     assert "Too many orders" in answers[-1].text
+    assert answers[-1].headers["Retry-After"] == "60"
     assert counts(app)[0] == 5
 
 

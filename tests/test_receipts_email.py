@@ -109,7 +109,8 @@ def test_a_delivered_order_gets_one_email_with_its_receipt(app, client, smtp):
     assert not re.search(r"<(img|link|style|script)\b", html)
     assert re.findall(r'(?:href|src)="([^"]+)"', html) == [order_link(order)]
 
-    page = app.test_client().get(order_link(order).removeprefix("http://shop.test"))
+    page = app.test_client().get(order_link(order).removeprefix("http://shop.test"),
+                                 follow_redirects=True)
     assert page.status_code == 200 and ref in page.text and order.delivery_proof in page.text
     assert receipts(app)[0].state == "sent"
     assert ("Receipt email sent to buyer@example.com.") in [d for *_, d in history(app, ref)]

@@ -100,6 +100,8 @@ def security_headers(response):
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.blueprint in PRIVATE_BLUEPRINTS or request.path.startswith("/admin/"):
         response.headers["Cache-Control"] = "no-store"
+    if response.status_code == 429:
+        response.headers.setdefault("Retry-After", "60")    # every limit counts per minute
     return response
 
 
