@@ -66,11 +66,15 @@ def build_folder(source: str, build: str) -> tuple[dict[str, str], str]:
         if made_from == source and made == manifest and os.path.isdir(folder):
             return manifest, folder
     os.makedirs(build, exist_ok=True)
+    # Beside the build, not in it: WhiteNoise lists the build folder's files when a process
+    # starts, and another process's scratch folder vanishing under that listing crashed it.
+    scratch = build.rstrip(os.sep) + ".scratch"
+    os.makedirs(scratch, exist_ok=True)
     compressor = Compressor(quiet=True)
     for name, target in manifest.items():
         final = os.path.join(build, target)
         if not os.path.exists(final):
-            _place(os.path.join(source, name), final, compressor)
+            _place(os.path.join(source, name), final, compressor, scratch)
     _built[build] = (source, manifest)
     return manifest, build
 
@@ -91,11 +95,11 @@ def _fingerprinted(name: str, digest: str) -> str:
     return f"{stem}.{digest[:12]}.{extension}"
 
 
-def _place(source_file: str, final: str, compressor: Compressor) -> None:
+def _place(source_file: str, final: str, compressor: Compressor, scratch_root: str) -> None:
     """Copy and compress in a scratch folder, then move into place, the file itself last:
     another process starting at the same time never serves a half-written file."""
     os.makedirs(os.path.dirname(final), exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix=".build-", dir=os.path.dirname(final))
+    scratch = tempfile.mkdtemp(prefix="build-", dir=scratch_root)
     try:
         staged = os.path.join(scratch, os.path.basename(final))
         shutil.copyfile(source_file, staged)

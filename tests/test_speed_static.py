@@ -4,6 +4,8 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import subprocess
+import sys
 
 import brotli
 
@@ -98,3 +100,19 @@ def test_a_changed_file_gets_a_new_name_and_the_old_one_keeps_working(tmp_path):
         assert os.path.exists(os.path.join(served, name))
         assert os.path.exists(os.path.join(served, name + ".br"))
         assert os.path.exists(os.path.join(served, name + ".gz"))
+
+
+def test_processes_starting_together_on_an_empty_instance_all_start(tmp_path):
+    """gunicorn's workers and the flask workers build the same folder at the same moment: none
+    may trip over another's half-made files while WhiteNoise lists the folder."""
+    build = tmp_path / "static-build"
+    script = ("import sys; from whitenoise import WhiteNoise; from merchant import static_files;"
+              "m, b = static_files.build_folder(sys.argv[1], sys.argv[2]);"
+              "WhiteNoise(None, root=b, prefix='static/'); print(len(m))")
+    starts = [subprocess.Popen([sys.executable, "-c", script, os.path.join(ROOT, "static"),
+                                str(build)], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    results = [process.communicate(timeout=120) for process in starts]
+    assert [process.returncode for process in starts] == [0] * 6, [err for _, err in results]
+    assert len({out for out, _ in results}) == 1
+    assert not [path for path in build.rglob("*") if "build-" in path.name]
