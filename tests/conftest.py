@@ -5,13 +5,16 @@ the whole suite against PostgreSQL instead of a fresh SQLite file per test.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
 
 import catalogs
 import pytest
 import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
+from werkzeug.serving import make_server
 
 from merchant import clock as domain_clock
 from merchant import create_app, demo, worker
@@ -237,3 +240,21 @@ def staff(app):
     client = app.test_client()
     assert sign_in(client, "staff@example.com").status_code == 303
     return client
+
+
+@contextlib.contextmanager
+def served(app):
+    """The app on a real port with one worker thread, as `make run` serves it; yields its URL.
+    Both are stopped and joined on the way out."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    worker_thread, stop = worker.start_thread(app)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        stop.set()
+        worker_thread.join(10)
+        server.shutdown()
+        thread.join(10)
+        server.server_close()

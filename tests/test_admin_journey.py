@@ -8,16 +8,14 @@ hand with a proof, and the customer's page shows Delivered.
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
 import sqlalchemy as sa
-from conftest import make_app
+from conftest import make_app, served
 from PIL import Image
 from test_browser import CHROMIUM, FLAGS
-from werkzeug.serving import make_server
 
-from merchant import admins, worker
+from merchant import admins
 from merchant.extensions import db
 from merchant.models import Order
 from tests.fakes.digiflazz import FakeDigiflazz
@@ -38,12 +36,8 @@ def empty_shop(tmp_path, fake):
     with app.app_context():
         db.drop_all()
         db.create_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _, stop = worker.start_thread(app)
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    stop.set()
-    server.shutdown()
+    with served(app) as url:
+        yield app, url
 
 
 def a_picture(path) -> str:

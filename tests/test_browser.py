@@ -3,13 +3,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from conftest import make_app
-from werkzeug.serving import make_server
-
-from merchant import worker
+from conftest import make_app, served
 
 CHROMIUM = os.environ.get("MERCHANT_TEST_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -18,13 +14,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 @pytest.fixture
 def live_shop(tmp_path):
     """The shop on a real port with one worker thread, as `make run` serves it."""
-    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _, stop = worker.start_thread(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    stop.set()
-    server.shutdown()
+    with served(make_app(tmp_path, WTF_CSRF_ENABLED=True)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ pays, receives the receipt by email (a real SMTP server), and finds the order ag
 from __future__ import annotations
 
 import re
-import threading
 
 import catalogs
 import pytest
-from conftest import make_app
+from conftest import make_app, served
 from fakes.smtp import FakeSmtp
 from playwright.sync_api import expect
 from test_browser import phone  # noqa: F401  (the phone fixture)
-from werkzeug.serving import make_server
 
-from merchant import worker
 from tests.test_promos import add_promo
 
 INDONESIAN = {m.id: m.string for m in catalogs.load(catalogs.po_files()[0])
@@ -40,16 +37,8 @@ def shop(tmp_path, smtp):
                    SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_SECURITY="none",
                    SMTP_FROM="Toko <struk@tokoku.co.id>")
     add_promo(app, "SAVE10", percent_bp=1000)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever)
-    thread.start()
-    worker_thread, stop = worker.start_thread(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    stop.set()
-    worker_thread.join(10)
-    server.shutdown()
-    thread.join(10)
-    server.server_close()
+    with served(app) as url:
+        yield url
 
 
 def test_a_phone_buys_in_indonesian_with_a_promo_code_gets_the_email_and_tracks_it(

@@ -2,15 +2,11 @@
 type, and the order is paid at the discounted total."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from conftest import make_app
+from conftest import make_app, served
 from playwright.sync_api import expect
 from test_browser import phone  # noqa: F401  (the phone fixture)
-from werkzeug.serving import make_server
 
-from merchant import worker
 from tests.test_promos import add_promo
 
 
@@ -19,16 +15,8 @@ def promo_shop(tmp_path):
     """The shop on a real port with a worker thread and the code SAVE10 (10 % off)."""
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     add_promo(app, "SAVE10", percent_bp=1000)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever)
-    thread.start()
-    worker_thread, stop = worker.start_thread(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    stop.set()
-    worker_thread.join(10)
-    server.shutdown()
-    thread.join(10)
-    server.server_close()
+    with served(app) as url:
+        yield url
 
 
 def test_phone_applies_a_code_and_pays_the_discounted_total(promo_shop, phone):  # noqa: F811
