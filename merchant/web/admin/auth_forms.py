@@ -8,6 +8,10 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ...admins import MIN_PASSWORD
 
+# The one password-length rule of every form that sets a password.
+LONG_ENOUGH = Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",
+                                                  count=MIN_PASSWORD))
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email."))])
@@ -23,8 +27,7 @@ class SetupForm(FlaskForm):
     email = EmailField(_l("Your email"), validators=[DataRequired(_l("Enter your email."))])
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Choose a password.")),
-        Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",
-                                                count=MIN_PASSWORD))])
+        LONG_ENOUGH])
     confirm = PasswordField(_l("Password again"), validators=[
         DataRequired(_l("Type the password again.")),
         EqualTo("password", message=_l("The two passwords differ."))])

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ...admins import MIN_PASSWORD
 from ...models import OWNER, STAFF
+from .auth_forms import LONG_ENOUGH
 
 ROLE_CHOICES = [SelectChoice(STAFF, _l("Staff: orders only")),
                 SelectChoice(OWNER, _l("Owner: everything"))]
@@ -18,8 +18,7 @@ class AddAdminForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=STAFF)
     password = PasswordField(_l("Temporary password"), validators=[
         DataRequired(_l("Choose a temporary password.")),
-        Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",
-                                                count=MIN_PASSWORD))])
+        LONG_ENOUGH])
 
 
 class RoleForm(FlaskForm):
@@ -35,8 +34,7 @@ class PasswordForm(FlaskForm):
                             validators=[DataRequired(_l("Enter your current password."))])
     new = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Choose a new password.")),
-        Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",
-                                                count=MIN_PASSWORD))])
+        LONG_ENOUGH])
     confirm = PasswordField(_l("New password again"), validators=[
         DataRequired(_l("Type the new password again.")),
         EqualTo("new", message=_l("The two new passwords differ."))])
