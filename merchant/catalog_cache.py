@@ -92,8 +92,14 @@ def _version() -> int:
     now = clock.monotonic()
     if store.version is not None and now < store.checked_until:
         return store.version
-    with db.engine.connect() as connection:
-        version = connection.execute(VERSION).scalar() or 0
+    session = db.session()
+    if session.in_transaction():
+        # Through the connection this request already holds: a second one from the pool
+        # could wait forever on a busy server, every thread holding one and wanting another.
+        version = session.scalar(VERSION) or 0
+    else:
+        with db.engine.connect() as connection:
+            version = connection.execute(VERSION).scalar() or 0
     store.checked_until = now + current_app.config["CATALOG_CHECK_SECONDS"]
     return version
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from merchant import audit, create_app, payment_methods, shop_settings
 from merchant.extensions import db
 from merchant.models import Package, PaymentMethod, Product
-from tests.conftest import make_app, package_id, set_product
+from tests.conftest import buy, make_app, package_id, set_product
 from tests.test_speed_poll import statements
 
 
@@ -172,3 +172,18 @@ def test_a_page_with_the_visitors_own_values_is_rendered_for_them(app, client):
         search = client.get("/?q=free").text
     assert rendered == ["shop/product.html", "shop/index.html"]
     assert 'value="55501234"' in page and "Free Fire" in search
+
+
+def test_a_request_holding_a_connection_reads_the_version_through_it(tmp_path):
+    """A busy server once ran out of connections: twenty Buy presses each held one and asked
+    the pool for another to read the catalog's version. One connection is enough here."""
+    app = make_app(tmp_path, CATALOG_CHECK_SECONDS=0, SQLALCHEMY_ENGINE_OPTIONS={
+        "pool_size": 1, "max_overflow": 0, "pool_timeout": 1})
+    client = app.test_client()
+
+    assert client.get("/p/tiktok-coins").status_code == 200
+    placed = buy(client, app)
+    assert placed.status_code == 303, placed.text
+    refused = buy(client, app, email="not an email")
+    assert refused.status_code == 422
+    assert "Enter an email address like name@example.com." in refused.text
