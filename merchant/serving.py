@@ -6,12 +6,57 @@ connection never holds one of the app's threads while it trickles bytes.
 """
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
-from waitress import serve
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+from waitress.task import WSGITask
 
 THREADS = 8     # app threads; SQLite serialises writers anyway, PostgreSQL's pool is 5 + 10
 
 
+class _BodilessKeepAliveTask(WSGITask):
+    """waitress 3.0 closes the connection after any answer without a Content-Length, so also
+    after a 204 or 304, which by definition end at their headers and must not carry one. The
+    status poll's answer is a 204 every 2 s per open order page: each would cost a new
+    connection (a new TLS handshake for a phone when no proxy sits in front). HTTP/1.1
+    bodiless answers keep the connection unless the client asked to close it."""
+
+    _keep_alive = False
+
+    def build_response_header(self):
+        asked_to_close = self.request.headers.get("CONNECTION", "").lower() == "close"
+        self._keep_alive = self.version == "1.1" and not self.has_body and not asked_to_close
+        try:
+            return super().build_response_header()
+        finally:
+            self._keep_alive = False
+
+    def set_close_on_finish(self) -> None:
+        if not self._keep_alive:
+            super().set_close_on_finish()
+
+
+class _Channel(HTTPChannel):
+    task_class = _BodilessKeepAliveTask
+
+
+def server(app: Flask, host: str, port: int, threads: int = THREADS):
+    """The waitress server for `app`, bound and ready for .run() (.close() stops it)."""
+    made = create_server(app, host=host, port=port, threads=threads, ident="merchant")
+    made.channel_class = _Channel
+    return made
+
+
 def run(app: Flask, host: str, port: int, threads: int = THREADS) -> None:
     """Serve `app` until interrupted."""
-    serve(app, host=host, port=port, threads=threads, ident="merchant")
+    logging.basicConfig()       # as waitress.serve: its own messages need a handler
+    made = server(app, host, port, threads)
+    made.print_listen("Serving on http://{}:{}")
+    try:
+        made.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        made.close()
