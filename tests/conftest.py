@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import threading
 
 import catalogs
@@ -27,6 +28,11 @@ TEST_DATABASE_URL = os.environ.get("MERCHANT_TEST_DATABASE_URL")
 
 def pytest_sessionstart(session):
     """Pages render from the compiled catalogs: a missing or stale .mo would test old words."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # A shell starting the suite in the background ignores ^C for it, and the shop's
+        # processes the tests start would inherit that: their ^C (how the tests, like the
+        # systemd units, stop them) would do nothing, and they would live on, working.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     stale = catalogs.stale()
     if stale:
         pytest.exit("compile the translations first: make translations (or pybabel compile -d "

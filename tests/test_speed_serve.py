@@ -2,39 +2,25 @@
 from __future__ import annotations
 
 import http.client
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 
+import processes
 import requests
+from conftest import buy, make_app, order_ref
 
-from merchant import ROOT, serving
-from tests.conftest import buy, make_app, order_ref
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from merchant import serving
 
 
 def test_serve_runs_the_production_server_with_the_worker(tmp_path):
     app = make_app(tmp_path)
-    port = free_port()
-    env = dict(os.environ, MERCHANT_INSTANCE_PATH=str(tmp_path), MERCHANT_SECRET_KEY="serve",
-               MERCHANT_SANDBOX_WEBHOOK_SECRET="serve", PORT=str(port),
-               MERCHANT_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
-    server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "merchant", "serve"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    port = processes.free_port()
+    server = processes.Process([sys.executable, "-m", "flask", "--app", "merchant", "serve"],
+                               dict(processes.environment(app, LOG_FORMAT="text"),
+                                    PORT=str(port)), tmp_path / "serve.log")
     try:
-        lines = []
-        while not any("Serving on http" in line for line in lines):   # waitress has bound
-            lines.append(server.stdout.readline())
-            assert lines[-1], "".join(lines)
+        processes.eventually(lambda: "Serving on http" in server.output(), 60,
+                             "waitress has bound")
         catalog = requests.get(f"http://127.0.0.1:{port}/", timeout=30)
         assert catalog.status_code == 200
         assert "Mobile Legends" in catalog.text
@@ -42,8 +28,8 @@ def test_serve_runs_the_production_server_with_the_worker(tmp_path):
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
         assert health.json()["database"] == "ok"
     finally:
-        server.send_signal(signal.SIGINT)
-        output = "".join(lines) + server.communicate(timeout=30)[0]
+        server.stop()
+    output = server.output()
     assert "/admin/setup/" in output              # the one-time owner link
     assert "development server" not in output.lower()
     assert "Werkzeug" not in output

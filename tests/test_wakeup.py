@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 
+import processes
 import pytest
 import sqlalchemy as sa
 from conftest import buy, get_order, make_app, order_ref, sandbox_pay
@@ -14,8 +12,6 @@ from conftest import buy, get_order, make_app, order_ref, sandbox_pay
 from merchant import orders, wakeup
 from merchant.extensions import db
 from merchant.models import Order
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def order_id(app, ref: str) -> int:
@@ -92,18 +88,9 @@ def test_a_dead_workers_socket_is_removed_and_the_live_worker_still_woken(tmp_pa
 def worker_process(app, tmp_path):
     """`flask --app merchant worker` in its own process on the test's database, polling only
     every 30 s: anything it does sooner, a wake-up made it do."""
-    env = dict(os.environ, MERCHANT_INSTANCE_PATH=str(tmp_path),
-               MERCHANT_SECRET_KEY=app.config["SECRET_KEY"],
-               MERCHANT_SANDBOX_WEBHOOK_SECRET=app.config["SANDBOX_WEBHOOK_SECRET"],
-               MERCHANT_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               MERCHANT_WORKER_POLL_SECONDS="30")
-    log = open(tmp_path / "worker.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "merchant", "worker"],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    yield process
-    process.send_signal(signal.SIGINT)         # ^C: it closes its LISTEN connection / socket
-    process.wait(15)
-    log.close()
+    process = processes.worker(app, tmp_path / "worker.log", WORKER_POLL_SECONDS="30")
+    yield process.popen
+    process.stop()             # ^C: it closes its LISTEN connection / socket
 
 
 def delivered_within(app, ref: str, seconds: float) -> bool:
