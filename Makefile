@@ -60,10 +60,11 @@ lint: $(VENV)/.installed
 # Requests/s against budgets (bench/README.md), then Pay -> Delivered and Lighthouse; every
 # part runs, and any missed budget fails the target.
 bench: $(VENV)/.installed $(MO)
+	@./bench/tools.sh
 	@status=0; \
 	$(PY) bench/throughput.py || status=1; \
 	$(PY) bench/pay_to_delivered.py || status=1; \
-	if [ -f bench/lighthouse.py ]; then $(PY) bench/lighthouse.py || status=1; fi; \
+	$(PY) bench/lighthouse.py || status=1; \
 	exit $$status
 
 # The admin order list at 100,000 orders (SQLite; PostgreSQL when MERCHANT_TEST_DATABASE_URL is set).

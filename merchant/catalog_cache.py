@@ -70,28 +70,44 @@ def init_app(app) -> None:
 
 def cached(key, load: Callable[[], Any]):
     """The value under `key` for the catalog as it is now, from `load()` when not kept."""
-    version = _version()
+    return cached_at(key, load)[0]
+
+
+def cached_at(key, load: Callable[[], Any]) -> tuple[Any, int]:
+    """cached(key, load) and the catalog version it belongs to."""
     store: _Store = current_app.extensions["catalog_cache"]
+    version = current_version(current_app)
     with store.lock:
-        if store.version != version:
-            if store.version is not None and version < store.version:
-                return load()       # this request read an older number than another did
-            store.version, store.entries = version, {}
-        entries = store.entries
+        entries = store.entries if store.version == version else None
+    if entries is None:
+        return load(), version      # this request read an older number than another did
     try:
-        return entries[key]
+        return entries[key], version
     except KeyError:
         value = entries[key] = load()
-        return value
+        return value, version
 
 
-def _version() -> int:
-    """The catalog's version: read at most every CATALOG_CHECK_SECONDS by this process, and
-    at once after a commit that changed the catalog here."""
-    store: _Store = current_app.extensions["catalog_cache"]
-    now = clock.monotonic()
-    if store.version is not None and now < store.checked_until:
+def current_version(app) -> int:
+    """The catalog's version as this process knows it (read at most every
+    CATALOG_CHECK_SECONDS, and at once after a commit that changed the catalog here); what
+    was kept for an older version is dropped. Needs an app context only when a read is due."""
+    store: _Store = app.extensions["catalog_cache"]
+    if store.version is not None and clock.monotonic() < store.checked_until:
         return store.version
+    if has_app_context():
+        version = _read_version(app, store)
+    else:
+        with app.app_context():
+            version = _read_version(app, store)
+    with store.lock:
+        if store.version is None or version > store.version:
+            store.version, store.entries = version, {}
+    return version
+
+
+def _read_version(app, store: _Store) -> int:
+    now = clock.monotonic()
     session = db.session()
     if session.in_transaction():
         # Through the connection this request already holds: a second one from the pool
@@ -100,7 +116,7 @@ def _version() -> int:
     else:
         with db.engine.connect() as connection:
             version = connection.execute(VERSION).scalar() or 0
-    store.checked_until = now + current_app.config["CATALOG_CHECK_SECONDS"]
+    store.checked_until = now + app.config["CATALOG_CHECK_SECONDS"]
     return version
 
 

@@ -29,7 +29,7 @@ class ConfigError(click.ClickException, RuntimeError):
 class Defaults:
     SECRET_KEY = None                       # required: signs sessions and verification tokens
     SQLALCHEMY_DATABASE_URI = None          # default: sqlite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}   # a dropped connection is replaced
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}    # a server's pool pre-pings (load below)
 
     SHOP_NAME = "Merchant Top-Up"
     SHOP_TIMEZONE = "Asia/Jakarta"
@@ -108,6 +108,11 @@ def load(app: Flask, overrides: dict | None) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         path = os.path.join(app.instance_path, "merchant.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # A dropped server connection is replaced before use. A file has no server to lose:
+        # pinging it would only double every read.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     https = urlsplit(str(app.config.get("PUBLIC_URL") or "")).scheme == "https"
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:

@@ -12,6 +12,7 @@ import signal
 import threading
 
 import catalogs
+import flask
 import pytest
 import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
@@ -121,6 +122,22 @@ def fresh_sandbox_supplier():
     """The sandbox supplier's books are per process; each test starts with empty ones."""
     sandbox_supplier.LEDGER.__init__()
     yield
+
+
+@contextlib.contextmanager
+def flask_requests(app):
+    """The requests Flask itself handled while the block ran (their paths): what a layer in
+    front of Flask (the status poll, kept pages) answered is not among them."""
+    seen: list[str] = []
+
+    def started(sender, **extra):
+        seen.append(flask.request.path)
+
+    flask.request_started.connect(started, app)
+    try:
+        yield seen
+    finally:
+        flask.request_started.disconnect(started, app)
 
 
 def package_id(app, slug: str, name: str) -> int:

@@ -31,8 +31,10 @@ def environment(app, **settings) -> dict[str, str]:
 class Process:
     """A child process whose output goes to a log file (no pipe to fill up)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], log_path):
+    def __init__(self, argv: list[str], env: dict[str, str], log_path,
+                 stop_signal: int = signal.SIGINT):
         self.log_path = log_path
+        self.stop_signal = stop_signal
         with open(log_path, "wb") as log:
             self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log,
                                           stderr=subprocess.STDOUT)
@@ -48,9 +50,10 @@ class Process:
         self.popen.wait()
 
     def stop(self, timeout: float = 30) -> int:
-        """SIGINT (what the systemd units send), then SIGKILL if it does not end in time."""
+        """The signal its systemd unit stops it with, then SIGKILL if it does not end in
+        time."""
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
+            self.popen.send_signal(self.stop_signal)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -83,7 +86,10 @@ def free_port() -> int:
 def gunicorn(app, log_path, port: int, workers: int = 2, **settings) -> Process:
     return Process([os.path.join(BIN, "gunicorn"), "--workers", str(workers),
                     "--bind", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"],
-                   environment(app, **settings), log_path)
+                   environment(app, **settings), log_path,
+                   # merchant-web.service: gunicorn's graceful stop, requests finish first
+                   # (its SIGINT would cut them off mid-answer).
+                   stop_signal=signal.SIGTERM)
 
 
 def eventually(predicate: Callable[[], bool], seconds: float, what: str) -> None:

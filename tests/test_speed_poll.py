@@ -3,13 +3,21 @@ when something does, and no door for strangers."""
 from __future__ import annotations
 
 import contextlib
+import time
 
-import flask
 import pytest
 import sqlalchemy as sa
 
 from merchant.extensions import db
-from tests.conftest import buy, delivered_order, get_order, make_app, order_ref, sandbox_pay
+from tests.conftest import (
+    buy,
+    delivered_order,
+    flask_requests,
+    get_order,
+    make_app,
+    order_ref,
+    sandbox_pay,
+)
 from tests.fakes.xendit import FakeXendit
 
 WAITING = "awaiting_payment"
@@ -106,21 +114,6 @@ def test_poll_of_an_order_this_browser_never_opened_is_not_found(client, app):
     assert stranger.get(f"/o/{ref}/status?since={WAITING}").status_code == 204
 
 
-@contextlib.contextmanager
-def flask_requests(app):
-    """The requests Flask itself handled while the block ran."""
-    seen: list[str] = []
-
-    def started(sender, **extra):
-        seen.append(flask.request.path)
-
-    flask.request_started.connect(started, app)
-    try:
-        yield seen
-    finally:
-        flask.request_started.disconnect(started, app)
-
-
 def test_unchanged_polls_are_answered_before_flask_with_flasks_own_headers(client, app):
     ref = order_ref(buy(client, app))
     url = f"/o/{ref}/status?since={WAITING}"
@@ -144,3 +137,16 @@ def test_a_forged_session_cookie_gets_no_answer_about_the_order(client, app):
     forger = app.test_client()
     forger.set_cookie("session", f"{payload}.{'A' * len(signature)}")
     assert forger.get(url).status_code == 404
+
+
+def test_a_remembered_cookie_still_expires_when_flasks_would(client, app, monkeypatch):
+    ref = order_ref(buy(client, app))
+    url = f"/o/{ref}/status?since={WAITING}"
+    for _ in range(2):
+        assert client.get(url).status_code == 204        # its signature checked and kept
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = time.time() + lifetime + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    with flask_requests(app) as handled:
+        expired = client.get(url)
+    assert handled == [f"/o/{ref}/status"] and expired.status_code == 404

@@ -5,10 +5,14 @@ alone (its 204 is empty and its final fragment small, and it is the hottest rout
 """
 from __future__ import annotations
 
+import gzip
+
+import brotli
 from flask import Flask, request
 from flask_compress import Compress
 
 UNCOMPRESSED_ENDPOINTS = frozenset({"orders.status"})
+ENCODINGS = frozenset({None, "br", "gzip"})     # what COMPRESS_ALGORITHM can give, or none
 
 compress = Compress()
 
@@ -32,3 +36,16 @@ def init_app(app: Flask) -> None:
         if request.endpoint in UNCOMPRESSED_ENDPOINTS:
             return response
         return compress.after_request(response)
+
+
+def encode(app: Flask, body: bytes, encoding: str | None) -> bytes:
+    """`body` compressed as Flask-Compress compresses with this app's settings (one of
+    ENCODINGS), for answers made in front of Flask (kept_pages)."""
+    if encoding == "br":
+        return brotli.compress(body, mode=app.config["COMPRESS_BR_MODE"],
+                               quality=app.config["COMPRESS_BR_LEVEL"],
+                               lgwin=app.config["COMPRESS_BR_WINDOW"],
+                               lgblock=app.config["COMPRESS_BR_BLOCK"])
+    if encoding == "gzip":
+        return gzip.compress(body, compresslevel=app.config["COMPRESS_LEVEL"])
+    return body

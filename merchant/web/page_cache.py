@@ -17,6 +17,7 @@ from flask import g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from .. import catalog_cache, i18n
+from . import kept_pages
 from .htmx import is_htmx
 
 _HOLE = secrets.token_hex(12)       # per process, so no page content matches it by chance
@@ -37,9 +38,10 @@ def render(template: str, **context) -> str:
     cache. `context` must not depend on the visitor; an idempotency key in it is KEY_HOLE."""
     key = ("page", template, request.path, tuple(sorted(request.args.items(multi=True))),
            i18n.language(), is_htmx())
-    page = catalog_cache.cached(key, lambda: _with_holes(template, context))
+    page, version = catalog_cache.cached_at(key, lambda: _with_holes(template, context))
     if page is None:
         return render_template(template, **context)
+    kept_pages.offer(page, version)
     return page.replace(CSRF_HOLE, generate_csrf()).replace(KEY_HOLE, secrets.token_hex(16))
 
 

@@ -2,7 +2,7 @@
 
 Every open order page asks /o/<ref>/status?since=<status> every 2 s, and almost every answer is
 an empty 204. This WSGI layer gives that answer without Flask's request machinery (session
-object, extensions' hooks): it reads the session cookie with Flask's own signing serializer,
+object, extensions' hooks): it reads the session cookie as Flask does (session_cookie.py),
 runs order_pages.POLL (one indexed SELECT) and applies order_pages.may_see and .unchanged, the
 same access rule and the same test as the view. Anything else (a link token, no cookie, a
 changed or final status, a gateway question that is due, a database error) goes on to Flask,
@@ -17,12 +17,12 @@ from urllib.parse import parse_qs
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import parse_cookie
 
 from ..extensions import db
 from . import order_pages
+from .session_cookie import SessionCookies
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,7 @@ class StatusPoll:
         self.wsgi_app = wsgi_app
         self.headers: list[tuple[str, str]] | None = None   # from Flask's last unchanged poll
         self._engine = None
-        self._serializer = app.session_interface.get_signing_serializer(app)
-        self._max_age = int(app.permanent_session_lifetime.total_seconds())
+        self._sessions = SessionCookies(app)
 
     def __call__(self, environ, start_response):
         match = PATH.fullmatch(environ.get("PATH_INFO", ""))
@@ -73,15 +72,9 @@ class StatusPoll:
             order_pages.unchanged(row, since)
 
     def _remembered(self, environ) -> list[str]:
-        """The refs in the session cookie, read as Flask's session interface reads it."""
-        cookie = parse_cookie(environ).get(self.app.config["SESSION_COOKIE_NAME"])
-        if not cookie or self._serializer is None:
-            return []
-        try:
-            data = self._serializer.loads(cookie, max_age=self._max_age)
-        except BadSignature:
-            return []
-        refs = data.get("orders", []) if isinstance(data, dict) else []
+        """The refs in the session cookie."""
+        session = self._sessions.read(parse_cookie(environ))
+        refs = session.get("orders", []) if session else []
         return refs if isinstance(refs, list) else []
 
     @property
