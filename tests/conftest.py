@@ -77,7 +77,10 @@ def close_apps():
     """Every app a test made gives its database connections back when the test ends."""
     yield
     while _made:
-        with _made.pop().app_context():
+        made = _made.pop()
+        if "status_poll" in made.extensions:
+            made.extensions["status_poll"].close()
+        with made.app_context():
             db.session.remove()
             db.engine.dispose()
 

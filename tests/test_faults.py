@@ -11,7 +11,7 @@ import threading
 import processes
 import pytest
 import sqlalchemy as sa
-from conftest import buy, get_order, history, order_ref
+from conftest import buy, flask_requests, get_order, history, order_ref
 from test_supplier_digiflazz import paid_order, shop_app
 
 from merchant.extensions import db
@@ -32,10 +32,12 @@ class DatabaseLost:
     the statement fail as a locked or vanished file does (sqlite3.OperationalError).
     """
 
-    def __init__(self, app, statement: str):
+    def __init__(self, app, statement: str, engine=None):
         self.app, self.statement, self.fired = app, statement, False
-        with app.app_context():
-            self.engine = db.engine
+        if engine is None:
+            with app.app_context():
+                engine = db.engine
+        self.engine = engine
         sa.event.listen(self.engine, "before_cursor_execute", self._before)
 
     def _before(self, conn, cursor, statement, parameters, context, executemany):
@@ -76,6 +78,27 @@ def test_database_lost_while_placing_an_order_is_a_503_and_leaves_nothing(
         order = db.session.scalar(sa.select(Order).where(Order.ref == ref))
         assert order.gateway_ref and [e.to_status for e in order.events][0] == "awaiting_payment"
     assert count(app, Order) == 1
+
+
+def test_database_lost_under_the_status_poll_is_answered_by_flask_then_in_front_again(
+        client, app):
+    ref = order_ref(buy(client, app))
+    poll = f"/o/{ref}/status?since=awaiting_payment"
+    assert client.get(poll).status_code == 204        # Flask answers the first, and is learnt
+    front = app.extensions["status_poll"]
+
+    lost = DatabaseLost(app, "SELECT", engine=front.engine)
+    try:
+        with flask_requests(app) as seen:
+            answer = client.get(poll)
+    finally:
+        lost.close()
+    assert lost.fired
+    assert answer.status_code == 204 and seen == [f"/o/{ref}/status"]   # Flask's own pool
+
+    with flask_requests(app) as seen:                  # the poll's pool has a fresh connection
+        assert client.get(poll).status_code == 204
+    assert seen == []
 
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from urllib.parse import parse_qs
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,7 +34,9 @@ NOT_REPLAYED = frozenset({"set-cookie", "date"})
 
 def init_app(app: Flask) -> None:
     if isinstance(app.session_interface, SecureCookieSessionInterface):
-        app.wsgi_app = StatusPoll(app, app.wsgi_app)
+        poll = StatusPoll(app, app.wsgi_app)
+        app.wsgi_app = poll
+        app.extensions["status_poll"] = poll
 
 
 class StatusPoll:
@@ -41,6 +45,7 @@ class StatusPoll:
         self.wsgi_app = wsgi_app
         self.headers: list[tuple[str, str]] | None = None   # from Flask's last unchanged poll
         self._engine = None
+        self._engine_made = threading.Lock()
         self._sessions = SessionCookies(app)
 
     def __call__(self, environ, start_response):
@@ -79,10 +84,26 @@ class StatusPoll:
 
     @property
     def engine(self):
+        """A database server gets the poll its own small pool in autocommit without the pre-ping:
+        one round trip per poll instead of five (ping, BEGIN, SELECT, ROLLBACK and the ping's
+        own). A lost connection fails the SELECT, the poll goes to Flask (whose pool pings) and
+        the pool drops it. SQLite has no round trips to save and shares the app's pool."""
         if self._engine is None:
-            with self.app.app_context():
-                self._engine = db.engine
+            with self._engine_made:
+                if self._engine is None:
+                    with self.app.app_context():
+                        engine = db.engine
+                    if engine.dialect.name != "sqlite":
+                        engine = sa.create_engine(engine.url, pool_size=2, max_overflow=6,
+                                                  isolation_level="AUTOCOMMIT")
+                    self._engine = engine
         return self._engine
+
+    def close(self) -> None:
+        """Gives back the poll's own connections (the app's pool is the app's to dispose)."""
+        engine, self._engine = self._engine, None
+        if engine is not None and engine.dialect.name != "sqlite":
+            engine.dispose()
 
     def _learning(self, start_response):
         """start_response that keeps the headers of an unchanged poll Flask answered without
