@@ -8,6 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from merchant.web import poll_query
 from tests.conftest import (
     buy,
     delivered_order,
@@ -24,17 +25,25 @@ WAITING = "awaiting_payment"
 
 @contextlib.contextmanager
 def statements():
-    """The SQL statements the app sends while the block runs, through any of its engines (the
-    status poll has its own on a database server)."""
+    """The SQL statements the app sends while the block runs: through SQLAlchemy, and on
+    PostgreSQL through the status poll's own psycopg connections, which bypass it."""
     sent: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
         sent.append(statement)
 
+    direct = poll_query.PsycopgQuery.row
+
+    def read(query, ref):
+        sent.append(query._sql)
+        return direct(query, ref)
+
     sa.event.listen(sa.Engine, "before_cursor_execute", count)
+    poll_query.PsycopgQuery.row = read
     try:
         yield sent
     finally:
+        poll_query.PsycopgQuery.row = direct
         sa.event.remove(sa.Engine, "before_cursor_execute", count)
 
 

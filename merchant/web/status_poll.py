@@ -3,11 +3,12 @@
 Every open order page asks /o/<ref>/status?since=<status> every 2 s, and almost every answer is
 an empty 204. This WSGI layer gives that answer without Flask's request machinery (session
 object, extensions' hooks): it reads the session cookie as Flask does (session_cookie.py),
-runs order_pages.POLL (one indexed SELECT) and applies order_pages.may_see and .unchanged, the
-same access rule and the same test as the view. Anything else (a link token, no cookie, a
-changed or final status, a gateway question that is due, a database error) goes on to Flask,
-which answers as always. The 204 carries the headers Flask itself gave the last unchanged poll
-it answered, so the two answers cannot drift apart (security headers, Vary ...).
+runs order_pages.POLL (one indexed SELECT, read as poll_query.py says) and applies
+order_pages.may_see and .unchanged, the same access rule and the same test as the view.
+Anything else (a link token, no cookie, a changed or final status, a gateway question that is
+due, a database error) goes on to Flask, which answers as always. The 204 carries the headers
+Flask itself gave the last unchanged poll it answered, so the two answers cannot drift apart
+(security headers, Vary ...).
 """
 from __future__ import annotations
 
@@ -16,14 +17,12 @@ import re
 import threading
 from urllib.parse import parse_qs
 
-import sqlalchemy as sa
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import parse_cookie
 
 from ..extensions import db
-from . import order_pages
+from . import order_pages, poll_query
 from .session_cookie import SessionCookies
 
 log = logging.getLogger(__name__)
@@ -44,8 +43,8 @@ class StatusPoll:
         self.app = app
         self.wsgi_app = wsgi_app
         self.headers: list[tuple[str, str]] | None = None   # from Flask's last unchanged poll
-        self._engine = None
-        self._engine_made = threading.Lock()
+        self._query = None
+        self._query_made = threading.Lock()
         self._sessions = SessionCookies(app)
 
     def __call__(self, environ, start_response):
@@ -66,10 +65,10 @@ class StatusPoll:
         remembered = self._remembered(environ)
         if not remembered:
             return False
+        query = self.query
         try:
-            with self.engine.connect() as connection:
-                row = connection.execute(order_pages.POLL, {"ref": ref.upper()}).first()
-        except SQLAlchemyError:
+            row = query.row(ref.upper())
+        except query.errors:
             log.warning("status poll: database error, handing the poll to Flask", exc_info=True)
             return False
         return row is not None and \
@@ -83,27 +82,19 @@ class StatusPoll:
         return refs if isinstance(refs, list) else []
 
     @property
-    def engine(self):
-        """A database server gets the poll its own small pool in autocommit without the pre-ping:
-        one round trip per poll instead of five (ping, BEGIN, SELECT, ROLLBACK and the ping's
-        own). A lost connection fails the SELECT, the poll goes to Flask (whose pool pings) and
-        the pool drops it. SQLite has no round trips to save and shares the app's pool."""
-        if self._engine is None:
-            with self._engine_made:
-                if self._engine is None:
+    def query(self):
+        if self._query is None:
+            with self._query_made:
+                if self._query is None:
                     with self.app.app_context():
-                        engine = db.engine
-                    if engine.dialect.name != "sqlite":
-                        engine = sa.create_engine(engine.url, pool_size=2, max_overflow=6,
-                                                  isolation_level="AUTOCOMMIT")
-                    self._engine = engine
-        return self._engine
+                        self._query = poll_query.for_engine(db.engine)
+        return self._query
 
     def close(self) -> None:
-        """Gives back the poll's own connections (the app's pool is the app's to dispose)."""
-        engine, self._engine = self._engine, None
-        if engine is not None and engine.dialect.name != "sqlite":
-            engine.dispose()
+        """Gives back the poll's own database connections."""
+        query, self._query = self._query, None
+        if query is not None:
+            query.close()
 
     def _learning(self, start_response):
         """start_response that keeps the headers of an unchanged poll Flask answered without
