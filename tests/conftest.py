@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from merchant import clock as domain_clock
 from merchant import create_app, demo, worker
 from merchant.extensions import db
-from merchant.models import Order, Package, Product
+from merchant.models import CatalogVersion, Order, Package, Product
 from merchant.suppliers import sandbox as sandbox_supplier
 
 TEST_DATABASE_URL = os.environ.get("MERCHANT_TEST_DATABASE_URL")
@@ -63,10 +63,45 @@ def make_app(tmp_path, **overrides):
     app = create_app(config, instance_path=str(tmp_path))
     _made.append(app)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        _fresh_schema()
         demo.seed()
     return app
+
+
+# PostgreSQL: the schema is made once and each app's rows are deleted, 0.05 s instead of 0.45 s
+# for drop_all + create_all (a third of a PostgreSQL run). A test that changed the schema
+# (migrations, drop_all) changes its fingerprint, and the next app makes it afresh.
+SCHEMA_FINGERPRINT = sa.text("""
+    SELECT count(*) || ':' || sum(hashtext(c.relname || '.' || a.attname || ':'
+                                           || a.atttypid::text || ':' || a.attnotnull::text))
+           || ':' || (SELECT coalesce(sum(hashtext(conname || pg_get_constraintdef(oid))), 0)
+                      FROM pg_constraint WHERE connamespace = 'public'::regnamespace)
+    FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+    WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped""")
+_made_schema: dict[str, str] = {}     # database URL -> its fingerprint right after create_all
+
+
+def _fresh_schema() -> None:
+    if db.engine.dialect.name != "postgresql":
+        db.drop_all()
+        db.create_all()
+        return
+    url = db.engine.url.render_as_string()
+    if _made_schema.get(url) == db.session.scalar(SCHEMA_FINGERPRINT):
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        sequences = db.session.scalars(sa.text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")).all()
+        for sequence in sequences:                      # ids from 1, as in a new schema
+            db.session.execute(sa.text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+        db.session.execute(sa.insert(CatalogVersion).values(id=1, version=1))   # as create_all
+        db.session.commit()
+        return
+    db.session.rollback()
+    db.drop_all()
+    db.create_all()
+    _made_schema[url] = db.session.scalar(SCHEMA_FINGERPRINT)
+    db.session.commit()
 
 
 _made: list = []

@@ -96,7 +96,7 @@ def test_database_lost_under_the_status_poll_is_answered_by_flask_then_in_front_
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                 " WHERE application_name = :name AND datname = current_database()"),
                 {"name": poll_query.APPLICATION_NAME}).scalar()
-        assert cut == 1
+        assert cut >= 1       # this app's, and any an earlier test's app left open
         lost = None
     else:                                             # the app's engine, failing the SELECT
         lost = DatabaseLost(app, "SELECT")
