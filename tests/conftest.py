@@ -87,7 +87,7 @@ def _fresh_schema() -> None:
         db.create_all()
         return
     url = db.engine.url.render_as_string()
-    if _made_schema.get(url) == db.session.scalar(SCHEMA_FINGERPRINT):
+    if url in _made_schema and _made_schema[url] == db.session.scalar(SCHEMA_FINGERPRINT):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         sequences = db.session.scalars(sa.text(
