@@ -61,6 +61,29 @@ def test_phone_buys_tiktok_coins_and_sees_delivered(live_shop, phone):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def test_a_slow_total_for_an_earlier_choice_never_replaces_the_later_one(live_shop, phone):
+    """Package, then method, tapped quickly on a slow network: the first total's answer
+    (package only: "Choose ... a payment method") must not land over the second's."""
+    from playwright.sync_api import expect
+    page = phone
+    held = []
+
+    def hold_the_first(route):
+        if "method=" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)              # the package-only total, still on its way
+
+    page.goto(f"{live_shop}/p/tiktok-coins")
+    page.route("**/summary?*", hold_the_first)
+    page.locator("label.card", has_text="70 Coins").click()
+    page.wait_for_function("() => document.querySelectorAll('.htmx-request').length > 0")
+    with page.expect_event("requestfailed") as failed:  # the page drops the older question
+        page.locator("label.method", has_text="QRIS").click()
+    assert len(held) == 1 and failed.value.url == held[0].request.url
+    expect(page.locator("#summary")).to_contain_text("Rp 15.105")
+
+
 def test_account_errors_show_without_leaving_the_page(live_shop, phone):
     from playwright.sync_api import expect
     page = phone

@@ -77,7 +77,7 @@ def test_an_edit_in_one_process_is_seen_by_another_within_half_a_second(
 def test_pages_read_from_memory_cost_one_query_per_half_second(app, client, clock):
     client.get("/p/free-fire")
     client.get("/")
-    with statements() as sent:
+    with statements(app) as sent:
         assert client.get("/p/free-fire").status_code == 200
         assert client.get("/").status_code == 200
         assert sent == []
@@ -99,7 +99,7 @@ def test_the_product_page_costs_the_same_queries_with_many_packages(tmp_path):
             db.session.execute(sa.update(Product).where(Product.slug == "free-fire")
                                .values(help_text="changed"))      # drops the cache
             db.session.commit()
-        with statements() as sent:
+        with statements(app) as sent:
             assert app.test_client().get("/p/free-fire").status_code == 200
         return len(sent)
 

@@ -8,6 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from merchant.extensions import db
 from merchant.web import poll_query
 from tests.conftest import (
     buy,
@@ -24,27 +25,31 @@ WAITING = "awaiting_payment"
 
 
 @contextlib.contextmanager
-def statements():
-    """The SQL statements the app sends while the block runs: through SQLAlchemy, and on
-    PostgreSQL through the status poll's own psycopg connections, which bypass it."""
+def statements(app):
+    """The SQL statements `app` sends while the block runs: through its engine, and on
+    PostgreSQL through its status poll's own psycopg connections, which bypass SQLAlchemy."""
     sent: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
         sent.append(statement)
 
     direct = poll_query.PsycopgQuery.row
+    poll = app.extensions["status_poll"]
 
     def read(query, ref):
-        sent.append(query._sql)
+        if query is poll.query:
+            sent.append(query._sql)
         return direct(query, ref)
 
-    sa.event.listen(sa.Engine, "before_cursor_execute", count)
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
     poll_query.PsycopgQuery.row = read
     try:
         yield sent
     finally:
         poll_query.PsycopgQuery.row = direct
-        sa.event.remove(sa.Engine, "before_cursor_execute", count)
+        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def vendor_queries(server) -> int:
@@ -70,7 +75,7 @@ def test_unchanged_waiting_order_is_one_query_no_cookie_no_gateway_call(
     assert first.status_code == 204 and vendor_queries(vendor_server) == 1   # never asked yet
 
     clock.advance(5)
-    with statements() as sent:
+    with statements(xendit_app) as sent:
         poll = client.get(f"/o/{ref}/status?since={WAITING}", headers={"HX-Request": "true"})
     assert poll.status_code == 204 and poll.data == b""
     assert "Set-Cookie" not in poll.headers
