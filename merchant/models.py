@@ -431,5 +431,5 @@ class CatalogVersion(db.Model):
 
 
 # create_all (the tests) makes the row the migration inserts.
-sa.event.listen(CatalogVersion.__table__, "after_create",
-                sa.DDL("INSERT INTO catalog_version (id, version) VALUES (1, 1)"))
+FIRST_CATALOG_VERSION = sa.DDL("INSERT INTO catalog_version (id, version) VALUES (1, 1)")
+sa.event.listen(CatalogVersion.__table__, "after_create", FIRST_CATALOG_VERSION)

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from merchant import clock as domain_clock
 from merchant import create_app, demo, worker
 from merchant.extensions import db
-from merchant.models import CatalogVersion, Order, Package, Product
+from merchant.models import FIRST_CATALOG_VERSION, Order, Package, Product
 from merchant.suppliers import sandbox as sandbox_supplier
 
 TEST_DATABASE_URL = os.environ.get("MERCHANT_TEST_DATABASE_URL")
@@ -94,7 +94,7 @@ def _fresh_schema() -> None:
             "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")).all()
         for sequence in sequences:                      # ids from 1, as in a new schema
             db.session.execute(sa.text(f'ALTER SEQUENCE "{sequence}" RESTART'))
-        db.session.execute(sa.insert(CatalogVersion).values(id=1, version=1))   # as create_all
+        db.session.execute(FIRST_CATALOG_VERSION)               # as create_all makes it
         db.session.commit()
         return
     db.session.rollback()
