@@ -84,6 +84,8 @@ def main() -> int:
     parser.add_argument("--min-performance", type=int, default=100,
                         help="lowest performance score that passes (the budget: 100)")
     args = parser.parse_args()
+    if args.json:
+        os.makedirs(args.json, exist_ok=True)
     lighthouse = shutil.which(args.lighthouse)
     if lighthouse is None:
         raise SystemExit(f"Lighthouse not found at {args.lighthouse}: bench/tools.sh installs "
