@@ -97,17 +97,14 @@ def test_database_lost_under_the_status_poll_is_answered_by_flask_then_in_front_
                 " WHERE application_name = :name AND datname = current_database()"),
                 {"name": poll_query.APPLICATION_NAME}).scalar()
         assert cut >= 1       # this app's, and any an earlier test's app left open
-        lost = None
-    else:                                             # the app's engine, failing the SELECT
-        lost = DatabaseLost(app, "SELECT")
-    try:
-        with flask_requests(app) as seen:
-            answer = client.get(poll)
-    finally:
-        if lost:
-            lost.close()
+    else:                     # its own file connection, failing as a locked or vanished file
+        own = app.extensions["status_poll"].query.opened
+        assert own
+        for connection in own:
+            connection.set_progress_handler(lambda: 1, 1)
+    with flask_requests(app) as seen:
+        answer = client.get(poll)
     assert answer.status_code == 204 and seen == [f"/o/{ref}/status"]   # Flask's own pool
-    assert lost is None or lost.fired
 
     with flask_requests(app) as seen:                  # the poll's read reconnects
         assert client.get(poll).status_code == 204

@@ -26,29 +26,31 @@ WAITING = "awaiting_payment"
 
 @contextlib.contextmanager
 def statements(app):
-    """The SQL statements `app` sends while the block runs: through its engine, and on
-    PostgreSQL through its status poll's own psycopg connections, which bypass SQLAlchemy."""
+    """The SQL statements `app` sends while the block runs: through its engine, and through
+    its status poll's own connections, which bypass SQLAlchemy."""
     sent: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
         sent.append(statement)
 
-    direct = poll_query.PsycopgQuery.row
-    poll = app.extensions["status_poll"]
+    poll = app.extensions["status_poll"].query
+    own = isinstance(poll, poll_query.OwnConnectionQuery)
+    direct = poll.row
 
-    def read(query, ref):
-        if query is poll.query:
-            sent.append(query._sql)
-        return direct(query, ref)
+    def read(ref):
+        sent.append(poll._sql)
+        return direct(ref)
 
     with app.app_context():
         engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", count)
-    poll_query.PsycopgQuery.row = read
+    if own:
+        poll.row = read
     try:
         yield sent
     finally:
-        poll_query.PsycopgQuery.row = direct
+        if own:
+            del poll.row
         sa.event.remove(engine, "before_cursor_execute", count)
 
 
