@@ -170,23 +170,35 @@ def _failed() -> tuple[list[Item], int]:
 
 def _receipts(now: dt.datetime) -> tuple[list[Item], int]:
     """Receipts whose send was cut off after the message may have gone out (never resent by
-    themselves); one at data_started is still being sent until its lease runs out."""
-    where = sa.or_(Receipt.state == records.IN_DOUBT, records.cut_off(now))
+    themselves; one at data_started is still being sent until its lease runs out), and
+    receipts given up (refused for good, or too many attempts): the customer has none."""
+    where = sa.or_(Receipt.state.in_((records.IN_DOUBT, records.FAILED)), records.cut_off(now))
     rows = db.session.execute(
         sa.select(Receipt, Order.ref).join(Order, Order.id == Receipt.order_id).where(where)
         .order_by(Receipt.updated_at, Receipt.id).limit(LIMIT)).all()
-    items = [Item("receipts", ref,
-                  _("The email receipt to %(recipient)s may not have arrived: resend it, or "
-                    "record that the customer has it.", recipient=r.recipient)
-                  if r.channel == records.EMAIL else
-                  _("The WhatsApp receipt to %(recipient)s may not have arrived: resend it, or "
-                    "record that the customer has it.", recipient=r.recipient),
-                  r.updated_at, order_url(ref), _("Open order")) for r, ref in rows]
+    items = [Item("receipts", ref, _receipt_sentence(r), r.updated_at, order_url(ref),
+                  _("Open order")) for r, ref in rows]
     more = 0
     if len(rows) == LIMIT:
         more = db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)
                                  .where(where)) - LIMIT
     return items, more
+
+
+def _receipt_sentence(receipt: Receipt) -> str:
+    email = receipt.channel == records.EMAIL
+    if receipt.state == records.FAILED:
+        why = (receipt.error or "")[:160]
+        if email:
+            return _("The email receipt to %(recipient)s was not sent (%(why)s): resend it, "
+                     "or record that the customer has it.", recipient=receipt.recipient, why=why)
+        return _("The WhatsApp receipt to %(recipient)s was not sent (%(why)s): resend it, "
+                 "or record that the customer has it.", recipient=receipt.recipient, why=why)
+    if email:
+        return _("The email receipt to %(recipient)s may not have arrived: resend it, or "
+                 "record that the customer has it.", recipient=receipt.recipient)
+    return _("The WhatsApp receipt to %(recipient)s may not have arrived: resend it, or "
+             "record that the customer has it.", recipient=receipt.recipient)
 
 
 def _worker(now: dt.datetime) -> list[Item]:

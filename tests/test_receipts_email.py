@@ -171,6 +171,24 @@ def test_a_refused_recipient_is_given_up_at_once_and_shown_in_the_history(app, c
     assert smtp.received == []
 
 
+def test_a_receipt_given_up_is_on_needs_attention_until_it_is_resent(app, client, smtp, owner):
+    smtp.rcpt_reply = "550 5.1.1 No such mailbox"
+    ref = delivered_order(client, app)
+    [row] = receipts(app)
+    attention = owner.get("/admin/?lang=en").text
+    assert "Receipts that may not have arrived" in attention and ref in attention
+    assert "The email receipt to buyer@example.com was not sent (550 5.1.1 No such mailbox" \
+        in attention
+    assert "Struk email ke buyer@example.com tidak terkirim (550 5.1.1 No such mailbox" \
+        in owner.get("/admin/?lang=id").text
+
+    smtp.rcpt_reply = None                    # the customer's mailbox works again
+    owner.get("/admin/?lang=en")
+    assert owner.post(f"/admin/orders/{ref}/receipts/{row.id}/resend").status_code == 303
+    assert len(smtp.wait_for(1)) == 1 and receipts(app)[0].state == "sent"
+    assert "Receipts that may not have arrived" not in owner.get("/admin/").text
+
+
 def test_a_temporary_refusal_is_sent_at_the_retry(app, client, smtp, clock):
     smtp.rcpt_reply = "451 4.3.0 Try again later"
     delivered_order(client, app)

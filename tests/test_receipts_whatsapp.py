@@ -85,7 +85,8 @@ def test_status_false_is_retried_with_backoff_then_sent(app, client, fonnte, clo
     assert len(fonnte.delivered) == 1 and receipt(app).state == "sent"
 
 
-def test_status_false_every_time_is_given_up(app, client, fonnte, clock):
+def test_status_false_every_time_is_given_up_and_shown_on_needs_attention(
+        app, client, fonnte, clock, owner):
     fonnte.script = ["refuse"] * 10
     ref = buy_with_whatsapp(client, app)
     work(app)
@@ -94,6 +95,13 @@ def test_status_false_every_time_is_given_up(app, client, fonnte, clock):
     assert receipt(app).state == "failed" and fonnte.delivered == []
     assert any("WhatsApp receipt to +6281234567890 not sent: Fonnte refused: device "
                "disconnected" in d for *_, d in history(app, ref))
+    attention = owner.get("/admin/").text
+    assert "Receipts that may not have arrived" in attention and ref in attention
+    assert "The WhatsApp receipt to +6281234567890 was not sent (Fonnte refused: device " \
+        "disconnected" in attention
+    row = receipt(app)
+    assert owner.post(f"/admin/orders/{ref}/receipts/{row.id}/arrived").status_code == 303
+    assert "Receipts that may not have arrived" not in owner.get("/admin/").text
 
 
 def test_a_lost_answer_is_sent_once_more_and_no_more(app, client, fonnte, clock):
