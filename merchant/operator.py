@@ -186,7 +186,7 @@ def add_note(ref: str, actor: Actor, text: str) -> Order:
     """Add the operator's note to the order's history."""
     text = (text or "").strip()
     if not text:
-        raise ActionRefused("Write the note first.")
+        raise ActionRefused(_("Write the note first."))
     order = find(ref)
     with orders.write_unit():
         orders.record(order.id, SOURCE, f"Note from {actor.name}: {text}")

@@ -251,6 +251,9 @@ def test_a_connection_lost_during_data_is_left_in_doubt_and_never_resent(
                for *_, d in history(app, ref))
     refused = owner.post(f"/admin/orders/{ref}/receipts/{row.id}/resend")
     assert refused.status_code == 422 and "was sent" in refused.text
+    owner.get("/admin/?lang=id")
+    refused = owner.post(f"/admin/orders/{ref}/receipts/{row.id}/resend")
+    assert refused.status_code == 422 and "Struk itu sudah terkirim" in refused.text
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from .. import audit, orders, providers
 from ..audit import Actor
@@ -22,9 +23,9 @@ def settleable():
 def _find(order: Order, receipt_id: int) -> Receipt:
     row = db.session.get(Receipt, receipt_id)
     if row is None or row.order_id != order.id:
-        raise ActionRefused("That receipt is not one of this order's.")
+        raise ActionRefused(_("That receipt is not one of this order's."))
     if row.state == SENT:
-        raise ActionRefused("That receipt was sent; there is nothing to do.")
+        raise ActionRefused(_("That receipt was sent; there is nothing to do."))
     return row
 
 
@@ -46,7 +47,7 @@ def resend(order: Order, receipt_id: int, actor: Actor) -> str:
                          before={"state": row.state}, after={"state": PENDING})
             orders.record(order.id, "admin", f"{summary} ({actor.name}).")
     if not reopened:
-        raise ActionRefused("That receipt is being sent right now.")
+        raise ActionRefused(_("That receipt is being sent right now."))
     try:
         return channel(row)
     except (email.Retry, whatsapp.Retry) as exc:
@@ -58,12 +59,12 @@ def _channel(row: Receipt):
     if row.channel == records.EMAIL:
         smtp = email.settings(config)
         if smtp is None:
-            raise ActionRefused("Email receipts are off: set MERCHANT_SMTP_HOST and "
-                                "MERCHANT_SMTP_FROM.")
+            raise ActionRefused(_("Email receipts are off: set MERCHANT_SMTP_HOST and "
+                                  "MERCHANT_SMTP_FROM."))
         return lambda r: email.send(r, smtp)
     fonnte = whatsapp.gateway(config, providers.http_session())
     if fonnte is None:
-        raise ActionRefused("WhatsApp receipts are off: set MERCHANT_FONNTE_TOKEN.")
+        raise ActionRefused(_("WhatsApp receipts are off: set MERCHANT_FONNTE_TOKEN."))
     return lambda r: whatsapp.send(r, fonnte)
 
 
@@ -81,4 +82,4 @@ def mark_arrived(order: Order, receipt_id: int, actor: Actor) -> None:
                          before={"state": row.state}, after={"state": SENT})
             orders.record(order.id, "admin", f"{summary} ({actor.name}).")
     if not won:
-        raise ActionRefused("That receipt is being sent right now.")
+        raise ActionRefused(_("That receipt is being sent right now."))
