@@ -33,7 +33,8 @@ NOT_FOR_PRODUCT = _l("Not valid for this product.")
 USED_UP = _l("This code has been used up.")
 ALREADY_USED = _l("You have already used this code.")
 CODE = re.compile(r"[A-Z0-9_-]{3,32}")
-CODE_RULE = "Use 3-32 letters, digits, - and _, like RAMADAN10 (customers may type it in any case)."
+CODE_RULE = _l("Use 3-32 letters, digits, - and _, like RAMADAN10 (customers may type it in "
+                "any case).")
 
 # The columns the owner edits, as a promo's audit snapshot.
 FIELDS = ("code", "percent_bp", "amount_off", "currency", "product_id", "min_spend",
@@ -284,25 +285,25 @@ def problems(values: dict, promo: Promo | None = None) -> dict[str, str]:
     taken = db.session.scalar(sa.select(Promo.id).where(
         Promo.code == values["code"], Promo.id != (promo.id if promo else -1)))
     if not CODE.fullmatch(values["code"]):
-        errors["code"] = CODE_RULE
+        errors["code"] = str(CODE_RULE)
     elif taken is not None:
-        errors["code"] = f"Another promo already has the code {values['code']}."
+        errors["code"] = _("Another promo already has the code %(code)s.", code=values["code"])
     if (values["percent_bp"] is None) == (values["amount_off"] is None):
-        errors["value"] = "Give either a percentage or a flat amount off."
+        errors["value"] = _("Give either a percentage or a flat amount off.")
     elif values["percent_bp"] is not None and not 0 < values["percent_bp"] <= 10_000:
-        errors["value"] = "A percentage off is more than 0 and at most 100."
+        errors["value"] = _("A percentage off is more than 0 and at most 100.")
     elif values["amount_off"] is not None and values["amount_off"] <= 0:
-        errors["value"] = "A flat amount off is more than 0."
+        errors["value"] = _("A flat amount off is more than 0.")
     if values["product_id"] is not None and db.session.get(Product, values["product_id"]) is None:
-        errors["product"] = "There is no such product."
+        errors["product"] = _("There is no such product.")
     starts, ends = values["starts_at"], values["ends_at"]
     if starts and ends and ends <= starts:
-        errors["ends_at"] = "The end must come after the start."
+        errors["ends_at"] = _("The end must come after the start.")
     for name in ("max_uses", "max_per_contact"):
         if values[name] is not None and values[name] < 1:
-            errors[name] = "At least 1, or empty for no limit."
+            errors[name] = _("At least 1, or empty for no limit.")
     if values["min_spend"] < 0:
-        errors["min_spend"] = "The minimum spend cannot be negative."
+        errors["min_spend"] = _("The minimum spend cannot be negative.")
     return errors
 
 

@@ -123,6 +123,23 @@ def test_the_form_says_what_is_wrong_beside_each_field(tmp_path):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Promo)) == 1
 
 
+def test_the_forms_messages_are_in_the_panels_language(tmp_path):
+    app, owner = signed_in_owner(tmp_path)
+    add_promo(app, "TAKEN")
+    page = owner.get("/admin/promos/new?lang=id").text
+    cases = [
+        ({"code": "taken", "value": "10"}, "Promo lain sudah memakai kode TAKEN."),
+        ({"code": "no spaces", "value": "10"}, "Gunakan 3-32 huruf, angka, - dan _"),
+        ({"code": "OK10", "value": ""}, "Isi potongannya: persentase seperti 10"),
+        ({"code": "OK10", "value": "10", "starts_at": "2026-03-02T00:00",
+          "ends_at": "2026-03-01T00:00"}, "Akhir harus setelah mulai."),
+    ]
+    for values, message in cases:
+        response = owner.post("/admin/promos/new", data=form(page, **values))
+        assert response.status_code == 422, values
+        assert message in response.text, values
+
+
 def test_uses_are_shown_with_the_orders_that_hold_them(app, owner, client):
     promo_id = add_promo(app, "SAVE10", max_uses=5)
     ref = order_ref(buy_with(client, app, promo="SAVE10"))

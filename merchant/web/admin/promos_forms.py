@@ -29,7 +29,7 @@ class PromoForm(FlaskForm):
         Regexp(promos.CODE, message=promos.CODE_RULE)])
     kind = RadioField(_l("Discount"), choices=choices(KINDS), default="percent")
     value = StringField(_l("How much off"), validators=[DataRequired(
-        "Enter the discount: a percentage like 10, or an amount like 5000.")])
+        _l("Enter the discount: a percentage like 10, or an amount like 5000."))])
     currency = SelectField(_l("Currency"), choices=choices({c: c for c in money.EXPONENTS}))
     product = SelectField(_l("Only for"))
     min_spend = StringField(_l("Minimum spend"), default="0")
