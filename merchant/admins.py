@@ -16,6 +16,8 @@ import secrets
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, payment_presets
@@ -37,12 +39,13 @@ def normalize_email(raw: str) -> str:
     try:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise AdminError("Enter an email address like owner@example.com.") from None
+        raise AdminError(_("Enter an email address like owner@example.com.")) from None
 
 
 def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise AdminError(f"Use a password of at least {MIN_PASSWORD} characters.")
+        raise AdminError(_("Use a password of at least %(count)s characters.",
+                           count=MIN_PASSWORD))
 
 
 def any_admin() -> bool:
@@ -59,16 +62,16 @@ def create(email: str, password: str, role: str = OWNER,
     email = normalize_email(email)
     check_password(password)
     if role not in ROLES:
-        raise AdminError(f"The role must be {' or '.join(ROLES)}.")
+        raise AdminError(_("The role must be owner or staff."))
     if by_email(email) is not None:
-        raise AdminError(f"There is already an admin {email}.")
+        raise AdminError(_("There is already an admin %(email)s.", email=email))
     admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=role)
     db.session.add(admin)
     try:
         db.session.flush()
     except sa.exc.IntegrityError:       # added by someone else a moment ago
         db.session.rollback()
-        raise AdminError(f"There is already an admin {email}.") from None
+        raise AdminError(_("There is already an admin %(email)s.", email=email)) from None
     audit.record(actor, "admin.create", "admin", admin.id, f"Created {role} {email}",
                  after={"email": email, "role": role})
     db.session.commit()
@@ -149,8 +152,8 @@ def claim_setup(token: str, email: str, password: str) -> AdminUser:
     ).rowcount == 1
     if not spent or any_admin():
         db.session.rollback()
-        raise AdminError("This setup link has been used or has expired. Ask for a new one with "
-                         "`flask --app merchant setup-link`, or sign in.")
+        raise AdminError(_("This setup link has been used or has expired. Ask for a new one "
+                           "with `flask --app merchant setup-link`, or sign in."))
     admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=OWNER)
     db.session.add(admin)
     db.session.flush()
@@ -174,16 +177,16 @@ def all_admins() -> list[AdminUser]:
 def _get(admin_id: int) -> AdminUser:
     admin = db.session.get(AdminUser, admin_id)
     if admin is None:
-        raise AdminError("There is no such admin.")
+        raise AdminError(_("There is no such admin."))
     return admin
 
 
-def _not_yourself(actor: audit.Actor, admin: AdminUser, doing: str) -> None:
+def _not_yourself(actor: audit.Actor, admin: AdminUser, refusal) -> None:
     if actor.admin_id == admin.id:
-        raise AdminError(f"You cannot {doing} your own account: ask another owner to do it.")
+        raise AdminError(str(refusal))
 
 
-def _change(admin: AdminUser, doing: str, **values) -> None:
+def _change(admin: AdminUser, refusal, **values) -> None:
     """Write `values` to the admin in one conditional UPDATE that never leaves the shop without
     an active owner. :raise AdminError: this is the last active owner.
 
@@ -200,20 +203,21 @@ def _change(admin: AdminUser, doing: str, **values) -> None:
         update = update.where(others > 0)
     if db.session.execute(update.execution_options(synchronize_session="fetch")).rowcount != 1:
         db.session.rollback()
-        raise AdminError(f"You cannot {doing} {admin.email}: the shop needs at least one active "
-                         "owner. Make another admin owner first.")
+        raise AdminError(str(refusal))
 
 
 def set_role(actor: audit.Actor, admin_id: int, role: str) -> AdminUser:
     """Make an admin owner or staff. :raise AdminError: yourself, the last owner, bad role."""
     if role not in ROLES:
-        raise AdminError(f"The role must be {' or '.join(ROLES)}.")
+        raise AdminError(_("The role must be owner or staff."))
     admin = _get(admin_id)
     if admin.role == role:
         return admin
-    _not_yourself(actor, admin, "change the role of")
+    _not_yourself(actor, admin, _l("You cannot change the role of your own account: ask "
+                                   "another owner to do it."))
     before = {"role": admin.role}
-    _change(admin, "make staff of", role=role)
+    _change(admin, _l("You cannot make staff of %(email)s: the shop needs at least one active "
+                      "owner. Make another admin owner first.", email=admin.email), role=role)
     audit.record(actor, "admin.role", "admin", admin.id,
                  f"Changed {admin.email} from {before['role']} to {role}",
                  before=before, after={"role": role})
@@ -229,12 +233,19 @@ def set_active(actor: audit.Actor, admin_id: int, active: bool) -> AdminUser:
     admin = _get(admin_id)
     if admin.active == active:
         return admin
-    _not_yourself(actor, admin, "deactivate" if not active else "reactivate")
     if active:
-        _change(admin, "reactivate", active=True)
+        # An inactive admin counts for no owner: reactivating never leaves the shop without one.
+        _not_yourself(actor, admin, _l("You cannot reactivate your own account: ask another "
+                                       "owner to do it."))
+        _change(admin, _l("%(email)s was changed by someone else a moment ago: look again.",
+                          email=admin.email), active=True)
     else:
+        _not_yourself(actor, admin, _l("You cannot deactivate your own account: ask another "
+                                       "owner to do it."))
         # The epoch moves on too: a later reactivation must not bring the old sessions back.
-        _change(admin, "deactivate", active=False, session_epoch=AdminUser.session_epoch + 1)
+        _change(admin, _l("You cannot deactivate %(email)s: the shop needs at least one active "
+                          "owner. Make another admin owner first.", email=admin.email),
+                active=False, session_epoch=AdminUser.session_epoch + 1)
     audit.record(actor, "admin.reactivate" if active else "admin.deactivate", "admin", admin.id,
                  f"{'Reactivated' if active else 'Deactivated'} {admin.email}",
                  before={"active": not active}, after={"active": active})
@@ -259,9 +270,10 @@ def reset_two_factor(actor: audit.Actor, admin_id: int) -> AdminUser:
     :raise AdminError: your own (use My account, with a code), or it is off already.
     """
     admin = _get(admin_id)
-    _not_yourself(actor, admin, "reset the authenticator of")
+    _not_yourself(actor, admin, _l("You cannot reset the authenticator of your own account: "
+                                   "ask another owner to do it."))
     if not admin.totp_secret:
-        raise AdminError(f"{admin.email} has no authenticator app turned on.")
+        raise AdminError(_("%(email)s has no authenticator app turned on.", email=admin.email))
     admin.totp_secret = None
     admin.totp_last_step = None
     audit.record(actor, "admin.two_factor_reset", "admin", admin.id,
@@ -279,7 +291,8 @@ def change_password(admin: AdminUser, current: str, new: str) -> AdminUser:
     :raise AdminError: the current password is wrong, the new one is too short.
     """
     if not check_password_hash(admin.password_hash, current or ""):
-        raise AdminError("Your current password is not right, so the password was not changed.")
+        raise AdminError(_("Your current password is not right, so the password was not "
+                           "changed."))
     check_password(new)
     admin.password_hash = generate_password_hash(new)
     admin.session_epoch += 1

@@ -16,6 +16,7 @@ import threading
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask_babel import gettext as _
 
 from . import audit, orders, prices
 from .extensions import db
@@ -43,7 +44,7 @@ def start(supplier: str, markup: str, round_to: int, actor: audit.Actor) -> Impo
     except prices.PriceImportError as exc:
         raise ImportJobError(str(exc)) from None
     if round_to < 1:
-        raise ImportJobError("Round up to must be at least 1.")
+        raise ImportJobError(_("Round up to must be at least 1."))
     with orders.write_unit():
         # A job left running by a server that stopped would block every later import.
         db.session.execute(
@@ -53,7 +54,7 @@ def start(supplier: str, markup: str, round_to: int, actor: audit.Actor) -> Impo
                     error="The server stopped during this import: start it again."))
         running = db.session.scalar(sa.select(ImportJob.id).where(ImportJob.status == RUNNING))
         if running is not None:
-            raise ImportJobError("Another price import is running: wait for it to finish.")
+            raise ImportJobError(_("Another price import is running: wait for it to finish."))
         job = ImportJob(supplier=supplier, markup=markup.strip(), round_to=round_to,
                         stage="Waiting to start", started_by=actor.name)
         db.session.add(job)

@@ -14,6 +14,7 @@ import re
 import warnings
 
 from flask import current_app
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 SIZE = 256                                  # the stored square's side, px
@@ -41,13 +42,13 @@ def save_image(file_storage) -> str:
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     data = file_storage.stream.read(limit + 1)
     if not data:
-        raise MediaError("Choose a picture to upload: the file is empty.")
+        raise MediaError(_("Choose a picture to upload: the file is empty."))
     if len(data) > limit:
-        raise MediaError(f"The picture is larger than {_size(limit)}: make it smaller, or "
-                         "upload a PNG, JPEG or WebP of 256 x 256 px.")
+        raise MediaError(_("The picture is larger than %(size)s: make it smaller, or upload a "
+                           "PNG, JPEG or WebP of 256 x 256 px.", size=_size(limit)))
     if _looks_like_svg(data):
-        raise MediaError("SVG pictures are not accepted (they can carry scripts): upload a "
-                         "PNG, JPEG or WebP.")
+        raise MediaError(_("SVG pictures are not accepted (they can carry scripts): upload a "
+                           "PNG, JPEG or WebP."))
     encoded = _square_webp(data)
     name = hashlib.sha256(encoded).hexdigest()[:32] + ".webp"
     os.makedirs(folder(), exist_ok=True)
@@ -61,7 +62,7 @@ def save_image(file_storage) -> str:
 
 
 def _square_webp(data: bytes) -> bytes:
-    refused = MediaError("That file is not a picture: upload a PNG, JPEG or WebP.")
+    refused = MediaError(_("That file is not a picture: upload a PNG, JPEG or WebP."))
     try:
         with warnings.catch_warnings():
             # A decompression bomb warns before it errors: both are refusals here.
@@ -71,8 +72,9 @@ def _square_webp(data: bytes) -> bytes:
                     raise refused
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise MediaError(f"The picture has too many pixels ({width} x {height}): "
-                                     "upload one of at most a few thousand pixels a side.")
+                    raise MediaError(_("The picture has too many pixels (%(width)s x %(height)s): "
+                                       "upload one of at most a few thousand pixels a side.",
+                                       width=width, height=height))
                 # JPEG decodes at a reduced scale still >= SIZE: a photo costs ms, not seconds.
                 image.draft("RGB", (SIZE, SIZE))
                 image = ImageOps.exif_transpose(image)

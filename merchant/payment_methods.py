@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from . import audit, payment_presets, shop_settings
 from .extensions import db
@@ -52,7 +53,8 @@ def problems(values: dict, method: PaymentMethod | None = None) -> dict[str, str
         PaymentMethod.code == values["code"],
         PaymentMethod.id != (method.id if method else -1)))
     if taken is not None:
-        errors["code"] = f"Another payment method already has the code {values['code']}."
+        errors["code"] = _("Another payment method already has the code %(code)s.",
+                           code=values["code"])
     config = current_app.config
     gateway = values.get("gateway") or config["GATEWAY"]
     reason = (payment_presets.unconfigured(gateway, config)

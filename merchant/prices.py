@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from . import ROOT, account_presets, audit, money, orders, providers
 from .extensions import db
@@ -275,7 +276,7 @@ def plan_reprice(packages: Iterable[Package], markup: Markup, round_to: int) -> 
     """What reprice() would change, changing nothing (the panel's preview).
     :raise PriceImportError: for a bad round_to."""
     if round_to < 1:
-        raise PriceImportError("Round up to must be at least 1.")
+        raise PriceImportError(_("Round up to must be at least 1."))
     plan = Repriced()
     for package in packages:
         name = f"{package.product.name} {package.name}"

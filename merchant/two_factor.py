@@ -11,6 +11,7 @@ import time
 
 import pyotp
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit
@@ -77,8 +78,8 @@ def enable(admin: AdminUser, secret: str, code: str) -> None:
     """
     step = _code_step(secret, code)
     if step is None:
-        raise TwoFactorError("That code does not match. Scan the QR code again and type the newest "
-                         "code your app shows.")
+        raise TwoFactorError(_("That code does not match. Scan the QR code again and type the "
+                               "newest code your app shows."))
     admin.totp_secret = secret
     admin.totp_last_step = step
     audit.record(audit.Actor.of(admin), "admin.two_factor_on", "admin", admin.id,
@@ -93,10 +94,10 @@ def disable(admin: AdminUser, code: str) -> None:
     :raise AdminError: it is off already, or the code is wrong or used.
     """
     if not admin.totp_secret:
-        raise TwoFactorError("Your authenticator app is off already.")
+        raise TwoFactorError(_("Your authenticator app is off already."))
     if not check(admin, code):
-        raise TwoFactorError("That code is not right (or was used already), so the authenticator "
-                         "stays on. Type the newest code your app shows.")
+        raise TwoFactorError(_("That code is not right (or was used already), so the "
+                               "authenticator stays on. Type the newest code your app shows."))
     admin.totp_secret = None
     admin.totp_last_step = None
     audit.record(audit.Actor.of(admin), "admin.two_factor_off", "admin", admin.id,

@@ -280,6 +280,21 @@ def test_an_upload_that_is_not_a_usable_picture_is_refused_and_nothing_changes(
     assert audit_actions(app) == []
 
 
+def test_a_refused_upload_is_said_in_the_panels_language(tmp_path):
+    app = make_app(tmp_path)
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    owner.get("/admin/?lang=id")
+    pid = product_id(app, "free-fire")
+    form = product_form(app, "free-fire", name="Renamed",
+                        picture=(io.BytesIO(b"just some text\n"), "notes.png"))
+    response = owner.post(f"/admin/catalog/{pid}/edit", data=form,
+                          content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "File itu bukan gambar: unggah PNG, JPEG atau WebP." in response.text
+
+
 def test_staff_get_403_on_every_catalog_route(app, staff):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.products")]
     assert len(rules) >= 9

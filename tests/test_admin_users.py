@@ -98,6 +98,16 @@ def test_the_owner_cannot_lock_themselves_out(app, owner, action, data):
     assert owner.get("/admin/users").status_code == 200
 
 
+def test_the_refusals_are_in_the_panels_language(app, owner):
+    me = admin_id(app, "owner@example.com")
+    owner.get("/admin/users?lang=id")
+    response = owner.post(f"/admin/users/{me}/deactivate")
+    assert response.status_code == 409
+    assert "Anda tidak bisa menonaktifkan akun Anda sendiri" in response.text
+    response = owner.post(f"/admin/users/{me}/role", data={"role": "staff"})
+    assert "Anda tidak bisa mengubah peran akun Anda sendiri" in response.text
+
+
 def test_the_last_active_owner_stays(app):
     create_admin(app)
     with app.app_context():
