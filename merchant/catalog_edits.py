@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from . import account_presets, audit, orders, prices, shop_settings
@@ -70,19 +72,21 @@ def save_product(actor: audit.Actor, product_id: int | None, values: dict,
     :raise CatalogEditError: the slug is taken or the preset unknown.
     """
     if preset != account_presets.CUSTOM and preset not in account_presets.PRESETS:
-        raise CatalogEditError(f"There is no account-field preset called {preset!r}.")
+        raise CatalogEditError(_("There is no account-field preset called %(name)s.",
+                                 name=repr(preset)))
     with orders.write_unit():
         product = db.session.get(Product, product_id) if product_id else None
         if product_id and product is None:
-            raise CatalogEditError("That product no longer exists.")
+            raise CatalogEditError(_("That product no longer exists."))
         taken = db.session.scalar(sa.select(Product).where(Product.slug == values["slug"],
                                                            Product.id != (product_id or 0)))
         if taken is not None:
-            raise CatalogEditError(f"The address /p/{values['slug']} is already used by "
-                                   f"{taken.name}: choose another slug.")
+            raise CatalogEditError(_("The address /p/%(slug)s is already used by %(product)s: "
+                                     "choose another slug.", slug=values["slug"],
+                                     product=taken.name))
         before = snapshot(product) if product else {}
         if values["verifier"] not in ("none", before.get("verifier")):
-            _configured(verifier_class, values["verifier"], "nickname check")
+            _configured(verifier_class, values["verifier"], _l("nickname check"))
         if product is None:
             product = Product(account_fields=account_presets.fields("customer_id"))
             db.session.add(product)
@@ -120,14 +124,14 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
         package = db.session.get(Package, package_id) if package_id else None
         if product is None or (package_id and (package is None
                                                or package.product_id != product_id)):
-            raise CatalogEditError("That package no longer exists.")
+            raise CatalogEditError(_("That package no longer exists."))
         before = snapshot(package) if package else {}
         # Only a newly chosen supplier must be usable: a package whose supplier lost its
         # settings can still be edited (switched off, repriced).
         if values["supplier"] != before.get("supplier"):
-            _configured(supplier_class, values["supplier"], "supplier")
+            _configured(supplier_class, values["supplier"], _l("supplier"))
         if values["fallback_supplier"] not in (None, before.get("fallback_supplier")):
-            _configured(supplier_class, values["fallback_supplier"], "fallback supplier")
+            _configured(supplier_class, values["fallback_supplier"], _l("fallback supplier"))
         if package is None:
             package = Package(currency=_currency(product))
         for key in PACKAGE_FIELDS:
@@ -152,15 +156,17 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
     return package
 
 
-def _configured(lookup, name: str, what: str) -> None:
+def _configured(lookup, name: str, what) -> None:
     """:raise CatalogEditError: the adapter is unknown or its settings are missing."""
     try:
         missing = lookup(name).missing_settings(current_app.config)
     except KeyError:
-        raise CatalogEditError(f"There is no {what} called {name!r}.") from None
+        raise CatalogEditError(_("There is no %(what)s called %(name)s.", what=what,
+                                 name=repr(name))) from None
     if missing:
-        raise CatalogEditError(f"The {what} {name} is not configured: set "
-                               f"{', '.join(missing)} first, or choose another.")
+        raise CatalogEditError(_("The %(what)s %(name)s is not configured: set %(settings)s "
+                                 "first, or choose another.", what=what, name=name,
+                                 settings=", ".join(missing)))
 
 
 def _with_hints(fields: list[dict], hints: list[str]) -> list[dict]:

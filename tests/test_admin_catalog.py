@@ -376,3 +376,18 @@ def test_panel_import_runs_in_a_thread_and_the_page_polls_until_it_ends(tmp_path
     for thread in threading.enumerate():
         if thread.name.startswith("import-job-"):
             thread.join(10)
+
+
+def test_a_slug_another_product_has_is_refused_in_the_panels_language(app, owner):
+    pid = product_id(app, "free-fire")
+    form = product_form(app, "free-fire", slug="tiktok-coins")
+    response = owner.post(f"/admin/catalog/{pid}/edit", data=form)
+    assert response.status_code == 422
+    assert "The address /p/tiktok-coins is already used by TikTok Coins: choose another slug." \
+        in response.text
+    owner.get("/admin/?lang=id")
+    response = owner.post(f"/admin/catalog/{pid}/edit", data=form)
+    assert response.status_code == 422
+    assert "Alamat /p/tiktok-coins sudah dipakai oleh TikTok Coins: pilih slug lain." \
+        in response.text
+    assert product_id(app, "free-fire") == pid and audit_actions(app) == []
