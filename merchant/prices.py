@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from . import ROOT, account_presets, audit, money, orders, providers
 from .extensions import db
@@ -262,13 +263,20 @@ class Repriced:
 
     def describe(self, done: bool = True) -> str:
         count = len(self.changed)
-        text = (f"{'Changed' if done else 'Would change'} {count} price"
-                f"{'' if count == 1 else 's'}, {self.unchanged} already right")
+        if done:
+            text = ngettext("Changed %(num)d price, %(right)d already right",
+                            "Changed %(num)d prices, %(right)d already right", count,
+                            right=self.unchanged)
+        else:
+            text = ngettext("Would change %(num)d price, %(right)d already right",
+                            "Would change %(num)d prices, %(right)d already right", count,
+                            right=self.unchanged)
         if self.skipped:
-            text += (f"; {len(self.skipped)} without a supplier cost keep their price "
-                     f"({', '.join(self.skipped)})")
+            text += "; " + _("%(count)d without a supplier cost keep their price (%(names)s)",
+                             count=len(self.skipped), names=", ".join(self.skipped))
         if self.below_cost:
-            text += f"; {len(self.below_cost)} below cost" + (" by your override" if done else "")
+            text += "; " + (_("%(count)d below cost by your override", count=len(self.below_cost))
+                            if done else _("%(count)d below cost", count=len(self.below_cost)))
         return text + "."
 
 

@@ -212,7 +212,12 @@ def test_bulk_markup_over_cost_for_ticked_packages_a_product_and_the_catalog(app
     assert price_of(app, "mobile-legends", "86 Diamonds") == 22_500
     assert price_of(app, "mobile-legends", "Weekly Diamond Pass") == 29_000
     assert price_of(app, "mobile-legends", "172 Diamonds") == 44_000        # not ticked
-    assert "Changed 2 prices" in owner.get(f"/admin/catalog/{pid}").text
+    assert "Changed 2 prices, 0 already right." in owner.get(f"/admin/catalog/{pid}").text
+    preview = owner.post(f"/admin/catalog/{pid}/reprice?lang=id", data={
+        "markup": "10%", "round_to": "500", "packages": [str(small), str(pass_)],
+        "preview": "1"})
+    assert "Akan mengubah 0 harga, 2 sudah benar." in preview.text
+    owner.get("/admin/?lang=en")
     assert [a for a, _ in audit_actions(app)] == ["package.reprice"] * 2
 
     bad = owner.post(f"/admin/catalog/{pid}/reprice", data={"markup": "-3%", "round_to": "1"})
