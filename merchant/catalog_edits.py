@@ -138,8 +138,9 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
             setattr(package, key, values[key])
         loss = prices.below_cost(package, package.price)
         if loss and not below_cost_ok:
-            raise prices.BelowCost(f"Not saved: {loss}. Raise the price, or tick \"Sell below "
-                                   "cost\" to sell at a loss on purpose.")
+            raise prices.BelowCost(_("Not saved: %(loss)s. Raise the price, or tick \"Sell "
+                                     "below cost\" to sell at a loss on purpose.",
+                                     loss=loss.said()))
         if package_id is None:
             product.packages.append(package)
         db.session.flush()

@@ -223,20 +223,41 @@ def describe(summary: Summary, markup: Markup | None = None, round_to: int | Non
     return text + "."
 
 
-def below_cost(package: Package, price: int) -> str | None:
-    """Why selling `package` at `price` loses money, or None.
+@dataclass(frozen=True)
+class Loss:
+    """A price below a supplier's cost. str() is English, for the audit log; said() is in the
+    reader's language, for the panel."""
+    package: str
+    price: money.Money
+    cost: money.Money
+    fallback: bool          # the fallback supplier's cost, not the supplier's
+
+    def __str__(self) -> str:
+        whose = "the fallback supplier's" if self.fallback else "the supplier's"
+        return f"{self.package}: {self.price.format()} is below {whose} cost {self.cost.format()}"
+
+    def said(self) -> str:
+        values = {"package": self.package, "price": self.price.format(),
+                  "cost": self.cost.format()}
+        if self.fallback:
+            return _("%(package)s: %(price)s is below the fallback supplier's cost %(cost)s",
+                     **values)
+        return _("%(package)s: %(price)s is below the supplier's cost %(cost)s", **values)
+
+
+def below_cost(package: Package, price: int) -> Loss | None:
+    """How selling `package` at `price` loses money, or None.
 
     The fallback supplier's cost counts too: a failover at a loss is still a loss.
     """
-    def amount(value: int) -> str:
-        return money.Money(value, package.currency).format()
+    def loss(cost: int, fallback: bool) -> Loss:
+        return Loss(package.name, money.Money(price, package.currency),
+                    money.Money(cost, package.currency), fallback)
     if package.supplier_cost is not None and price < package.supplier_cost:
-        return (f"{package.name}: {amount(price)} is below the supplier's cost "
-                f"{amount(package.supplier_cost)}")
+        return loss(package.supplier_cost, fallback=False)
     if package.fallback_supplier and package.fallback_cost is not None \
             and price < package.fallback_cost:
-        return (f"{package.name}: {amount(price)} is below the fallback supplier's cost "
-                f"{amount(package.fallback_cost)}")
+        return loss(package.fallback_cost, fallback=True)
     return None
 
 
@@ -247,7 +268,7 @@ class PriceChange:
     currency: str
     old: int
     new: int
-    loss: str | None       # why the new price is below a cost, if it is
+    loss: Loss | None      # how the new price is below a cost, if it is
 
 
 @dataclass
@@ -258,7 +279,7 @@ class Repriced:
     skipped: list[str] = dataclasses.field(default_factory=list)   # no supplier cost to mark up
 
     @property
-    def below_cost(self) -> list[str]:
+    def below_cost(self) -> list[Loss]:
         return [change.loss for change in self.changed if change.loss]
 
     def describe(self, done: bool = True) -> str:
@@ -311,9 +332,9 @@ def reprice(packages: Iterable[Package], markup: Markup, round_to: int, actor: a
     """
     plan = plan_reprice(packages, markup, round_to)
     if plan.below_cost and not below_cost_ok:
-        raise BelowCost("Not changed, because these would sell below cost: "
-                        + "; ".join(plan.below_cost)
-                        + ". Raise the markup, or tick \"Sell below cost\" to accept the loss.")
+        raise BelowCost(_("Not changed, because these would sell below cost: %(losses)s. Raise "
+                          "the markup, or tick \"Sell below cost\" to accept the loss.",
+                          losses="; ".join(loss.said() for loss in plan.below_cost)))
     with orders.write_unit():
         if plan.changed:
             # One executemany UPDATE by primary key, not a load and flush per package.

@@ -195,6 +195,22 @@ def test_a_price_below_cost_is_refused_until_the_override_is_ticked(app, owner):
     assert refused.status_code == 422 and "below the fallback supplier&#39;s cost" in refused.text
 
 
+def test_a_price_below_cost_is_said_in_the_panels_language_and_audited_in_english(app, owner):
+    pkg = package_id(app, "tiktok-coins", "70 Coins")              # cost 13.800
+    below = package_form(app, "tiktok-coins", "70 Coins", price="13000")
+    owner.get("/admin/?lang=id")
+    refused = owner.post(f"/admin/catalog/packages/{pkg}/edit", data=below)
+    assert refused.status_code == 422
+    assert "Tidak disimpan: 70 Coins: Rp 13.000 di bawah modal pemasok Rp 13.800." \
+        in refused.text
+    allowed = owner.post(f"/admin/catalog/packages/{pkg}/edit", data={**below, "below_cost": "y"})
+    assert allowed.status_code == 303
+    [(action, summary)] = audit_actions(app)
+    assert action == "package.below_cost"
+    assert "sold below cost: 70 Coins: Rp 13.000 is below the supplier's cost Rp 13.800" \
+        in summary
+
+
 def test_bulk_markup_over_cost_for_ticked_packages_a_product_and_the_catalog(app, owner):
     pid = product_id(app, "mobile-legends")
     small, pass_ = (package_id(app, "mobile-legends", n) for n in ("86 Diamonds",
