@@ -10,7 +10,6 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from werkzeug.serving import is_running_from_reloader, run_simple
 
 from . import (
@@ -24,14 +23,16 @@ from . import (
     promos,
     serving,
     shop_settings,
+    upgrades,
     worker,
 )
 from .extensions import db
 from .models import Order, Product
 from .suppliers.base import SupplierError
+from .version import __version__
 from .web.admin.methods_forms import to_minor
 
-UPGRADE = "flask --app merchant db upgrade"
+UPGRADE = upgrades.UPGRADE
 
 
 class OperatorCommand(click.Command):
@@ -73,17 +74,65 @@ command = functools.partial(click.command, cls=OperatorCommand)
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, seed_demo, run_worker, serve, dev, import_prices, deliver, retry,
-                    refund, create_admin, setup_link, make_backup, promo):
+    for command in (upgrade, version, init_db, seed_demo, run_worker, serve, dev, import_prices,
+                    deliver, retry, refund, create_admin, setup_link, make_backup, promo):
         app.cli.add_command(command)
+
+
+no_backup_option = click.option(
+    "--no-backup", is_flag=True,
+    help="Upgrade without the backup otherwise taken first (make your own before).")
+
+
+@command("upgrade")
+@with_appcontext
+@no_backup_option
+def upgrade(no_backup):
+    """Bring the database schema up to this version, after a backup when there is one to
+    upgrade; a no-op when it is current."""
+    _upgrade(no_backup)
+    click.echo("Database ready.")
+
+
+@command("version")
+def version():
+    """The version of merchant this is (CHANGELOG.md says what each one changed)."""
+    click.echo(f"merchant {__version__}")
+
+
+def _upgrade(no_backup: bool) -> None:
+    """Every pending migration, after a backup of a shop that has data; a failure ends in a
+    message naming the backup and what to do, never a half-upgraded database."""
+    todo = upgrades.plan()
+    if not todo.needed:
+        return
+    if todo.has_data and not no_backup:
+        start = ", ".join(todo.current) or "an unversioned schema"
+        click.echo(f"Upgrading the database from {start} to {todo.head} "
+                   f"({len(todo.pending)} migrations); backing it up first ...")
+    try:
+        done = upgrades.upgrade(make_backup=not no_backup)
+    except backup.BackupError as exc:
+        raise click.ClickException(
+            f"No backup could be made before upgrading, so nothing was changed: {exc}\n"
+            f"To upgrade without one (after backing up yourself): `{UPGRADE} --no-backup`, "
+            "then start the shop again.") from None
+    except upgrades.UpgradeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if done.backup:
+        click.echo(f"Backup written to {os.path.dirname(done.backup.database)} "
+                   f"({done.backup.database}, {done.backup.pictures} pictures).")
+        click.echo(upgrades.restore_advice(done.backup))
+    click.echo(f"Upgraded the database to {todo.head}.")
 
 
 @command("init-db")
 @with_appcontext
-def init_db():
+@no_backup_option
+def init_db(no_backup):
     """Create or upgrade the database schema; a shop without payment methods gets its
     gateway's usual set."""
-    upgrade()
+    _upgrade(no_backup)
     click.echo("Database ready.")
     _install_methods()
 
@@ -91,9 +140,10 @@ def init_db():
 @command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if products exist.")
-def seed_demo(if_empty):
+@no_backup_option
+def seed_demo(if_empty, no_backup):
     """Upgrade the schema and add the demo catalog (five games, seven payment methods)."""
-    upgrade()
+    _upgrade(no_backup)
     if demo.seed():
         click.echo("Demo catalog created.")
         return

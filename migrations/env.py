@@ -1,6 +1,7 @@
 import logging
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from flask import current_app
 
 from alembic import context
@@ -63,11 +64,11 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
-    """Run migrations in 'online' mode.
+    """Run migrations in 'online' mode, each in its own transaction.
 
-    In this scenario we need to create an Engine
-    and associate a connection with the context.
-
+    A migration that fails leaves the database at the revision before it, with nothing of the
+    failed one applied: the next upgrade starts clean. On SQLite that needs two things the
+    driver does not do by itself (see sqlite_migration_engine).
     """
 
     # this callback is used to prevent an auto-migration from being generated
@@ -85,16 +86,80 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    on_sqlite = connectable.dialect.name == "sqlite"
+    if on_sqlite:
+        connectable = sqlite_migration_engine(connectable.url)
+
+    if on_sqlite:
+        with connectable.begin() as connection:
+            recover_interrupted_batches(connection)
 
     with connectable.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            transaction_per_migration=True,
+            transactional_ddl=True,
+            on_version_apply=[check_foreign_keys] if on_sqlite else [],
             **conf_args
         )
 
         with context.begin_transaction():
             context.run_migrations()
+    if on_sqlite:
+        connectable.dispose()
+
+
+def sqlite_migration_engine(url):
+    """An engine for migrating SQLite, as Alembic's batch-mode documentation describes.
+
+    Batch mode copies a table and drops the old one, which fails while other tables' foreign
+    keys point at it, so enforcement is off for the migration's connection (PRAGMA
+    foreign_keys is ignored inside a transaction: it is set before BEGIN) and
+    check_foreign_keys checks the data after each migration instead. Python's sqlite3 does not
+    BEGIN before DDL, so the engine emits BEGIN itself: SQLite's DDL is then transactional.
+    """
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+    @sa.event.listens_for(engine, "connect")
+    def take_over_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def begin(connection):
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def recover_interrupted_batches(connection):
+    """Undo what an upgrade of a release before 0.16.0 left half-done on SQLite.
+
+    Those ran without a transaction, and batch mode could stop between copying a table to
+    _alembic_tmp_<name> and swapping it in. While <name> still exists the copy is stale and
+    dropped; if <name> is gone, the copy is all there is and takes its name back.
+    """
+    tables = set(sa.inspect(connection).get_table_names())
+    for leftover in sorted(name for name in tables if name.startswith("_alembic_tmp_")):
+        original = leftover.removeprefix("_alembic_tmp_")
+        if original in tables:
+            logger.warning("dropping %s, left by an interrupted upgrade", leftover)
+            connection.exec_driver_sql(f'DROP TABLE "{leftover}"')
+        else:
+            logger.warning("renaming %s back to %s, left by an interrupted upgrade",
+                           leftover, original)
+            connection.exec_driver_sql(f'ALTER TABLE "{leftover}" RENAME TO "{original}"')
+
+
+def check_foreign_keys(ctx, step, heads, run_args):
+    """Before a migration's revision is committed: every foreign key still holds."""
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        found = ", ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in
+                          broken[:5])
+        raise RuntimeError(f"migration {step.up_revision_id} left {len(broken)} rows whose "
+                           f"foreign key points nowhere ({found}); it was rolled back")
 
 
 if context.is_offline_mode():

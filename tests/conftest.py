@@ -41,7 +41,20 @@ def pytest_sessionstart(session):
                     returncode=1)
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def make_app(tmp_path, **overrides):
+    """The app on a fresh schema with the demo catalog."""
+    app = bare_app(tmp_path, **overrides)
+    with app.app_context():
+        _fresh_schema()
+        demo.seed()
+    return app
+
+
+def bare_app(tmp_path, **overrides):
+    """The app on the test database as it is: no schema made, nothing seeded."""
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
@@ -62,9 +75,6 @@ def make_app(tmp_path, **overrides):
     config.update(overrides)
     app = create_app(config, instance_path=str(tmp_path))
     _made.append(app)
-    with app.app_context():
-        _fresh_schema()
-        demo.seed()
     return app
 
 
@@ -102,6 +112,19 @@ def _fresh_schema() -> None:
     db.create_all()
     _made_schema[url] = db.session.scalar(SCHEMA_FINGERPRINT)
     db.session.commit()
+
+
+def empty_database() -> None:
+    """No table at all, as on a machine before the shop's first start (alembic_version
+    included, which drop_all leaves)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+    else:
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
 _made: list = []

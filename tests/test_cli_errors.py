@@ -10,7 +10,7 @@ from conftest import TEST_DATABASE_URL, make_app
 
 from merchant import create_app
 
-UPGRADE = "run `flask --app merchant db upgrade`"
+UPGRADE = "run `flask --app merchant upgrade`"
 MISSING = "MERCHANT_DIGIFLAZZ_USERNAME, MERCHANT_DIGIFLAZZ_API_KEY"
 
 
@@ -63,7 +63,7 @@ def test_the_real_command_line_before_and_after_the_migrations(tmp_path):
     assert f"Error: The database has no tables yet: {UPGRADE}." in before.stderr
     assert "Traceback" not in before.stderr + before.stdout
 
-    assert flask("db", "upgrade").returncode == 0
+    assert flask("upgrade").returncode == 0
     after = flask("import-prices", "digiflazz", "--markup", "8%")
     assert after.returncode == 1
     assert f"digiflazz is not configured: set {MISSING}" in after.stderr

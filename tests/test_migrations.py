@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import make_app
+from conftest import empty_database, make_app
 from flask_migrate import downgrade, upgrade
 
 from merchant.extensions import db
@@ -12,7 +12,7 @@ from merchant.extensions import db
 def test_upgrading_an_empty_database_gives_the_models_schema(tmp_path):
     app = make_app(tmp_path)
     with app.app_context():
-        db.drop_all()
+        empty_database()
         upgrade()
         with db.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)

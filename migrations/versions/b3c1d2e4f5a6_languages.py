@@ -17,9 +17,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('shop_settings', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('default_locale', sa.String(length=8), nullable=False,
-                                      server_default=''))
+    # Releases before 0.16.0 ran this outside a transaction, and on a SQLite shop with orders it
+    # stopped after adding default_locale (env.py's recover_interrupted_batches removes what
+    # else it left): a shop that went through that has the column already.
+    columns = {column['name'] for column in sa.inspect(op.get_bind()).get_columns('shop_settings')}
+    if 'default_locale' not in columns:
+        with op.batch_alter_table('shop_settings', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('default_locale', sa.String(length=8), nullable=False,
+                                          server_default=''))
     with op.batch_alter_table('shop_settings', schema=None) as batch_op:
         batch_op.alter_column('default_locale', server_default=None)
     # Orders placed before this revision were placed in the English-only shop.

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from ...admins import MIN_PASSWORD
+from ...version import __version__
 from ..htmx import is_htmx
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -87,7 +88,8 @@ def admin_menu():
             return []
         return [(endpoint, label) for endpoint, label, owner in MENU
                 if endpoint in current_app.view_functions and (current_user.is_owner or not owner)]
-    return {"admin_menu": menu, "min_password": MIN_PASSWORD, "role_labels": ROLE_LABELS}
+    return {"admin_menu": menu, "min_password": MIN_PASSWORD, "role_labels": ROLE_LABELS,
+            "merchant_version": __version__}
 
 
 # The areas register their routes on bp when imported.

@@ -1,0 +1,359 @@
+"""A shop's data as each past release stored it: the rows the upgrade tests put into a database
+at that revision before upgrading it to the newest one.
+
+LAYERS has one entry per migration, oldest first: what that revision added to the shop's data
+(new tables' rows, new columns' values on the rows already there). The data at a revision is
+every layer up to and including its own. A migration without its layer fails the suite
+(test_upgrades.py), so each new one says what a shop that ran it holds.
+
+The rows are what the code of that release wrote: orders in every status with their history,
+webhooks, outbox jobs, receipts, admins, audit entries, promo uses. Times are naive UTC, as the
+models store them.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+
+Data = dict[str, list[dict]]
+
+T0 = dt.datetime(2026, 11, 20, 3, 0, 0)
+
+
+def at(minutes: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+USERNAME_FIELDS = [{"name": "username", "label": "TikTok username",
+                    "pattern": "@?[A-Za-z0-9._]{2,24}",
+                    "hint": "A TikTok username has 2-24 letters, digits, dots or underscores.",
+                    "placeholder": "e.g. demo_user"}]
+USER_ID_ZONE_FIELDS = [{"name": "user_id", "label": "User ID", "pattern": "[0-9]{6,12}",
+                        "hint": "The User ID is 6-12 digits.", "placeholder": "e.g. 12345678"},
+                       {"name": "zone_id", "label": "Zone ID", "pattern": "[0-9]{4,5}",
+                        "hint": "The Zone ID is the 4-5 digits in brackets.",
+                        "placeholder": "e.g. 2345"}]
+
+
+def _method(id, code, name, kind, icon, fee_flat, fee_bp, min_amount, max_amount, sort):
+    return {"id": id, "code": code, "name": name, "kind": kind, "gateway": None, "icon": icon,
+            "fee_flat": fee_flat, "fee_percent_bp": fee_bp, "currency": "IDR",
+            "min_amount": min_amount, "max_amount": max_amount, "active": True,
+            "sort_order": sort}
+
+
+def _package(id, product_id, name, quantity, bonus, price, sku, cost, sort, **more):
+    row = {"id": id, "product_id": product_id, "name": name, "quantity": quantity,
+           "bonus": bonus, "price": price, "currency": "IDR", "badge": "", "supplier": "sandbox",
+           "supplier_sku": sku, "supplier_cost": cost, "fallback_supplier": None,
+           "fallback_sku": "", "fallback_cost": None, "active": True, "sort_order": sort}
+    return row | more
+
+
+# (id, ref, status, package id, account, paid?, what happened after)
+ORDERS = [
+    (1, "M2K7Q9D4F", "delivered", 2, {"username": "dewi.shop"}),
+    (2, "M3H8R2T6A", "delivered", 5, {"user_id": "12345678", "zone_id": "2345"}),
+    (3, "M4J9S3U7B", "fulfillment_failed", 2, {"username": "buyer_fail"}),
+    (4, "M5K2T4V8C", "awaiting_payment", 1, {"username": "late_payer"}),
+    (5, "M6M3U5W9D", "paid", 3, {"username": "queued_buyer"}),
+    (6, "M7N4V6X2E", "fulfilling", 3, {"username": "gamer_slow"}),
+    (7, "M8P5W7Y3G", "expired", 1, {"username": "never_paid"}),
+    (8, "M9Q6X8Z4H", "payment_failed", 5, {"user_id": "87654321", "zone_id": "5432"}),
+    (9, "MA7R7Y9Z5", "refunded", 2, {"username": "refund_me"}),
+]
+PACKAGES = {1: ("30 Coins", 30, 0, 6_500), 2: ("70 Coins", 70, 0, 15_000),
+            3: ("140 Coins", 140, 0, 29_500), 5: ("86 Diamonds", 78, 8, 22_000)}
+PAID = {"paid", "fulfilling", "delivered", "fulfillment_failed", "refunded"}
+HISTORY = {
+    "awaiting_payment": [None, "awaiting_payment"],
+    "paid": [None, "awaiting_payment", "paid"],
+    "fulfilling": [None, "awaiting_payment", "paid", "fulfilling"],
+    "delivered": [None, "awaiting_payment", "paid", "fulfilling", "delivered"],
+    "expired": [None, "awaiting_payment", "expired"],
+    "payment_failed": [None, "awaiting_payment", "payment_failed"],
+    "fulfillment_failed": [None, "awaiting_payment", "paid", "fulfilling",
+                           "fulfillment_failed"],
+    "refunded": [None, "awaiting_payment", "paid", "fulfilling", "fulfillment_failed",
+                 "refunded"],
+}
+DETAILS = {"awaiting_payment": "order placed", "paid": "sandbox: payment confirmed",
+           "fulfilling": "claimed for delivery", "delivered": "supplier: delivered",
+           "expired": "payment window closed", "payment_failed": "sandbox: payment failed",
+           "fulfillment_failed": "supplier: rejected (account not found)",
+           "refunded": "refunded by owner@example.com"}
+
+
+def _order(id, ref, status, package_id, account) -> dict:
+    name, quantity, bonus, price = PACKAGES[package_id]
+    product_id = 2 if package_id == 5 else 1
+    fee = price * 70 // 10_000 if package_id != 5 else 4_000
+    placed = at(id * 60)
+    paid = status in PAID
+    return {
+        "id": id, "ref": ref, "view_token": f"view-token-of-order-{id:02d}-abcdefghijkl",
+        "idempotency_key": f"idem-{id:02d}", "status": status,
+        "previous_status": "fulfillment_failed" if status == "refunded" else None,
+        "product_id": product_id, "package_id": package_id,
+        "product_name": "TikTok Coins" if product_id == 1 else "Mobile Legends",
+        "package_name": name, "quantity": quantity, "bonus": bonus, "account": account,
+        "nickname": f"Player-{id:04X}", "email": f"buyer{id}@example.com",
+        "whatsapp": "6281234567890" if id % 2 else None,
+        "payment_method": "QRIS" if package_id != 5 else "BCA_VA",
+        "payment_method_name": "QRIS" if package_id != 5 else "BCA Virtual Account",
+        "gateway": "sandbox", "subtotal": price, "fee": fee, "total": price + fee,
+        "currency": "IDR", "gateway_ref": f"sbx_{ref.lower()}",
+        "checkout_url": f"http://127.0.0.1:5000/sandbox/pay/sbx_{ref.lower()}",
+        "qr_string": f"00020101021226sandbox{ref}" if package_id != 5 else None,
+        "pay_code": "8808123456789" if package_id == 5 else None,
+        "payment_expires_at": placed + dt.timedelta(minutes=30),
+        "paid_at": placed + dt.timedelta(minutes=2) if paid else None,
+        "gateway_checked_at": placed + dt.timedelta(minutes=1),
+        "supplier": "sandbox", "supplier_sku": f"SKU-{package_id}",
+        "supplier_cost": price - 1_500,
+        "supplier_ref_id": ref if status not in {"awaiting_payment", "paid", "expired",
+                                                 "payment_failed"} else None,
+        "supplier_ref": f"SBX-{id}" if status in {"delivered", "fulfilling"} else None,
+        "supplier_attempts": 1 if status in {"delivered", "fulfilling", "fulfillment_failed",
+                                             "refunded"} else 0,
+        "supplier_choice": 0,
+        "next_check_at": placed + dt.timedelta(minutes=4) if status == "fulfilling" else None,
+        "delivery_proof": f"SN 8891{id:04d}" if status == "delivered" else None,
+        "delivered_at": placed + dt.timedelta(minutes=3) if status == "delivered" else None,
+        "flag": "delivery failed: account not found" if status == "fulfillment_failed"
+        else None,
+        "created_at": placed, "updated_at": placed + dt.timedelta(minutes=5),
+    }
+
+
+def _events(order: dict, first_id: int) -> list[dict]:
+    statuses = HISTORY[order["status"]]
+    rows = []
+    for step, (before, after) in enumerate(zip(statuses, statuses[1:], strict=False)):
+        rows.append({"id": first_id + step, "order_id": order["id"],
+                     "at": order["created_at"] + dt.timedelta(minutes=step),
+                     "from_status": before, "to_status": after,
+                     "source": "customer" if before is None else "worker",
+                     "detail": DETAILS[after]})
+    return rows
+
+
+def initial_schema(data: Data) -> None:
+    """f9ea8422244a: the catalog, methods, orders with their history, callbacks, caches."""
+    data["payment_methods"] = [
+        _method(1, "QRIS", "QRIS", "qr", "qris", 0, 70, 1_000, 10_000_000, 0),
+        _method(2, "BCA_VA", "BCA Virtual Account", "va", "bca", 4_000, 0, 10_000, None, 1),
+        _method(3, "GOPAY", "GoPay", "ewallet", "gopay", 0, 200, 1_000, 2_000_000, 2),
+    ]
+    data["payment_methods"][2]["active"] = False
+    data["products"] = [
+        {"id": 1, "slug": "tiktok-coins", "name": "TikTok Coins", "publisher": "TikTok",
+         "image": "icons/tiktok-coins.svg", "active": True, "sort_order": 0,
+         "account_fields": USERNAME_FIELDS,
+         "help_text": "Open TikTok and tap Profile: your username is under your photo.",
+         "verifier": "sandbox", "verifier_code": "", "allow_unverified": False},
+        {"id": 2, "slug": "mobile-legends", "name": "Mobile Legends", "publisher": "Moonton",
+         "image": "icons/mobile-legends.svg", "active": True, "sort_order": 1,
+         "account_fields": USER_ID_ZONE_FIELDS,
+         "help_text": "Tap your avatar: User ID and (Zone ID).", "verifier": "sandbox",
+         "verifier_code": "mobilelegend", "allow_unverified": True},
+    ]
+    data["packages"] = [
+        _package(1, 1, "30 Coins", 30, 0, 6_500, "SKU-1", 5_000, 0),
+        _package(2, 1, "70 Coins", 70, 0, 15_000, "SKU-2", 13_500, 1, badge="Popular"),
+        _package(3, 1, "140 Coins", 140, 0, 29_500, "SKU-3", 28_000, 2,
+                 fallback_supplier="manual", fallback_sku="TT140", fallback_cost=28_500),
+        _package(4, 1, "Old 10 Coins", 10, 0, 2_500, "SKU-4", None, 3, active=False),
+        _package(5, 2, "86 Diamonds", 78, 8, 22_000, "SKU-5", 20_500, 0),
+    ]
+    data["orders"] = [_order(*spec) for spec in ORDERS]
+    events: list[dict] = []
+    for order in data["orders"]:
+        events += _events(order, len(events) + 1)
+    events.append({"id": len(events) + 1, "order_id": 3, "at": at(200), "from_status": None,
+                   "to_status": None, "source": "operator",
+                   "detail": "note: customer asked on WhatsApp, told them to wait"})
+    data["order_events"] = events
+    data["webhook_events"] = [
+        {"id": 1, "provider": "sandbox", "event_id": "sbx_m2k7q9d4f:paid", "received_at": at(62),
+         "body_sha256": "a" * 64, "outcome": "paid"},
+        {"id": 2, "provider": "sandbox", "event_id": "sbx_m9q6x8z4h:failed",
+         "received_at": at(482), "body_sha256": "b" * 64, "outcome": "payment_failed"},
+    ]
+    data["nickname_cache"] = [
+        {"key": "c" * 64, "status": "found", "nickname": "Player-0001",
+         "expires_at": at(10_000)},
+        {"key": "d" * 64, "status": "missing", "nickname": None, "expires_at": at(10_000)},
+    ]
+    data["supplier_balances"] = [{"supplier": "sandbox", "checked_at": at(500),
+                                  "balance": 5_000_000, "pending_cost": 28_000, "error": None}]
+    data["supplier_price_cache"] = [{"supplier": "digiflazz", "fetched_at": at(400),
+                                     "payload": [{"buyer_sku_code": "ML86", "price": 20_100,
+                                                  "product_name": "86 Diamonds"}]}]
+    data["worker_beats"] = [{"name": "worker-1", "beat_at": at(600)}]
+
+
+def operator_panel(data: Data) -> None:
+    """f4a7e5dea881: admins, audit, settings, import jobs; orders' account id and refunds."""
+    data["admin_users"] = [
+        {"id": 1, "email": "owner@example.com",
+         "password_hash": "scrypt:32768:8:1$salt$" + "e" * 128, "role": "owner",
+         "totp_secret": "JBSWY3DPEHPK3PXP", "totp_last_step": 58_000_000, "active": True,
+         "session_epoch": 2, "created_at": at(0), "last_login_at": at(700)},
+        {"id": 2, "email": "staff@example.com",
+         "password_hash": "scrypt:32768:8:1$salt$" + "f" * 128, "role": "staff",
+         "totp_secret": None, "totp_last_step": None, "active": False, "session_epoch": 0,
+         "created_at": at(5), "last_login_at": None},
+    ]
+    data["audit_log"] = [
+        {"id": 1, "at": at(10), "admin_id": 1, "actor": "owner@example.com",
+         "action": "package.update", "target_type": "package", "target_id": "2",
+         "summary": "70 Coins: price Rp 14.500 -> Rp 15.000", "before": {"price": 14_500},
+         "after": {"price": 15_000}},
+        {"id": 2, "at": at(560), "admin_id": 1, "actor": "owner@example.com",
+         "action": "order.refund", "target_type": "order", "target_id": "MA7R7Y9Z5",
+         "summary": "refunded Rp 15.105 through sandbox", "before": None, "after": None},
+        {"id": 3, "at": at(600), "admin_id": None, "actor": "cli", "action": "admin.create",
+         "target_type": "admin", "target_id": "2", "summary": "staff@example.com (staff)",
+         "before": None, "after": {"role": "staff"}},
+    ]
+    data["shop_settings"] = [
+        {"id": 1, "shop_name": "Dewi Top Up", "logo": "", "accent_color": "#0f766e",
+         "support_whatsapp": "6281200001111", "support_email": "help@dewi.example",
+         "currency": "IDR", "timezone": "Asia/Jakarta", "terms": "Semua pembelian final.",
+         "refund_policy": "Refund within 3 days for failed deliveries.",
+         "updated_at": at(20)},
+    ]
+    data["import_jobs"] = [
+        {"id": 1, "supplier": "digiflazz", "markup": "8%", "round_to": 100, "status": "done",
+         "stage": "done", "done": 1, "total": 1,
+         "summary": {"created": 1, "updated": 0, "disabled": 0}, "error": None,
+         "started_by": "owner@example.com", "created_at": at(400), "finished_at": at(401)},
+    ]
+    data["setup_tokens"] = [
+        {"token_hash": "9" * 64, "created_at": at(0), "expires_at": at(60), "used_at": at(1)},
+    ]
+    for order in data["orders"]:
+        account = order["account"]
+        order["account_id"] = account.get("username") or account.get("user_id")
+        order["refund_ref"] = "sbx_refund_9" if order["status"] == "refunded" else None
+        order["refunded_at"] = at(560) if order["status"] == "refunded" else None
+    data["webhook_events"][0]["order_id"] = 1
+    data["webhook_events"][1]["order_id"] = 8
+
+
+def outbox_events(data: Data) -> None:
+    """d0748263f7ad: an event per status change, a job per listener (one given up)."""
+    data["outbox_events"] = [
+        {"id": 1, "order_id": 1, "kind": "delivered", "created_at": at(63)},
+        {"id": 2, "order_id": 3, "kind": "fulfillment_failed", "created_at": at(183)},
+        {"id": 3, "order_id": 9, "kind": "refunded", "created_at": at(560)},
+    ]
+    data["outbox_deliveries"] = [
+        {"event_id": 1, "listener": "receipts.email", "attempts": 1, "next_attempt_at": None,
+         "last_error": None, "done_at": at(63)},
+        {"event_id": 2, "listener": "receipts.email", "attempts": 10, "next_attempt_at": None,
+         "last_error": "SMTP 554: rejected", "done_at": None},
+        {"event_id": 3, "listener": "receipts.whatsapp", "attempts": 2,
+         "next_attempt_at": at(600), "last_error": "Fonnte: device offline", "done_at": None},
+    ]
+
+
+def product_seo_and_categories(data: Data) -> None:
+    """3c5e8a1f0b7d: products' shelf, featured, search texts, guide and FAQ."""
+    data["products"][0] |= {"category": "apps", "featured": False, "meta_title": "",
+                            "meta_description": "", "guide": "", "faq": []}
+    data["products"][1] |= {
+        "category": "games", "featured": True, "meta_title": "Top up ML murah",
+        "meta_description": "Diamond Mobile Legends, langsung masuk.",
+        "guide": "1. Masukkan User ID dan Zone ID.\n2. Pilih diamond.\n3. Bayar.",
+        "faq": [{"q": "Perlu password?", "a": "Tidak."}]}
+
+
+def catalog_version(data: Data) -> None:
+    """c7d1e5a9b3f2: the number catalog caches compare; a shop that edited its catalog has
+    moved it past the migration's 1."""
+    data["catalog_version"] = [{"id": 1, "version": 42}]
+
+
+def languages(data: Data) -> None:
+    """b3c1d2e4f5a6: the shop's language; the language each order was placed in."""
+    data["shop_settings"][0]["default_locale"] = "id"
+    for order in data["orders"]:
+        order["locale"] = "id" if order["id"] % 3 else "en"
+
+
+def receipts(data: Data) -> None:
+    """0a3c39a1cef6: receipts per event and channel, sent, retrying and given up."""
+    data["receipts"] = [
+        {"id": 1, "event_id": 1, "order_id": 1, "kind": "delivered", "channel": "email",
+         "recipient": "buyer1@example.com", "state": "sent", "attempts": 1, "lost_answers": 0,
+         "claim": None, "claimed_until": None, "message_id": "<r1@dewi.example>",
+         "body": "Your 70 Coins are delivered.", "error": None, "created_at": at(63),
+         "updated_at": at(63), "sent_at": at(63)},
+        {"id": 2, "event_id": 2, "order_id": 3, "kind": "fulfillment_failed",
+         "channel": "email", "recipient": "buyer3@example.com", "state": "failed",
+         "attempts": 8, "lost_answers": 0, "claim": None, "claimed_until": None,
+         "message_id": None, "body": None, "error": "554 rejected", "created_at": at(183),
+         "updated_at": at(300), "sent_at": None},
+        {"id": 3, "event_id": 3, "order_id": 9, "kind": "refunded", "channel": "whatsapp",
+         "recipient": "6281234567890", "state": "retrying", "attempts": 2, "lost_answers": 1,
+         "claim": None, "claimed_until": None, "message_id": None, "body": None,
+         "error": "device offline", "created_at": at(560), "updated_at": at(570),
+         "sent_at": None},
+    ]
+
+
+def promo_codes(data: Data) -> None:
+    """3df281cdc0ee: promo codes, uses per contact, the code and discount on orders."""
+    data["promos"] = [
+        {"id": 1, "code": "RAMADAN10", "percent_bp": 1_000, "amount_off": None,
+         "currency": "IDR", "product_id": None, "min_spend": 0, "starts_at": at(0),
+         "ends_at": at(100_000), "max_uses": 500, "max_per_contact": 1, "uses": 1,
+         "active": True, "created_at": at(0)},
+        {"id": 2, "code": "MLFLAT5K", "percent_bp": None, "amount_off": 5_000,
+         "currency": "IDR", "product_id": 2, "min_spend": 20_000, "starts_at": None,
+         "ends_at": None, "max_uses": None, "max_per_contact": None, "uses": 0,
+         "active": False, "created_at": at(10)},
+    ]
+    data["promo_contact_uses"] = [{"promo_id": 1, "contact": "buyer1@example.com", "uses": 1}]
+    for order in data["orders"]:
+        order |= {"promo_id": None, "promo_code": None, "discount": 0, "promo_counted": False}
+    data["orders"][0] |= {"promo_id": 1, "promo_code": "RAMADAN10", "discount": 1_500,
+                          "promo_counted": True, "subtotal": 13_500, "fee": 94,
+                          "total": 13_594}
+
+
+# Every migration, oldest first, with what it added to a shop's data.
+LAYERS: list[tuple[str, Callable[[Data], None]]] = [
+    ("f9ea8422244a", initial_schema),
+    ("f4a7e5dea881", operator_panel),
+    ("d0748263f7ad", outbox_events),
+    ("3c5e8a1f0b7d", product_seo_and_categories),
+    ("c7d1e5a9b3f2", catalog_version),
+    ("b3c1d2e4f5a6", languages),
+    ("0a3c39a1cef6", receipts),
+    ("3df281cdc0ee", promo_codes),
+]
+
+
+def data_at(revision: str) -> Data:
+    """The shop's rows as a database at `revision` holds them."""
+    data: Data = {}
+    for layer_revision, layer in LAYERS:
+        layer(data)
+        if layer_revision == revision:
+            return copy.deepcopy(data)
+    raise KeyError(f"no upgrade data for revision {revision}")
+
+
+# What a migration puts into rows written before it (column -> value), per table: checked on
+# every row older than the migration.
+FILLED_IN = {
+    "3c5e8a1f0b7d": {"products": {"category": "games", "featured": False, "meta_title": "",
+                                  "meta_description": "", "guide": "", "faq": []}},
+    "b3c1d2e4f5a6": {"orders": {"locale": "en"}, "shop_settings": {"default_locale": ""}},
+    "3df281cdc0ee": {"orders": {"promo_id": None, "promo_code": None, "discount": 0,
+                                "promo_counted": False}},
+}
