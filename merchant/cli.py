@@ -91,9 +91,16 @@ def init_db():
 @command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if products exist.")
-def seed_demo(if_empty):
+@click.option("--demo/--no-demo", "demo_catalog", default=True, envvar="MERCHANT_DEMO",
+              show_envvar=True,
+              help="--no-demo (MERCHANT_DEMO=0): an empty shop, only the payment methods.")
+def seed_demo(if_empty, demo_catalog):
     """Upgrade the schema and add the demo catalog (five games, seven payment methods)."""
     upgrade()
+    if not demo_catalog:
+        click.echo("No demo catalog (MERCHANT_DEMO=0): add products at /admin/catalog.")
+        _install_methods()
+        return
     if demo.seed():
         click.echo("Demo catalog created.")
         return

@@ -97,6 +97,7 @@ from . import (  # noqa: E402,F401
     auth,
     catalog,
     dashboard,
+    demo_catalog,
     export,
     home,
     methods,
