@@ -61,7 +61,7 @@ def proxy_settings(proxies: int) -> dict:
 def server(app: Flask, host: str, port: int, threads: int = THREADS):
     """The waitress server for `app`, bound and ready for .run() (.close() stops it)."""
     made = create_server(app, host=host, port=port, threads=threads, ident="merchant",
-                         **proxy_settings(int(app.config["PROXY_COUNT"] or 0)))
+                         **proxy_settings(int(app.config.get("PROXY_COUNT") or 0)))
     made.channel_class = _Channel
     return made
 
