@@ -1,6 +1,8 @@
 # merchant: `make run` serves the shop with the demo catalog; `make test` runs the whole suite.
 PYTHON ?= python3
 PORT ?= 5000
+# HOST=0.0.0.0: every address of this machine (a VPS reached from a phone).
+HOST ?= 127.0.0.1
 VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app merchant
@@ -41,12 +43,12 @@ instance/config.py:
 # The production server (waitress) with the worker inside: the whole shop in one process.
 run: $(VENV)/.installed $(MO) instance/config.py
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) serve --port $(PORT)
+	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 # The same with Flask's development server, which reloads on code changes.
 dev: $(VENV)/.installed $(MO) instance/config.py
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) dev --port $(PORT)
+	$(FLASK) dev --host $(HOST) --port $(PORT)
 
 # Also installs Debian's chromium for the browser tests when it can (.ci/chromium says what to
 # install when it cannot).

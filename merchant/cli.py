@@ -5,6 +5,7 @@ import datetime as dt
 import functools
 import os
 import sys
+from urllib.parse import urlsplit
 
 import click
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from . import (
     admins,
     audit,
     backup,
+    config,
     demo,
     operator,
     payment_presets,
@@ -33,6 +35,7 @@ from .version import __version__
 from .web.admin.methods_forms import to_minor
 
 UPGRADE = upgrades.UPGRADE
+UNSPECIFIED = ("0.0.0.0", "::")     # listening on every address: not one to open
 
 
 class OperatorCommand(click.Command):
@@ -140,10 +143,17 @@ def init_db(no_backup):
 @command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if products exist.")
+@click.option("--demo/--no-demo", "demo_catalog", default=True, envvar="MERCHANT_DEMO",
+              show_envvar=True,
+              help="--no-demo (MERCHANT_DEMO=0): an empty shop, only the payment methods.")
 @no_backup_option
-def seed_demo(if_empty, no_backup):
+def seed_demo(if_empty, demo_catalog, no_backup):
     """Upgrade the schema and add the demo catalog (five games, seven payment methods)."""
     _upgrade(no_backup)
+    if not demo_catalog:
+        click.echo("No demo catalog (MERCHANT_DEMO=0): add products at /admin/catalog.")
+        _install_methods()
+        return
     if demo.seed():
         click.echo("Demo catalog created.")
         return
@@ -175,7 +185,8 @@ def run_worker():
 
 @command("serve")
 @with_appcontext
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST",
+              help="0.0.0.0: every address of this machine (a VPS reached from a phone).")
 @click.option("--port", default=5000, show_default=True, envvar="PORT")
 @click.option("--threads", default=serving.THREADS, show_default=True,
               help="Requests served at once.")
@@ -186,13 +197,13 @@ def serve(host, port, threads):
     app = current_app._get_current_object()
     worker.start_thread(app)
     click.echo(f"Serving {app.config['SHOP_NAME']} on http://{host}:{port}")
-    _print_setup_link(f"http://{host}:{port}")
+    _print_setup_link(setup_base(host, port))
     serving.run(app, host, port, threads)
 
 
 @command("dev")
 @with_appcontext
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST")
 @click.option("--port", default=5000, show_default=True, envvar="PORT")
 def dev(host, port):
     """Flask's development server, reloading on code changes, with the worker inside."""
@@ -202,7 +213,7 @@ def dev(host, port):
         worker.start_thread(app)        # in the reloaded child only, which serves
     else:
         click.echo(f"Serving {app.config['SHOP_NAME']} on http://{host}:{port} (development)")
-        _print_setup_link(f"http://{host}:{port}")
+        _print_setup_link(setup_base(host, port))
     run_simple(host, port, app, threaded=True, use_reloader=True)
 
 
@@ -309,12 +320,24 @@ def setup_link():
         raise click.ClickException("This shop has an admin already: sign in at /admin.")
 
 
+def setup_base(host: str, port: int) -> str:
+    """Where the owner opens the setup link: MERCHANT_PUBLIC_URL once it is set (a phone
+    cannot open 127.0.0.1 of a VPS), else the address being served."""
+    public_url = current_app.config["PUBLIC_URL"]
+    if public_url and public_url != config.Defaults.PUBLIC_URL:
+        return public_url.rstrip("/")
+    return f"http://{host}:{port}"
+
+
 def _print_setup_link(base: str) -> bool:
     token = admins.new_setup_token()
     if token is None:
         return False
     click.echo(f"No admin yet. Open this link once to set up the shop's owner "
                f"(valid 24 hours):\n    {base}/admin/setup/{token}")
+    if urlsplit(base).hostname in UNSPECIFIED:
+        click.echo("    (with this machine's address in place of "
+                   f"{urlsplit(base).hostname}, or set MERCHANT_PUBLIC_URL)")
     return True
 
 

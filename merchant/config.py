@@ -83,9 +83,10 @@ class Defaults:
     SMTP_USERNAME = None
     SMTP_PASSWORD = None
     SMTP_FROM = None                        # required with SMTP_HOST: "Shop <receipts@...>"
-    SMTP_TIMEOUT = 20                       # seconds per SMTP command
+    SMTP_TIMEOUT = 10                       # seconds per SMTP command (a hung server: retried)
     FONNTE_TOKEN = None                     # the Fonnte device token
     FONNTE_URL = "https://api.fonnte.com/send"
+    FONNTE_TIMEOUT = 10                     # seconds for Fonnte's answer
     RECEIPT_LEASE_SECONDS = 120             # a worker that died mid-send is taken over after this
     RECEIPT_MAX_ATTEMPTS = 8                # sends refused (or unreachable) before giving up
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,11 +1,15 @@
 """The demo catalog `make run` starts with: five games, realistic IDR packages, seven methods."""
 from __future__ import annotations
 
-import sqlalchemy as sa
+from dataclasses import dataclass
 
-from . import account_presets, payment_presets
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from . import account_presets, audit, payment_presets
 from .extensions import db
-from .models import Package, PaymentMethod, Product
+from .models import Order, Package, PaymentMethod, Product, Promo
+from .transactions import write_unit
 
 PRODUCTS = [
     {
@@ -114,3 +118,65 @@ def seed() -> bool:
                            for position, preset in enumerate(METHODS))
     db.session.commit()
     return True
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What removing the demo catalog does (or did): product names, in shop order."""
+    deleted: list[str]
+    switched_off: list[str]     # they have orders (or promo codes), which keep pointing at them
+
+
+def leftovers() -> list[Product]:
+    """The demo products still in the shop as seeded: a demo address, the sandbox nickname
+    check and every package on the sandbox supplier. A product the owner moved to a real
+    supplier (or an imported one that took a demo address) is theirs, not the demo's; one
+    already switched off and kept for its orders is done with."""
+    slugs = [spec["slug"] for spec in PRODUCTS]
+    found = db.session.scalars(
+        sa.select(Product).where(Product.slug.in_(slugs), Product.verifier == "sandbox")
+        .options(selectinload(Product.packages)).order_by(Product.sort_order, Product.id))
+    demo = [product for product in found
+            if all(package.supplier == "sandbox" for package in product.packages)]
+    kept = _referenced(demo)
+    return [product for product in demo if product.active or product.id not in kept]
+
+
+def _referenced(products: list[Product]) -> set[int]:
+    """The ids among `products` that an order or a promo code points at."""
+    ids = [product.id for product in products]
+    ordered = sa.select(Order.product_id).where(Order.product_id.in_(ids))
+    promoted = sa.select(Promo.product_id).where(Promo.product_id.in_(ids))
+    return set(db.session.scalars(ordered.union(promoted)))
+
+
+def removal_plan() -> Removal:
+    products = leftovers()
+    kept = _referenced(products)
+    return Removal(deleted=[p.name for p in products if p.id not in kept],
+                   switched_off=[p.name for p in products if p.id in kept])
+
+
+def remove(actor: audit.Actor) -> Removal:
+    """Delete the demo products nobody ordered; switch off (with their packages) those with
+    orders or promo codes, whose history must keep its product. One transaction, audited."""
+    with write_unit():
+        products = leftovers()
+        kept = _referenced(products)
+        for product in products:
+            if product.id in kept:
+                product.active = False
+                for package in product.packages:
+                    package.active = False
+            else:
+                for package in product.packages:
+                    db.session.delete(package)
+                db.session.delete(product)
+        done = Removal(deleted=[p.name for p in products if p.id not in kept],
+                       switched_off=[p.name for p in products if p.id in kept])
+        if products:
+            audit.record(actor, "demo.remove", "catalog", "demo",
+                         f"Removed the demo catalog: deleted {len(done.deleted)} products, "
+                         f"switched off {len(done.switched_off)} that have orders",
+                         after={"deleted": done.deleted, "switched_off": done.switched_off})
+    return done

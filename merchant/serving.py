@@ -42,9 +42,26 @@ class _Channel(HTTPChannel):
     task_class = _BodilessKeepAliveTask
 
 
+# What a reverse proxy tells (werkzeug's ProxyFix reads the same four in web/guards.py).
+FORWARDED = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"}
+
+
+def proxy_settings(proxies: int) -> dict:
+    """waitress deletes X-Forwarded-* from every peer it was not told to trust, so behind a
+    proxy ProxyFix would never see them and all customers would share the proxy's rate-limit
+    bucket. With MERCHANT_PROXY_COUNT proxies in front it trusts the last that many entries,
+    from any peer: the same trust as ProxyFix under gunicorn (the proxy is what reaches us;
+    keep HOST at 127.0.0.1 behind one). Without proxies the headers stay deleted."""
+    if not proxies:
+        return {}
+    return {"trusted_proxy": "*", "trusted_proxy_count": proxies,
+            "trusted_proxy_headers": FORWARDED}
+
+
 def server(app: Flask, host: str, port: int, threads: int = THREADS):
     """The waitress server for `app`, bound and ready for .run() (.close() stops it)."""
-    made = create_server(app, host=host, port=port, threads=threads, ident="merchant")
+    made = create_server(app, host=host, port=port, threads=threads, ident="merchant",
+                         **proxy_settings(int(app.config.get("PROXY_COUNT") or 0)))
     made.channel_class = _Channel
     return made
 

@@ -65,7 +65,7 @@ def settings(config) -> Smtp | None:
     return Smtp(host=host, port=int(config.get("SMTP_PORT") or DEFAULT_PORTS[security]),
                 security=security, username=config.get("SMTP_USERNAME") or None,
                 password=config.get("SMTP_PASSWORD") or None, sender=config["SMTP_FROM"],
-                timeout=float(config.get("SMTP_TIMEOUT") or 20))
+                timeout=float(config.get("SMTP_TIMEOUT") or 10))
 
 
 def missing_settings(config) -> list[str]:

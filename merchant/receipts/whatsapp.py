@@ -91,7 +91,7 @@ def gateway(config, session: requests.Session) -> Fonnte | None:
     if not token:
         return None
     return Fonnte(token=token, url=config["FONNTE_URL"],
-                  timeout=float(config.get("HTTP_TIMEOUT", 10)),
+                  timeout=float(config.get("FONNTE_TIMEOUT") or 10),
                   session=session)
 
 

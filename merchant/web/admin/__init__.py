@@ -99,6 +99,7 @@ from . import (  # noqa: E402,F401
     auth,
     catalog,
     dashboard,
+    demo_catalog,
     export,
     home,
     methods,

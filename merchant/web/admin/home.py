@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
-from ... import attention
+from ... import attention, demo
 from . import bp
 
 
@@ -12,4 +12,5 @@ from . import bp
 def home():
     """What needs the operator now, most urgent first."""
     groups = attention.needs_attention(owner=current_user.is_owner)
-    return render_template("admin/home.html", groups=groups)
+    demo_left = current_user.is_owner and bool(demo.leftovers())
+    return render_template("admin/home.html", groups=groups, demo_left=demo_left)
