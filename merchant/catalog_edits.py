@@ -117,7 +117,8 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
 
     :raise prices.BelowCost: the price is below the supplier's (or fallback supplier's) cost
         and `below_cost_ok` is not given; nothing is saved then. With it, the sale at a loss
-        is saved and audited as such. :raise CatalogEditError: the product or package is gone.
+        is saved and audited as such. :raise CatalogEditError: the product or package is gone,
+        or a supplier that delivers by SKU has none.
     """
     with orders.write_unit():
         product = db.session.get(Product, product_id)
@@ -132,6 +133,9 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
             _configured(supplier_class, values["supplier"], _l("supplier"))
         if values["fallback_supplier"] not in (None, before.get("fallback_supplier")):
             _configured(supplier_class, values["fallback_supplier"], _l("fallback supplier"))
+        _sku_given(values["supplier"], values["supplier_sku"], fallback=False)
+        if values["fallback_supplier"]:
+            _sku_given(values["fallback_supplier"], values["fallback_sku"], fallback=True)
         if package is None:
             package = Package(currency=_currency(product))
         for key in PACKAGE_FIELDS:
@@ -168,6 +172,35 @@ def _configured(lookup, name: str, what) -> None:
         raise CatalogEditError(_("The %(what)s %(name)s is not configured: set %(settings)s "
                                  "first, or choose another.", what=what, name=name,
                                  settings=", ".join(missing)))
+
+
+def _sku_given(supplier: str, sku: str, fallback: bool) -> None:
+    """:raise CatalogEditError: the supplier buys by SKU and none is given."""
+    try:
+        needs_sku = supplier_class(supplier).needs_sku
+    except KeyError:        # an adapter gone from this version: _configured said so if new
+        return
+    if sku or not needs_sku:
+        return
+    if fallback:
+        raise CatalogEditError(_("Enter the fallback SKU: %(supplier)s delivers by its product "
+                                 "code, so without it every failover would fail there.",
+                                 supplier=supplier))
+    raise CatalogEditError(_("Enter the supplier SKU: %(supplier)s delivers by its product code, "
+                             "so without it every order would fail there.", supplier=supplier))
+
+
+def cost_warnings(package: Package) -> list[str]:
+    """What the panel should say about a package whose costs are not known."""
+    warnings = []
+    if package.supplier_cost is None:
+        warnings.append(_("%(package)s has no cost: margins and the below-cost guard cannot be "
+                          "checked. Enter the supplier cost.", package=package.name))
+    if package.fallback_supplier and package.fallback_cost is None:
+        warnings.append(_("%(package)s has no fallback cost: a failover's margin and the "
+                          "below-cost guard cannot be checked. Enter the fallback cost.",
+                          package=package.name))
+    return warnings
 
 
 def _with_hints(fields: list[dict], hints: list[str]) -> list[dict]:

@@ -412,3 +412,50 @@ def test_a_slug_another_product_has_is_refused_in_the_panels_language(app, owner
     assert "Alamat /p/tiktok-coins sudah dipakai oleh TikTok Coins: pilih slug lain." \
         in response.text
     assert product_id(app, "free-fire") == pid and audit_actions(app) == []
+
+
+def test_a_package_on_a_supplier_that_delivers_by_sku_needs_its_sku_and_a_cost_is_asked_for(
+        tmp_path, fake):
+    app = make_app(tmp_path, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    pkg = package_id(app, "mobile-legends", "86 Diamonds")
+    edit = f"/admin/catalog/packages/{pkg}/edit"
+    no_sku = package_form(app, "mobile-legends", "86 Diamonds", supplier="digiflazz",
+                          supplier_sku="", supplier_cost="")
+    refused = owner.post(edit, data=no_sku)
+    assert refused.status_code == 422
+    assert "Enter the supplier SKU: digiflazz delivers by its product code, so without it " \
+        "every order would fail there." in refused.text
+    owner.get("/admin/?lang=id")
+    refused = owner.post(edit, data=no_sku)
+    assert refused.status_code == 422 and "Isi SKU pemasok: digiflazz" in refused.text
+    owner.get("/admin/?lang=en")
+    no_fallback_sku = package_form(app, "mobile-legends", "86 Diamonds",
+                                   fallback_supplier="digiflazz", fallback_sku="")
+    refused = owner.post(edit, data=no_fallback_sku)
+    assert refused.status_code == 422 and "Enter the fallback SKU: digiflazz" in refused.text
+    with app.app_context():
+        package = db.session.get(Package, pkg)
+        assert (package.supplier, package.fallback_supplier) == ("sandbox", None)
+    assert audit_actions(app) == []
+
+    # With its SKU it saves; without a cost the owner is told what cannot be checked.
+    saved = owner.post(edit, data={**no_sku, "supplier_sku": "ML86"}, follow_redirects=True)
+    assert saved.status_code == 200
+    warning = "86 Diamonds has no cost: margins and the below-cost guard cannot be checked."
+    assert warning in saved.text
+    listed = owner.get(f"/admin/catalog/{product_id(app, 'mobile-legends')}").text
+    assert "No cost: margins and the below-cost guard cannot be checked for 86 Diamonds." \
+        in listed and "no cost" in listed
+    assert warning in owner.get(edit).text
+    owner.get("/admin/?lang=id")
+    assert "86 Diamonds tidak punya modal" in owner.get(edit).text
+
+    # A manual package needs no SKU: the operator delivers it by hand.
+    manual = owner.post(edit, data=package_form(app, "mobile-legends", "86 Diamonds",
+                                                supplier="manual", supplier_sku="",
+                                                supplier_cost="20000"))
+    assert manual.status_code == 303
+    assert "no cost" not in owner.get(f"/admin/catalog/{product_id(app, 'mobile-legends')}").text

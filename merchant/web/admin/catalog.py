@@ -97,9 +97,10 @@ def products_show(product_id: int):
 def _product_page(product: Product, form: RepriceForm, error: str | None = None,
                   status: int = 200, plan: prices.Repriced | None = None):
     preset = account_presets.matching(product.account_fields)
+    uncosted = [package.name for package in product.packages if package.supplier_cost is None]
     return render_template(
         "admin/catalog/product.html", product=product, form=form, error=error, plan=plan,
-        preset=account_presets.PRESETS.get(preset),
+        preset=account_presets.PRESETS.get(preset), uncosted=uncosted,
         history=audit.entries_for("product", product.id)[-10:]), status
 
 
@@ -134,12 +135,16 @@ def _package_form(product: Product, package: Package | None):
             error = str(exc)
         else:
             flash(_("%(product)s %(package)s saved.", product=product.name, package=saved.name))
+            for warning in catalog_edits.cost_warnings(saved):
+                flash(warning)
             return redirect_to(url_for("admin.products_show", product_id=product.id))
     status = 422 if error or form.errors else 200
     currency = package.currency if package else (
         product.packages[0].currency if product.packages else "")
+    warnings = catalog_edits.cost_warnings(package) if package else []
     return render_template("admin/catalog/package_form.html", form=form, product=product,
-                           package=package, currency=currency, error=error), status
+                           package=package, currency=currency, error=error,
+                           warnings=warnings), status
 
 
 @bp.post("/catalog/reprice")
