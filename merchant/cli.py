@@ -288,8 +288,10 @@ WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M"])
 @click.option("--max-uses", type=click.IntRange(min=1), help="Uses in all.")
 @click.option("--max-per-contact", type=click.IntRange(min=1),
               help="Uses per email and per WhatsApp number.")
+@click.option("--allow-below-cost", is_flag=True,
+              help="Sell at a loss on purpose: the code may take packages below their cost.")
 def promo_create(code, percent, flat, product, min_spend, starts, ends, max_uses,
-                 max_per_contact):
+                 max_per_contact, allow_below_cost):
     """Add the promo code CODE: --percent or --flat, with optional limits."""
     if (percent is None) == (flat is None):
         raise click.UsageError("Give either --percent or --flat.")
@@ -312,7 +314,8 @@ def promo_create(code, percent, flat, product, min_spend, starts, ends, max_uses
               "currency": currency, "product_id": product_id, "min_spend": spend,
               "starts_at": promos.to_utc(starts) if starts else None,
               "ends_at": promos.to_utc(ends) if ends else None,
-              "max_uses": max_uses, "max_per_contact": max_per_contact, "active": True}
+              "max_uses": max_uses, "max_per_contact": max_per_contact, "active": True,
+              "allow_below_cost": allow_below_cost}
     try:
         created = promos.create(values, audit.CLI)
     except promos.PromoError as exc:

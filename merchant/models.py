@@ -190,6 +190,8 @@ class Promo(db.Model):
     max_per_contact: Mapped[int | None]         # per email, and per WhatsApp number
     uses: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # The owner accepted that the discount sells some packages below their cost.
+    allow_below_cost: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     product: Mapped[Product | None] = relationship()
