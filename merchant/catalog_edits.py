@@ -138,6 +138,8 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
             _sku_given(values["fallback_supplier"], values["fallback_sku"], fallback=True)
         if package is None:
             package = Package(currency=_currency(product))
+        if package_id is None or values["price"] != package.price:
+            package.price_by_hand = True        # price imports keep it
         for key in PACKAGE_FIELDS:
             setattr(package, key, values[key])
         loss = prices.below_cost(package, package.price)
@@ -158,6 +160,21 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
         if changed_after or loss or package_id is None:
             audit.record(actor, action, "package", package.id, summary,
                          before=changed_before or None, after=changed_after)
+    return package
+
+
+def clear_hand_price(actor: audit.Actor, package_id: int) -> Package:
+    """Let price imports set the package's price again.
+    :raise CatalogEditError: the package is gone."""
+    with orders.write_unit():
+        package = db.session.get(Package, package_id)
+        if package is None:
+            raise CatalogEditError(_("That package no longer exists."))
+        if package.price_by_hand:
+            package.price_by_hand = False
+            audit.record(actor, "package.update", "package", package.id,
+                         f"{package.product.name} {package.name}: price imports set its price "
+                         "again", before={"price_by_hand": True}, after={"price_by_hand": False})
     return package
 
 

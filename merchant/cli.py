@@ -28,6 +28,7 @@ from . import (
 )
 from .extensions import db
 from .models import Order, Product
+from .money import Money
 from .suppliers.base import SupplierError
 from .web.admin.methods_forms import to_minor
 
@@ -170,8 +171,20 @@ def import_prices(supplier, markup, round_to):
     age = "cached, fetched at most 5 minutes ago" if cached else "fetched just now"
     click.echo(f"{len(items)} products in the {supplier} price list ({age}).")
     with click.progressbar(items, label="Importing", show_pos=True) as bar:
-        summary = prices.import_items(supplier, bar, parsed, round_to)
-    click.echo(prices.describe(summary))
+        plan = prices.import_items(supplier, bar, parsed, round_to)
+    click.echo(prices.describe(plan.summary))
+    if plan.kept:
+        click.echo("Kept these prices set by hand (their cost is updated; clear the mark on "
+                   "the package's form in the panel to let imports price them):")
+    for kept in plan.kept:
+        price, imported, cost = (Money(amount, kept.currency)
+                                 for amount in (kept.price, kept.imported, kept.cost))
+        click.echo(f"  {kept.name}: {price} (the import's price {imported}, cost {cost})")
+    if plan.hand_below_cost:
+        click.echo("Repriced these prices set by hand, because the new cost is above them:")
+    for change in plan.hand_below_cost:
+        click.echo(f"  {change.name}: {Money(change.old, change.currency)} -> "
+                   f"{Money(change.new, change.currency)}")
 
 
 @command("deliver")
