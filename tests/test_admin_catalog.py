@@ -593,3 +593,28 @@ def test_the_hand_price_mark_can_be_cleared_so_imports_price_the_package_again(t
     _, job = preview_import(app, owner, fake)
     owner.post(job + "/apply")
     assert digiflazz_package(app, "ML86") == (21_600, 20_000, False)
+
+
+def test_a_preview_is_applied_only_to_the_price_list_it_showed(tmp_path, fake):
+    app = make_app(tmp_path, IMPORT_JOBS_INLINE=True, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    _, older = preview_import(app, owner, fake)
+    _, newer = preview_import(app, owner, fake)
+    refused = owner.post(older + "/apply")
+    assert refused.status_code == 422
+    assert "This preview cannot be applied any more: start the import again." in refused.text
+    assert "Not applied: a newer import was previewed." in refused.text
+
+    # The shell fetched a newer list meanwhile: the preview no longer says what would happen.
+    from tests.test_import_prices import expire_cache
+    expire_cache(app)
+    fake.change_product("ML86", price=30_000)
+    cli = app.test_cli_runner().invoke(args=["import-prices", "digiflazz", "--markup", "8%"])
+    assert cli.exit_code == 0, cli.output
+    assert owner.post(newer + "/apply").status_code == 303
+    page = owner.get(newer).text
+    assert "The price list changed since this preview: start the import again to preview the " \
+        "new one." in page
+    assert digiflazz_package(app, "ML86") == (32_400, 30_000, False)       # the shell's import
