@@ -195,7 +195,7 @@ class ImportPlan:
     kept: list[KeptPrice] = dataclasses.field(default_factory=list)
     switched_off: list[str] = dataclasses.field(default_factory=list)
     summary: Summary = dataclasses.field(default_factory=Summary)
-    # What to write: new packages (item, product slug) and columns per existing package.
+    # What to write: the items that become packages, and columns per existing package.
     additions: list[PriceItem] = dataclasses.field(default_factory=list)
     updates: dict[int, dict] = dataclasses.field(default_factory=dict)
 
@@ -220,10 +220,10 @@ def plan_import(name: str, items: Iterable[PriceItem], markup: Markup,
     the list), unless the price is below the new cost: then it takes the import's price, which
     never is. :raise PriceImportError: for a bad round_to."""
     if round_to < 1:
-        raise PriceImportError(_("Round up to must be at least 1."))
+        raise PriceImportError("--round-to must be at least 1.")
     plan = ImportPlan()
     listed: set[str] = set()
-    slugs = set(db.session.scalars(sa.select(Product.slug)))
+    products = dict(db.session.execute(sa.select(Product.slug, Product.name)).all())
     packages = {p.supplier_sku: p for p in db.session.scalars(
         sa.select(Package).options(selectinload(Package.product))
         .where(Package.supplier == name).order_by(Package.id))}
@@ -233,7 +233,7 @@ def plan_import(name: str, items: Iterable[PriceItem], markup: Markup,
         listed.add(item.sku)
         package = packages.get(item.sku)
         if package is None:
-            _plan_new(plan, item, markup, round_to, slugs)
+            _plan_new(plan, item, markup, round_to, products)
         else:
             _plan_update(plan, package, item, markup, round_to)
     for sku, package in packages.items():
@@ -245,16 +245,17 @@ def plan_import(name: str, items: Iterable[PriceItem], markup: Markup,
 
 
 def _plan_new(plan: ImportPlan, item: PriceItem, markup: Markup, round_to: int,
-              slugs: set[str]) -> None:
+              products: dict[str, str]) -> None:
+    """A listed item no package has: a new package, of a new product (by brand) if need be."""
     if not (item.buyer_product_status and item.seller_product_status):
         return
     slug = slugify(item.brand)
-    if slug not in slugs:
-        slugs.add(slug)
-        plan.new_products.append(item.brand.title()[:120])
+    if slug not in products:
+        products[slug] = item.brand.title()[:120]      # as _new_product names it
+        plan.new_products.append(products[slug])
         plan.summary.products_added += 1
     plan.additions.append(item)
-    plan.new.append((f"{item.brand.title()} {package_name(item)}", "IDR",
+    plan.new.append((f"{products[slug]} {package_name(item)}", "IDR",
                      markup.apply(item.price, round_to)))
     plan.summary.added += 1
 
