@@ -117,7 +117,8 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
 
     :raise prices.BelowCost: the price is below the supplier's (or fallback supplier's) cost
         and `below_cost_ok` is not given; nothing is saved then. With it, the sale at a loss
-        is saved and audited as such. :raise CatalogEditError: the product or package is gone.
+        is saved and audited as such. :raise CatalogEditError: the product or package is gone,
+        or a supplier that delivers by SKU has none.
     """
     with orders.write_unit():
         product = db.session.get(Product, product_id)
@@ -132,8 +133,13 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
             _configured(supplier_class, values["supplier"], _l("supplier"))
         if values["fallback_supplier"] not in (None, before.get("fallback_supplier")):
             _configured(supplier_class, values["fallback_supplier"], _l("fallback supplier"))
+        _sku_given(values["supplier"], values["supplier_sku"], fallback=False)
+        if values["fallback_supplier"]:
+            _sku_given(values["fallback_supplier"], values["fallback_sku"], fallback=True)
         if package is None:
             package = Package(currency=_currency(product))
+        if package_id is None or values["price"] != package.price:
+            package.price_by_hand = True        # price imports keep it
         for key in PACKAGE_FIELDS:
             setattr(package, key, values[key])
         loss = prices.below_cost(package, package.price)
@@ -157,6 +163,21 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
     return package
 
 
+def clear_hand_price(actor: audit.Actor, package_id: int) -> Package:
+    """Let price imports set the package's price again.
+    :raise CatalogEditError: the package is gone."""
+    with orders.write_unit():
+        package = db.session.get(Package, package_id)
+        if package is None:
+            raise CatalogEditError(_("That package no longer exists."))
+        if package.price_by_hand:
+            package.price_by_hand = False
+            audit.record(actor, "package.update", "package", package.id,
+                         f"{package.product.name} {package.name}: price imports set its price "
+                         "again", before={"price_by_hand": True}, after={"price_by_hand": False})
+    return package
+
+
 def _configured(lookup, name: str, what) -> None:
     """:raise CatalogEditError: the adapter is unknown or its settings are missing."""
     try:
@@ -168,6 +189,35 @@ def _configured(lookup, name: str, what) -> None:
         raise CatalogEditError(_("The %(what)s %(name)s is not configured: set %(settings)s "
                                  "first, or choose another.", what=what, name=name,
                                  settings=", ".join(missing)))
+
+
+def _sku_given(supplier: str, sku: str, fallback: bool) -> None:
+    """:raise CatalogEditError: the supplier buys by SKU and none is given."""
+    try:
+        needs_sku = supplier_class(supplier).needs_sku
+    except KeyError:        # an adapter gone from this version: _configured said so if new
+        return
+    if sku or not needs_sku:
+        return
+    if fallback:
+        raise CatalogEditError(_("Enter the fallback SKU: %(supplier)s delivers by its product "
+                                 "code, so without it every failover would fail there.",
+                                 supplier=supplier))
+    raise CatalogEditError(_("Enter the supplier SKU: %(supplier)s delivers by its product code, "
+                             "so without it every order would fail there.", supplier=supplier))
+
+
+def cost_warnings(package: Package) -> list[str]:
+    """What the panel should say about a package whose costs are not known."""
+    warnings = []
+    if package.supplier_cost is None:
+        warnings.append(_("%(package)s has no cost: margins and the below-cost guard cannot be "
+                          "checked. Enter the supplier cost.", package=package.name))
+    if package.fallback_supplier and package.fallback_cost is None:
+        warnings.append(_("%(package)s has no fallback cost: a failover's margin and the "
+                          "below-cost guard cannot be checked. Enter the fallback cost.",
+                          package=package.name))
+    return warnings
 
 
 def _with_hints(fields: list[dict], hints: list[str]) -> list[dict]:

@@ -30,6 +30,7 @@ from . import (
 )
 from .extensions import db
 from .models import Order, Product
+from .money import Money
 from .suppliers.base import SupplierError
 from .version import __version__
 from .web.admin.methods_forms import to_minor
@@ -231,8 +232,20 @@ def import_prices(supplier, markup, round_to):
     age = "cached, fetched at most 5 minutes ago" if cached else "fetched just now"
     click.echo(f"{len(items)} products in the {supplier} price list ({age}).")
     with click.progressbar(items, label="Importing", show_pos=True) as bar:
-        summary = prices.import_items(supplier, bar, parsed, round_to)
-    click.echo(prices.describe(summary))
+        plan = prices.import_items(supplier, bar, parsed, round_to)
+    click.echo(prices.describe(plan.summary))
+    if plan.kept:
+        click.echo("Kept these prices set by hand (their cost is updated; clear the mark on "
+                   "the package's form in the panel to let imports price them):")
+    for kept in plan.kept:
+        price, imported, cost = (Money(amount, kept.currency)
+                                 for amount in (kept.price, kept.imported, kept.cost))
+        click.echo(f"  {kept.name}: {price} (the import's price {imported}, cost {cost})")
+    if plan.hand_below_cost:
+        click.echo("Repriced these prices set by hand, because the new cost is above them:")
+    for change in plan.hand_below_cost:
+        click.echo(f"  {change.name}: {Money(change.old, change.currency)} -> "
+                   f"{Money(change.new, change.currency)}")
 
 
 @command("deliver")
@@ -361,8 +374,10 @@ WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M"])
 @click.option("--max-uses", type=click.IntRange(min=1), help="Uses in all.")
 @click.option("--max-per-contact", type=click.IntRange(min=1),
               help="Uses per email and per WhatsApp number.")
+@click.option("--allow-below-cost", is_flag=True,
+              help="Sell at a loss on purpose: the code may take packages below their cost.")
 def promo_create(code, percent, flat, product, min_spend, starts, ends, max_uses,
-                 max_per_contact):
+                 max_per_contact, allow_below_cost):
     """Add the promo code CODE: --percent or --flat, with optional limits."""
     if (percent is None) == (flat is None):
         raise click.UsageError("Give either --percent or --flat.")
@@ -385,7 +400,8 @@ def promo_create(code, percent, flat, product, min_spend, starts, ends, max_uses
               "currency": currency, "product_id": product_id, "min_spend": spend,
               "starts_at": promos.to_utc(starts) if starts else None,
               "ends_at": promos.to_utc(ends) if ends else None,
-              "max_uses": max_uses, "max_per_contact": max_per_contact, "active": True}
+              "max_uses": max_uses, "max_per_contact": max_per_contact, "active": True,
+              "allow_below_cost": allow_below_cost}
     try:
         created = promos.create(values, audit.CLI)
     except promos.PromoError as exc:

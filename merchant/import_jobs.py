@@ -1,8 +1,10 @@
-"""Price imports started from the panel: the CLI's import, run in a background thread.
+"""Price imports started from the panel: a preview first, applied when the owner confirms.
 
-start() records an ImportJob and runs it in a thread (or at once when the app's
-IMPORT_JOBS_INLINE setting is true, as tests do); the panel polls the job row. The work is the
-same code `flask --app merchant import-prices` runs: prices.price_list, then prices.import_items.
+start() records an ImportJob and runs its preview in a thread (or at once when the app's
+IMPORT_JOBS_INLINE setting is true, as tests do): the price list is fetched and
+prices.plan_import says what would change, which the job keeps (status READY). apply() runs
+the import of that same list (prices.previewed_list, then prices.import_items, the code
+`flask --app merchant import-prices` runs). The panel polls the job row while it runs.
 
 The import itself is one transaction, so the count of items done while it runs is kept in this
 process's memory (`progress`); the row records each stage and the outcome.
@@ -25,7 +27,7 @@ from .suppliers.base import SupplierError
 
 log = logging.getLogger(__name__)
 
-RUNNING, DONE, FAILED = "running", "done", "failed"
+RUNNING, READY, DONE, FAILED = "running", "ready", "done", "failed"
 STALE = dt.timedelta(minutes=30)    # a job running longer than this was left by a stopped server
 _done: dict[int, int] = {}          # job id -> items imported so far (this process)
 
@@ -52,9 +54,12 @@ def start(supplier: str, markup: str, round_to: int, actor: audit.Actor) -> Impo
             .where(ImportJob.status == RUNNING, ImportJob.created_at < utcnow() - STALE)
             .values(status=FAILED, stage="Stopped", finished_at=utcnow(),
                     error="The server stopped during this import: start it again."))
-        running = db.session.scalar(sa.select(ImportJob.id).where(ImportJob.status == RUNNING))
-        if running is not None:
-            raise ImportJobError(_("Another price import is running: wait for it to finish."))
+        _refuse_while_running()
+        # One preview waits at a time: applying an older one would undo what the newer shows.
+        db.session.execute(
+            sa.update(ImportJob).where(ImportJob.status == READY)
+            .values(status=FAILED, stage="Stopped", finished_at=utcnow(),
+                    error="Not applied: a newer import was previewed."))
         job = ImportJob(supplier=supplier, markup=markup.strip(), round_to=round_to,
                         stage="Waiting to start", started_by=actor.name)
         db.session.add(job)
@@ -62,27 +67,78 @@ def start(supplier: str, markup: str, round_to: int, actor: audit.Actor) -> Impo
         audit.record(actor, "prices.import_start", "import_job", job.id,
                      f"Price import from {supplier} started (markup {markup.strip()}, rounded "
                      f"up to {round_to})")
-    app = current_app._get_current_object()
-    if app.config["IMPORT_JOBS_INLINE"]:
-        run(app, job.id, actor)
-    else:
-        threading.Thread(target=run, args=(app, job.id, actor), daemon=True,
-                         name=f"import-job-{job.id}").start()
+    _launch(preview, job.id, actor)
     return job
 
 
+def apply(job_id: int, actor: audit.Actor) -> ImportJob:
+    """Import the price list a job previewed. :raise ImportJobError: the job is not waiting
+    to be applied (applied already, replaced, failed), or another import is running."""
+    with orders.write_unit():
+        _refuse_while_running()
+        # Conditional, so a double-click applies once.
+        claimed = db.session.execute(
+            sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == READY)
+            .values(status=RUNNING, stage="Waiting to apply", done=0)
+            .execution_options(synchronize_session=False)).rowcount
+        if claimed != 1:
+            raise ImportJobError(_("This preview cannot be applied any more: start the import "
+                                   "again."))
+        job = db.session.get(ImportJob, job_id)
+    _launch(run, job_id, actor)
+    return job
+
+
+def _refuse_while_running() -> None:
+    running = db.session.scalar(sa.select(ImportJob.id).where(ImportJob.status == RUNNING))
+    if running is not None:
+        raise ImportJobError(_("Another price import is running: wait for it to finish."))
+
+
+def _launch(work, job_id: int, actor: audit.Actor) -> None:
+    app = current_app._get_current_object()
+    if app.config["IMPORT_JOBS_INLINE"]:
+        work(app, job_id, actor)
+    else:
+        threading.Thread(target=work, args=(app, job_id, actor), daemon=True,
+                         name=f"import-job-{job_id}").start()
+
+
+def preview(app: Flask, job_id: int, actor: audit.Actor) -> None:
+    """Fetch the price list and record what importing it would change (status READY)."""
+    def work(job: ImportJob, markup: prices.Markup) -> None:
+        name = job.supplier
+        _update(job_id, stage=f"Fetching the {name} price list")
+        items, cached, fetched_at = prices.price_list(name)
+        _update(job_id, total=len(items), stage=f"Comparing {len(items)} products from the "
+                f"{name} price list" + (" (cached, at most 5 minutes old)" if cached else ""))
+        plan = prices.plan_import(name, _counted(job_id, items), markup, job.round_to)
+        _update(job_id, status=READY, done=len(items), list_fetched_at=fetched_at,
+                stage=prices.describe(plan.summary, planned=True), preview=plan.shown())
+    _guarded(app, job_id, work)
+
+
 def run(app: Flask, job_id: int, actor: audit.Actor) -> None:
-    """Do one import job to the end, recording its stages and outcome on the row."""
+    """Import the previewed price list, recording the outcome on the row."""
+    def work(job: ImportJob, markup: prices.Markup) -> None:
+        name = job.supplier
+        items = prices.previewed_list(name, job.list_fetched_at)
+        _update(job_id, total=len(items), stage=f"Importing {len(items)} products from the "
+                f"{name} price list")
+        plan = prices.import_items(name, _counted(job_id, items), markup, job.round_to,
+                                   actor=actor)
+        _update(job_id, status=DONE, stage=prices.describe(plan.summary), done=len(items),
+                summary=dataclasses.asdict(plan.summary, dict_factory=_json),
+                finished_at=utcnow())
+    _guarded(app, job_id, work)
+
+
+def _guarded(app: Flask, job_id: int, work) -> None:
+    """Run `work(job, markup)` in an app context; a failure ends the job with its reason."""
     with app.app_context():
         try:
             job = db.session.get(ImportJob, job_id)
-            name, markup, round_to = job.supplier, prices.parse_markup(job.markup), job.round_to
-            _update(job_id, stage=f"Fetching the {name} price list")
-            items, cached, _ = prices.price_list(name)
-            _update(job_id, total=len(items), stage=f"Importing {len(items)} products from the "
-                    f"{name} price list" + (" (cached, at most 5 minutes old)" if cached else ""))
-            summary = prices.import_items(name, _counted(job_id, items), markup, round_to,
-                                          actor=actor)
+            work(job, prices.parse_markup(job.markup))
         except (prices.PriceImportError, SupplierError) as exc:
             _update(job_id, status=FAILED, stage="Stopped", error=str(exc), finished_at=utcnow())
         except Exception:
@@ -90,10 +146,6 @@ def run(app: Flask, job_id: int, actor: audit.Actor) -> None:
             _update(job_id, status=FAILED, stage="Stopped", finished_at=utcnow(),
                     error="The import stopped on an unexpected error: the server log has the "
                           "details.")
-        else:
-            _update(job_id, status=DONE, stage=prices.describe(summary), done=len(items),
-                    summary=dataclasses.asdict(summary, dict_factory=_json),
-                    finished_at=utcnow())
         finally:
             _done.pop(job_id, None)
             db.session.remove()

@@ -65,6 +65,8 @@ class Package(db.Model):
     fallback_cost: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
+    # Set in the panel (the package form or "Change prices"): price imports keep the price.
+    price_by_hand: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     product: Mapped[Product] = relationship(back_populates="packages")
 
@@ -190,6 +192,8 @@ class Promo(db.Model):
     max_per_contact: Mapped[int | None]         # per email, and per WhatsApp number
     uses: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # The owner accepted that the discount sells some packages below their cost.
+    allow_below_cost: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     product: Mapped[Product | None] = relationship()
@@ -409,11 +413,16 @@ class ImportJob(db.Model):
     supplier: Mapped[str] = mapped_column(sa.String(32))
     markup: Mapped[str] = mapped_column(sa.String(20))
     round_to: Mapped[int] = mapped_column(default=100)
-    status: Mapped[str] = mapped_column(sa.String(16), default="running")  # running, done, failed
+    # running, ready (a preview waits for the owner), done, failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")
     stage: Mapped[str] = mapped_column(sa.String(200), default="")
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     summary: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The changes shown before the owner applies them (prices.ImportPlan.shown), and the time
+    # of the price list they were planned from: applying uses that same list.
+    preview: Mapped[dict | None] = mapped_column(sa.JSON)
+    list_fetched_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
     started_by: Mapped[str] = mapped_column(sa.String(254), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

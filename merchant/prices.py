@@ -18,9 +18,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.orm import selectinload
 
-from . import ROOT, account_presets, audit, money, orders, providers
+from . import ROOT, account_presets, audit, orders, providers
 from .extensions import db
+from .margins import Loss, below_cost
 from .models import Package, Product, SupplierPriceCache, utcnow
 from .suppliers import ADAPTERS, supplier_class
 from .suppliers.digiflazz import PriceItem
@@ -85,6 +87,8 @@ class Summary:
     deactivated: int = 0
     unchanged: int = 0
     products_added: int = 0
+    kept: int = 0            # prices set by hand, kept
+    hand_repriced: int = 0   # prices set by hand below the new cost, so repriced
     cached: bool = False
     fetched_at: dt.datetime | None = None
 
@@ -120,6 +124,17 @@ def price_list(name: str, max_age: float = PRICE_LIST_MAX_AGE) -> tuple[list[Pri
         row.payload = [dataclasses.asdict(item) for item in items]
         db.session.add(row)
     return items, False, now
+
+
+def previewed_list(name: str, fetched_at: dt.datetime) -> list[PriceItem]:
+    """The cached price list fetched at `fetched_at`, whatever its age: the one a preview
+    showed, so that applying it does what the preview said.
+    :raise PriceImportError: a newer fetch replaced it since."""
+    row = db.session.get(SupplierPriceCache, name)
+    if row is None or row.fetched_at != fetched_at:
+        raise PriceImportError(_("The price list changed since this preview: start the import "
+                                 "again to preview the new one."))
+    return [PriceItem(**item) for item in row.payload]
 
 
 def slugify(text: str) -> str:
@@ -158,107 +173,188 @@ def quantity_of(name: str) -> int:
     return int(re.sub(r"\D", "", match.group())) if match else 0
 
 
-def import_items(name: str, items: Iterable[PriceItem], markup: Markup,
-                 round_to: int = 100, actor: audit.Actor = audit.CLI) -> Summary:
-    """Create or update products and packages from `items` (iterate it with a progress bar if
-    you like), then deactivate this supplier's packages the list dropped or disabled.
-    All in one transaction, with its audit entry. :raise PriceImportError: for a bad round_to."""
+@dataclass(frozen=True)
+class KeptPrice:
+    """A price set by hand that the import keeps (its cost is still updated)."""
+    name: str              # "Mobile Legends 86 Diamonds"
+    currency: str
+    price: int             # the hand price, kept
+    imported: int          # what the import would have set
+    cost: int              # the new supplier cost
+
+
+@dataclass
+class ImportPlan:
+    """What an import of a price list does to the catalog: planned (the panel's preview) or
+    done. Names are "<product> <package>"."""
+    new: list[tuple[str, str, int]] = dataclasses.field(default_factory=list)  # name, cur, price
+    new_products: list[str] = dataclasses.field(default_factory=list)
+    repriced: list[PriceChange] = dataclasses.field(default_factory=list)
+    # Hand prices below the new cost: not kept, the import's price instead.
+    hand_below_cost: list[PriceChange] = dataclasses.field(default_factory=list)
+    kept: list[KeptPrice] = dataclasses.field(default_factory=list)
+    switched_off: list[str] = dataclasses.field(default_factory=list)
+    summary: Summary = dataclasses.field(default_factory=Summary)
+    # What to write: the items that become packages, and columns per existing package.
+    additions: list[PriceItem] = dataclasses.field(default_factory=list)
+    updates: dict[int, dict] = dataclasses.field(default_factory=dict)
+
+    def shown(self) -> dict:
+        """The plan as JSON for the panel's preview (the import job keeps it)."""
+        def change(c: PriceChange) -> dict:
+            return {"name": c.name, "currency": c.currency, "old": c.old, "new": c.new}
+        return {"new": [{"name": n, "currency": cur, "price": p} for n, cur, p in self.new],
+                "new_products": self.new_products,
+                "repriced": [change(c) for c in self.repriced],
+                "hand_below_cost": [change(c) for c in self.hand_below_cost],
+                "kept": [dataclasses.asdict(k) for k in self.kept],
+                "switched_off": self.switched_off,
+                "unchanged": self.summary.unchanged}
+
+
+def plan_import(name: str, items: Iterable[PriceItem], markup: Markup,
+                round_to: int = 100) -> ImportPlan:
+    """What importing `items` would change, changing nothing.
+
+    A package whose price was set by hand keeps it (its cost and on-sale state still follow
+    the list), unless the price is below the new cost: then it takes the import's price, which
+    never is. :raise PriceImportError: for a bad round_to."""
     if round_to < 1:
         raise PriceImportError("--round-to must be at least 1.")
-    summary = Summary()
+    plan = ImportPlan()
     listed: set[str] = set()
+    products = dict(db.session.execute(sa.select(Product.slug, Product.name)).all())
+    packages = {p.supplier_sku: p for p in db.session.scalars(
+        sa.select(Package).options(selectinload(Package.product))
+        .where(Package.supplier == name).order_by(Package.id))}
+    for item in items:
+        if item.sku in listed:
+            continue
+        listed.add(item.sku)
+        package = packages.get(item.sku)
+        if package is None:
+            _plan_new(plan, item, markup, round_to, products)
+        else:
+            _plan_update(plan, package, item, markup, round_to)
+    for sku, package in packages.items():
+        if sku not in listed and package.active:
+            plan.updates[package.id] = {"active": False}
+            plan.switched_off.append(_full_name(package))
+            plan.summary.deactivated += 1
+    return plan
+
+
+def _plan_new(plan: ImportPlan, item: PriceItem, markup: Markup, round_to: int,
+              products: dict[str, str]) -> None:
+    """A listed item no package has: a new package, of a new product (by brand) if need be."""
+    if not (item.buyer_product_status and item.seller_product_status):
+        return
+    slug = slugify(item.brand)
+    if slug not in products:
+        products[slug] = item.brand.title()[:120]      # as _new_product names it
+        plan.new_products.append(products[slug])
+        plan.summary.products_added += 1
+    plan.additions.append(item)
+    plan.new.append((f"{products[slug]} {package_name(item)}", "IDR",
+                     markup.apply(item.price, round_to)))
+    plan.summary.added += 1
+
+
+def _plan_update(plan: ImportPlan, package: Package, item: PriceItem, markup: Markup,
+                 round_to: int) -> None:
+    sellable = item.buyer_product_status and item.seller_product_status
+    name = _full_name(package)
+    price = package.price
+    if sellable:
+        imported = markup.apply(item.price, round_to)
+        if not package.price_by_hand:
+            price = imported
+        elif package.price < item.price:
+            price = imported
+            plan.hand_below_cost.append(PriceChange(package.id, name, package.currency,
+                                                    package.price, imported, None))
+            plan.summary.hand_repriced += 1
+        elif imported != package.price:
+            plan.kept.append(KeptPrice(name, package.currency, package.price, imported,
+                                       item.price))
+            plan.summary.kept += 1
+    after = {"price": price, "supplier_cost": item.price, "active": sellable}
+    if price != package.price and not package.price_by_hand:
+        plan.repriced.append(PriceChange(package.id, name, package.currency, package.price,
+                                         price, None))
+    if package.price_by_hand and price != package.price:
+        after["price_by_hand"] = False
+    if (package.price, package.supplier_cost, package.active) == (
+            price, item.price, sellable):
+        plan.summary.unchanged += 1
+        return
+    plan.updates[package.id] = after
+    if package.active and not sellable:
+        plan.switched_off.append(name)
+        plan.summary.deactivated += 1
+    else:
+        plan.summary.changed += 1
+
+
+def _full_name(package: Package) -> str:
+    return f"{package.product.name} {package.name}"
+
+
+def import_items(name: str, items: Iterable[PriceItem], markup: Markup,
+                 round_to: int = 100, actor: audit.Actor = audit.CLI) -> ImportPlan:
+    """Create or update products and packages from `items` (iterate it with a progress bar if
+    you like), then deactivate this supplier's packages the list dropped or disabled; prices
+    set by hand are kept (see plan_import). All in one transaction, with its audit entry.
+    :raise PriceImportError: for a bad round_to."""
     with orders.write_unit():
+        plan = plan_import(name, items, markup, round_to)
         products = {p.slug: p for p in db.session.scalars(sa.select(Product))}
-        packages = {p.supplier_sku: p for p in db.session.scalars(
-            sa.select(Package).where(Package.supplier == name))}
-        for item in items:
-            listed.add(item.sku)
-            sellable = item.buyer_product_status and item.seller_product_status
-            package = packages.get(item.sku)
-            if package is None:
-                if not sellable:
-                    continue
-                product = products.get(slugify(item.brand))
-                if product is None:
-                    product = _new_product(item)
-                    products[product.slug] = product
-                    summary.products_added += 1
-                package = Package(product=product, supplier=name, supplier_sku=item.sku,
-                                  name=package_name(item), quantity=quantity_of(package_name(item)),
-                                  price=markup.apply(item.price, round_to),
-                                  supplier_cost=item.price, currency="IDR", active=True)
-                db.session.add(package)
-                packages[item.sku] = package
-                summary.added += 1
-                continue
-            before = (package.price, package.supplier_cost, package.active)
-            package.supplier_cost = item.price
-            if sellable:
-                package.price = markup.apply(item.price, round_to)
-            package.active = sellable
-            after = (package.price, package.supplier_cost, package.active)
-            if after == before:
-                summary.unchanged += 1
-            elif before[2] and not sellable:
-                summary.deactivated += 1
-            else:
-                summary.changed += 1
-        for sku, package in packages.items():
-            if sku not in listed and package.active:
-                package.active = False
-                summary.deactivated += 1
-        audit.record(actor, "prices.import", "supplier", name, describe(summary, markup,
-                                                                         round_to))
-    return summary
+        for item in plan.additions:
+            product = products.get(slugify(item.brand))
+            if product is None:
+                product = products[slugify(item.brand)] = _new_product(item)
+            db.session.add(Package(product=product, supplier=name, supplier_sku=item.sku,
+                                   name=package_name(item),
+                                   quantity=quantity_of(package_name(item)),
+                                   price=markup.apply(item.price, round_to),
+                                   supplier_cost=item.price, currency="IDR", active=True))
+        for package_id, values in plan.updates.items():
+            package = db.session.get(Package, package_id)
+            for key, value in values.items():
+                setattr(package, key, value)
+        audit.record(actor, "prices.import", "supplier", name,
+                     describe(plan.summary, markup, round_to) + _kept_note(plan))
+    return plan
 
 
-def describe(summary: Summary, markup: Markup | None = None, round_to: int | None = None) -> str:
-    """One line for the operator: what an import did."""
-    text = (f"Added {summary.added}, changed {summary.changed}, "
-            f"deactivated {summary.deactivated}, unchanged {summary.unchanged} packages"
+def _kept_note(plan: ImportPlan) -> str:
+    """The audit entry's English note of the hand prices kept and those below the new cost."""
+    note = ""
+    if plan.kept:
+        note += " Kept prices set by hand: " + "; ".join(
+            f"{k.name} {k.price} (import {k.imported}, cost {k.cost})" for k in plan.kept) + "."
+    if plan.hand_below_cost:
+        note += " Prices set by hand below the new cost, repriced: " + "; ".join(
+            f"{c.name} {c.old} -> {c.new}" for c in plan.hand_below_cost) + "."
+    return note
+
+
+def describe(summary: Summary, markup: Markup | None = None, round_to: int | None = None,
+             planned: bool = False) -> str:
+    """One line for the operator: what an import did (or, `planned`, would do)."""
+    verbs = ("Would add", "change", "deactivate", "leave unchanged") if planned else (
+        "Added", "changed", "deactivated", "unchanged")
+    text = (f"{verbs[0]} {summary.added}, {verbs[1]} {summary.changed}, "
+            f"{verbs[2]} {summary.deactivated}, {verbs[3]} {summary.unchanged} packages"
             + (f"; {summary.products_added} new products (check their account fields "
-               "and nickname check)" if summary.products_added else ""))
+               "and nickname check)" if summary.products_added else "")
+            + (f"; {'keep' if planned else 'kept'} {summary.kept} prices set by hand"
+               if summary.kept else "")
+            + (f"; {'reprice' if planned else 'repriced'} {summary.hand_repriced} prices set "
+               "by hand that are below the new cost" if summary.hand_repriced else ""))
     if markup is not None:
         text += f" (markup {markup}, rounded up to {round_to})"
     return text + "."
-
-
-@dataclass(frozen=True)
-class Loss:
-    """A price below a supplier's cost. str() is English, for the audit log; said() is in the
-    reader's language, for the panel."""
-    package: str
-    price: money.Money
-    cost: money.Money
-    fallback: bool          # the fallback supplier's cost, not the supplier's
-
-    def __str__(self) -> str:
-        whose = "the fallback supplier's" if self.fallback else "the supplier's"
-        return f"{self.package}: {self.price.format()} is below {whose} cost {self.cost.format()}"
-
-    def said(self) -> str:
-        values = {"package": self.package, "price": self.price.format(),
-                  "cost": self.cost.format()}
-        if self.fallback:
-            return _("%(package)s: %(price)s is below the fallback supplier's cost %(cost)s",
-                     **values)
-        return _("%(package)s: %(price)s is below the supplier's cost %(cost)s", **values)
-
-
-def below_cost(package: Package, price: int) -> Loss | None:
-    """How selling `package` at `price` loses money, or None.
-
-    The fallback supplier's cost counts too: a failover at a loss is still a loss.
-    """
-    def loss(cost: int, fallback: bool) -> Loss:
-        return Loss(package.name, money.Money(price, package.currency),
-                    money.Money(cost, package.currency), fallback)
-    if package.supplier_cost is not None and price < package.supplier_cost:
-        return loss(package.supplier_cost, fallback=False)
-    if package.fallback_supplier and package.fallback_cost is not None \
-            and price < package.fallback_cost:
-        return loss(package.fallback_cost, fallback=True)
-    return None
 
 
 @dataclass(frozen=True)
@@ -326,8 +422,9 @@ def reprice(packages: Iterable[Package], markup: Markup, round_to: int, actor: a
     """Price each package at its supplier cost plus `markup`, rounded up to `round_to`.
 
     One transaction, with an audit entry per changed package. Packages without a supplier cost
-    keep their price. :raise BelowCost: when a new price is below a cost (the fallback
-    supplier's) and `below_cost_ok` is not given; nothing is changed then.
+    keep their price. The changed prices are marked set by hand: price imports keep them.
+    :raise BelowCost: when a new price is below a cost (the fallback supplier's) and
+    `below_cost_ok` is not given; nothing is changed then.
     :raise PriceImportError: for a bad round_to.
     """
     plan = plan_reprice(packages, markup, round_to)
@@ -339,7 +436,8 @@ def reprice(packages: Iterable[Package], markup: Markup, round_to: int, actor: a
         if plan.changed:
             # One executemany UPDATE by primary key, not a load and flush per package.
             db.session.execute(sa.update(Package), [
-                {"id": change.package_id, "price": change.new} for change in plan.changed])
+                {"id": change.package_id, "price": change.new, "price_by_hand": True}
+                for change in plan.changed])
         for change in plan.changed:
             audit.record(actor, "package.below_cost" if change.loss else "package.reprice",
                          "package", change.package_id,

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import audit, shop_settings
+from . import audit, margins, shop_settings
 from .extensions import db
-from .models import Order, Product, Promo, PromoContactUse, utcnow
+from .models import Order, Package, Product, Promo, PromoContactUse, utcnow
 from .money import Money, format_bp
 
 UNKNOWN = _l("We do not know this code. Check its spelling.")
@@ -32,13 +34,17 @@ EXPIRED = _l("This code has expired.")
 NOT_FOR_PRODUCT = _l("Not valid for this product.")
 USED_UP = _l("This code has been used up.")
 ALREADY_USED = _l("You have already used this code.")
+NOT_FOR_PACKAGE = _l("This code cannot be used for this package. Choose another package, or "
+                     "buy without the code.")
 CODE = re.compile(r"[A-Z0-9_-]{3,32}")
 CODE_RULE = _l("Use 3-32 letters, digits, - and _, like RAMADAN10 (customers may type it in "
                 "any case).")
 
 # The columns the owner edits, as a promo's audit snapshot.
 FIELDS = ("code", "percent_bp", "amount_off", "currency", "product_id", "min_spend",
-          "starts_at", "ends_at", "max_uses", "max_per_contact", "active")
+          "starts_at", "ends_at", "max_uses", "max_per_contact", "active", "allow_below_cost")
+# Packages named in a refusal; a code for the whole catalog may undercut hundreds.
+NAMED_LOSSES = 10
 
 
 class PromoRefused(ValueError):
@@ -100,6 +106,9 @@ def _refusal(promo: Promo, product: Product, package, contact_keys, now) -> str 
             return NOT_FOR_PRODUCT
         if package.price < promo.min_spend:
             return _("Minimum spend %(amount)s.", amount=Money(promo.min_spend, promo.currency))
+        if not promo.allow_below_cost and loss(promo, package) is not None:
+            # The cost rose after the code was saved: the owner never accepted this loss.
+            return NOT_FOR_PACKAGE
     if promo.max_uses is not None and promo.uses >= promo.max_uses:
         return USED_UP
     if promo.max_per_contact is not None and contact_keys:
@@ -128,6 +137,71 @@ def amount_off(promo: Promo, price: Money) -> Money:
     if promo.percent_bp is not None:
         return price.percent_bp(promo.percent_bp)
     return Money(promo.amount_off or 0, price.currency)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A package the code takes below its cost. str() is English, for the audit log; said()
+    is in the reader's language, for the panel and the command line."""
+    package: str            # "TikTok Coins 1,400 Coins"
+    price: Money
+    discounted: Money
+    cost: Money
+
+    def __str__(self) -> str:
+        return (f"{self.package}: {self.price.format()} -> {self.discounted.format()} with the "
+                f"code, cost {self.cost.format()}")
+
+    def said(self) -> str:
+        return _("%(package)s: %(price)s, %(discounted)s with the code, costs %(cost)s",
+                 package=self.package, price=self.price.format(),
+                 discounted=self.discounted.format(), cost=self.cost.format())
+
+
+def loss(promo: Promo, package, name: str = "") -> Loss | None:
+    """How the code takes `package` (a row or the shop's cached copy) below its cost, the
+    supplier's or the fallback supplier's, or None; `name` names it (default: its own name).
+    A package priced below cost at full price is the owner's choice made on the package, not
+    the code's doing."""
+    price = Money(package.price, package.currency)
+    discounted = price - Money(min(amount_off(promo, price).amount, price.amount),
+                               price.currency)
+    if margins.below_cost(package, price.amount) is not None:
+        return None
+    below = margins.below_cost(package, discounted.amount)
+    if below is None:
+        return None
+    return Loss(name or package.name, price, discounted, below.cost)
+
+
+def losses(values: dict) -> list[Loss]:
+    """The packages on sale that a promo with `values` (the keys of FIELDS) would sell below
+    their cost, in catalog order."""
+    if (values["percent_bp"] is None) == (values["amount_off"] is None):
+        return []
+    promo = Promo(**{name: values[name] for name in FIELDS})
+    query = sa.select(Package, Product.name).join(Product).where(
+        Package.active, Product.active, Package.currency == values["currency"],
+        Package.price >= values["min_spend"]) \
+        .order_by(Product.sort_order, Product.name, Package.sort_order, Package.price)
+    if values["product_id"] is not None:
+        query = query.where(Package.product_id == values["product_id"])
+    found = (loss(promo, package, f"{product} {package.name}")
+             for package, product in db.session.execute(query))
+    return [item for item in found if item is not None]
+
+
+def _below_cost_refusal(found: list[Loss]) -> str:
+    named = "; ".join(item.said() for item in found[:NAMED_LOSSES])
+    if len(found) > NAMED_LOSSES:
+        named += "; " + _("and %(count)d more", count=len(found) - NAMED_LOSSES)
+    return ngettext("This code sells %(num)d package below its cost: %(losses)s. Lower the "
+                    "discount, limit the code to a product or a minimum spend, or tick "
+                    "\"Allow below cost\" to sell at a loss on purpose.",
+                    "This code sells %(num)d packages below their cost: %(losses)s. Lower the "
+                    "discount, limit the code to a product or a minimum spend, or tick "
+                    "\"Allow below cost\" to sell at a loss on purpose.",
+                    len(found), losses=named)
 
 
 def redeem(promo: Promo, product: Product, package, contact_keys: list[str]) -> None:
@@ -308,11 +382,13 @@ def problems(values: dict, promo: Promo | None = None) -> dict[str, str]:
 
 
 def create(values: dict, actor: audit.Actor) -> Promo:
-    """Add a promo with `values` (the keys of FIELDS). :raise PromoError: see problems()."""
-    values = {**values, "code": normalize(values["code"])}
-    errors = problems(values)
-    if errors:
-        raise PromoError(errors)
+    """Add a promo with `values` (the keys of FIELDS; allow_below_cost may be left out).
+
+    :raise PromoError: see problems(), or the discount sells packages below their cost and
+        `allow_below_cost` is not given; nothing is saved then.
+    """
+    values = {"allow_below_cost": False, **values, "code": normalize(values["code"])}
+    found = _checked(values)
     promo = Promo(**{name: values[name] for name in FIELDS})
     db.session.add(promo)
     try:
@@ -321,27 +397,25 @@ def create(values: dict, actor: audit.Actor) -> Promo:
         db.session.rollback()
         raise PromoError({"code": f"Another promo already has the code "
                                   f"{values['code']}."}) from None
-    audit.record(actor, "promo.create", "promo", promo.id,
-                 f"Added the promo code {promo.code} ({describe(promo)})",
+    audit.record(actor, _action("promo.create", found), "promo", promo.id,
+                 f"Added the promo code {promo.code} ({describe(promo)})" + _sold_at_loss(found),
                  after=snapshot(promo))
     db.session.commit()
     return promo
 
 
 def update(promo: Promo, values: dict, actor: audit.Actor) -> Promo:
-    """Change a promo to `values`. :raise PromoError: see problems()."""
-    values = {**values, "code": normalize(values["code"])}
-    errors = problems(values, promo)
-    if errors:
-        raise PromoError(errors)
+    """Change a promo to `values`. :raise PromoError: as create() does."""
+    values = {"allow_below_cost": False, **values, "code": normalize(values["code"])}
+    found = _checked(values, promo)
     before = snapshot(promo)
     for name in FIELDS:
         setattr(promo, name, values[name])
     old, new = audit.changes(before, snapshot(promo))
     if new:
-        audit.record(actor, "promo.update", "promo", promo.id,
-                     f"Changed the promo code {promo.code}: " + ", ".join(sorted(new)),
-                     before=old, after=new)
+        audit.record(actor, _action("promo.update", found), "promo", promo.id,
+                     f"Changed the promo code {promo.code}: " + ", ".join(sorted(new))
+                     + _sold_at_loss(found), before=old, after=new)
     try:
         db.session.commit()
     except sa.exc.IntegrityError:
@@ -349,6 +423,31 @@ def update(promo: Promo, values: dict, actor: audit.Actor) -> Promo:
         raise PromoError({"code": f"Another promo already has the code "
                                   f"{values['code']}."}) from None
     return promo
+
+
+def _checked(values: dict, promo: Promo | None = None) -> list[Loss]:
+    """The packages the code would sell below cost, which the owner allowed.
+    :raise PromoError: see problems(), or below cost without `allow_below_cost`."""
+    errors = problems(values, promo)
+    if errors:
+        raise PromoError(errors)
+    found = losses(values)
+    if found and not values["allow_below_cost"]:
+        raise PromoError({"allow_below_cost": _below_cost_refusal(found)})
+    return found
+
+
+def _action(action: str, found: list[Loss]) -> str:
+    return "promo.below_cost" if found else action
+
+
+def _sold_at_loss(found: list[Loss]) -> str:
+    """The audit summary's note (English) of the packages sold below cost on purpose."""
+    if not found:
+        return ""
+    named = "; ".join(str(item) for item in found[:NAMED_LOSSES])
+    more = f"; and {len(found) - NAMED_LOSSES} more" if len(found) > NAMED_LOSSES else ""
+    return f"; sells below cost, allowed: {named}{more}"
 
 
 def set_active(promo: Promo, active: bool, actor: audit.Actor) -> bool:

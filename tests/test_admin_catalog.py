@@ -342,6 +342,10 @@ def test_panel_import_against_digiflazz_shows_the_summary(tmp_path, fake):
     started = owner.post("/admin/catalog/import",
                          data={"supplier": "digiflazz", "markup": "8%", "round_to": "100"})
     assert started.status_code == 303
+    preview = owner.get(started.headers["Location"]).text
+    assert "Preview: nothing has changed yet" in preview
+    applied = owner.post(started.headers["Location"] + "/apply")
+    assert applied.status_code == 303
     page = owner.get(started.headers["Location"])
     assert "Done" in page.text
     assert "Added 2, changed 0, deactivated 0, unchanged 0 packages; 1 new products" in page.text
@@ -350,6 +354,10 @@ def test_panel_import_against_digiflazz_shows_the_summary(tmp_path, fake):
         assert db.session.scalar(sa.select(Package.price).where(
             Package.supplier_sku == "ML86")) == 21_600
     assert "Telkomsel" in owner.get("/admin/catalog").text
+    assert [a for a, _ in audit_actions(app)] == ["prices.import_start", "prices.import"]
+    again = owner.post(started.headers["Location"] + "/apply")
+    assert again.status_code == 422
+    assert "This preview cannot be applied any more: start the import again." in again.text
     assert [a for a, _ in audit_actions(app)] == ["prices.import_start", "prices.import"]
 
 
@@ -368,6 +376,16 @@ def test_panel_import_without_supplier_settings_names_the_variables(tmp_path):
     assert again.status_code == 422 and "Use a percentage like 8%" in again.text
 
 
+def poll_until_it_ends(owner, job_url: str):
+    """Poll the job as htmx does until it answers 286 (its preview is ready, or it ended)."""
+    for _ in range(5000):                      # bounded: the import takes a few requests' time
+        poll = owner.get(job_url, headers={"HX-Request": "true"})
+        if poll.status_code == 286:
+            return poll
+        assert poll.status_code == 200 and 'hx-trigger="every 1s"' in poll.text
+    raise AssertionError("the import did not finish")
+
+
 def test_panel_import_runs_in_a_thread_and_the_page_polls_until_it_ends(tmp_path, fake):
     app = make_app(tmp_path, **fake.settings())
     create_admin(app)
@@ -378,12 +396,10 @@ def test_panel_import_runs_in_a_thread_and_the_page_polls_until_it_ends(tmp_path
     job_url = started.headers["Location"]
     first = owner.get(job_url)
     assert first.status_code == 200
-    for _ in range(5000):                      # bounded: the import takes a few requests' time
-        poll = owner.get(job_url, headers={"HX-Request": "true"})
-        if poll.status_code == 286:
-            break
-        assert poll.status_code == 200 and 'hx-trigger="every 1s"' in poll.text
-    assert poll.status_code == 286, "the import did not finish"
+    poll = poll_until_it_ends(owner, job_url)
+    assert "Apply these changes" in poll.text and "2 new, 0 new prices" in poll.text
+    assert owner.post(job_url + "/apply").status_code == 303
+    poll = poll_until_it_ends(owner, job_url)
     assert "<html" not in poll.text and "Added 2" in poll.text
     assert 'hx-trigger' not in poll.text and "HX-Request" in poll.headers["Vary"]
     with app.app_context():
@@ -412,3 +428,193 @@ def test_a_slug_another_product_has_is_refused_in_the_panels_language(app, owner
     assert "Alamat /p/tiktok-coins sudah dipakai oleh TikTok Coins: pilih slug lain." \
         in response.text
     assert product_id(app, "free-fire") == pid and audit_actions(app) == []
+
+
+def test_a_package_on_a_supplier_that_delivers_by_sku_needs_its_sku_and_a_cost_is_asked_for(
+        tmp_path, fake):
+    app = make_app(tmp_path, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    pkg = package_id(app, "mobile-legends", "86 Diamonds")
+    edit = f"/admin/catalog/packages/{pkg}/edit"
+    no_sku = package_form(app, "mobile-legends", "86 Diamonds", supplier="digiflazz",
+                          supplier_sku="", supplier_cost="")
+    refused = owner.post(edit, data=no_sku)
+    assert refused.status_code == 422
+    assert "Enter the supplier SKU: digiflazz delivers by its product code, so without it " \
+        "every order would fail there." in refused.text
+    owner.get("/admin/?lang=id")
+    refused = owner.post(edit, data=no_sku)
+    assert refused.status_code == 422 and "Isi SKU pemasok: digiflazz" in refused.text
+    owner.get("/admin/?lang=en")
+    no_fallback_sku = package_form(app, "mobile-legends", "86 Diamonds",
+                                   fallback_supplier="digiflazz", fallback_sku="")
+    refused = owner.post(edit, data=no_fallback_sku)
+    assert refused.status_code == 422 and "Enter the fallback SKU: digiflazz" in refused.text
+    with app.app_context():
+        package = db.session.get(Package, pkg)
+        assert (package.supplier, package.fallback_supplier) == ("sandbox", None)
+    assert audit_actions(app) == []
+
+    # With its SKU it saves; without a cost the owner is told what cannot be checked.
+    saved = owner.post(edit, data={**no_sku, "supplier_sku": "ML86"}, follow_redirects=True)
+    assert saved.status_code == 200
+    warning = "86 Diamonds has no cost: margins and the below-cost guard cannot be checked."
+    assert warning in saved.text
+    listed = owner.get(f"/admin/catalog/{product_id(app, 'mobile-legends')}").text
+    assert "No cost: margins and the below-cost guard cannot be checked for 86 Diamonds." \
+        in listed and "no cost" in listed
+    assert warning in owner.get(edit).text
+    owner.get("/admin/?lang=id")
+    assert "86 Diamonds tidak punya modal" in owner.get(edit).text
+
+    # A manual package needs no SKU: the operator delivers it by hand.
+    manual = owner.post(edit, data=package_form(app, "mobile-legends", "86 Diamonds",
+                                                supplier="manual", supplier_sku="",
+                                                supplier_cost="20000"))
+    assert manual.status_code == 303
+    assert "no cost" not in owner.get(f"/admin/catalog/{product_id(app, 'mobile-legends')}").text
+
+
+def digiflazz_package(app, sku: str) -> tuple[int, int | None, bool]:
+    """(price, supplier cost, price set by hand) of the Digiflazz package with `sku`."""
+    with app.app_context():
+        package = db.session.scalar(sa.select(Package).where(Package.supplier == "digiflazz",
+                                                             Package.supplier_sku == sku))
+        return package.price, package.supplier_cost, package.price_by_hand
+
+
+def preview_import(app, owner, fake) -> tuple[str, str]:
+    """Six minutes later (a fresh price list), start an import: (its page, its job URL)."""
+    from tests.test_import_prices import expire_cache
+    expire_cache(app)
+    started = owner.post("/admin/catalog/import",
+                         data={"supplier": "digiflazz", "markup": "8%", "round_to": "100"})
+    assert started.status_code == 303
+    return owner.get(started.headers["Location"]).text, started.headers["Location"]
+
+
+def test_a_reimport_is_previewed_first_and_keeps_prices_set_by_hand(tmp_path, fake):
+    app = make_app(tmp_path, IMPORT_JOBS_INLINE=True, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    page, job = preview_import(app, owner, fake)
+    assert "Mobile Legends 86 Diamonds" in page and "Rp 21.600" in page
+    assert owner.post(job + "/apply").status_code == 303
+    assert digiflazz_package(app, "ML86") == (21_600, 20_000, False)
+
+    # The owner prices 86 Diamonds by hand: the mark shows on its form and in the list.
+    with app.app_context():
+        ml86 = db.session.scalar(sa.select(Package.id).where(Package.supplier_sku == "ML86"))
+        form = {key: "" if getattr(p, key) is None else str(getattr(p, key))
+                for p in [db.session.get(Package, ml86)] for key in (
+                    "name", "quantity", "bonus", "price", "badge", "supplier", "supplier_sku",
+                    "supplier_cost", "fallback_supplier", "fallback_sku", "fallback_cost",
+                    "sort_order")}
+    saved = owner.post(f"/admin/catalog/packages/{ml86}/edit",
+                       data={**form, "price": "23000", "active": "y"})
+    assert saved.status_code == 303, saved.text
+    assert digiflazz_package(app, "ML86") == (23_000, 20_000, True)
+    edit = owner.get(f"/admin/catalog/packages/{ml86}/edit").text
+    assert "Price set by hand" in edit and "Let price imports set this price" in edit
+    assert "set by hand" in owner.get(f"/admin/catalog/{product_id(app, 'mobile-legends')}").text
+
+    # The supplier's costs change: the preview says what would change, and nothing changes.
+    fake.change_product("ML86", price=21_000)
+    fake.change_product("S5", price=5_500)
+    fake.drop_product("S5")
+    fake.add_product("S10", 10_200, brand="TELKOMSEL", category="Pulsa",
+                     product_name="Telkomsel 10.000")
+    fake.add_product("FF70", 9_000, brand="FREE FIRE", product_name="Free Fire 70 Diamonds")
+    page, job = preview_import(app, owner, fake)
+    assert "Preview: nothing has changed yet" in page
+    kept = re.search(r"Prices set by hand, kept.*?</table>", page, re.S).group()
+    assert re.search(r"Mobile Legends 86 Diamonds</td><td[^>]*>Rp 23.000</td>"
+                     r"<td[^>]*>Rp 22.700</td><td[^>]*>Rp 21.000", kept)
+    new = re.search(r"New packages.*?</table>", page, re.S).group()
+    assert "Telkomsel 10.000" in new and "Rp 11.100" in new and "Free Fire 70 Diamonds" in new
+    off = re.search(r"Switched off.*?</ul>", page, re.S).group()
+    assert "Telkomsel Pulsa 5.000" in off
+    assert digiflazz_package(app, "ML86") == (23_000, 20_000, True)
+    assert digiflazz_package(app, "S5")[0] == 5_600
+
+    owner.get("/admin/?lang=id")
+    page = owner.get(job).text
+    assert "Pratinjau: belum ada yang berubah" in page and "Harga yang diatur manual, tetap" \
+        in page
+    owner.get("/admin/?lang=en")
+
+    assert owner.post(job + "/apply").status_code == 303
+    assert digiflazz_package(app, "ML86") == (23_000, 21_000, True)      # kept, new cost
+    with app.app_context():
+        assert db.session.scalar(sa.select(Package.active).where(
+            Package.supplier_sku == "S5")) is False
+        entry = db.session.scalar(sa.select(AuditEntry).where(
+            AuditEntry.action == "prices.import").order_by(AuditEntry.id.desc()))
+        assert "kept 1 prices set by hand" in entry.summary
+        assert "Mobile Legends 86 Diamonds 23000 (import 22700, cost 21000)" in entry.summary
+
+    # A cost that rises above the hand price: the import's price instead, never below cost.
+    fake.change_product("ML86", price=24_000)
+    page, job = preview_import(app, owner, fake)
+    below = re.search(r"Prices set by hand below the new cost.*?</table>", page, re.S).group()
+    assert "Mobile Legends 86 Diamonds" in below and "Rp 23.000" in below \
+        and "Rp 26.000" in below
+    assert owner.post(job + "/apply").status_code == 303
+    assert digiflazz_package(app, "ML86") == (26_000, 24_000, False)
+
+
+def test_the_hand_price_mark_can_be_cleared_so_imports_price_the_package_again(tmp_path, fake):
+    app = make_app(tmp_path, IMPORT_JOBS_INLINE=True, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    _, job = preview_import(app, owner, fake)
+    owner.post(job + "/apply")
+    with app.app_context():
+        ml86 = db.session.scalar(sa.select(Package.id).where(Package.supplier_sku == "ML86"))
+    # "Change prices" marks the prices it sets too.
+    pid = product_id(app, "mobile-legends")
+    assert owner.post(f"/admin/catalog/{pid}/reprice", data={
+        "markup": "20%", "round_to": "100", "packages": [str(ml86)]}).status_code == 303
+    assert digiflazz_package(app, "ML86") == (24_000, 20_000, True)
+
+    cleared = owner.post(f"/admin/catalog/packages/{ml86}/hand-price", follow_redirects=True)
+    assert "Price imports will set the price of 86 Diamonds again." in cleared.text
+    assert "Let price imports set this price" not in cleared.text
+    assert digiflazz_package(app, "ML86") == (24_000, 20_000, False)
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).order_by(AuditEntry.id.desc()))
+        assert (entry.action, entry.before, entry.after) == (
+            "package.update", {"price_by_hand": True}, {"price_by_hand": False})
+
+    _, job = preview_import(app, owner, fake)
+    owner.post(job + "/apply")
+    assert digiflazz_package(app, "ML86") == (21_600, 20_000, False)
+
+
+def test_a_preview_is_applied_only_to_the_price_list_it_showed(tmp_path, fake):
+    app = make_app(tmp_path, IMPORT_JOBS_INLINE=True, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    _, older = preview_import(app, owner, fake)
+    _, newer = preview_import(app, owner, fake)
+    refused = owner.post(older + "/apply")
+    assert refused.status_code == 422
+    assert "This preview cannot be applied any more: start the import again." in refused.text
+    assert "Not applied: a newer import was previewed." in refused.text
+
+    # The shell fetched a newer list meanwhile: the preview no longer says what would happen.
+    from tests.test_import_prices import expire_cache
+    expire_cache(app)
+    fake.change_product("ML86", price=30_000)
+    cli = app.test_cli_runner().invoke(args=["import-prices", "digiflazz", "--markup", "8%"])
+    assert cli.exit_code == 0, cli.output
+    assert owner.post(newer + "/apply").status_code == 303
+    page = owner.get(newer).text
+    assert "The price list changed since this preview: start the import again to preview the " \
+        "new one." in page
+    assert digiflazz_package(app, "ML86") == (32_400, 30_000, False)       # the shell's import

@@ -153,3 +153,35 @@ def test_imported_and_demo_games_ask_for_the_same_fields(app, fake):
     for slug in ("free-fire", "pubg-mobile", "mobile-legends"):
         assert imported[slug] == demo_fields[slug], slug
     assert imported["free-fire"][0]["pattern"] == "[0-9]{8,12}"
+
+
+def test_the_import_keeps_prices_set_by_hand_and_says_so_but_never_below_cost(app, fake):
+    assert run(app, "--markup", "8%").exit_code == 0
+    with app.app_context():
+        db.session.execute(sa.update(Package).where(Package.supplier_sku == "ML86")
+                           .values(price=25_000, price_by_hand=True))
+        db.session.commit()
+    fake.change_product("ML86", price=21_000)
+    fake.change_product("S5", price=5_500)
+    expire_cache(app)
+    result = run(app, "--markup", "8%")
+    assert result.exit_code == 0, result.output
+    assert "Added 0, changed 2, deactivated 0, unchanged 0 packages; kept 1 prices set by hand" \
+        in result.output
+    assert "Kept these prices set by hand" in result.output
+    assert "Mobile Legends 86 Diamonds: Rp 25.000 (the import's price Rp 22.700, cost " \
+        "Rp 21.000)" in result.output
+    packages = imported(app)
+    assert packages["ML86"][2:4] == (25_000, 21_000)        # the price kept, the cost updated
+    assert packages["S5"][2:4] == (6_000, 5_500)            # not set by hand: repriced
+
+    fake.change_product("ML86", price=26_000)
+    expire_cache(app)
+    result = run(app, "--markup", "8%")
+    assert "Repriced these prices set by hand, because the new cost is above them:" \
+        in result.output
+    assert "Mobile Legends 86 Diamonds: Rp 25.000 -> Rp 28.100" in result.output
+    assert imported(app)["ML86"][2:4] == (28_100, 26_000)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Package.price_by_hand)
+                                 .where(Package.supplier_sku == "ML86")) is False

@@ -169,6 +169,9 @@ ADMIN_PAGES = [
     Page("admin promo codes", "/admin/promos", who="owner"),
     Page("admin new promo code", "/admin/promos/new", who="owner"),
     Page("admin promo code", "/admin/promos/{promo_id}", who="owner"),
+    Page("admin promo code below cost", "/admin/promos/new", 422, "POST",
+         {"code": "HALF", "kind": "percent", "value": "50", "currency": "IDR",
+          "product": "", "min_spend": "0", "active": "y"}, who="owner"),
     Page("admin dashboard", "/admin/dashboard", who="owner"),
     Page("admin export", "/admin/export", who="owner"),
     Page("admin settings", "/admin/settings", who="owner"),
@@ -280,7 +283,8 @@ class Shop:
                 promos.create({"code": code, "percent_bp": percent, "amount_off": None,
                                "currency": "IDR", "product_id": None, "min_spend": 0,
                                "starts_at": None, "ends_at": None, "max_uses": max_uses,
-                               "max_per_contact": None, "active": True}, audit.CLI)
+                               "max_per_contact": None, "active": True,
+                               "allow_below_cost": True}, audit.CLI)
         token = verify(self.buyer, "tiktok-coins", username="user_promo")
         response = self.buyer.post("/p/tiktok-coins/order", data={
             "username": "user_promo", "verification_token": token, "method": "QRIS",

@@ -53,6 +53,9 @@ class Supplier(VendorAdapter):
     # False for suppliers whose PENDING only changes by someone's hand (manual delivery): the
     # worker then leaves the order waiting instead of re-checking it every few seconds.
     polls: bool = True
+    # True for suppliers that buy by our package's product code (every API supplier, and the
+    # sandbox standing in for one): a package without its SKU fails there on every order.
+    needs_sku: bool = True
 
     def place(self, delivery: Delivery) -> SupplierResult:
         """Place the order, or, with the same ref_id, learn what became of it."""

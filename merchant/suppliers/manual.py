@@ -12,6 +12,7 @@ from .base import PENDING, Delivery, Supplier, SupplierResult
 class ManualSupplier(Supplier):
     name = "manual"
     polls = False
+    needs_sku = False
 
     def place(self, delivery: Delivery) -> SupplierResult:
         """Queue the order for the operator; always PENDING."""

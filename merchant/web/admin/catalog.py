@@ -10,7 +10,14 @@ from ...extensions import db
 from ...models import ImportJob, Package, Product
 from ..htmx import is_htmx, vary
 from . import bp, owner_only, redirect_to
-from .catalog_forms import FAQ_MAX, ImportForm, PackageForm, ProductForm, RepriceForm
+from .catalog_forms import (
+    FAQ_MAX,
+    ConfirmForm,
+    ImportForm,
+    PackageForm,
+    ProductForm,
+    RepriceForm,
+)
 
 
 def _actor() -> audit.Actor:
@@ -97,9 +104,10 @@ def products_show(product_id: int):
 def _product_page(product: Product, form: RepriceForm, error: str | None = None,
                   status: int = 200, plan: prices.Repriced | None = None):
     preset = account_presets.matching(product.account_fields)
+    uncosted = [package.name for package in product.packages if package.supplier_cost is None]
     return render_template(
         "admin/catalog/product.html", product=product, form=form, error=error, plan=plan,
-        preset=account_presets.PRESETS.get(preset),
+        preset=account_presets.PRESETS.get(preset), uncosted=uncosted,
         history=audit.entries_for("product", product.id)[-10:]), status
 
 
@@ -134,12 +142,31 @@ def _package_form(product: Product, package: Package | None):
             error = str(exc)
         else:
             flash(_("%(product)s %(package)s saved.", product=product.name, package=saved.name))
+            for warning in catalog_edits.cost_warnings(saved):
+                flash(warning)
             return redirect_to(url_for("admin.products_show", product_id=product.id))
     status = 422 if error or form.errors else 200
     currency = package.currency if package else (
         product.packages[0].currency if product.packages else "")
+    warnings = catalog_edits.cost_warnings(package) if package else []
     return render_template("admin/catalog/package_form.html", form=form, product=product,
-                           package=package, currency=currency, error=error), status
+                           package=package, currency=currency, error=error,
+                           warnings=warnings, clear_form=ConfirmForm()), status
+
+
+@bp.post("/catalog/packages/<int:package_id>/hand-price")
+@owner_only
+def products_package_hand_price(package_id: int):
+    """Clear a package's "price set by hand" mark: price imports set its price again."""
+    package = db.session.get(Package, package_id)
+    if package is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        catalog_edits.clear_hand_price(_actor(), package.id)
+        flash(_("Price imports will set the price of %(package)s again.", package=package.name))
+    else:
+        flash(_("This form was open too long. Reload the page and try again."))
+    return redirect_to(url_for("admin.products_package_edit", package_id=package.id))
 
 
 @bp.post("/catalog/reprice")
@@ -196,13 +223,42 @@ def products_import():
 @bp.get("/catalog/import/<int:job_id>")
 @owner_only
 def products_import_job(job_id: int):
-    """One import's progress; htmx polls the block every second and stops at 286."""
+    """One import's progress, then its preview to apply; htmx polls the block every second
+    while it runs and stops at 286."""
+    return _import_job_page(_import_job_or_404(job_id))
+
+
+@bp.post("/catalog/import/<int:job_id>/apply")
+@owner_only
+def products_import_apply(job_id: int):
+    """Apply the changes an import's preview showed."""
+    job = _import_job_or_404(job_id)
+    error = None
+    if ConfirmForm().validate_on_submit():
+        try:
+            import_jobs.apply(job.id, _actor())
+        except import_jobs.ImportJobError as exc:
+            error = str(exc)
+        else:
+            return redirect_to(url_for("admin.products_import_job", job_id=job.id))
+    db.session.refresh(job)
+    return _import_job_page(job, error or _("This form was open too long. Reload the page and "
+                                            "try again."), 422)
+
+
+def _import_job_or_404(job_id: int) -> ImportJob:
     job = db.session.get(ImportJob, job_id)
     if job is None:
         abort(404)
+    return job
+
+
+def _import_job_page(job: ImportJob, error: str | None = None, status: int = 200):
     running = job.status == import_jobs.RUNNING
-    context = {"job": job, "running": running, "done": import_jobs.progress(job)}
+    context = {"job": job, "running": running, "done": import_jobs.progress(job),
+               "preview": job.preview if job.status == import_jobs.READY else None,
+               "apply_form": ConfirmForm(), "error": error}
     if is_htmx():
         return vary(render_template("admin/catalog/_import_job.html", **context),
-                    200 if running else 286)
-    return vary(render_template("admin/catalog/import_job.html", **context))
+                    status if status != 200 else (200 if running else 286))
+    return vary(render_template("admin/catalog/import_job.html", **context), status)

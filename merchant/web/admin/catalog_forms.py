@@ -188,3 +188,7 @@ class ImportForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.supplier.choices = [(name, name) for name in prices.importable()]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs its CSRF token: apply an import's preview, clear a mark."""

@@ -40,6 +40,7 @@ class PromoForm(FlaskForm):
     max_per_contact = IntegerField(_l("Uses per customer"), validators=[
         Optional(), NumberRange(min=1, max=10_000, message=_l("At least 1, or empty."))])
     active = BooleanField(_l("Customers may use it"), default=True)
+    allow_below_cost = BooleanField(_l("Allow below cost"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,7 +64,7 @@ class PromoForm(FlaskForm):
             "starts_at": promos.to_local(promo.starts_at),
             "ends_at": promos.to_local(promo.ends_at),
             "max_uses": promo.max_uses, "max_per_contact": promo.max_per_contact,
-            "active": promo.active})
+            "active": promo.active, "allow_below_cost": promo.allow_below_cost})
 
     def validate(self, extra_validators=None) -> bool:
         """The field checks, then the amounts read in the chosen currency."""
@@ -101,7 +102,7 @@ class PromoForm(FlaskForm):
                 "starts_at": promos.to_utc(self.starts_at.data) if self.starts_at.data else None,
                 "ends_at": promos.to_utc(self.ends_at.data) if self.ends_at.data else None,
                 "max_uses": self.max_uses.data, "max_per_contact": self.max_per_contact.data,
-                "active": self.active.data}
+                "active": self.active.data, "allow_below_cost": self.allow_below_cost.data}
 
 
 class ActiveForm(FlaskForm):
