@@ -25,7 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ... import account_presets, catalog, prices, suppliers, verifiers
+from ... import account_presets, catalog, media, prices, suppliers, verifiers
 from ...validation import MAX_INT, bounded_id
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -70,7 +70,7 @@ class ProductForm(FlaskForm):
         Regexp(SLUG, message=_l("Use lowercase letters, digits and single dashes, like "
                              "mobile-legends."))])
     publisher = StringField(_l("Publisher"), validators=[Length(max=120)])
-    picture = FileField(_l("Picture"))
+    picture = FileField(_l("Picture"), render_kw={"accept": media.ACCEPT})
     preset = SelectField(_l("Account fields"))
     # One per account field of the product, in order: the message shown when the ID's format
     # is wrong (the shop's default names the field).

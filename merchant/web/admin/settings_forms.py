@@ -10,7 +10,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from ... import i18n, money, shop_settings
+from ... import i18n, media, money, shop_settings
 from ...checkout import normalize_whatsapp
 
 
@@ -26,7 +26,7 @@ def _colour(value):
 
 class SettingsForm(FlaskForm):
     shop_name = StringField(_l("Shop name"), filters=[_strip], validators=[Length(max=80)])
-    logo = FileField(_l("Logo"))
+    logo = FileField(_l("Logo"), render_kw={"accept": media.ACCEPT})
     remove_logo = BooleanField(_l("Use the standard logo again"))
     accent_color = StringField(_l("Accent colour"), filters=[_colour], validators=[
         Optional(), Regexp(r"^#[0-9a-f]{6}$", message=_l("Use a colour like #0f766e: a # and six "
