@@ -4,6 +4,9 @@ An upload is opened with Pillow and only a real PNG, JPEG, WebP or GIF is accept
 refused (it can carry scripts). What is stored is never the uploaded file: it is re-encoded as
 a square WebP of at most 256 px, named by the hash of its bytes, under <instance>/media/. The
 stored path ("media/<name>") goes into the database; `image_url` in templates serves it.
+
+A big picture is made smaller, never refused for its size in pixels alone: only one that needs
+more than DECODE_BUDGET pixels decoded (a decompression bomb, or a giant PNG) is refused.
 """
 from __future__ import annotations
 
