@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from . import balances, orders, worker
+from . import balances, orders, receipts, worker
 from .extensions import db
 from .manual_delivery import MANUAL
 from .models import Order, OrderEvent, Package, PaymentMethod, Product, Receipt, utcnow
@@ -47,8 +47,8 @@ class Item:
     subject: str                    # an order reference or a provider's name
     sentence: str
     since: dt.datetime | None       # naive UTC
-    url: str
-    action: str
+    url: str | None                 # where to fix it (None: in the server's settings)
+    action: str | None
     deliver: bool = False           # a manual delivery: the page offers an inline Delivered form
 
 
@@ -266,6 +266,24 @@ def _settings() -> list[Item]:
                               "It checks %(num)s active products.", count)
             items.append(Item("settings", name, f"{problem} {checks}", None, catalog_url,
                               _("Catalog")))
+    return items + _receipts_off()
+
+
+def _receipts_off() -> list[Item]:
+    """Receipt channels that are off: customers get no receipt that way (and the product page
+    promises none)."""
+    items = []
+    for channel in receipts.channels_off():
+        settings = ", ".join(channel.settings)
+        if channel.name == receipts.EMAIL:
+            item = (_("Email receipts"), _(
+                "Email receipts are off: customers get no receipt by email. Set %(settings)s "
+                "(your mail server and the sender) to send them.", settings=settings))
+        else:
+            item = (_("WhatsApp receipts"), _(
+                "WhatsApp receipts are off: customers get no receipt by WhatsApp. Set "
+                "%(settings)s (your Fonnte device token) to send them.", settings=settings))
+        items.append(Item("settings", *item, None, None, None))
     return items
 
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, catalog, i18n, logs, orders, promos
+from . import accounts, catalog, i18n, logs, orders, promos, receipts
 from .extensions import db
 from .models import Order, OrderEvent, Product, utcnow
 from .payment_events import gateway_for, ready_gateway
@@ -70,7 +70,7 @@ def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[
         if whatsapp is None:
             errors["whatsapp"] = _("Enter a WhatsApp number like 0812 3456 7890.")
     if not email_raw and not phone_raw:
-        errors["contact"] = _("Leave an email or a WhatsApp number for your receipt.")
+        errors["contact"] = str(receipts.promise().missing)
     return email, whatsapp, errors
 
 

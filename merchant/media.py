@@ -4,6 +4,9 @@ An upload is opened with Pillow and only a real PNG, JPEG, WebP or GIF is accept
 refused (it can carry scripts). What is stored is never the uploaded file: it is re-encoded as
 a square WebP of at most 256 px, named by the hash of its bytes, under <instance>/media/. The
 stored path ("media/<name>") goes into the database; `image_url` in templates serves it.
+
+A big picture is made smaller, never refused for its size in pixels alone: only one that needs
+more than DECODE_BUDGET pixels decoded (a decompression bomb, or a giant PNG) is refused.
 """
 from __future__ import annotations
 
@@ -18,8 +21,14 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 SIZE = 256                                  # the stored square's side, px
-MAX_PIXELS = 40_000_000                     # refuse bigger images before decoding them
+# Pixels decoded at most: ~160 MB as RGBA, the most one upload may cost. A JPEG is decoded at
+# 1/2, 1/4 or 1/8 of its size (draft), so a photo of up to 64 times this opens within it.
+DECODE_BUDGET = 40_000_000
+# Pillow's own guard, read from the header before anything is decoded: anything bigger can
+# never come within the budget, so it is refused as a decompression bomb right there.
+Image.MAX_IMAGE_PIXELS = DECODE_BUDGET * 64
 FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
+ACCEPT = "image/png,image/jpeg,image/webp,image/gif"   # the file picker's filter
 PREFIX = "media/"
 NAME = re.compile(r"[0-9a-f]{32}\.webp")
 
@@ -62,29 +71,14 @@ def save_image(file_storage) -> str:
 
 
 def _square_webp(data: bytes) -> bytes:
-    refused = MediaError(_("That file is not a picture: upload a PNG, JPEG or WebP."))
-    try:
-        with warnings.catch_warnings():
-            # A decompression bomb warns before it errors: both are refusals here.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format not in FORMATS:
-                    raise refused
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise MediaError(_("The picture has too many pixels (%(width)s x %(height)s): "
-                                       "upload one of at most a few thousand pixels a side.",
-                                       width=width, height=height))
-                # JPEG decodes at a reduced scale still >= SIZE: a photo costs ms, not seconds.
-                image.draft("RGB", (SIZE, SIZE))
-                image = ImageOps.exif_transpose(image)
-                image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, MediaError):
-            raise
-        raise refused from None
-    image = image.convert("RGBA")
+    image = _decoded(data)
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA")              # palette and 1-bit pictures cannot reduce
+    # A cheap integer reduce first, so the careful resampling below works on a small picture.
+    factor = min(image.size) // SIZE
+    if factor > 1:
+        image = image.reduce(factor)
+    image = ImageOps.exif_transpose(image).convert("RGBA")
     side = min(SIZE, *image.size)
     square = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
     out = io.BytesIO()
@@ -92,9 +86,48 @@ def _square_webp(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _decoded(data: bytes) -> Image.Image:
+    """The upload decoded, at a reduced scale when the format allows, within DECODE_BUDGET."""
+    refused = MediaError(_("That file is not a picture: upload a PNG, JPEG or WebP."))
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns, then errors, on a header over MAX_IMAGE_PIXELS: both refuse it here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(None) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise refused from None
+    if image.format not in FORMATS:
+        raise refused
+    nominal = image.size
+    image.draft("RGB", (SIZE, SIZE))               # JPEG: decode at the smallest scale >= SIZE
+    if image.width * image.height > DECODE_BUDGET:
+        raise _too_many_pixels(nominal)
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError):
+        raise refused from None
+    return image
+
+
+def _too_many_pixels(size: tuple[int, int] | None) -> MediaError:
+    if size is None:
+        return MediaError(_("The picture has too many pixels to open safely: save it smaller "
+                            "(for example 1000 x 1000 px) and upload it again."))
+    return MediaError(_("The picture has too many pixels to open safely (%(width)s x %(height)s "
+                        "px): save it smaller (for example 1000 x 1000 px) and upload it again.",
+                        width=size[0], height=size[1]))
+
+
 def _looks_like_svg(data: bytes) -> bool:
     head = data[:1024].lstrip().lower()
     return head.startswith(b"<?xml") or head.startswith(b"<svg") or b"<svg" in head
+
+
+def size_limit() -> str:
+    """The largest upload, for forms: "2 MB"."""
+    return _size(int(current_app.config["UPLOAD_MAX_BYTES"]))
 
 
 def _size(count: int) -> str:

@@ -15,6 +15,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # The same, but tabs and line breaks are fine in a text area.
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _ID = re.compile(r"[0-9]{1,10}")
+# What breaks a line without being a control character: the Unicode line and paragraph separators.
+_LINE_SEPARATORS = re.compile(r"[\u2028\u2029]")
 
 
 def bounded_id(value) -> int | None:
@@ -33,3 +35,14 @@ def bounded_id(value) -> int | None:
 def has_control(text: str, line_breaks: bool = False) -> bool:
     """Whether `text` holds a control character (tabs and line breaks allowed if asked)."""
     return bool((_CONTROL_IN_TEXT if line_breaks else _CONTROL).search(text))
+
+
+def is_one_line(text: str) -> bool:
+    """Whether `text` fits a one-line field: no control character, tab or line break."""
+    return not (has_control(text) or _LINE_SEPARATORS.search(text))
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of control characters, line breaks and spaces made one space:
+    fit for an email header or a log line whatever was stored."""
+    return " ".join(_LINE_SEPARATORS.sub(" ", _CONTROL.sub(" ", text)).split())

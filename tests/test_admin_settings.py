@@ -148,3 +148,31 @@ def test_staff_cannot_see_or_change_the_settings(app, staff):
     assert staff.get("/admin/settings").status_code == 403
     assert staff.post("/admin/settings", data=SETTINGS).status_code == 403
     assert stored(app)["shop_name"] == ""
+
+
+def shown_logo(app) -> str:
+    page = app.test_client().get("/").text
+    return re.search(r'class="brand"[^>]*><img src="([^"]+)"', page).group(1)
+
+
+def test_a_logo_is_kept_when_other_settings_change_and_can_be_removed(app, owner):
+    multipart = {"content_type": "multipart/form-data"}
+    assert owner.post("/admin/settings", data={**SETTINGS, "logo": (logo_png(), "logo.png")},
+                      **multipart).status_code == 303
+    logo = shown_logo(app)
+    assert logo.startswith("/media/")
+    # Saving again without choosing a file keeps the logo and saves the rest.
+    response = owner.post("/admin/settings", data={**SETTINGS, "shop_name": "Kilat Baru",
+                                                   "logo": (io.BytesIO(b""), "")}, **multipart)
+    assert response.status_code == 303, response.text
+    assert "<title>Kilat Baru</title>" in app.test_client().get("/").text
+    assert shown_logo(app) == logo
+    # The same without the file field at all (a browser that leaves it out).
+    assert owner.post("/admin/settings", data={**SETTINGS, "shop_name": "Kilat Lagi"}
+                      ).status_code == 303
+    assert shown_logo(app) == logo
+    # "Use the standard logo again" removes it.
+    response = owner.post("/admin/settings", data={**SETTINGS, "remove_logo": "y",
+                                                   "logo": (io.BytesIO(b""), "")}, **multipart)
+    assert response.status_code == 303, response.text
+    assert shown_logo(app).startswith("/static/icons/logo.") and stored(app)["logo"] == ""

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from .. import logs, orders, shop_settings
 from ..extensions import db
 from ..models import Order, Receipt
+from ..validation import one_line
 from . import content, records
 from .records import DATA_STARTED, FAILED, IN_DOUBT, PENDING, SENDING, SENT
 
@@ -101,18 +102,21 @@ def compose(order: Order, receipt: Receipt, smtp: Smtp) -> EmailMessage:
     order's language."""
     message = EmailMessage(policy=SMTP_POLICY)
     with content.in_language(order):
-        message["Subject"] = subject(order, receipt.kind)
+        subject_line = subject(order, receipt.kind)
         text = content.render("receipt.txt", order, receipt.kind)
         html = content.render("receipt.html", order, receipt.kind)
-    message["From"] = smtp.sender
-    message["To"] = receipt.recipient
-    message["Date"] = email.utils.format_datetime(receipt.created_at.replace(tzinfo=dt.UTC))
-    message["Message-ID"] = message_id(receipt, smtp)
-    # RFC 3834: no vacation auto-replies to a receipt.
-    message["Auto-Submitted"] = "auto-generated"
-    support = shop_settings.current().support_email
-    if support:
-        message["Reply-To"] = support
+    headers = {
+        "Subject": subject_line, "From": smtp.sender, "To": receipt.recipient,
+        "Date": email.utils.format_datetime(receipt.created_at.replace(tzinfo=dt.UTC)),
+        "Message-ID": message_id(receipt, smtp),
+        "Auto-Submitted": "auto-generated",             # RFC 3834: no vacation auto-replies
+        "Reply-To": shop_settings.current().support_email,
+    }
+    for name, value in headers.items():
+        # Catalog text (a package name) reaches the subject: a line break stored in it would
+        # make every send of this receipt fail, or add a header.
+        if value:
+            message[name] = one_line(value)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

@@ -23,6 +23,10 @@ from ..validation import MAX_ID, has_control
 PRIVATE_BLUEPRINTS = frozenset({"orders", "admin"})
 HSTS = "max-age=31536000"
 UPLOAD_FORM_ROOM = 64 * 1024   # the panel's other form fields beside a picture
+# A picture up to this many times UPLOAD_MAX_BYTES is still read (werkzeug spools it to a
+# temporary file), so the form comes back with everything typed and a message on the picture:
+# a 10 MB phone photo is common. Only a bigger body is refused unread.
+UPLOAD_OVERSIZE_READ = 8
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -43,7 +47,7 @@ class GuardedRequest(Request):
         if self.path.startswith("/admin/"):
             # Room for a picture the panel then refuses with its own message when too big.
             return max(int(config["MAX_CONTENT_LENGTH"]),
-                       int(config["UPLOAD_MAX_BYTES"]) + UPLOAD_FORM_ROOM)
+                       int(config["UPLOAD_MAX_BYTES"]) * UPLOAD_OVERSIZE_READ + UPLOAD_FORM_ROOM)
         return config["MAX_CONTENT_LENGTH"]
 
     @max_content_length.setter

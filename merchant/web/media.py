@@ -27,3 +27,9 @@ def image_url(path: str | None) -> str:
     if path and media.is_stored(path):
         return url_for("media.file", name=path[len(media.PREFIX):])
     return url_for("static", filename=path or "icons/logo.svg")
+
+
+@bp.app_template_global()
+def upload_limit() -> str:
+    """The largest picture the panel takes, for its forms: "2 MB"."""
+    return media.size_limit()

@@ -7,17 +7,31 @@ ADMIN_IDLE_MINUTES without a request and ADMIN_SESSION_HOURS after sign-in.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from ... import media
 from ...admins import MIN_PASSWORD
 from ...version import __version__
 from ..htmx import is_htmx
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = logging.getLogger(__name__)
 
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.setup"})
 # The menu, in order: (endpoint, label, owner only). Areas not registered are left out.
@@ -41,6 +55,19 @@ def redirect_to(url: str):
     if is_htmx():
         return "", 200, {"HX-Redirect": url}
     return redirect(url, code=303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """A body over the panel's limit is refused unread, so none of its fields can come back:
+    the form it came from again, saying why, rather than the shop's error page."""
+    log.info("refused %s %s: body over %s bytes", request.method, request.path[:200],
+             request.max_content_length)
+    flash(_("Nothing was saved: what you sent was too large. Choose a smaller file (pictures "
+            "up to %(size)s) and send the form again.", size=media.size_limit()))
+    rule = request.url_rule
+    return redirect_to(request.path if rule and "GET" in (rule.methods or ())
+                       else url_for("admin.home"))
 
 
 @bp.before_request

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ...admins import MIN_PASSWORD
+from .fields import LineField
 
 # The one password-length rule of every form that sets a password.
 LONG_ENOUGH = Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",
@@ -19,8 +20,8 @@ class LoginForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Code from your authenticator app"),
-                       validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)])
+    code = LineField(_l("Code from your authenticator app"),
+                     validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)])
 
 
 class SetupForm(FlaskForm):

@@ -12,7 +12,6 @@ from wtforms import (
     IntegerField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -25,8 +24,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ... import account_presets, catalog, prices, suppliers, verifiers
+from ... import account_presets, catalog, media, prices, suppliers, verifiers
 from ...validation import MAX_INT, bounded_id
+from .fields import LineField
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 FAQ_MAX = 20
@@ -52,7 +52,7 @@ def _markup(form, field):
 
 class FaqEntryForm(Form):
     """One question and its answer on the product page; both empty: no entry."""
-    q = StringField(_l("Question"), validators=[Length(max=200)])
+    q = LineField(_l("Question"), validators=[Length(max=200)])
     a = TextAreaField(_l("Answer"), validators=[Length(max=2000)])
 
     def validate_a(self, field):
@@ -63,22 +63,22 @@ class FaqEntryForm(Form):
 
 
 class ProductForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the product's name.")),
-                                           Length(max=120)])
-    slug = StringField(_l("Address (slug)"), validators=[
+    name = LineField(_l("Name"), validators=[DataRequired(_l("Enter the product's name.")),
+                                         Length(max=120)])
+    slug = LineField(_l("Address (slug)"), validators=[
         DataRequired(_l("Enter the slug: the product's address in the shop.")), Length(max=64),
         Regexp(SLUG, message=_l("Use lowercase letters, digits and single dashes, like "
-                             "mobile-legends."))])
-    publisher = StringField(_l("Publisher"), validators=[Length(max=120)])
-    picture = FileField(_l("Picture"))
+                           "mobile-legends."))])
+    publisher = LineField(_l("Publisher"), validators=[Length(max=120)])
+    picture = FileField(_l("Picture"), render_kw={"accept": media.ACCEPT})
     preset = SelectField(_l("Account fields"))
     # One per account field of the product, in order: the message shown when the ID's format
     # is wrong (the shop's default names the field).
-    hints = FieldList(StringField(validators=[Length(max=200)]))
+    hints = FieldList(LineField(validators=[Length(max=200)]))
     help_text = TextAreaField(_l("Where the customer finds the ID"), validators=[Length(max=2000)])
     verifier = SelectField(_l("Nickname check"))
-    verifier_code = StringField(_l("Game code at the nickname provider"),
-                                validators=[Length(max=64)])
+    verifier_code = LineField(_l("Game code at the nickname provider"),
+                              validators=[Length(max=64)])
     allow_unverified = BooleanField(_l("Let customers continue when the check cannot answer"))
     active = BooleanField(_l("On sale"), default=True)
     sort_order = IntegerField(_l("Position"), default=0,
@@ -86,7 +86,7 @@ class ProductForm(FlaskForm):
                                           NumberRange(min=0, max=100_000)])
     category = SelectField(_l("Category"), default="games")
     featured = BooleanField(_l("Featured: list it first in the shop"))
-    meta_title = StringField(_l("Title in search results"), validators=[Length(max=120)])
+    meta_title = LineField(_l("Title in search results"), validators=[Length(max=120)])
     meta_description = TextAreaField(_l("Description in search results"),
                                      validators=[Length(max=300)])
     guide = TextAreaField(_l("How to top up"), validators=[Length(max=5000)])
@@ -119,8 +119,8 @@ class ProductForm(FlaskForm):
 
 
 class PackageForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the package's name, like "
-                                                        "86 Diamonds.")), Length(max=120)])
+    name = LineField(_l("Name"), validators=[DataRequired(_l("Enter the package's name, like "
+                                                      "86 Diamonds.")), Length(max=120)])
     quantity = IntegerField(_l("Quantity"), default=0, validators=[
         InputRequired(_l("Enter the quantity.")), NumberRange(min=0, max=MAX_INT)])
     bonus = IntegerField(_l("Bonus"), default=0, validators=[
@@ -129,13 +129,13 @@ class PackageForm(FlaskForm):
         InputRequired(_l("Enter the price.")), NumberRange(min=1, message=_l("The price must be "
                                                        "at least 1.")),
         NumberRange(max=MAX_INT)])
-    badge = StringField(_l("Badge"), validators=[Length(max=40)])
+    badge = LineField(_l("Badge"), validators=[Length(max=40)])
     supplier = SelectField(_l("Supplier"))
-    supplier_sku = StringField(_l("Supplier SKU"), validators=[Length(max=64)])
+    supplier_sku = LineField(_l("Supplier SKU"), validators=[Length(max=64)])
     supplier_cost = IntegerField(_l("Supplier cost"),
                                  validators=[Optional(), NumberRange(min=0, max=MAX_INT)])
     fallback_supplier = SelectField(_l("Fallback supplier"))
-    fallback_sku = StringField(_l("Fallback SKU"), validators=[Length(max=64)])
+    fallback_sku = LineField(_l("Fallback SKU"), validators=[Length(max=64)])
     fallback_cost = IntegerField(_l("Fallback cost"),
                                  validators=[Optional(), NumberRange(min=0, max=MAX_INT)])
     active = BooleanField(_l("On sale"), default=True)
@@ -167,7 +167,7 @@ class PackageForm(FlaskForm):
 
 
 class RepriceForm(FlaskForm):
-    markup = StringField(_l("Markup over cost"), validators=[
+    markup = LineField(_l("Markup over cost"), validators=[
         DataRequired(_l("Enter a markup, like 500 or 8%.")), _markup])
     round_to = IntegerField(_l("Round up to"), default=100, validators=[
         InputRequired(_l("Enter a step, like 100.")),
@@ -179,7 +179,7 @@ class RepriceForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     supplier = SelectField(_l("Supplier"))
-    markup = StringField(_l("Markup over cost"), default="8%", validators=[
+    markup = LineField(_l("Markup over cost"), default="8%", validators=[
         DataRequired(_l("Enter a markup, like 500 or 8%.")), _markup])
     round_to = IntegerField(_l("Round up to"), default=100, validators=[
         InputRequired(_l("Enter a step, like 100.")),

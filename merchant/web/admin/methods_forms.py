@@ -8,13 +8,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
 from ... import money
 from ...models import PaymentMethod
 from ...payments import ADAPTERS
 from ...validation import MAX_INT
+from .fields import LineField
 
 KINDS = {"qr": _l("QR code (QRIS)"), "ewallet": _l("E-wallet"), "va": _l("Virtual account"),
          "card": _l("Card")}
@@ -85,20 +86,20 @@ def bp_to_percent(bp: int) -> str:
 
 
 class MethodForm(FlaskForm):
-    name = StringField(_l("Name customers see"), validators=[
+    name = LineField(_l("Name customers see"), validators=[
         DataRequired(_l("Enter the name customers see, like GoPay.")), Length(max=80)])
-    code = StringField(_l("Code"), filters=[_upper], validators=[
+    code = LineField(_l("Code"), filters=[_upper], validators=[
         DataRequired(_l("Enter a code, like GOPAY.")),
         Regexp(r"^[A-Z0-9_]{2,32}$", message=_l("Use 2-32 capital letters, digits or _, like "
-                                              "BCA_VA."))])
+                                            "BCA_VA."))])
     kind = SelectField(_l("Kind"), choices=choices(KINDS))
     gateway = SelectField(_l("Gateway"))
     currency = SelectField(_l("Currency"),
                            choices=choices({code: code for code in money.EXPONENTS}))
-    fee_flat = StringField(_l("Flat fee"), default="0")
-    fee_percent = StringField(_l("Percentage fee (%)"), default="0")
-    min_amount = StringField(_l("Smallest total"), default="0")
-    max_amount = StringField(_l("Largest total"))
+    fee_flat = LineField(_l("Flat fee"), default="0")
+    fee_percent = LineField(_l("Percentage fee (%)"), default="0")
+    min_amount = LineField(_l("Smallest total"), default="0")
+    max_amount = LineField(_l("Largest total"))
     icon = SelectField(_l("Icon"))
     icon_upload = FileField(_l("Or upload an icon"))
     sort_order = IntegerField(_l("Position"), default=0, validators=[
@@ -167,7 +168,7 @@ class MethodForm(FlaskForm):
 
 class PresetForm(FlaskForm):
     """Add one of the gateway's usual methods with a tap."""
-    code = StringField(validators=[DataRequired()])
+    code = LineField(validators=[DataRequired()])
 
 
 class ActiveForm(FlaskForm):

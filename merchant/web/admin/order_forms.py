@@ -8,7 +8,6 @@ from wtforms import (
     HiddenField,
     SelectChoice,
     SelectField,
-    StringField,
     SubmitField,
     TextAreaField,
 )
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ... import orders
 from ...order_search import Filters
 from ...validation import bounded_id
+from .fields import LineField
 
 
 def _optional_int(value):
@@ -29,8 +29,8 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=254)],
-                    description=_l("Reference, account ID, nickname, email or WhatsApp"))
+    q = LineField(_l("Search"), validators=[Optional(), Length(max=254)],
+                  description=_l("Reference, account ID, nickname, email or WhatsApp"))
     status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Any status"))] + [
         SelectChoice(code, label) for code, label in orders.LABELS.items()],
         validators=[Optional()])
@@ -84,5 +84,5 @@ class NoteForm(FlaskForm):
 
 
 class ClearFlagForm(FlaskForm):
-    note = StringField(_l("What you checked"), validators=[
+    note = LineField(_l("What you checked"), validators=[
         DataRequired(_l("Say what you checked before clearing the flag.")), Length(max=500)])

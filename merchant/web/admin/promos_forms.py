@@ -11,28 +11,28 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    StringField,
 )
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 
 from ... import money, promos
 from ...extensions import db
 from ...models import Product, Promo
+from .fields import LineField
 from .methods_forms import choices, to_major, to_minor
 
 KINDS = {"percent": _l("Percentage off"), "flat": _l("Amount off")}
 
 
 class PromoForm(FlaskForm):
-    code = StringField(_l("Code"), filters=[promos.normalize], validators=[
+    code = LineField(_l("Code"), filters=[promos.normalize], validators=[
         DataRequired(_l("Enter the code customers type, like RAMADAN10.")),
         Regexp(promos.CODE, message=promos.CODE_RULE)])
     kind = RadioField(_l("Discount"), choices=choices(KINDS), default="percent")
-    value = StringField(_l("How much off"), validators=[DataRequired(
+    value = LineField(_l("How much off"), validators=[DataRequired(
         _l("Enter the discount: a percentage like 10, or an amount like 5000."))])
     currency = SelectField(_l("Currency"), choices=choices({c: c for c in money.EXPONENTS}))
     product = SelectField(_l("Only for"))
-    min_spend = StringField(_l("Minimum spend"), default="0")
+    min_spend = LineField(_l("Minimum spend"), default="0")
     starts_at = DateTimeLocalField(_l("Starts"), validators=[Optional()])
     ends_at = DateTimeLocalField(_l("Ends"), validators=[Optional()])
     max_uses = IntegerField(_l("Uses in all"), validators=[

@@ -15,7 +15,7 @@ from .settings_forms import SettingsForm, zone_suggestions
 @owner_only
 def settings():
     """The settings form; an empty field means the default its placeholder shows."""
-    form = SettingsForm(data=shop_settings.stored())
+    form = SettingsForm(data=_typed_values())
     if form.validate_on_submit():
         values = form.values()
         try:
@@ -33,3 +33,11 @@ def settings():
     return render_template("admin/settings/index.html", form=form, zones=zone_suggestions(),
                            current=shop_settings.current(),
                            defaults=shop_settings.defaults()), status
+
+
+def _typed_values() -> dict[str, str]:
+    """The stored settings as the form's starting values. Not the logo: a file field holds only
+    what is uploaded now, and an empty upload means "keep the logo you have"."""
+    values = shop_settings.stored()
+    values.pop("logo", None)
+    return values

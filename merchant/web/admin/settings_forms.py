@@ -7,11 +7,12 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from ... import i18n, money, shop_settings
+from ... import i18n, media, money, shop_settings
 from ...checkout import normalize_whatsapp
+from .fields import LineField
 
 
 def _strip(value):
@@ -25,18 +26,18 @@ def _colour(value):
 
 
 class SettingsForm(FlaskForm):
-    shop_name = StringField(_l("Shop name"), filters=[_strip], validators=[Length(max=80)])
-    logo = FileField(_l("Logo"))
+    shop_name = LineField(_l("Shop name"), filters=[_strip], validators=[Length(max=80)])
+    logo = FileField(_l("Logo"), render_kw={"accept": media.ACCEPT})
     remove_logo = BooleanField(_l("Use the standard logo again"))
-    accent_color = StringField(_l("Accent colour"), filters=[_colour], validators=[
+    accent_color = LineField(_l("Accent colour"), filters=[_colour], validators=[
         Optional(), Regexp(r"^#[0-9a-f]{6}$", message=_l("Use a colour like #0f766e: a # and six "
-                                                       "digits or letters a-f."))])
-    support_whatsapp = StringField(_l("Support WhatsApp"), filters=[_strip],
-                                   validators=[Length(max=30)])
-    support_email = StringField(_l("Support email"), filters=[_strip],
-                                validators=[Length(max=254)])
+                                                     "digits or letters a-f."))])
+    support_whatsapp = LineField(_l("Support WhatsApp"), filters=[_strip],
+                                 validators=[Length(max=30)])
+    support_email = LineField(_l("Support email"), filters=[_strip],
+                              validators=[Length(max=254)])
     currency = SelectField(_l("Currency"))
-    timezone = StringField(_l("Time zone"), filters=[_strip], validators=[Length(max=64)])
+    timezone = LineField(_l("Time zone"), filters=[_strip], validators=[Length(max=64)])
     default_locale = SelectField(_l("Shop language"))
     terms = TextAreaField(_l("Terms of service"), validators=[Length(max=20_000)],
                           render_kw={"rows": 8})

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ...models import OWNER, STAFF
 from .auth_forms import LONG_ENOUGH
+from .fields import LineField
 
 ROLE_CHOICES = [SelectChoice(STAFF, _l("Staff: orders only")),
                 SelectChoice(OWNER, _l("Owner: everything"))]
@@ -41,9 +42,9 @@ class PasswordForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Code from your authenticator app"),
-                       validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)],
-                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
+    code = LineField(_l("Code from your authenticator app"),
+                     validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)],
+                     render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
 
 
 class AuditFilterForm(FlaskForm):
@@ -52,8 +53,8 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     actor = SelectField(_l("Who"), validators=[Optional()])
-    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)],
-                         render_kw={"placeholder": _l("order. or admin.role")})
+    action = LineField(_l("Action starts with"), validators=[Optional(), Length(max=64)],
+                       render_kw={"placeholder": _l("order. or admin.role")})
     target_type = SelectField(_l("Target"), validators=[Optional()])
-    target_id = StringField(_l("Target ID"), validators=[Optional(), Length(max=64)],
-                            render_kw={"placeholder": _l("an order ref, a slug, an id")})
+    target_id = LineField(_l("Target ID"), validators=[Optional(), Length(max=64)],
+                          render_kw={"placeholder": _l("an order ref, a slug, an id")})
