@@ -82,11 +82,14 @@ def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_s
         owner.get_by_role("button", name="Add the method").click()
         expect(owner.locator(".methods-table")).to_contain_text("Alfamart")
 
-        # 3. Import the price list from (the fake) Digiflazz, with the progress page.
+        # 3. Import the price list from (the fake) Digiflazz: its preview, then the progress page.
         owner.get_by_role("link", name="Catalog").click()
         owner.get_by_role("link", name="Import prices").click()
         owner.fill("#markup", "8%")
-        owner.get_by_role("button", name="Import").click()
+        owner.get_by_role("button", name="Preview the changes").click()
+        expect(owner.get_by_role("button", name="Apply these changes")).to_be_visible(
+            timeout=15_000)
+        owner.get_by_role("button", name="Apply these changes").click()
         expect(owner.locator("#import-job")).to_contain_text("Done", timeout=15_000)
 
         # 4. Rename the imported product and give it a picture.
