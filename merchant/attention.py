@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from . import balances, orders, worker
+from . import balances, orders, payments, worker
 from .extensions import db
 from .manual_delivery import MANUAL
 from .models import Order, OrderEvent, Package, PaymentMethod, Product, Receipt, utcnow
@@ -239,6 +239,16 @@ def _settings() -> list[Item]:
         if problem:
             items.append(Item("settings", name, problem, None, methods_url,
                               _("Payment methods")))
+
+    active = db.session.scalars(sa.select(PaymentMethod).where(PaymentMethod.active)
+                                .order_by(PaymentMethod.sort_order, PaymentMethod.name))
+    for method in active:
+        why = payments.method_refusal(method, config)
+        if why:
+            items.append(Item("settings", method.code,
+                              _("%(method)s is on, but customers are not offered it: %(why)s",
+                                method=method.name, why=why),
+                              None, methods_url, _("Payment methods")))
 
     used = sa.union_all(
         sa.select(Package.supplier.label("name")).where(Package.active),

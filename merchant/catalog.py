@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from . import money, promos
+from . import money, payments, promos
 from .extensions import db
 from .models import Package, PaymentMethod, Product, Promo
 from .validation import bounded_id
@@ -76,10 +77,16 @@ def active_packages(product: Product) -> list[Package]:
 
 
 def active_methods() -> list[PaymentMethod]:
-    return list(db.session.scalars(
+    """The methods on offer: turned on, and payable through their gateway in this shop."""
+    methods = db.session.scalars(
         sa.select(PaymentMethod).where(PaymentMethod.active)
-        .order_by(PaymentMethod.sort_order, PaymentMethod.name)
-    ))
+        .order_by(PaymentMethod.sort_order, PaymentMethod.name))
+    return [method for method in methods if payable(method)]
+
+
+def payable(method: PaymentMethod) -> bool:
+    """Whether the method's gateway can take its payments here (see payments.refusal)."""
+    return payments.method_refusal(method, current_app.config) is None
 
 
 def find_package(product: Product, package_id) -> Package | None:

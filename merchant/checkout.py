@@ -88,6 +88,10 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
     method = catalog.find_method(form.get("method"))
     if method is None:
         errors["method"] = _("Choose a payment method.")
+    elif not catalog.payable(method):
+        # The shop's configuration, not an outage: the customer can pick another method now.
+        errors["method"] = _("%(method)s cannot be used in this shop. Choose another payment "
+                             "method.", method=method.name)
     email, whatsapp, contact_errors = read_contact(form)
     errors.update(contact_errors)
     nickname = None

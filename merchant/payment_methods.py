@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from . import audit, payment_presets, shop_settings
+from . import audit, payment_presets, payments, shop_settings
 from .extensions import db
 from .models import PaymentMethod
 
@@ -57,8 +57,7 @@ def problems(values: dict, method: PaymentMethod | None = None) -> dict[str, str
                            code=values["code"])
     config = current_app.config
     gateway = values.get("gateway") or config["GATEWAY"]
-    reason = (payment_presets.unconfigured(gateway, config)
-              or payment_presets.unserved(gateway, values["code"], config))
+    reason = payments.refusal(gateway, values["code"], config)
     if reason:
         errors["gateway"] = reason
     return errors

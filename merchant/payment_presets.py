@@ -1,6 +1,6 @@
-"""The payment methods a new shop starts with, per gateway, and which codes a gateway serves.
+"""The payment methods a new shop starts with, per gateway.
 
-Each gateway's set holds only methods its adapter maps to a vendor channel (see `unserved`),
+Each gateway's set holds only methods its adapter maps to a vendor channel (`Gateway.channels`),
 with the vendor's usual fee and limits in rupiah as of 2026: a starting point the owner edits
 in the panel. The sandbox set is also the demo's.
 """
@@ -14,7 +14,6 @@ from flask import current_app
 from . import audit, shop_settings
 from .extensions import db
 from .models import PaymentMethod
-from .payments import ADAPTERS, gateway_class, midtrans, tripay, xendit
 
 
 @dataclass(frozen=True)
@@ -70,46 +69,6 @@ PRESETS: dict[str, list[Preset]] = {
            50_000_000),
     ],
 }
-
-# Where each adapter keeps its method mapping: (our code -> vendor code, the operator's override
-# setting). None: the gateway takes any code (the sandbox; Stripe offers its dashboard's methods).
-_MAPPINGS: dict[str, tuple[dict, str | None] | None] = {
-    "sandbox": None,
-    "stripe": None,
-    "xendit": (xendit.METHODS, "XENDIT_METHODS"),
-    "tripay": (tripay.METHODS, "TRIPAY_METHODS"),
-    "midtrans": ({midtrans.QRIS: "qris", **midtrans.SNAP_PAYMENTS}, None),
-}
-
-
-def unserved(gateway: str, code: str, settings) -> str | None:
-    """Why `gateway` cannot take payments for method `code`, or None when it can."""
-    if gateway not in ADAPTERS:
-        return f"No payment gateway is called {gateway!r}."
-    mapping = _MAPPINGS.get(gateway)
-    if mapping is None:
-        return None
-    table, setting = mapping
-    if code in table or (setting and code in (settings.get(setting) or {})):
-        return None
-    where = f" or map it in MERCHANT_{setting}" if setting else ""
-    return (f"{gateway} has no channel for {code}: use one of {', '.join(sorted(table))}"
-            f"{where}, or choose another gateway for it.")
-
-
-def unconfigured(gateway: str, settings) -> str | None:
-    """Why `gateway` cannot be used by this shop (settings missing, sandbox off), or None."""
-    if gateway not in ADAPTERS:
-        return f"No payment gateway is called {gateway!r}."
-    if gateway == "sandbox" and not settings.get("SANDBOX_ENABLED"):
-        return ("The sandbox gateway is off in this shop (it takes pretend payments): "
-                "choose a real gateway.")
-    missing = gateway_class(gateway).missing_settings(settings)
-    if missing:
-        return (f"The {gateway} gateway is not configured: set {', '.join(missing)} in the "
-                "environment or instance/config.py, then restart the shop.")
-    return None
-
 
 def build(preset: Preset, currency: str, sort_order: int,
           gateway: str | None = None) -> PaymentMethod:

@@ -126,6 +126,7 @@ class MidtransGateway(Gateway):
     """Midtrans Snap + Core API (QRIS)."""
 
     name = "midtrans"
+    channels = {QRIS: "qris", **SNAP_PAYMENTS}
     required_settings = ("MIDTRANS_SERVER_KEY",)
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -202,7 +203,7 @@ class MidtransGateway(Gateway):
             body["customer_details"] = customer
         if request.method == QRIS:
             return self._charge_qris(request, body, now, minutes)
-        body["enabled_payments"] = [SNAP_PAYMENTS[request.method]]
+        body["enabled_payments"] = [self.vendor_method(request.method, "Midtrans")]
         body["expiry"] = {"start_time": _wib_text(now), "unit": "minute", "duration": minutes}
         body["callbacks"] = {"finish": request.return_url}
         status, reply = self._call("POST", f"{self._snap_url}/snap/v1/transactions",

@@ -66,6 +66,8 @@ STATUSES = {
 
 class TripayGateway(Gateway):
     name = "tripay"
+    channels = METHODS
+    channels_setting = "TRIPAY_METHODS"
     required_settings = ("TRIPAY_API_KEY", "TRIPAY_PRIVATE_KEY", "TRIPAY_MERCHANT_CODE")
 
     def create_payment(self, request: PaymentRequest) -> Checkout:
@@ -79,7 +81,7 @@ class TripayGateway(Gateway):
                 "set TRIPAY_CUSTOMER_EMAIL (e.g. the shop's address) as the fallback"
             )
         body = {
-            "method": self.vendor_method(request.method, METHODS, "TRIPAY_METHODS", "Tripay"),
+            "method": self.vendor_method(request.method, "Tripay"),
             "merchant_ref": request.ref,
             "amount": request.amount,
             "customer_name": request.customer_name or "Customer",
