@@ -46,10 +46,17 @@ CATEGORIES = {"games": _l("Games"), "apps": _l("Apps and vouchers"),
 SEARCH_MAX = 60
 
 
+def on_sale():
+    """The condition for a product customers see: turned on, with a package on sale (a product
+    with none would show an empty step where the packages go)."""
+    return sa.and_(Product.active,
+                   sa.exists().where(Package.product_id == Product.id, Package.active))
+
+
 def active_products(query: str = "", category: str = "") -> list[Product]:
     """Products on sale, the operator's featured ones first, then by position and name;
     only those whose name or publisher contains `query`, in `category` when it is one."""
-    select = sa.select(Product).where(Product.active) \
+    select = sa.select(Product).where(on_sale()) \
         .order_by(Product.featured.desc(), Product.sort_order, Product.name)
     query = query.strip()[:SEARCH_MAX]
     if query:
@@ -69,7 +76,7 @@ def shelves(products: list[Product]) -> list[tuple[str, list[Product]]]:
 
 
 def product_by_slug(slug: str) -> Product | None:
-    return db.session.scalar(sa.select(Product).where(Product.slug == slug, Product.active))
+    return db.session.scalar(sa.select(Product).where(Product.slug == slug, on_sale()))
 
 
 def active_packages(product: Product) -> list[Package]:
