@@ -46,11 +46,16 @@ CATEGORIES = {"games": _l("Games"), "apps": _l("Apps and vouchers"),
 SEARCH_MAX = 60
 
 
+def package_on_sale():
+    """The condition for a package customers may buy: turned on and not archived."""
+    return sa.and_(Package.active, Package.archived_at.is_(None))
+
+
 def on_sale():
-    """The condition for a product customers see: turned on, with a package on sale (a product
-    with none would show an empty step where the packages go)."""
-    return sa.and_(Product.active,
-                   sa.exists().where(Package.product_id == Product.id, Package.active))
+    """The condition for a product customers see: turned on, not archived, with a package on
+    sale (a product with none would show an empty step where the packages go)."""
+    return sa.and_(Product.active, Product.archived_at.is_(None),
+                   sa.exists().where(Package.product_id == Product.id, package_on_sale()))
 
 
 def active_products(query: str = "", category: str = "") -> list[Product]:
@@ -80,13 +85,13 @@ def product_by_slug(slug: str) -> Product | None:
 
 
 def active_packages(product: Product) -> list[Package]:
-    return [p for p in product.packages if p.active]
+    return [p for p in product.packages if p.active and p.archived_at is None]
 
 
 def active_methods() -> list[PaymentMethod]:
     """The methods on offer: turned on, and payable through their gateway in this shop."""
     methods = db.session.scalars(
-        sa.select(PaymentMethod).where(PaymentMethod.active)
+        sa.select(PaymentMethod).where(PaymentMethod.active, PaymentMethod.archived_at.is_(None))
         .order_by(PaymentMethod.sort_order, PaymentMethod.name))
     return [method for method in methods if payable(method)]
 
@@ -101,7 +106,8 @@ def find_package(product: Product, package_id) -> Package | None:
     if package_id is None:
         return None
     package = db.session.get(Package, package_id)
-    if package is None or package.product_id != product.id or not package.active:
+    if (package is None or package.product_id != product.id or not package.active
+            or package.archived_at is not None):
         return None
     return package
 
@@ -110,7 +116,8 @@ def find_method(code) -> PaymentMethod | None:
     if not code:
         return None
     return db.session.scalar(
-        sa.select(PaymentMethod).where(PaymentMethod.code == str(code), PaymentMethod.active)
+        sa.select(PaymentMethod).where(PaymentMethod.code == str(code), PaymentMethod.active,
+                                       PaymentMethod.archived_at.is_(None))
     )
 
 

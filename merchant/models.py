@@ -39,6 +39,8 @@ class Product(db.Model):
     meta_description: Mapped[str] = mapped_column(sa.String(300), default="")
     guide: Mapped[str] = mapped_column(sa.Text, default="")   # how to top up, on the product page
     faq: Mapped[list] = mapped_column(sa.JSON, default=list)   # [{"q": "...", "a": "..."}]
+    # Set: archived (see merchant/archive.py), hidden from customers and the panel's lists.
+    archived_at: Mapped[dt.datetime | None]
 
     packages: Mapped[list[Package]] = relationship(
         back_populates="product", order_by="Package.sort_order, Package.price"
@@ -65,6 +67,7 @@ class Package(db.Model):
     fallback_cost: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[dt.datetime | None]
 
     product: Mapped[Product] = relationship(back_populates="packages")
 
@@ -85,6 +88,7 @@ class PaymentMethod(db.Model):
     max_amount: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[dt.datetime | None]
 
 
 class Order(db.Model):
@@ -191,6 +195,7 @@ class Promo(db.Model):
     uses: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[dt.datetime | None]
 
     product: Mapped[Product | None] = relationship()
 

@@ -27,10 +27,13 @@ class MethodError(ValueError):
         self.errors = errors
 
 
-def all_methods() -> list[PaymentMethod]:
-    """Every method, as the product page orders them (inactive ones too)."""
-    return list(db.session.scalars(
-        sa.select(PaymentMethod).order_by(PaymentMethod.sort_order, PaymentMethod.name)))
+def all_methods(archived: bool = False) -> list[PaymentMethod]:
+    """Every method not archived (or, `archived`, every archived one), as the product page
+    orders them, inactive ones too."""
+    kept = PaymentMethod.archived_at.is_not(None) if archived \
+        else PaymentMethod.archived_at.is_(None)
+    return list(db.session.scalars(sa.select(PaymentMethod).where(kept)
+                                   .order_by(PaymentMethod.sort_order, PaymentMethod.name)))
 
 
 def get(method_id: int) -> PaymentMethod | None:

@@ -2,7 +2,7 @@
 presets or by hand, edit fees, limits, gateway and icon."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, render_template, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -33,7 +33,9 @@ def _method_or_404(method_id: int):
 def methods():
     """Every payment method, and the gateway's usual ones this shop has not added."""
     gateway = current_app.config["GATEWAY"]
-    return render_template("admin/methods/index.html", methods=payment_methods.all_methods(),
+    archived = request.args.get("archived") == "1"
+    return render_template("admin/methods/index.html",
+                           methods=payment_methods.all_methods(archived), archived=archived,
                            gateway=gateway, presets=payment_presets.missing(gateway),
                            preset_form=PresetForm(), active_form=ActiveForm(),
                            refusal=refusal)
