@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from . import accounts, catalog, i18n, logs, orders, promos
 from .extensions import db
 from .models import Order, OrderEvent, Product, utcnow
+from .order_texts import said
 from .payment_events import gateway_for, ready_gateway
 from .payments.base import PaymentError, PaymentRequest
 
@@ -142,9 +143,10 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
         supplier=package.supplier, supplier_sku=package.supplier_sku,
         supplier_cost=package.supplier_cost, created_at=now, updated_at=now,
     )
-    placed = f"Order placed: {package.name} via {method.name}"
+    placed = said("placed", package=package.name, method=method.name)
     if promo is not None:
-        placed += f" with promo code {promo.code} (-{quote.discount})"
+        placed = said("placed_promo", package=package.name, method=method.name,
+                      promo=promo.code, discount=quote.discount)
     try:
         with orders.write_unit():
             if promo is not None:
@@ -203,8 +205,8 @@ def _open_payment(order: Order, product: Product) -> Order:
             payment_expires_at=min(order.payment_expires_at,
                                    checkout.expires_at or order.payment_expires_at),
         ))
-        orders.record(order.id, "customer", f"Payment opened at {order.gateway}: "
-                      f"{checkout.gateway_ref}")
+        orders.record(order.id, "customer", said("payment_opened", gateway=order.gateway,
+                                                 payment=checkout.gateway_ref))
     db.session.refresh(order)
     return order
 

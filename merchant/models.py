@@ -219,6 +219,10 @@ class OrderEvent(db.Model):
     to_status: Mapped[str | None] = mapped_column(sa.String(24))
     source: Mapped[str] = mapped_column(sa.String(16))   # customer, webhook, poll, worker, admin
     detail: Mapped[str] = mapped_column(sa.Text, default="")
+    # A line of merchant.order_texts and its parameters, shown in the reader's language;
+    # None: `detail` is shown as written (older events, a vendor's words).
+    code: Mapped[str | None] = mapped_column(sa.String(40))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
 
     order: Mapped[Order] = relationship(back_populates="events")
 
