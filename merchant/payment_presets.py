@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from . import audit, shop_settings
 from .extensions import db
@@ -20,7 +22,7 @@ from .models import PaymentMethod
 class Preset:
     """One payment method as a new shop gets it. Money in IDR (exponent 0)."""
     code: str
-    name: str
+    name: str                 # a brand, or (lazy) words read in the panel's language
     kind: str                 # qr, ewallet, va, card
     icon: str                 # a path under static/
     fee_flat: int
@@ -38,14 +40,14 @@ GOPAY = _p("GOPAY", "GoPay", "ewallet", "gopay", 0, 200, 1_000, 10_000_000)
 OVO = _p("OVO", "OVO", "ewallet", "ovo", 500, 150, 10_000, 10_000_000)
 DANA = _p("DANA", "DANA", "ewallet", "dana", 0, 150, 1_000, 10_000_000)
 SHOPEEPAY = _p("SHOPEEPAY", "ShopeePay", "ewallet", "shopeepay", 0, 200, 1_000, 10_000_000)
-BCA_VA = _p("BCA_VA", "BCA Virtual Account", "va", "bca-va", 4_000, 0, 10_000, 50_000_000)
-BNI_VA = _p("BNI_VA", "BNI Virtual Account", "va", "bni-va", 4_000, 0, 10_000, 50_000_000)
-BRI_VA = _p("BRI_VA", "BRI Virtual Account", "va", "bri-va", 4_000, 0, 10_000, 50_000_000)
-MANDIRI_VA = _p("MANDIRI_VA", "Mandiri Virtual Account", "va", "mandiri-va", 4_000, 0, 10_000,
+BCA_VA = _p("BCA_VA", _l("BCA Virtual Account"), "va", "bca-va", 4_000, 0, 10_000, 50_000_000)
+BNI_VA = _p("BNI_VA", _l("BNI Virtual Account"), "va", "bni-va", 4_000, 0, 10_000, 50_000_000)
+BRI_VA = _p("BRI_VA", _l("BRI Virtual Account"), "va", "bri-va", 4_000, 0, 10_000, 50_000_000)
+MANDIRI_VA = _p("MANDIRI_VA", _l("Mandiri Virtual Account"), "va", "mandiri-va", 4_000, 0, 10_000,
                 50_000_000)
-PERMATA_VA = _p("PERMATA_VA", "Permata Virtual Account", "va", "permata-va", 4_000, 0, 10_000,
+PERMATA_VA = _p("PERMATA_VA", _l("Permata Virtual Account"), "va", "permata-va", 4_000, 0, 10_000,
                 50_000_000)
-CARD = _p("CARD", "Credit / debit card", "card", "card", 2_000, 290, 10_000, 50_000_000)
+CARD = _p("CARD", _l("Credit / debit card"), "card", "card", 2_000, 290, 10_000, 50_000_000)
 
 PRESETS: dict[str, list[Preset]] = {
     # The sandbox takes every code: this is the demo's set.
@@ -62,10 +64,10 @@ PRESETS: dict[str, list[Preset]] = {
         _p("OVO", "OVO", "ewallet", "ovo", 0, 300, 1_000, 10_000_000),
         _p("DANA", "DANA", "ewallet", "dana", 0, 300, 1_000, 10_000_000),
         _p("SHOPEEPAY", "ShopeePay", "ewallet", "shopeepay", 0, 300, 1_000, 10_000_000),
-        _p("BCA_VA", "BCA Virtual Account", "va", "bca-va", 5_500, 0, 10_000, 50_000_000),
-        _p("BNI_VA", "BNI Virtual Account", "va", "bni-va", 4_250, 0, 10_000, 50_000_000),
-        _p("BRI_VA", "BRI Virtual Account", "va", "bri-va", 4_250, 0, 10_000, 50_000_000),
-        _p("MANDIRI_VA", "Mandiri Virtual Account", "va", "mandiri-va", 4_250, 0, 10_000,
+        _p("BCA_VA", _l("BCA Virtual Account"), "va", "bca-va", 5_500, 0, 10_000, 50_000_000),
+        _p("BNI_VA", _l("BNI Virtual Account"), "va", "bni-va", 4_250, 0, 10_000, 50_000_000),
+        _p("BRI_VA", _l("BRI Virtual Account"), "va", "bri-va", 4_250, 0, 10_000, 50_000_000),
+        _p("MANDIRI_VA", _l("Mandiri Virtual Account"), "va", "mandiri-va", 4_250, 0, 10_000,
            50_000_000),
     ],
 }
@@ -75,8 +77,11 @@ def build(preset: Preset, currency: str, sort_order: int,
     """A PaymentMethod from a preset. Outside IDR the rupiah amounts mean nothing, so only the
     percentage is kept: the owner sets the flat fee and the limits."""
     rupiah = currency == "IDR"
+    # The name customers read, stored in the shop's default language.
+    with force_locale(shop_settings.current().default_locale):
+        name = str(preset.name)
     return PaymentMethod(
-        code=preset.code, name=preset.name, kind=preset.kind, gateway=gateway, icon=preset.icon,
+        code=preset.code, name=name, kind=preset.kind, gateway=gateway, icon=preset.icon,
         fee_flat=preset.fee_flat if rupiah else 0, fee_percent_bp=preset.fee_percent_bp,
         currency=currency, min_amount=preset.min_amount if rupiah else 0,
         max_amount=preset.max_amount if rupiah else None, sort_order=sort_order, active=True,
