@@ -85,6 +85,7 @@ def test_an_archived_product_with_orders_is_kept_for_them_and_cannot_be_deleted(
     assert client.get("/p/tiktok-coins").status_code == 404
     assert "TikTok Coins" not in owner.get("/admin/catalog").text
     assert "TikTok Coins" in owner.get("/admin/catalog?archived=1").text
+    assert "TikTok Coins (archived)" in owner.get("/admin/promos/new").text
     # The old order still shows what was bought, to the owner and to the customer.
     assert "TikTok Coins" in owner.get(f"/admin/orders/{ref}").text
     with app.app_context():
