@@ -24,7 +24,7 @@ from .extensions import db
 from .models import Order, OrderEvent, Product, utcnow
 from .order_texts import said
 from .payment_events import gateway_for, ready_gateway
-from .payments.base import PaymentError, PaymentRequest
+from .payments.base import PaymentError, PaymentRequest, Unservable
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +195,11 @@ def _open_payment(order: Order, product: Product) -> Order:
         # The customer gets a plain sentence; the operator's log keeps the vendor's answer.
         log.error("order %s: %s could not create the payment: %s", order.ref, order.gateway,
                   exc)
+        if isinstance(exc, Unservable):
+            # The shop's settings, not an outage: trying again would not help.
+            raise PurchaseError({"method": _(
+                "%(method)s cannot take this order. Choose another payment method.",
+                method=order.payment_method_name)}) from exc
         raise PurchaseError({"payment": str(GATEWAY_DOWN)}) from exc
     with orders.write_unit():
         db.session.execute(sa.update(Order).where(Order.id == order.id).values(

@@ -301,6 +301,26 @@ def test_a_method_the_gateway_has_no_channel_for_is_not_offered(tmp_path, caplog
     assert "QRIS is on" not in home
 
 
+@pytest.mark.parametrize("lang, refused", [
+    ("en", "QRIS cannot take this order. Choose another payment method."),
+    ("id", "QRIS tidak bisa menerima pesanan ini. Pilih metode pembayaran lain."),
+])
+def test_a_payment_the_settings_keep_from_opening_is_not_called_an_outage(tmp_path, lang,
+                                                                            refused):
+    """Tripay needs an email: a customer who leaves only WhatsApp, in a shop without
+    MERCHANT_TRIPAY_CUSTOMER_EMAIL, is not told the provider is down."""
+    app = make_app(tmp_path, **TRIPAY)
+    client = app.test_client()
+    token = verify(client, "tiktok-coins", username="demo_user")
+    response = client.post(f"/p/tiktok-coins/order?lang={lang}", data={
+        "username": "demo_user", "verification_token": token, "whatsapp": "0812 3456 7890",
+        "package": package_id(app, "tiktok-coins", "70 Coins"), "method": "QRIS"})
+    assert response.status_code == 422 and refused in response.text
+    assert "not responding" not in response.text and "tidak merespons" not in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+
+
 def test_staff_cannot_see_or_change_payment_methods(app, staff):
     qris = method(app, "QRIS")
     assert staff.get("/admin/methods").status_code == 403

@@ -23,6 +23,11 @@ class PaymentError(Exception):
     """The vendor refused or could not be reached. The message is for the operator's log."""
 
 
+class Unservable(PaymentError):
+    """The shop's settings, or this order, keep the gateway from taking the payment: no vendor
+    was asked and nothing is down, so the customer is not told to try again later."""
+
+
 class ForgedCallback(PaymentError):
     """A callback whose signature or token does not verify."""
 
@@ -125,7 +130,7 @@ class Gateway(VendorAdapter):
         if channels is None:
             return method
         if method not in channels:
-            raise PaymentError(f"payment method {method!r} has no {vendor} channel; "
+            raise Unservable(f"payment method {method!r} has no {vendor} channel; "
                                f"map it in {self.channels_setting} or use another gateway for it")
         return channels[method]
 

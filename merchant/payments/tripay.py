@@ -31,6 +31,7 @@ from .base import (
     PaymentError,
     PaymentRequest,
     PaymentUpdate,
+    Unservable,
 )
 
 DEFAULT_API_URL = "https://tripay.co.id/api-sandbox/"   # production: https://tripay.co.id/api/
@@ -73,10 +74,10 @@ class TripayGateway(Gateway):
     def create_payment(self, request: PaymentRequest) -> Checkout:
         """POST transaction/create, signed with HMAC-SHA256(merchant_code + ref + amount)."""
         if request.currency != "IDR":
-            raise PaymentError(f"Tripay takes IDR only, not {request.currency}")
+            raise Unservable(f"Tripay takes IDR only, not {request.currency}")
         email = request.email or self.settings.get("TRIPAY_CUSTOMER_EMAIL")
         if not email:
-            raise PaymentError(
+            raise Unservable(
                 f"Tripay needs a customer email and order {request.ref} has none; "
                 "set TRIPAY_CUSTOMER_EMAIL (e.g. the shop's address) as the fallback"
             )
