@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from . import balances, orders, receipts, worker
+from . import balances, catalog, orders, payments, receipts, worker
 from .extensions import db
 from .manual_delivery import MANUAL
 from .models import Order, OrderEvent, Package, PaymentMethod, Product, Receipt, utcnow
@@ -36,8 +36,9 @@ KINDS = {
     "receipts": _l("Receipts that may not have arrived"),
     "balance": _l("Supplier balance"),
     "settings": _l("Missing settings"),
+    "unsold": _l("Products customers cannot see"),
 }
-OWNER_KINDS = frozenset({"balance", "settings"})
+OWNER_KINDS = frozenset({"balance", "settings", "unsold"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def needs_attention(owner: bool, now: dt.datetime | None = None) -> list[Group]:
     if owner:
         found["balance"] = (_balances(), 0)
         found["settings"] = (_settings(), 0)
+        found["unsold"] = _unsold()
     groups = []
     for kind, title in KINDS.items():
         items, more = found.get(kind, ([], 0))
@@ -224,6 +226,23 @@ def _balances() -> list[Item]:
             for w in balances.balance_warnings()]
 
 
+def _unsold() -> tuple[list[Item], int]:
+    """Products turned on without a package on sale: the shop hides them (catalog.on_sale)."""
+    where = sa.and_(Product.active, sa.not_(catalog.on_sale()))
+    rows = list(db.session.scalars(
+        sa.select(Product).where(where).order_by(Product.sort_order, Product.name).limit(LIMIT)))
+    more = 0
+    if len(rows) == LIMIT:
+        more = db.session.scalar(sa.select(sa.func.count()).select_from(Product)
+                                 .where(where)) - LIMIT
+    items = [Item("unsold", p.name,
+                  _("%(product)s is on, but none of its packages is on sale, so customers do "
+                    "not see it: add a package or turn one on.", product=p.name),
+                  None, url_for("admin.products_edit", product_id=p.id), _("Edit product"))
+             for p in rows]
+    return items, more
+
+
 def _settings() -> list[Item]:
     """Providers in use (gateways, suppliers, verifiers) that are unknown or lack settings."""
     items = []
@@ -239,6 +258,16 @@ def _settings() -> list[Item]:
         if problem:
             items.append(Item("settings", name, problem, None, methods_url,
                               _("Payment methods")))
+
+    active = db.session.scalars(sa.select(PaymentMethod).where(PaymentMethod.active)
+                                .order_by(PaymentMethod.sort_order, PaymentMethod.name))
+    for method in active:
+        why = payments.method_refusal(method, config)
+        if why:
+            items.append(Item("settings", method.code,
+                              _("%(method)s is on, but customers are not offered it: %(why)s",
+                                method=method.name, why=why),
+                              None, methods_url, _("Payment methods")))
 
     used = sa.union_all(
         sa.select(Package.supplier.label("name")).where(Package.active),

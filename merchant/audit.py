@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from .extensions import db
 from .models import AdminUser, AuditEntry, utcnow
@@ -26,6 +27,82 @@ class Actor:
 
 
 CLI = Actor("cli")
+
+
+# The names of the values in entries (before/after), in the reader's language; the values
+# themselves stay as stored. A name not listed is shown as it is.
+FIELD_LABELS = {
+    "accent_color": _l("accent colour"),
+    "account_fields": _l("account fields"),
+    "active": _l("on"),
+    "allow_unverified": _l("continue without a nickname check"),
+    "amount_off": _l("amount off"),
+    "archived_at": _l("archived"),
+    "badge": _l("badge"),
+    "bonus": _l("bonus"),
+    "category": _l("category"),
+    "code": _l("code"),
+    "currency": _l("currency"),
+    "default_locale": _l("default language"),
+    "delivery_proof": _l("delivery proof"),
+    "email": _l("email"),
+    "ends_at": _l("ends"),
+    "fallback_cost": _l("fallback cost"),
+    "fallback_sku": _l("fallback SKU"),
+    "fallback_supplier": _l("fallback supplier"),
+    "faq": _l("questions and answers"),
+    "featured": _l("featured"),
+    "fee_flat": _l("flat fee"),
+    "fee_percent_bp": _l("percentage fee"),
+    "flag": _l("flag"),
+    "gateway": _l("gateway"),
+    "guide": _l("how to top up"),
+    "help_text": _l("help text"),
+    "hints": _l("hints"),
+    "icon": _l("icon"),
+    "image": _l("picture"),
+    "kind": _l("kind"),
+    "logo": _l("logo"),
+    "manual": _l("by hand"),
+    "max_amount": _l("largest amount"),
+    "max_per_contact": _l("uses per customer"),
+    "max_uses": _l("uses"),
+    "meta_description": _l("search description"),
+    "meta_title": _l("search title"),
+    "methods": _l("methods"),
+    "min_amount": _l("smallest amount"),
+    "min_spend": _l("minimum spend"),
+    "name": _l("name"),
+    "note": _l("note"),
+    "percent_bp": _l("percent off"),
+    "price": _l("price"),
+    "product_id": _l("product"),
+    "publisher": _l("publisher"),
+    "quantity": _l("quantity"),
+    "refund_policy": _l("refund policy"),
+    "refund_ref": _l("refund reference"),
+    "role": _l("role"),
+    "shop_name": _l("shop name"),
+    "slug": _l("address"),
+    "sort_order": _l("position"),
+    "starts_at": _l("starts"),
+    "state": _l("state"),
+    "status": _l("status"),
+    "supplier": _l("supplier"),
+    "supplier_cost": _l("cost"),
+    "supplier_sku": _l("supplier SKU"),
+    "support_email": _l("support email"),
+    "support_whatsapp": _l("support WhatsApp"),
+    "terms": _l("terms"),
+    "timezone": _l("time zone"),
+    "two_factor": _l("two-step sign-in"),
+    "verifier": _l("nickname check"),
+    "verifier_code": _l("nickname check code"),
+}
+
+
+def field_label(name: str) -> str:
+    return str(FIELD_LABELS.get(name, name))
 
 
 def record(actor: Actor, action: str, target_type: str, target_id: str | int, summary: str,

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from . import money, promos
+from . import money, payments, promos
 from .extensions import db
 from .models import Package, PaymentMethod, Product, Promo
 from .validation import bounded_id
@@ -45,10 +46,22 @@ CATEGORIES = {"games": _l("Games"), "apps": _l("Apps and vouchers"),
 SEARCH_MAX = 60
 
 
+def package_on_sale():
+    """The condition for a package customers may buy: turned on and not archived."""
+    return sa.and_(Package.active, Package.archived_at.is_(None))
+
+
+def on_sale():
+    """The condition for a product customers see: turned on, not archived, with a package on
+    sale (a product with none would show an empty step where the packages go)."""
+    return sa.and_(Product.active, Product.archived_at.is_(None),
+                   sa.exists().where(Package.product_id == Product.id, package_on_sale()))
+
+
 def active_products(query: str = "", category: str = "") -> list[Product]:
     """Products on sale, the operator's featured ones first, then by position and name;
     only those whose name or publisher contains `query`, in `category` when it is one."""
-    select = sa.select(Product).where(Product.active) \
+    select = sa.select(Product).where(on_sale()) \
         .order_by(Product.featured.desc(), Product.sort_order, Product.name)
     query = query.strip()[:SEARCH_MAX]
     if query:
@@ -68,18 +81,24 @@ def shelves(products: list[Product]) -> list[tuple[str, list[Product]]]:
 
 
 def product_by_slug(slug: str) -> Product | None:
-    return db.session.scalar(sa.select(Product).where(Product.slug == slug, Product.active))
+    return db.session.scalar(sa.select(Product).where(Product.slug == slug, on_sale()))
 
 
 def active_packages(product: Product) -> list[Package]:
-    return [p for p in product.packages if p.active]
+    return [p for p in product.packages if p.active and p.archived_at is None]
 
 
 def active_methods() -> list[PaymentMethod]:
-    return list(db.session.scalars(
-        sa.select(PaymentMethod).where(PaymentMethod.active)
-        .order_by(PaymentMethod.sort_order, PaymentMethod.name)
-    ))
+    """The methods on offer: turned on, and payable through their gateway in this shop."""
+    methods = db.session.scalars(
+        sa.select(PaymentMethod).where(PaymentMethod.active, PaymentMethod.archived_at.is_(None))
+        .order_by(PaymentMethod.sort_order, PaymentMethod.name))
+    return [method for method in methods if payable(method)]
+
+
+def payable(method: PaymentMethod) -> bool:
+    """Whether the method's gateway can take its payments here (see payments.refusal)."""
+    return payments.method_refusal(method, current_app.config) is None
 
 
 def find_package(product: Product, package_id) -> Package | None:
@@ -87,7 +106,8 @@ def find_package(product: Product, package_id) -> Package | None:
     if package_id is None:
         return None
     package = db.session.get(Package, package_id)
-    if package is None or package.product_id != product.id or not package.active:
+    if (package is None or package.product_id != product.id or not package.active
+            or package.archived_at is not None):
         return None
     return package
 
@@ -96,7 +116,8 @@ def find_method(code) -> PaymentMethod | None:
     if not code:
         return None
     return db.session.scalar(
-        sa.select(PaymentMethod).where(PaymentMethod.code == str(code), PaymentMethod.active)
+        sa.select(PaymentMethod).where(PaymentMethod.code == str(code), PaymentMethod.active,
+                                       PaymentMethod.archived_at.is_(None))
     )
 
 

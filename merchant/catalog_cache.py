@@ -155,7 +155,7 @@ def _load_products() -> list[Snapshot]:
     products = catalog.active_products()
     packages: dict[int, list[Snapshot]] = {p.id: [] for p in products}
     rows = db.session.scalars(
-        sa.select(Package).where(Package.product_id.in_(packages), Package.active)
+        sa.select(Package).where(Package.product_id.in_(packages), catalog.package_on_sale())
         .order_by(Package.sort_order, Package.price))
     for package in rows:
         packages[package.product_id].append(Snapshot(package))

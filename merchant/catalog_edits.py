@@ -29,13 +29,15 @@ class CatalogEditError(ValueError):
     """A change the catalog cannot take. The message says what to change."""
 
 
-def products() -> list[tuple[Product, int, int]]:
-    """Every product with its number of packages and of active packages, in shop order."""
+def products(archived: bool = False) -> list[tuple[Product, int, int]]:
+    """Every product not archived (or, `archived`, every archived one) with its number of
+    packages and of active packages (archived packages left out), in shop order."""
     counts = sa.select(Package.product_id, sa.func.count().label("n"),
                        sa.func.sum(sa.case((Package.active, 1), else_=0)).label("on")) \
-        .group_by(Package.product_id).subquery()
+        .where(Package.archived_at.is_(None)).group_by(Package.product_id).subquery()
+    kept = Product.archived_at.is_not(None) if archived else Product.archived_at.is_(None)
     rows = db.session.execute(
-        sa.select(Product, counts.c.n, counts.c.on)
+        sa.select(Product, counts.c.n, counts.c.on).where(kept)
         .outerjoin(counts, counts.c.product_id == Product.id)
         .order_by(Product.sort_order, Product.name))
     return [(product, n or 0, on or 0) for product, n, on in rows]

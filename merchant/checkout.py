@@ -22,8 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from . import accounts, catalog, i18n, logs, orders, promos, receipts
 from .extensions import db
 from .models import Order, OrderEvent, Product, utcnow
+from .order_texts import said
 from .payment_events import gateway_for, ready_gateway
-from .payments.base import PaymentError, PaymentRequest
+from .payments.base import PaymentError, PaymentRequest, Unservable
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,10 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
     method = catalog.find_method(form.get("method"))
     if method is None:
         errors["method"] = _("Choose a payment method.")
+    elif not catalog.payable(method):
+        # The shop's configuration, not an outage: the customer can pick another method now.
+        errors["method"] = _("%(method)s cannot be used in this shop. Choose another payment "
+                             "method.", method=method.name)
     email, whatsapp, contact_errors = read_contact(form)
     errors.update(contact_errors)
     nickname = None
@@ -138,9 +143,10 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
         supplier=package.supplier, supplier_sku=package.supplier_sku,
         supplier_cost=package.supplier_cost, created_at=now, updated_at=now,
     )
-    placed = f"Order placed: {package.name} via {method.name}"
+    placed = said("placed", package=package.name, method=method.name)
     if promo is not None:
-        placed += f" with promo code {promo.code} (-{quote.discount})"
+        placed = said("placed_promo", package=package.name, method=method.name,
+                      promo=promo.code, discount=quote.discount)
     try:
         with orders.write_unit():
             if promo is not None:
@@ -189,6 +195,11 @@ def _open_payment(order: Order, product: Product) -> Order:
         # The customer gets a plain sentence; the operator's log keeps the vendor's answer.
         log.error("order %s: %s could not create the payment: %s", order.ref, order.gateway,
                   exc)
+        if isinstance(exc, Unservable):
+            # The shop's settings, not an outage: trying again would not help.
+            raise PurchaseError({"method": _(
+                "%(method)s cannot take this order. Choose another payment method.",
+                method=order.payment_method_name)}) from exc
         raise PurchaseError({"payment": str(GATEWAY_DOWN)}) from exc
     with orders.write_unit():
         db.session.execute(sa.update(Order).where(Order.id == order.id).values(
@@ -199,8 +210,8 @@ def _open_payment(order: Order, product: Product) -> Order:
             payment_expires_at=min(order.payment_expires_at,
                                    checkout.expires_at or order.payment_expires_at),
         ))
-        orders.record(order.id, "customer", f"Payment opened at {order.gateway}: "
-                      f"{checkout.gateway_ref}")
+        orders.record(order.id, "customer", said("payment_opened", gateway=order.gateway,
+                                                 payment=checkout.gateway_ref))
     db.session.refresh(order)
     return order
 

@@ -1,4 +1,8 @@
-"""The demo catalog `make run` starts with: five games, realistic IDR packages, seven methods."""
+"""The demo catalog `make run` starts with: five games, realistic IDR packages, seven methods.
+
+Its words (help, guide, questions, badges) are seeded in the shop's default language: the
+English ones below, or their Indonesian in INDONESIAN.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from . import account_presets, audit, payment_presets
+from . import account_presets, audit, payment_presets, shop_settings
 from .extensions import db
 from .models import Order, Package, PaymentMethod, Product, Promo
 from .transactions import write_unit
@@ -92,6 +96,53 @@ PRODUCTS = [
     },
 ]
 
+# The demo's words in Bahasa Indonesia, per product slug; badges by their English text.
+INDONESIAN = {
+    "tiktok-coins": {
+        "help_text": "Buka TikTok lalu ketuk Profil: username Anda ada di bawah foto, "
+                     "setelah tanda @.",
+    },
+    "mobile-legends": {
+        "guide": "1. Masukkan User ID dan Zone ID, lalu tekan Cek akun: nickname Anda muncul, "
+                 "jadi Anda tahu diamond masuk ke akun yang benar.\n"
+                 "2. Pilih diamond dan cara bayar; totalnya sudah termasuk biaya.\n"
+                 "3. Bayar. Diamond masuk ke game dalam semenit, beserta struk Anda.",
+        "faq": [
+            {"q": "Apakah saya perlu memberikan kata sandi?",
+             "a": "Tidak. User ID dan Zone ID sudah cukup; jangan pernah membagikan kata "
+                  "sandi Anda."},
+            {"q": "Berapa lama top up diproses?",
+             "a": "Biasanya kurang dari semenit setelah pembayaran dikonfirmasi."},
+        ],
+        "help_text": "Di dalam game, ketuk avatar Anda (kiri atas). Angka di bawah nama Anda "
+                     "adalah User ID, dan angka di dalam kurung adalah Zone ID: 12345678 (2345).",
+    },
+    "free-fire": {
+        "help_text": "Di Free Fire, ketuk banner profil Anda (kiri atas): ID ada di bawah "
+                     "nickname. Ketuk untuk menyalin.",
+    },
+    "pubg-mobile": {
+        "help_text": "Di PUBG Mobile, ketuk avatar Anda (kiri atas): Character ID ada di bawah "
+                     "nama Anda. Ketuk ikon salin di sebelahnya.",
+    },
+    "genshin-impact": {
+        "help_text": "UID Anda ada di pojok kanan bawah layar game. Angka pertamanya "
+                     "menunjukkan server: 6 Amerika, 7 Eropa, 8 Asia, 9 TW, HK, MO.",
+    },
+}
+INDONESIAN_BADGES = {"Popular": "Populer", "Best value": "Paling hemat", "Promo": "Promo"}
+
+
+def in_language(spec: dict, language: str) -> dict:
+    """A product's spec with its words in `language` ("id" or "en")."""
+    if language != "id":
+        return spec
+    spec = {**spec, **INDONESIAN.get(spec["slug"], {})}
+    spec["packages"] = [(name, qty, bonus, price, INDONESIAN_BADGES.get(badge, badge))
+                        for name, qty, bonus, price, badge in spec["packages"]]
+    return spec
+
+
 # The sandbox gateway's preset set: seven methods, one table with the presets.
 METHODS = payment_presets.PRESETS["sandbox"]
 
@@ -100,8 +151,9 @@ def seed() -> bool:
     """Insert the demo catalog into an empty shop. Returns False if products already exist."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(Product)):
         return False
+    language = shop_settings.current().default_locale
     for order, spec in enumerate(PRODUCTS):
-        spec = dict(spec)
+        spec = dict(in_language(spec, language))
         packages = spec.pop("packages")
         product = Product(sort_order=order, verifier="sandbox", **spec)
         db.session.add(product)

@@ -17,6 +17,7 @@ from flask import current_app
 from . import logs, orders, providers, wakeup
 from .extensions import db
 from .models import Order, Package, utcnow
+from .order_texts import said
 from .suppliers import supplier_class
 from .suppliers.base import (
     DELIVERED,
@@ -48,7 +49,7 @@ def dispatch_paid(limit: int = 20) -> int:
         lease = now + _seconds("FULFILLMENT_LEASE_SECONDS")
         # The claim also fixes the ref_id the supplier gets, so a crash after it is harmless.
         if orders.transition(order_id, orders.FULFILLING, source="worker",
-                             detail="Claimed for delivery", next_check_at=lease,
+                             detail=said("claimed"), next_check_at=lease,
                              supplier_ref_id=sa.func.coalesce(Order.supplier_ref_id, Order.ref)):
             claimed += 1
             _drive(order_id, first=True)

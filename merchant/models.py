@@ -39,6 +39,8 @@ class Product(db.Model):
     meta_description: Mapped[str] = mapped_column(sa.String(300), default="")
     guide: Mapped[str] = mapped_column(sa.Text, default="")   # how to top up, on the product page
     faq: Mapped[list] = mapped_column(sa.JSON, default=list)   # [{"q": "...", "a": "..."}]
+    # Set: archived (see merchant/archive.py), hidden from customers and the panel's lists.
+    archived_at: Mapped[dt.datetime | None]
 
     packages: Mapped[list[Package]] = relationship(
         back_populates="product", order_by="Package.sort_order, Package.price"
@@ -67,6 +69,7 @@ class Package(db.Model):
     sort_order: Mapped[int] = mapped_column(default=0)
     # Set in the panel (the package form or "Change prices"): price imports keep the price.
     price_by_hand: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    archived_at: Mapped[dt.datetime | None]
 
     product: Mapped[Product] = relationship(back_populates="packages")
 
@@ -87,6 +90,7 @@ class PaymentMethod(db.Model):
     max_amount: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[dt.datetime | None]
 
 
 class Order(db.Model):
@@ -195,6 +199,7 @@ class Promo(db.Model):
     # The owner accepted that the discount sells some packages below their cost.
     allow_below_cost: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[dt.datetime | None]
 
     product: Mapped[Product | None] = relationship()
 
@@ -218,6 +223,10 @@ class OrderEvent(db.Model):
     to_status: Mapped[str | None] = mapped_column(sa.String(24))
     source: Mapped[str] = mapped_column(sa.String(16))   # customer, webhook, poll, worker, admin
     detail: Mapped[str] = mapped_column(sa.Text, default="")
+    # A line of merchant.order_texts and its parameters, shown in the reader's language;
+    # None: `detail` is shown as written (older events, a vendor's words).
+    code: Mapped[str | None] = mapped_column(sa.String(40))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
 
     order: Mapped[Order] = relationship(back_populates="events")
 

@@ -18,6 +18,7 @@ from .audit import Actor
 from .extensions import db
 from .manual_delivery import MANUAL
 from .models import Order, utcnow
+from .order_texts import said
 from .payment_events import ready_gateway
 from .payments.base import REFUNDED, PaymentError, RefundRequest
 
@@ -90,9 +91,11 @@ def retry_delivery(ref: str, actor: Actor, fallback: bool = False) -> Order:
                           order.ref, order.supplier_ref_id or order.ref))
     ref_id = values.get("supplier_ref_id", order.supplier_ref_id or order.ref)
     how = f"with the fallback supplier {supplier}" if fallback else f"with {supplier} again"
+    line = said("retry_fallback" if fallback else "retry_again", supplier=supplier,
+                ref_id=ref_id)
     with orders.write_unit():
         moved = orders.move(order.id, orders.PAID, SOURCE,
-                            f"Retry {how} (ref_id {ref_id})",
+                            line,
                             allowed={orders.FULFILLMENT_FAILED}, where=(_no_refund_running(),),
                             **values)
         if moved is None:
@@ -117,9 +120,10 @@ def deliver_by_hand(ref: str, proof: str, actor: Actor) -> Order:
         raise ActionRefused(_why_not(order, "deliver"))
     allowed = {orders.FULFILLING} if waiting else {orders.FULFILLMENT_FAILED}
     with orders.write_unit():
-        moved = orders.move(order.id, orders.DELIVERED, SOURCE, f"Delivered by hand: {proof}",
-                            allowed=allowed, where=(_no_refund_running(),),
-                            delivery_proof=proof, delivered_at=utcnow(), next_check_at=None)
+        moved = orders.move(order.id, orders.DELIVERED, SOURCE,
+                            said("delivered_by_hand", proof=proof), allowed=allowed,
+                            where=(_no_refund_running(),), delivery_proof=proof,
+                            delivered_at=utcnow(), next_check_at=None)
         if moved is None:
             raise ActionRefused(_changed(order, "deliver"))
         audit.record(actor, "order.deliver", "order", order.ref, "Delivered by hand",
@@ -189,7 +193,7 @@ def add_note(ref: str, actor: Actor, text: str) -> Order:
         raise ActionRefused(_("Write the note first."))
     order = find(ref)
     with orders.write_unit():
-        orders.record(order.id, SOURCE, f"Note from {actor.name}: {text}")
+        orders.record(order.id, SOURCE, said("note", admin=actor.name, text=text))
         audit.record(actor, "order.note", "order", order.ref, "Added a note",
                      after={"note": text})
     return _fresh(order)
@@ -212,7 +216,7 @@ def clear_flag(ref: str, actor: Actor, note: str) -> Order:
         if not cleared:
             raise ActionRefused(_("The flag on order %(ref)s changed while you were looking "
                                   "at it; look at it again.", ref=order.ref))
-        orders.record(order.id, SOURCE, f"Flag cleared ({flag}): {note}")
+        orders.record(order.id, SOURCE, said("flag_cleared", flag=flag, note=note))
         audit.record(actor, "order.clear_flag", "order", order.ref, f"Cleared the flag: {note}",
                      before={"flag": flag}, after={"flag": None})
     return _fresh(order)
@@ -223,7 +227,7 @@ def _manual_refund(order: Order, actor: Actor, note: str) -> Order:
         raise ActionRefused(_("Say how the money went back (a bank transfer, an e-wallet "
                               "top-up ...) in the note."))
     with orders.write_unit():
-        moved = orders.move(order.id, orders.REFUNDED, SOURCE, f"Refunded by hand: {note}",
+        moved = orders.move(order.id, orders.REFUNDED, SOURCE, said("refunded_by_hand", note=note),
                             allowed={orders.FULFILLMENT_FAILED}, where=(_no_refund_running(),),
                             refund_ref=None, refunded_at=utcnow())
         if moved is None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
-from . import audit, orders
+from . import audit, order_texts, orders
 from .checkout import normalize_whatsapp
 from .extensions import db
 from .models import Order, PaymentMethod, Product, WebhookEvent
@@ -139,8 +139,8 @@ _SAME_ACTION = dt.timedelta(milliseconds=5)
 
 def timeline(order: Order) -> list[Moment]:
     """The order's events, the payment callbacks about it and the admins' actions, oldest first."""
-    moments = [Moment(e.at, "event", _event_title(e.from_status, e.to_status), e.detail,
-                      e.source) for e in order.events]
+    moments = [Moment(e.at, "event", _event_title(e.from_status, e.to_status),
+                      order_texts.text(e), e.source) for e in order.events]
     callbacks = db.session.scalars(
         sa.select(WebhookEvent).where(WebhookEvent.order_id == order.id)
         .order_by(WebhookEvent.id))
@@ -173,9 +173,10 @@ def _changes(before: dict | None, after: dict | None) -> str:
     parts = []
     for key in dict.fromkeys([*before, *after]):
         if key in before and key in after:
-            parts.append(f"{key}: {before[key]} → {after[key]}")
+            parts.append(f"{audit.field_label(key)}: {before[key]} → {after[key]}")
         elif key in after:
-            parts.append(f"{key}: {after[key]}")
+            parts.append(f"{audit.field_label(key)}: {after[key]}")
         else:
-            parts.append(f"{key} was {before[key]}")
+            parts.append(_("%(name)s was %(value)s", name=audit.field_label(key),
+                           value=before[key]))
     return "; ".join(parts)

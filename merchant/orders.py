@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from . import outbox, promos, wakeup
 from .extensions import db
 from .models import Order, OrderEvent, utcnow
+from .order_texts import Said
 from .transactions import write_unit
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,16 @@ LABELS = {
 }
 
 
-def record(order_id: int, source: str, detail: str, from_status=None, to_status=None) -> None:
-    """Add an event to an order's history (inside the caller's transaction)."""
+def record(order_id: int, source: str, detail: str | Said, from_status=None,
+           to_status=None) -> None:
+    """Add an event to an order's history (inside the caller's transaction). A `Said` detail
+    (order_texts.said) is kept as its code and parameters too, to be read in any language."""
+    code, params = (detail.code, detail.params) if isinstance(detail, Said) else (None, None)
     # Stamped now, not at flush: an admin's audit entry added after it in the same transaction
     # is then never older than the event it caused (the timeline shows them in that order).
-    db.session.add(OrderEvent(order_id=order_id, source=source, detail=detail[:2000],
-                              from_status=from_status, to_status=to_status, at=utcnow()))
+    db.session.add(OrderEvent(order_id=order_id, source=source, detail=str(detail)[:2000],
+                              code=code, params=params, from_status=from_status,
+                              to_status=to_status, at=utcnow()))
 
 
 def note(order_id: int, source: str, detail: str) -> None:
@@ -73,7 +78,7 @@ def note(order_id: int, source: str, detail: str) -> None:
         record(order_id, source, detail)
 
 
-def move(order_id: int, to: str, source: str, detail: str, allowed=None, where=(),
+def move(order_id: int, to: str, source: str, detail: str | Said, allowed=None, where=(),
          **values) -> str | None:
     """Inside the caller's transaction: the conditional update. The previous status if we won.
 
@@ -103,7 +108,8 @@ def move(order_id: int, to: str, source: str, detail: str, allowed=None, where=(
     return previous
 
 
-def transition(order_id: int, to: str, *, source: str, detail: str = "", **values) -> bool:
+def transition(order_id: int, to: str, *, source: str, detail: str | Said = "",
+               **values) -> bool:
     """Move an order to `to` if its current status allows it; True if this call did it.
 
     `values` are other columns written by the same UPDATE (delivery proof, paid_at ...).

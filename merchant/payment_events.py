@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from . import logs, orders, providers
 from .extensions import db
 from .models import Order, PaymentMethod, WebhookEvent, utcnow
+from .order_texts import said
 from .payments import ADAPTERS, gateway_class
 from .payments.base import (
     EXPIRED,
@@ -144,7 +145,7 @@ def _flag(order_id: int, source: str, reason: str) -> None:
         .values(flag=reason, updated_at=utcnow())
     ).rowcount
     if flagged:
-        orders.record(order_id, source, f"Flagged for the operator: {reason}")
+        orders.record(order_id, source, said("flagged", reason=reason))
 
 
 # What asking the gateway about an unpaid order achieved.

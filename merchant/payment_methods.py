@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from . import audit, payment_presets, shop_settings
+from . import audit, payment_presets, payments, shop_settings
 from .extensions import db
 from .models import PaymentMethod
 
@@ -27,10 +27,13 @@ class MethodError(ValueError):
         self.errors = errors
 
 
-def all_methods() -> list[PaymentMethod]:
-    """Every method, as the product page orders them (inactive ones too)."""
-    return list(db.session.scalars(
-        sa.select(PaymentMethod).order_by(PaymentMethod.sort_order, PaymentMethod.name)))
+def all_methods(archived: bool = False) -> list[PaymentMethod]:
+    """Every method not archived (or, `archived`, every archived one), as the product page
+    orders them, inactive ones too."""
+    kept = PaymentMethod.archived_at.is_not(None) if archived \
+        else PaymentMethod.archived_at.is_(None)
+    return list(db.session.scalars(sa.select(PaymentMethod).where(kept)
+                                   .order_by(PaymentMethod.sort_order, PaymentMethod.name)))
 
 
 def get(method_id: int) -> PaymentMethod | None:
@@ -57,8 +60,7 @@ def problems(values: dict, method: PaymentMethod | None = None) -> dict[str, str
                            code=values["code"])
     config = current_app.config
     gateway = values.get("gateway") or config["GATEWAY"]
-    reason = (payment_presets.unconfigured(gateway, config)
-              or payment_presets.unserved(gateway, values["code"], config))
+    reason = payments.refusal(gateway, values["code"], config)
     if reason:
         errors["gateway"] = reason
     return errors

@@ -1,6 +1,6 @@
-"""The payment methods a new shop starts with, per gateway, and which codes a gateway serves.
+"""The payment methods a new shop starts with, per gateway.
 
-Each gateway's set holds only methods its adapter maps to a vendor channel (see `unserved`),
+Each gateway's set holds only methods its adapter maps to a vendor channel (`Gateway.channels`),
 with the vendor's usual fee and limits in rupiah as of 2026: a starting point the owner edits
 in the panel. The sandbox set is also the demo's.
 """
@@ -10,18 +10,19 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from . import audit, shop_settings
 from .extensions import db
 from .models import PaymentMethod
-from .payments import ADAPTERS, gateway_class, midtrans, tripay, xendit
 
 
 @dataclass(frozen=True)
 class Preset:
     """One payment method as a new shop gets it. Money in IDR (exponent 0)."""
     code: str
-    name: str
+    name: str                 # a brand, or (lazy) words read in the panel's language
     kind: str                 # qr, ewallet, va, card
     icon: str                 # a path under static/
     fee_flat: int
@@ -39,14 +40,14 @@ GOPAY = _p("GOPAY", "GoPay", "ewallet", "gopay", 0, 200, 1_000, 10_000_000)
 OVO = _p("OVO", "OVO", "ewallet", "ovo", 500, 150, 10_000, 10_000_000)
 DANA = _p("DANA", "DANA", "ewallet", "dana", 0, 150, 1_000, 10_000_000)
 SHOPEEPAY = _p("SHOPEEPAY", "ShopeePay", "ewallet", "shopeepay", 0, 200, 1_000, 10_000_000)
-BCA_VA = _p("BCA_VA", "BCA Virtual Account", "va", "bca-va", 4_000, 0, 10_000, 50_000_000)
-BNI_VA = _p("BNI_VA", "BNI Virtual Account", "va", "bni-va", 4_000, 0, 10_000, 50_000_000)
-BRI_VA = _p("BRI_VA", "BRI Virtual Account", "va", "bri-va", 4_000, 0, 10_000, 50_000_000)
-MANDIRI_VA = _p("MANDIRI_VA", "Mandiri Virtual Account", "va", "mandiri-va", 4_000, 0, 10_000,
+BCA_VA = _p("BCA_VA", _l("BCA Virtual Account"), "va", "bca-va", 4_000, 0, 10_000, 50_000_000)
+BNI_VA = _p("BNI_VA", _l("BNI Virtual Account"), "va", "bni-va", 4_000, 0, 10_000, 50_000_000)
+BRI_VA = _p("BRI_VA", _l("BRI Virtual Account"), "va", "bri-va", 4_000, 0, 10_000, 50_000_000)
+MANDIRI_VA = _p("MANDIRI_VA", _l("Mandiri Virtual Account"), "va", "mandiri-va", 4_000, 0, 10_000,
                 50_000_000)
-PERMATA_VA = _p("PERMATA_VA", "Permata Virtual Account", "va", "permata-va", 4_000, 0, 10_000,
+PERMATA_VA = _p("PERMATA_VA", _l("Permata Virtual Account"), "va", "permata-va", 4_000, 0, 10_000,
                 50_000_000)
-CARD = _p("CARD", "Credit / debit card", "card", "card", 2_000, 290, 10_000, 50_000_000)
+CARD = _p("CARD", _l("Credit / debit card"), "card", "card", 2_000, 290, 10_000, 50_000_000)
 
 PRESETS: dict[str, list[Preset]] = {
     # The sandbox takes every code: this is the demo's set.
@@ -63,61 +64,24 @@ PRESETS: dict[str, list[Preset]] = {
         _p("OVO", "OVO", "ewallet", "ovo", 0, 300, 1_000, 10_000_000),
         _p("DANA", "DANA", "ewallet", "dana", 0, 300, 1_000, 10_000_000),
         _p("SHOPEEPAY", "ShopeePay", "ewallet", "shopeepay", 0, 300, 1_000, 10_000_000),
-        _p("BCA_VA", "BCA Virtual Account", "va", "bca-va", 5_500, 0, 10_000, 50_000_000),
-        _p("BNI_VA", "BNI Virtual Account", "va", "bni-va", 4_250, 0, 10_000, 50_000_000),
-        _p("BRI_VA", "BRI Virtual Account", "va", "bri-va", 4_250, 0, 10_000, 50_000_000),
-        _p("MANDIRI_VA", "Mandiri Virtual Account", "va", "mandiri-va", 4_250, 0, 10_000,
+        _p("BCA_VA", _l("BCA Virtual Account"), "va", "bca-va", 5_500, 0, 10_000, 50_000_000),
+        _p("BNI_VA", _l("BNI Virtual Account"), "va", "bni-va", 4_250, 0, 10_000, 50_000_000),
+        _p("BRI_VA", _l("BRI Virtual Account"), "va", "bri-va", 4_250, 0, 10_000, 50_000_000),
+        _p("MANDIRI_VA", _l("Mandiri Virtual Account"), "va", "mandiri-va", 4_250, 0, 10_000,
            50_000_000),
     ],
 }
-
-# Where each adapter keeps its method mapping: (our code -> vendor code, the operator's override
-# setting). None: the gateway takes any code (the sandbox; Stripe offers its dashboard's methods).
-_MAPPINGS: dict[str, tuple[dict, str | None] | None] = {
-    "sandbox": None,
-    "stripe": None,
-    "xendit": (xendit.METHODS, "XENDIT_METHODS"),
-    "tripay": (tripay.METHODS, "TRIPAY_METHODS"),
-    "midtrans": ({midtrans.QRIS: "qris", **midtrans.SNAP_PAYMENTS}, None),
-}
-
-
-def unserved(gateway: str, code: str, settings) -> str | None:
-    """Why `gateway` cannot take payments for method `code`, or None when it can."""
-    if gateway not in ADAPTERS:
-        return f"No payment gateway is called {gateway!r}."
-    mapping = _MAPPINGS.get(gateway)
-    if mapping is None:
-        return None
-    table, setting = mapping
-    if code in table or (setting and code in (settings.get(setting) or {})):
-        return None
-    where = f" or map it in MERCHANT_{setting}" if setting else ""
-    return (f"{gateway} has no channel for {code}: use one of {', '.join(sorted(table))}"
-            f"{where}, or choose another gateway for it.")
-
-
-def unconfigured(gateway: str, settings) -> str | None:
-    """Why `gateway` cannot be used by this shop (settings missing, sandbox off), or None."""
-    if gateway not in ADAPTERS:
-        return f"No payment gateway is called {gateway!r}."
-    if gateway == "sandbox" and not settings.get("SANDBOX_ENABLED"):
-        return ("The sandbox gateway is off in this shop (it takes pretend payments): "
-                "choose a real gateway.")
-    missing = gateway_class(gateway).missing_settings(settings)
-    if missing:
-        return (f"The {gateway} gateway is not configured: set {', '.join(missing)} in the "
-                "environment or instance/config.py, then restart the shop.")
-    return None
-
 
 def build(preset: Preset, currency: str, sort_order: int,
           gateway: str | None = None) -> PaymentMethod:
     """A PaymentMethod from a preset. Outside IDR the rupiah amounts mean nothing, so only the
     percentage is kept: the owner sets the flat fee and the limits."""
     rupiah = currency == "IDR"
+    # The name customers read, stored in the shop's default language.
+    with force_locale(shop_settings.current().default_locale):
+        name = str(preset.name)
     return PaymentMethod(
-        code=preset.code, name=preset.name, kind=preset.kind, gateway=gateway, icon=preset.icon,
+        code=preset.code, name=name, kind=preset.kind, gateway=gateway, icon=preset.icon,
         fee_flat=preset.fee_flat if rupiah else 0, fee_percent_bp=preset.fee_percent_bp,
         currency=currency, min_amount=preset.min_amount if rupiah else 0,
         max_amount=preset.max_amount if rupiah else None, sort_order=sort_order, active=True,

@@ -84,7 +84,7 @@ def check(code: str, product: Product, package=None, contact_keys=(),
     the per-contact limit is not.
     """
     promo = find(code)
-    if promo is None:
+    if promo is None or promo.archived_at is not None:
         raise PromoRefused(str(UNKNOWN))
     refusal = _refusal(promo, product, package, contact_keys, now or utcnow())
     if refusal:
@@ -315,8 +315,10 @@ def to_utc(local: dt.datetime) -> dt.datetime:
 
 # The owner's side: list, create, edit, switch off. Each change is audited.
 
-def all_promos() -> list[Promo]:
-    return list(db.session.scalars(sa.select(Promo).order_by(Promo.active.desc(),
+def all_promos(archived: bool = False) -> list[Promo]:
+    """The codes in the panel's list: the current ones, or (`archived`) the archived ones."""
+    kept = Promo.archived_at.is_not(None) if archived else Promo.archived_at.is_(None)
+    return list(db.session.scalars(sa.select(Promo).where(kept).order_by(Promo.active.desc(),
                                                              Promo.created_at.desc(),
                                                              Promo.id.desc())))
 

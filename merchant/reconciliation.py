@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from . import logs, orders, payment_events, providers
 from .extensions import db
 from .models import Order, utcnow
+from .order_texts import said
 from .payments.base import PaymentError
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,9 @@ def expire(order: Order, now: dt.datetime | None = None) -> None:
     if answer == payment_events.UNKNOWN:
         if now < order.payment_expires_at + EXPIRY_GRACE:
             return
-        detail = (f"Payment window closed; {order.gateway} did not answer the status query, "
-                  "so a payment made in time will still be honoured when it reports it")
+        detail = said("expired_unanswered", gateway=order.gateway)
     else:
-        detail = "Payment window closed without payment"
+        detail = said("expired")
     if orders.transition(order.id, orders.EXPIRED, source="worker", detail=detail):
         try:
             # Stripe keeps a session open at least 30 min and Xendit/Midtrans until their own

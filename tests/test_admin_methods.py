@@ -10,9 +10,9 @@ from conftest import ADMIN_PASSWORD, create_admin, make_app, package_id, sign_in
 from flask_migrate import downgrade
 from PIL import Image
 
-from merchant import admins, payment_presets
+from merchant import admins, payment_presets, payments
 from merchant.extensions import db
-from merchant.models import AuditEntry, Package, PaymentMethod, Product
+from merchant.models import AuditEntry, Order, Package, PaymentMethod, Product
 from merchant.payments import ADAPTERS
 
 XENDIT = {"GATEWAY": "xendit", "XENDIT_SECRET_KEY": "xnd_test", "XENDIT_CALLBACK_TOKEN": "cb"}
@@ -75,7 +75,7 @@ def test_every_preset_has_a_channel_at_its_gateway(gateway):
     presets = payment_presets.PRESETS[gateway]
     assert presets
     for preset in presets:
-        assert payment_presets.unserved(gateway, preset.code, {}) is None, preset.code
+        assert payments.unserved(gateway, preset.code, {}) is None, preset.code
         assert preset.max_amount is None or preset.max_amount >= preset.min_amount
 
 
@@ -254,6 +254,71 @@ def test_a_gateway_without_a_channel_for_the_method_is_refused(tmp_path):
                     data=edit_form(app, "OVO", gateway="xendit"))
     assert ok.status_code == 303
     assert method(app, "OVO").gateway == "xendit"
+
+
+TRIPAY = {"GATEWAY": "tripay", "TRIPAY_API_KEY": "DEV-key", "TRIPAY_PRIVATE_KEY": "private",
+          "TRIPAY_MERCHANT_CODE": "T0001", "TRIPAY_API_URL": "http://127.0.0.1:9/",
+          "SANDBOX_ENABLED": False, "PUBLIC_URL": "https://shop.example.com"}
+
+
+@pytest.mark.parametrize("lang, refused", [
+    ("en", "GoPay cannot be used in this shop. Choose another payment method."),
+    ("id", "GoPay tidak bisa dipakai di toko ini. Pilih metode pembayaran lain."),
+])
+def test_a_method_the_gateway_has_no_channel_for_is_not_offered(tmp_path, caplog, lang,
+                                                                  refused):
+    """A demo shop switched to Tripay keeps GoPay and card: Tripay has no channel for them."""
+    app = make_app(tmp_path, **TRIPAY)
+    client = app.test_client()
+    page = client.get(f"/p/tiktok-coins?lang={lang}").text
+    assert 'value="QRIS"' in page
+    assert 'value="GOPAY"' not in page and 'value="CARD"' not in page
+    summary = client.get("/p/tiktok-coins/summary", headers={"HX-Request": "true"},
+                         query_string={"package": package_id(app, "tiktok-coins", "70 Coins"),
+                                       "method": "GOPAY"})
+    assert 'class="total"' not in summary.text
+
+    token = verify(client, "tiktok-coins", username="demo_user")
+    response = client.post(f"/p/tiktok-coins/order?lang={lang}", data={
+        "username": "demo_user", "verification_token": token, "email": "b@example.com",
+        "package": package_id(app, "tiktok-coins", "70 Coins"), "method": "GOPAY"})
+    assert response.status_code == 422 and refused in response.text
+    assert "not responding" not in response.text and "tidak merespons" not in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    page = owner.get("/admin/methods").text
+    row = re.search(rf'<tr id="method-{method(app, "GOPAY").id}".*?</tr>', page, re.S).group(0)
+    assert "Not offered to customers" in row and "tripay has no channel for GOPAY" in row
+    qris = re.search(rf'<tr id="method-{method(app, "QRIS").id}".*?</tr>', page, re.S).group(0)
+    assert "Not offered" not in qris
+    home = owner.get("/admin/").text
+    assert "GoPay is on, but customers are not offered it" in home
+    assert "Credit / debit card is on, but customers are not offered it" in home
+    assert "QRIS is on" not in home
+
+
+@pytest.mark.parametrize("lang, refused", [
+    ("en", "QRIS cannot take this order. Choose another payment method."),
+    ("id", "QRIS tidak bisa menerima pesanan ini. Pilih metode pembayaran lain."),
+])
+def test_a_payment_the_settings_keep_from_opening_is_not_called_an_outage(tmp_path, lang,
+                                                                            refused):
+    """Tripay needs an email: a customer who leaves only WhatsApp, in a shop without
+    MERCHANT_TRIPAY_CUSTOMER_EMAIL, is not told the provider is down."""
+    app = make_app(tmp_path, **TRIPAY)
+    client = app.test_client()
+    token = verify(client, "tiktok-coins", username="demo_user")
+    response = client.post(f"/p/tiktok-coins/order?lang={lang}", data={
+        "username": "demo_user", "verification_token": token, "whatsapp": "0812 3456 7890",
+        "package": package_id(app, "tiktok-coins", "70 Coins"), "method": "QRIS"})
+    assert response.status_code == 422 and refused in response.text
+    assert "not responding" not in response.text and "tidak merespons" not in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
 
 
 def test_staff_cannot_see_or_change_payment_methods(app, staff):

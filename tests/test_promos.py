@@ -296,8 +296,11 @@ def test_an_order_whose_payment_cannot_be_opened_gives_its_use_back(client, app)
     promo_id = add_promo(app, "LAST", max_uses=1)
     with app.app_context():
         db.session.execute(sa.update(PaymentMethod).where(PaymentMethod.code == "QRIS")
-                           .values(gateway="tripay"))     # not configured here
+                           .values(gateway="tripay"))
         db.session.commit()
+    # Tripay at an address nothing answers on: the payment cannot be opened.
+    app.config.update(TRIPAY_API_KEY="DEV-key", TRIPAY_PRIVATE_KEY="private",
+                      TRIPAY_MERCHANT_CODE="T0001", TRIPAY_API_URL="http://127.0.0.1:9/")
     response = buy_with(client, app, promo="LAST")
     assert response.status_code == 422 and "not responding" in response.text
     assert count_orders(app) == 0 and uses(app, promo_id) == 0

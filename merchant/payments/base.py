@@ -23,6 +23,11 @@ class PaymentError(Exception):
     """The vendor refused or could not be reached. The message is for the operator's log."""
 
 
+class Unservable(PaymentError):
+    """The shop's settings, or this order, keep the gateway from taking the payment: no vendor
+    was asked and nothing is down, so the customer is not told to try again later."""
+
+
 class ForgedCallback(PaymentError):
     """A callback whose signature or token does not verify."""
 
@@ -95,19 +100,39 @@ class Gateway(VendorAdapter):
     """Base class: one subclass per vendor, registered in merchant.payments."""
 
     name: str = ""
+    #: Our payment method codes -> the vendor's channel for each. None: the gateway takes any
+    #: code (the sandbox pretends every one; Stripe offers its dashboard's methods).
+    channels: Mapping[str, str] | None = None
+    #: The setting (a dict, without MERCHANT_) in which the operator maps more codes, if any.
+    channels_setting: str | None = None
 
     def create_payment(self, request: PaymentRequest) -> Checkout:
         raise NotImplementedError
 
-    def vendor_method(self, method: str, defaults: Mapping[str, str], setting: str,
-                      vendor: str) -> str:
-        """The vendor's code for our payment method: `defaults`, overridden by the operator's
-        `setting` (a dict). :raise PaymentError: naming the method when neither maps it."""
-        methods = {**defaults, **(self.settings.get(setting) or {})}
-        if method not in methods:
-            raise PaymentError(f"payment method {method!r} has no {vendor} channel; "
-                               f"map it in {setting} or use another gateway for it")
-        return methods[method]
+    @classmethod
+    def channel_map(cls, settings: Mapping) -> dict[str, str] | None:
+        """`channels` with the operator's own mapping over them; None when any code goes."""
+        if cls.channels is None:
+            return None
+        extra = settings.get(cls.channels_setting) if cls.channels_setting else None
+        return {**cls.channels, **(extra or {})}
+
+    @classmethod
+    def serves(cls, method: str, settings: Mapping) -> bool:
+        """Whether this gateway has a channel for our payment method code `method`."""
+        channels = cls.channel_map(settings)
+        return channels is None or method in channels
+
+    def vendor_method(self, method: str, vendor: str) -> str:
+        """The vendor's code for our payment method. :raise PaymentError: naming the method
+        when neither `channels` nor the operator's setting maps it."""
+        channels = self.channel_map(self.settings)
+        if channels is None:
+            return method
+        if method not in channels:
+            raise Unservable(f"payment method {method!r} has no {vendor} channel; "
+                               f"map it in {self.channels_setting} or use another gateway for it")
+        return channels[method]
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> PaymentUpdate:
         """Verify a callback over its raw body and translate it. Raises ForgedCallback."""

@@ -34,6 +34,7 @@ from .base import (
     PaymentUpdate,
     Refund,
     RefundRequest,
+    Unservable,
 )
 
 DEFAULT_API_URL = "https://api.sandbox.midtrans.com"
@@ -126,6 +127,7 @@ class MidtransGateway(Gateway):
     """Midtrans Snap + Core API (QRIS)."""
 
     name = "midtrans"
+    channels = {QRIS: "qris", **SNAP_PAYMENTS}
     required_settings = ("MIDTRANS_SERVER_KEY",)
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -133,7 +135,7 @@ class MidtransGateway(Gateway):
     def _server_key(self) -> str:
         key = self.settings.get("MIDTRANS_SERVER_KEY")
         if not key:
-            raise PaymentError("MIDTRANS_SERVER_KEY is not set: copy the Server Key from the "
+            raise Unservable("MIDTRANS_SERVER_KEY is not set: copy the Server Key from the "
                                "Midtrans dashboard (Settings > Access Keys)")
         return key
 
@@ -180,9 +182,9 @@ class MidtransGateway(Gateway):
     def create_payment(self, request: PaymentRequest) -> Checkout:
         """QRIS -> Core API charge (QR payload); every other method -> a Snap redirect page."""
         if request.currency != "IDR":
-            raise PaymentError(f"Midtrans only takes IDR, not {request.currency}")
+            raise Unservable(f"Midtrans only takes IDR, not {request.currency}")
         if request.method != QRIS and request.method not in SNAP_PAYMENTS:
-            raise PaymentError(f"Midtrans has no payment method for our code {request.method!r}; "
+            raise Unservable(f"Midtrans has no payment method for our code {request.method!r}; "
                                f"use one of QRIS, {', '.join(SNAP_PAYMENTS)}")
         now = clock.now().replace(tzinfo=dt.UTC)
         seconds = (request.expires_at.replace(tzinfo=dt.UTC) - now).total_seconds()
@@ -202,7 +204,7 @@ class MidtransGateway(Gateway):
             body["customer_details"] = customer
         if request.method == QRIS:
             return self._charge_qris(request, body, now, minutes)
-        body["enabled_payments"] = [SNAP_PAYMENTS[request.method]]
+        body["enabled_payments"] = [self.vendor_method(request.method, "Midtrans")]
         body["expiry"] = {"start_time": _wib_text(now), "unit": "minute", "duration": minutes}
         body["callbacks"] = {"finish": request.return_url}
         status, reply = self._call("POST", f"{self._snap_url}/snap/v1/transactions",

@@ -35,6 +35,7 @@ from .base import (
     PaymentUpdate,
     Refund,
     RefundRequest,
+    Unservable,
 )
 
 DEFAULT_API_URL = "https://api.stripe.com"
@@ -84,15 +85,15 @@ def to_stripe(amount: int, currency: str) -> int:
     if shift >= 0:
         value = amount * 10**shift
     elif amount % 10**-shift:
-        raise PaymentError(f"Stripe takes {currency} in whole units only; {amount} minor units "
+        raise Unservable(f"Stripe takes {currency} in whole units only; {amount} minor units "
                            "is not a whole amount")
     else:
         value = amount // 10**-shift
     upper = currency.upper()
     if upper in HUNDREDS_ONLY and value % 100:
-        raise PaymentError(f"Stripe cannot charge fractions of {upper}")
+        raise Unservable(f"Stripe cannot charge fractions of {upper}")
     if upper in THREE_DECIMAL and value % 10:
-        raise PaymentError(f"Stripe needs {upper} amounts rounded to the nearest ten")
+        raise Unservable(f"Stripe needs {upper} amounts rounded to the nearest ten")
     return value
 
 
@@ -149,7 +150,7 @@ class StripeGateway(Gateway):
     def _setting(self, key: str, where: str) -> str:
         value = self.settings.get(key)
         if not value:
-            raise PaymentError(f"{key} is not set: copy it from the Stripe dashboard ({where})")
+            raise Unservable(f"{key} is not set: copy it from the Stripe dashboard ({where})")
         return value
 
     def _call(self, method: str, path: str, what: str, form: dict | None = None,

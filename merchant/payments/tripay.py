@@ -31,6 +31,7 @@ from .base import (
     PaymentError,
     PaymentRequest,
     PaymentUpdate,
+    Unservable,
 )
 
 DEFAULT_API_URL = "https://tripay.co.id/api-sandbox/"   # production: https://tripay.co.id/api/
@@ -66,20 +67,22 @@ STATUSES = {
 
 class TripayGateway(Gateway):
     name = "tripay"
+    channels = METHODS
+    channels_setting = "TRIPAY_METHODS"
     required_settings = ("TRIPAY_API_KEY", "TRIPAY_PRIVATE_KEY", "TRIPAY_MERCHANT_CODE")
 
     def create_payment(self, request: PaymentRequest) -> Checkout:
         """POST transaction/create, signed with HMAC-SHA256(merchant_code + ref + amount)."""
         if request.currency != "IDR":
-            raise PaymentError(f"Tripay takes IDR only, not {request.currency}")
+            raise Unservable(f"Tripay takes IDR only, not {request.currency}")
         email = request.email or self.settings.get("TRIPAY_CUSTOMER_EMAIL")
         if not email:
-            raise PaymentError(
+            raise Unservable(
                 f"Tripay needs a customer email and order {request.ref} has none; "
                 "set TRIPAY_CUSTOMER_EMAIL (e.g. the shop's address) as the fallback"
             )
         body = {
-            "method": self.vendor_method(request.method, METHODS, "TRIPAY_METHODS", "Tripay"),
+            "method": self.vendor_method(request.method, "Tripay"),
             "merchant_ref": request.ref,
             "amount": request.amount,
             "customer_name": request.customer_name or "Customer",

@@ -82,6 +82,8 @@ STATUSES = {
 
 class XenditGateway(Gateway):
     name = "xendit"
+    channels = METHODS
+    channels_setting = "XENDIT_METHODS"
     required_settings = ("XENDIT_SECRET_KEY", "XENDIT_CALLBACK_TOKEN")
 
     def create_payment(self, request: PaymentRequest) -> Checkout:
@@ -101,8 +103,7 @@ class XenditGateway(Gateway):
         if request.email:
             body["payer_email"] = request.email
         if request.method:
-            channel = self.vendor_method(request.method, METHODS, "XENDIT_METHODS",
-                                         "Xendit Invoice")
+            channel = self.vendor_method(request.method, "Xendit Invoice")
             body["payment_methods"] = [channel]
         invoice = self._call("POST", "/v2/invoices", json=body)
         if not isinstance(invoice, dict) or not invoice.get("id") or not invoice.get("invoice_url"):
@@ -145,8 +146,7 @@ class XenditGateway(Gateway):
 
     def can_refund(self, method: str) -> bool:
         """Whether the invoice channel our `method` maps to is one Xendit refunds by API."""
-        methods = {**METHODS, **(self.settings.get("XENDIT_METHODS") or {})}
-        return methods.get(method) in REFUNDABLE
+        return self.channel_map(self.settings).get(method) in REFUNDABLE
 
     def refund(self, request: RefundRequest) -> Refund:
         """POST /refunds for the paid invoice, the whole amount, keyed `<ref>-refund`.

@@ -122,6 +122,7 @@ def admin_menu():
 # The areas register their routes on bp when imported.
 from . import (  # noqa: E402,F401
     account,
+    archive,
     audit_log,
     auth,
     catalog,

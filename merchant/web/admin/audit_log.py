@@ -57,4 +57,4 @@ def audit_log():
     query = {k: v for k, v in filters.items() if v}
     return render_template("admin/users/audit.html", form=form, entries=entries,
                            next_before=next_before, first_page=before is None, query=query,
-                           target_url=target_url)
+                           target_url=target_url, field_label=audit.field_label)

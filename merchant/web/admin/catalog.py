@@ -40,8 +40,9 @@ def products():
 
 def _catalog_page(form: RepriceForm, error: str | None = None, status: int = 200,
                   plan: prices.Repriced | None = None):
-    return render_template("admin/catalog/index.html", rows=catalog_edits.products(),
-                           form=form, error=error, plan=plan), status
+    archived = request.args.get("archived") == "1"
+    return render_template("admin/catalog/index.html", rows=catalog_edits.products(archived),
+                           archived=archived, form=form, error=error, plan=plan), status
 
 
 @bp.route("/catalog/new", methods=["GET", "POST"])
@@ -104,9 +105,12 @@ def products_show(product_id: int):
 def _product_page(product: Product, form: RepriceForm, error: str | None = None,
                   status: int = 200, plan: prices.Repriced | None = None):
     preset = account_presets.matching(product.account_fields)
-    uncosted = [package.name for package in product.packages if package.supplier_cost is None]
+    uncosted = [package.name for package in product.packages
+                if package.supplier_cost is None and package.archived_at is None]
     return render_template(
         "admin/catalog/product.html", product=product, form=form, error=error, plan=plan,
+        packages=[p for p in product.packages if p.archived_at is None],
+        archived_packages=[p for p in product.packages if p.archived_at is not None],
         preset=account_presets.PRESETS.get(preset), uncosted=uncosted,
         history=audit.entries_for("product", product.id)[-10:]), status
 

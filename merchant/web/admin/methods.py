@@ -2,11 +2,11 @@
 presets or by hand, edit fees, limits, gateway and icon."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, render_template, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import audit, media, payment_methods, payment_presets, shop_settings
+from ... import audit, media, payment_methods, payment_presets, payments, shop_settings
 from ..htmx import is_htmx
 from . import bp, owner_only, redirect_to
 from .methods_forms import ActiveForm, MethodForm, PresetForm
@@ -14,6 +14,11 @@ from .methods_forms import ActiveForm, MethodForm, PresetForm
 
 def _actor() -> audit.Actor:
     return audit.Actor.of(current_user)
+
+
+def refusal(method) -> str | None:
+    """Why customers are not offered `method` although it may be on (shown on its row)."""
+    return payments.method_refusal(method, current_app.config)
 
 
 def _method_or_404(method_id: int):
@@ -28,9 +33,12 @@ def _method_or_404(method_id: int):
 def methods():
     """Every payment method, and the gateway's usual ones this shop has not added."""
     gateway = current_app.config["GATEWAY"]
-    return render_template("admin/methods/index.html", methods=payment_methods.all_methods(),
+    archived = request.args.get("archived") == "1"
+    return render_template("admin/methods/index.html",
+                           methods=payment_methods.all_methods(archived), archived=archived,
                            gateway=gateway, presets=payment_presets.missing(gateway),
-                           preset_form=PresetForm(), active_form=ActiveForm())
+                           preset_form=PresetForm(), active_form=ActiveForm(),
+                           refusal=refusal)
 
 
 @bp.post("/methods/presets")
@@ -64,7 +72,7 @@ def methods_active(method_id):
         error, status = _("Choose on or off."), 422
     if is_htmx():
         return render_template("admin/methods/_row.html", method=method, error=error,
-                               active_form=ActiveForm()), status
+                               active_form=ActiveForm(), refusal=refusal), status
     flash(error or (_("%(method)s is on.", method=method.name) if method.active
                    else _("%(method)s is off.", method=method.name)))
     return redirect_to(url_for("admin.methods"))

@@ -1,7 +1,7 @@
 """Promo codes (owner only): the list with uses and an on/off switch, add, edit."""
 from __future__ import annotations
 
-from flask import abort, flash, render_template, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,7 +36,9 @@ def _promo_or_404(promo_id: int):
 @owner_only
 def promos_list():
     """Every code: its discount, limits, uses so far and whether customers may use it."""
-    return render_template("admin/promos/index.html", promos=promos.all_promos(),
+    archived = request.args.get("archived") == "1"
+    return render_template("admin/promos/index.html", promos=promos.all_promos(archived),
+                           archived=archived,
                            active_form=ActiveForm(), state=promos.state,
                            describe=promos.describe)
 

@@ -3,6 +3,7 @@ time zone, limits empty for none."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -44,10 +45,13 @@ class PromoForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        products = db.session.execute(sa.select(Product.id, Product.name)
-                                      .order_by(Product.name)).all()
-        self.product.choices = choices({"": _l("Every product"),
-                                        **{str(pid): name for pid, name in products}})
+        # Archived products stay choosable (a code may be for one) but say so, last.
+        products = db.session.execute(
+            sa.select(Product.id, Product.name, Product.archived_at)
+            .order_by(Product.archived_at.is_not(None), Product.name)).all()
+        self.product.choices = choices({"": _l("Every product"), **{
+            str(pid): _("%(name)s (archived)", name=name) if archived else name
+            for pid, name, archived in products}})
         self.amounts: dict[str, int | None] = {}
 
     @classmethod
