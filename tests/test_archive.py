@@ -29,7 +29,7 @@ def actions(app) -> list[tuple[str, str]]:
 
 def add_promo(app, code: str) -> int:
     with app.app_context():
-        promo = promos.create({"code": code, "percent_bp": 1000, "amount_off": None,
+        promo = promos.create({"code": code, "percent_bp": 500, "amount_off": None,
                                "currency": "IDR", "product_id": None, "min_spend": 0,
                                "starts_at": None, "ends_at": None, "max_uses": None,
                                "max_per_contact": None, "active": True}, CLI)
