@@ -325,6 +325,37 @@ def promo_codes(data: Data) -> None:
                           "total": 13_594}
 
 
+def catalog_guards_and_archive(data: Data) -> None:
+    """7a4c2e9d1b08: hand-set prices, promos allowed below cost, import previews, archived
+    rows, order events as codes with parameters."""
+    for package in data["packages"]:
+        package |= {"price_by_hand": package["id"] == 2, "archived_at": None}
+    data["packages"][3]["archived_at"] = at(900)                # the old 10 Coins
+    for method in data["payment_methods"]:
+        method["archived_at"] = at(901) if method["code"] == "GOPAY" else None
+    for product in data["products"]:
+        product["archived_at"] = None
+    for promo in data["promos"]:
+        promo |= {"allow_below_cost": False, "archived_at": None}
+    data["promos"][1] |= {"allow_below_cost": True, "archived_at": at(902)}
+    data["import_jobs"][0] |= {"preview": None, "list_fetched_at": None}
+    data["import_jobs"].append(
+        {"id": 2, "supplier": "digiflazz", "markup": "10%", "round_to": 500, "status": "ready",
+         "stage": "preview ready", "done": 1, "total": 1, "summary": None, "error": None,
+         "started_by": "owner@example.com", "created_at": at(950), "finished_at": None,
+         "preview": {"new": [], "repriced": [{"package_id": 5, "old": 22_000, "new": 22_500}],
+                     "kept": [{"package_id": 2}], "off": []},
+         "list_fetched_at": at(949)})
+    for event in data["order_events"]:
+        event |= {"code": None, "params": None}
+    data["order_events"].append(
+        {"id": len(data["order_events"]) + 1, "order_id": 5, "at": at(960), "from_status": None,
+         "to_status": None, "source": "operator",
+         "detail": "Note from owner@example.com: paid by bank transfer",
+         "code": "note", "params": {"admin": "owner@example.com",
+                                    "text": "paid by bank transfer"}})
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -335,6 +366,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("b3c1d2e4f5a6", languages),
     ("0a3c39a1cef6", receipts),
     ("3df281cdc0ee", promo_codes),
+    ("7a4c2e9d1b08", catalog_guards_and_archive),
 ]
 
 
@@ -356,4 +388,7 @@ FILLED_IN = {
     "b3c1d2e4f5a6": {"orders": {"locale": "en"}, "shop_settings": {"default_locale": ""}},
     "3df281cdc0ee": {"orders": {"promo_id": None, "promo_code": None, "discount": 0,
                                 "promo_counted": False}},
+    "7a4c2e9d1b08": {"packages": {"price_by_hand": False, "archived_at": None},
+                     "products": {"archived_at": None}, "payment_methods": {"archived_at": None},
+                     "order_events": {"code": None, "params": None}},
 }
