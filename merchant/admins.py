@@ -22,7 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, payment_presets
 from .extensions import db
-from .models import OWNER, STAFF, AdminUser, SetupToken, utcnow
+from .models import OWNER, STAFF, AdminSession, AdminUser, SetupToken, utcnow
 
 MIN_PASSWORD = 10
 SETUP_TOKEN_LIFETIME = dt.timedelta(hours=24)
@@ -99,15 +99,38 @@ def signed_in(admin: AdminUser) -> None:
     db.session.commit()
 
 
-def load(user_id: str) -> AdminUser | None:
-    """Flask-Login's loader: "id:epoch", refused once the epoch moved on (signed out everywhere)."""
+def load(user_id: str, session_token: str | None) -> AdminUser | None:
+    """Flask-Login's loader: "id:epoch", refused once the epoch moved on (signed out
+    everywhere), or once this browser's session was ended on the server (signed out)."""
     admin_id, _, epoch = (user_id or "").partition(":")
-    if not admin_id.isdigit() or not epoch.isdigit():
+    if not admin_id.isdigit() or not epoch.isdigit() or not session_token:
         return None
     admin = db.session.get(AdminUser, int(admin_id))
     if admin is None or admin.session_epoch != int(epoch) or not admin.active:
         return None
+    row = db.session.get(AdminSession, _hash(session_token))
+    if row is None or row.admin_id != admin.id:
+        return None
     return admin
+
+
+def start_session(admin: AdminUser, lifetime: dt.timedelta) -> str:
+    """A new server-side session for one browser; its token goes into the signed cookie.
+    Sessions older than `lifetime` (browsers closed without signing out) are forgotten."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.execute(sa.delete(AdminSession).where(AdminSession.created_at < now - lifetime))
+    db.session.add(AdminSession(token_hash=_hash(token), admin_id=admin.id, created_at=now))
+    db.session.commit()
+    return token
+
+
+def end_session(session_token: str | None) -> None:
+    """Sign this browser out on the server: a copy of its cookie no longer signs anyone in."""
+    if session_token:
+        db.session.execute(sa.delete(AdminSession)
+                           .where(AdminSession.token_hash == _hash(session_token)))
+        db.session.commit()
 
 
 # --- the one-time setup link -------------------------------------------------------------

@@ -356,6 +356,17 @@ class AdminUser(UserMixin, db.Model):
         return self.role == OWNER
 
 
+class AdminSession(db.Model):
+    """One signed-in browser of an admin (only its token's hash is kept): signing out deletes
+    it, so a copy of that browser's cookie is refused from then on."""
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_users.id", ondelete="CASCADE"),
+                                          index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class AuditEntry(db.Model):
     """One admin action: who, what, when, and the values before and after."""
     __tablename__ = "audit_log"

@@ -497,3 +497,22 @@ def test_a_forged_cross_site_post_changes_nothing(tmp_path):
     page = client.get("/admin/users").text
     assert client.post(f"/admin/users/{staff_id}/deactivate",
                        data={"csrf_token": token(page)}).status_code == 303
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(app, owner):
+    """Someone copied the session cookie (a shared computer, a proxy log): signing out ends the
+    session on the server, so the copy gets the sign-in page too."""
+    copy = app.test_client()
+    copy.set_cookie("session", owner.get_cookie("session").value)
+    assert copy.get("/admin/").status_code == 200
+    assert owner.post("/admin/logout").status_code == 303
+    assert to_login(copy.get("/admin/"))
+    assert to_login(copy.get("/admin/orders"))
+
+
+def test_signing_out_in_one_browser_keeps_the_others(app, owner):
+    laptop = app.test_client()
+    assert sign_in(laptop).status_code == 303
+    assert owner.post("/admin/logout").status_code == 303
+    assert laptop.get("/admin/").status_code == 200
+

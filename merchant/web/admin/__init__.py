@@ -13,11 +13,13 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
+from ... import admins
 from ...admins import MIN_PASSWORD
 from ..htmx import is_htmx
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+SESSION_TOKEN = "admin_session"     # the session key holding this browser's server-side token
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.setup"})
 # The menu, in order: (endpoint, label, owner only). Areas not registered are left out.
 MENU = [
@@ -42,6 +44,14 @@ def redirect_to(url: str):
     return redirect(url, code=303)
 
 
+def sign_out() -> None:
+    """End this browser's session, in its cookie and on the server (a copied cookie dies too)."""
+    admins.end_session(session.pop(SESSION_TOKEN, None))
+    logout_user()
+    session.pop("admin_since", None)
+    session.pop("admin_seen", None)
+
+
 @bp.before_request
 def require_admin():
     """Signed in, session still fresh; otherwise to the sign-in page."""
@@ -54,9 +64,7 @@ def require_admin():
     absolute = float(current_app.config["ADMIN_SESSION_HOURS"]) * 3600
     since, seen = session.get("admin_since", 0), session.get("admin_seen", 0)
     if now - seen > idle or now - since > absolute:
-        logout_user()
-        session.pop("admin_since", None)
-        session.pop("admin_seen", None)
+        sign_out()
         return redirect_to(url_for("admin.login", expired=1))
     session["admin_seen"] = now
     return None

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from flask import current_app, flash, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
 from ... import admins, audit, qr, shop_settings, two_factor
 from ...extensions import limiter
-from . import bp, redirect_to
+from . import bp, redirect_to, sign_out
 from .users_forms import ActionForm, CodeForm, PasswordForm
 
 PENDING_SECRET = "admin_totp_pending"
@@ -131,6 +131,6 @@ def sign_out_everywhere_me():
         return _page(error=_("This page was open too long. Press the button again."),
                      status=400)
     admins.sign_out_everywhere(audit.Actor.of(current_user), current_user.id)
-    logout_user()
+    sign_out()
     flash(_("You are signed out in every browser. Sign in again here."))
     return redirect_to(url_for("admin.login"))

@@ -2,17 +2,18 @@
 one-time setup link that creates the shop's first owner."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import login_user
 
 from ... import admins, two_factor
 from ...extensions import db, limiter, login_manager
 from ...models import AdminUser
-from . import OPEN_ENDPOINTS, bp
+from . import OPEN_ENDPOINTS, SESSION_TOKEN, bp, sign_out
 from .auth_forms import CodeForm, LoginForm, SetupForm
 
 PENDING_SECONDS = 300      # between a right password and the authenticator code
@@ -20,7 +21,7 @@ PENDING_SECONDS = 300      # between a right password and the authenticator code
 
 @login_manager.user_loader
 def load_admin(user_id: str):
-    return admins.load(user_id)
+    return admins.load(user_id, session.get(SESSION_TOKEN))
 
 
 def _login_limit():
@@ -52,6 +53,9 @@ def _safe_next(target: str | None) -> str:
 
 def _finish_login(admin: AdminUser, next_url: str | None):
     session.pop("admin_pending", None)
+    admins.end_session(session.pop(SESSION_TOKEN, None))    # a sign-in over an older one
+    lifetime = dt.timedelta(hours=float(current_app.config["ADMIN_SESSION_HOURS"]))
+    session[SESSION_TOKEN] = admins.start_session(admin, lifetime)
     login_user(admin)
     session["admin_since"] = session["admin_seen"] = time.time()
     admins.signed_in(admin)
@@ -108,9 +112,7 @@ def login_code():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    session.pop("admin_since", None)
-    session.pop("admin_seen", None)
+    sign_out()
     flash(_("You are signed out."))
     return redirect(url_for("admin.login"), code=303)
 
