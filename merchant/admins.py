@@ -57,15 +57,18 @@ def by_email(email: str) -> AdminUser | None:
 
 
 def create(email: str, password: str, role: str = OWNER,
-           actor: audit.Actor = audit.CLI) -> AdminUser:
-    """A new admin. :raise AdminError: bad email, short password, unknown role, taken email."""
+           actor: audit.Actor = audit.CLI, temporary: bool = False) -> AdminUser:
+    """A new admin; with a `temporary` password (the owner chose it) they must choose their own
+    at their first sign-in. :raise AdminError: bad email, short password, unknown role, taken
+    email."""
     email = normalize_email(email)
     check_password(password)
     if role not in ROLES:
         raise AdminError(_("The role must be owner or staff."))
     if by_email(email) is not None:
         raise AdminError(_("There is already an admin %(email)s.", email=email))
-    admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=role)
+    admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=role,
+                      must_change_password=temporary)
     db.session.add(admin)
     try:
         db.session.flush()
@@ -309,15 +312,18 @@ def reset_two_factor(actor: audit.Actor, admin_id: int) -> AdminUser:
 # --- an admin's own account -------------------------------------------------------------
 
 def change_password(admin: AdminUser, current: str, new: str) -> AdminUser:
-    """Change your password; every other session of yours ends.
+    """Change your password (a temporary one is then yours); every other session of yours ends.
 
-    :raise AdminError: the current password is wrong, the new one is too short.
+    :raise AdminError: the current password is wrong, the new one is too short or the same.
     """
     if not check_password_hash(admin.password_hash, current or ""):
         raise AdminError(_("Your current password is not right, so the password was not "
                            "changed."))
     check_password(new)
+    if new == current:
+        raise AdminError(_("Choose a new password: the new one is the same as the current one."))
     admin.password_hash = generate_password_hash(new)
+    admin.must_change_password = False
     admin.session_epoch += 1
     audit.record(audit.Actor.of(admin), "admin.password", "admin", admin.id,
                  "Changed their password (other sessions signed out)")

@@ -341,6 +341,8 @@ class AdminUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on a password change or "sign out everywhere": older sessions stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # Set when the owner gave them a temporary password: the panel asks for their own first.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
 

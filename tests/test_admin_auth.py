@@ -122,8 +122,23 @@ def test_the_eleventh_attempt_in_a_minute_is_refused(app, client):
         assert sign_in(client, password="wrong password!").status_code == 422
     response = sign_in(client)          # even the right password, now
     assert response.status_code == 429
-    assert "Too many sign-in attempts. Wait a minute and try again." in response.text
+    assert "Too many sign-in attempts. Try again in 1 minute." in response.text
     assert client.get("/admin/").status_code == 303
+
+
+@pytest.mark.parametrize("lang, message", [
+    ("en", "Too many sign-in attempts. Try again in 15 minutes."),
+    ("id", "Terlalu banyak percobaan masuk. Coba lagi dalam 15 menit."),
+])
+def test_the_lockout_says_how_long(tmp_path, lang, message):
+    app = make_app(tmp_path, RATELIMIT_ADMIN_LOGIN="5 per 15 minutes")
+    create_admin(app)
+    client = app.test_client()
+    client.get(f"/admin/login?lang={lang}")
+    for _ in range(5):
+        assert sign_in(client, password="wrong password!").status_code == 422
+    response = sign_in(client)
+    assert response.status_code == 429 and message in response.text
 
 
 def test_one_email_is_limited_whatever_the_address(app):

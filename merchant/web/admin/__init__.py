@@ -21,6 +21,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 SESSION_TOKEN = "admin_session"     # the session key holding this browser's server-side token
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.setup"})
+# All an admin with a temporary password may do until they chose their own.
+PASSWORD_ENDPOINTS = frozenset({"admin.password", "admin.change_password", "admin.logout"})
 # The menu, in order: (endpoint, label, owner only). Areas not registered are left out.
 MENU = [
     ("admin.home", _l("Needs attention"), False),
@@ -67,6 +69,8 @@ def require_admin():
         sign_out()
         return redirect_to(url_for("admin.login", expired=1))
     session["admin_seen"] = now
+    if current_user.must_change_password and request.endpoint not in PASSWORD_ENDPOINTS:
+        return redirect_to(url_for("admin.password"))
     return None
 
 
@@ -91,7 +95,7 @@ def owner_only(view):
 @bp.app_context_processor
 def admin_menu():
     def menu():
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated or current_user.must_change_password:
             return []
         return [(endpoint, label) for endpoint, label, owner in MENU
                 if endpoint in current_app.view_functions and (current_user.is_owner or not owner)]

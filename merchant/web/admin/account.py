@@ -62,17 +62,36 @@ def account():
     return _page()
 
 
+def _password_page(form=None, error=None, status=200):
+    return render_template("admin/users/password.html",
+                           password_form=form or PasswordForm(formdata=None),
+                           error=error), status
+
+
+def _password_refused(form, error=None):
+    """Back to the form the admin used: the password page alone while theirs is temporary."""
+    if current_user.must_change_password:
+        return _password_page(form, error, 422)
+    return _page(password_form=form, error=error, status=422)
+
+
+@bp.get("/account/password")
+def password():
+    """The password form alone: where an admin with a temporary password is sent."""
+    return _password_page()
+
+
 @bp.post("/account/password")
 @limiter.limit(_attempt_limit, key_func=_admin_key, exempt_when=_anonymous)
 def change_password():
     """Change your password: your other sessions end, this one stays signed in."""
     form = PasswordForm()
     if not form.validate_on_submit():
-        return _page(password_form=form, status=422)
+        return _password_refused(form)
     try:
         admin = admins.change_password(_me(), form.current.data, form.new.data)
     except admins.AdminError as exc:
-        return _page(password_form=form, error=str(exc), status=422)
+        return _password_refused(form, str(exc))
     login_user(admin)       # this session carries the new epoch; the others no longer match
     flash(_("Password changed. Your other sessions were signed out."))
     return redirect_to(url_for("admin.account"))

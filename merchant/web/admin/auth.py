@@ -3,11 +3,13 @@ one-time setup link that creates the shop's first owner."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_user
 
 from ... import admins, two_factor
@@ -138,10 +140,20 @@ def setup(token):
     return render_template("admin/setup.html", form=form, error=error), status
 
 
+def _minutes_to_wait() -> int:
+    """Whole minutes until the limit this request broke lets it through again (at least 1)."""
+    limit = limiter.current_limit
+    reset_at = limit.reset_at if limit is not None else time.time() + 60
+    return max(1, math.ceil((reset_at - time.time()) / 60))
+
+
 @bp.errorhandler(429)
 def too_many_attempts(error):
-    """Sign-in rate limit: say so on the sign-in page; other limited forms get a plain page."""
+    """Sign-in rate limit: say so on the sign-in page, and for how long; other limited forms
+    get a plain page."""
+    minutes = _minutes_to_wait()
     if request.endpoint not in OPEN_ENDPOINTS:
-        return render_template("admin/users/too_many.html"), 429
-    return render_template("admin/login.html", form=LoginForm(),
-                           error=_("Too many sign-in attempts. Wait a minute and try again.")), 429
+        return render_template("admin/users/too_many.html", minutes=minutes), 429
+    message = ngettext("Too many sign-in attempts. Try again in %(num)d minute.",
+                       "Too many sign-in attempts. Try again in %(num)d minutes.", minutes)
+    return render_template("admin/login.html", form=LoginForm(), error=message), 429
