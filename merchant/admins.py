@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, payment_presets
+from . import audit, payment_presets, two_factor
 from .extensions import db
 from .models import OWNER, STAFF, AdminSession, AdminUser, SetupToken, utcnow
 
@@ -291,7 +291,8 @@ def sign_out_everywhere(actor: audit.Actor, admin_id: int) -> AdminUser:
 
 
 def reset_two_factor(actor: audit.Actor, admin_id: int) -> AdminUser:
-    """Turn off another admin's authenticator (a lost phone); they sign in with the password.
+    """Turn off another admin's authenticator and recovery codes (a lost phone); they sign in
+    with the password and can set up a new app.
 
     :raise AdminError: your own (use My account, with a code), or it is off already.
     """
@@ -302,6 +303,7 @@ def reset_two_factor(actor: audit.Actor, admin_id: int) -> AdminUser:
         raise AdminError(_("%(email)s has no authenticator app turned on.", email=admin.email))
     admin.totp_secret = None
     admin.totp_last_step = None
+    two_factor.forget_recovery_codes(admin)
     audit.record(actor, "admin.two_factor_reset", "admin", admin.id,
                  f"Turned off {admin.email}'s authenticator app",
                  before={"two_factor": True}, after={"two_factor": False})

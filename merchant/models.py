@@ -369,6 +369,18 @@ class AdminSession(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+class AdminRecoveryCode(db.Model):
+    """One of the ten codes an admin can sign in with instead of the authenticator's (a lost
+    phone); only its hash is kept, and it works once."""
+    __tablename__ = "admin_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_users.id", ondelete="CASCADE"),
+                                          index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[dt.datetime | None]
+
+
 class AuditEntry(db.Model):
     """One admin action: who, what, when, and the values before and after."""
     __tablename__ = "audit_log"

@@ -20,7 +20,8 @@ from ..htmx import is_htmx
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 SESSION_TOKEN = "admin_session"     # the session key holding this browser's server-side token
-OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.setup"})
+OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.login_recovery",
+                            "admin.setup"})
 # All an admin with a temporary password may do until they chose their own.
 PASSWORD_ENDPOINTS = frozenset({"admin.password", "admin.change_password", "admin.logout"})
 # The menu, in order: (endpoint, label, owner only). Areas not registered are left out.

@@ -12,7 +12,8 @@ from flask_login import current_user, login_user
 from ... import admins, audit, qr, shop_settings, two_factor
 from ...extensions import limiter
 from . import bp, redirect_to, sign_out
-from .users_forms import ActionForm, CodeForm, PasswordForm
+from .auth_forms import CodeForm
+from .users_forms import ActionForm, PasswordForm
 
 PENDING_SECRET = "admin_totp_pending"
 
@@ -43,16 +44,25 @@ def _pending_secret() -> str | None:
     return pending.get("secret")
 
 
-def _page(password_form=None, code_form=None, error=None, code_error=None, status=200):
+def _grouped(secret: str) -> str:
+    """The key in groups of four, easier to copy by hand: ABCD EFGH ..."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _page(password_form=None, code_form=None, error=None, code_error=None, status=200,
+          recovery_codes=None):
     secret = _pending_secret()
     enrol = None
     if secret:
         uri = two_factor.uri(secret, current_user.email, shop_settings.current().shop_name)
-        enrol = {"secret": secret, "qr": qr.svg(uri, scale=4)}
+        enrol = {"secret": _grouped(secret), "uri": uri, "qr": qr.svg(uri, scale=4)}
+    codes_left = two_factor.recovery_codes_left(current_user) if current_user.totp_secret \
+        else None
     return render_template("admin/users/account.html",
                            password_form=password_form or PasswordForm(formdata=None),
                            code_form=code_form or CodeForm(formdata=None),
                            start_form=ActionForm(formdata=None), enrol=enrol,
+                           recovery_codes=recovery_codes, codes_left=codes_left,
                            error=error, code_error=code_error), status
 
 
@@ -111,7 +121,7 @@ def start_two_factor():
 @bp.post("/account/two-factor/on")
 @limiter.limit(_attempt_limit, key_func=_admin_key, exempt_when=_anonymous)
 def enable_two_factor():
-    """Confirm the code from the newly scanned app and turn it on."""
+    """Confirm the code from the newly scanned app, turn it on, show the recovery codes."""
     form = CodeForm()
     secret = _pending_secret()
     if not secret:
@@ -120,12 +130,12 @@ def enable_two_factor():
     if not form.validate_on_submit():
         return _page(code_form=form, status=422)
     try:
-        two_factor.enable(_me(), secret, form.code.data)
+        codes = two_factor.enable(_me(), secret, form.code.data)
     except two_factor.TwoFactorError as exc:
         return _page(code_form=form, code_error=str(exc), status=422)
     session.pop(PENDING_SECRET, None)
     flash(_("Authenticator app turned on: signing in now asks for its code."))
-    return redirect_to(url_for("admin.account"))
+    return _page(recovery_codes=codes)      # shown this once, never again
 
 
 @bp.post("/account/two-factor/off")
