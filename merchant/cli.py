@@ -28,8 +28,8 @@ from . import (
 )
 from .extensions import db
 from .models import Order, Product
+from .money import to_minor
 from .suppliers.base import SupplierError
-from .web.admin.methods_forms import to_minor
 
 UPGRADE = "flask --app merchant db upgrade"
 
