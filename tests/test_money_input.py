@@ -8,7 +8,7 @@ import pytest
 from conftest import package_id
 from test_admin_catalog import audit_actions, package_form, price_of
 
-from merchant import money
+from merchant import money, prices
 
 
 @pytest.mark.parametrize("text, currency, locale, minor", [
@@ -110,3 +110,13 @@ def test_number_fields_open_the_number_pad(app, owner, url):
     pid = package_id(app, "tiktok-coins", "70 Coins")
     fields = number_fields(owner.get(url.format(pid=pid)).text)
     assert fields and all(mode in ("numeric", "decimal") for mode in fields.values()), fields
+
+
+@pytest.mark.parametrize("typed", ["1.000", "1,000", "1000", "Rp 1.000"])
+def test_a_flat_markup_with_thousands_is_a_thousand_rupiah(typed):
+    assert prices.parse_markup(typed).flat == 1_000
+
+
+def test_a_markup_that_is_no_whole_rupiah_is_refused():
+    with pytest.raises(prices.PriceImportError):
+        prices.parse_markup("1.5")
