@@ -20,9 +20,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, payment_presets
+from . import audit, payment_presets, two_factor
 from .extensions import db
-from .models import OWNER, STAFF, AdminUser, SetupToken, utcnow
+from .models import OWNER, STAFF, AdminSession, AdminUser, SetupToken, utcnow
 
 MIN_PASSWORD = 10
 SETUP_TOKEN_LIFETIME = dt.timedelta(hours=24)
@@ -57,15 +57,18 @@ def by_email(email: str) -> AdminUser | None:
 
 
 def create(email: str, password: str, role: str = OWNER,
-           actor: audit.Actor = audit.CLI) -> AdminUser:
-    """A new admin. :raise AdminError: bad email, short password, unknown role, taken email."""
+           actor: audit.Actor = audit.CLI, temporary: bool = False) -> AdminUser:
+    """A new admin; with a `temporary` password (the owner chose it) they must choose their own
+    at their first sign-in. :raise AdminError: bad email, short password, unknown role, taken
+    email."""
     email = normalize_email(email)
     check_password(password)
     if role not in ROLES:
         raise AdminError(_("The role must be owner or staff."))
     if by_email(email) is not None:
         raise AdminError(_("There is already an admin %(email)s.", email=email))
-    admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=role)
+    admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=role,
+                      must_change_password=temporary)
     db.session.add(admin)
     try:
         db.session.flush()
@@ -99,15 +102,38 @@ def signed_in(admin: AdminUser) -> None:
     db.session.commit()
 
 
-def load(user_id: str) -> AdminUser | None:
-    """Flask-Login's loader: "id:epoch", refused once the epoch moved on (signed out everywhere)."""
+def load(user_id: str, session_token: str | None) -> AdminUser | None:
+    """Flask-Login's loader: "id:epoch", refused once the epoch moved on (signed out
+    everywhere), or once this browser's session was ended on the server (signed out)."""
     admin_id, _, epoch = (user_id or "").partition(":")
-    if not admin_id.isdigit() or not epoch.isdigit():
+    if not admin_id.isdigit() or not epoch.isdigit() or not session_token:
         return None
     admin = db.session.get(AdminUser, int(admin_id))
     if admin is None or admin.session_epoch != int(epoch) or not admin.active:
         return None
+    row = db.session.get(AdminSession, _hash(session_token))
+    if row is None or row.admin_id != admin.id:
+        return None
     return admin
+
+
+def start_session(admin: AdminUser, lifetime: dt.timedelta) -> str:
+    """A new server-side session for one browser; its token goes into the signed cookie.
+    Sessions older than `lifetime` (browsers closed without signing out) are forgotten."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.execute(sa.delete(AdminSession).where(AdminSession.created_at < now - lifetime))
+    db.session.add(AdminSession(token_hash=_hash(token), admin_id=admin.id, created_at=now))
+    db.session.commit()
+    return token
+
+
+def end_session(session_token: str | None) -> None:
+    """Sign this browser out on the server: a copy of its cookie no longer signs anyone in."""
+    if session_token:
+        db.session.execute(sa.delete(AdminSession)
+                           .where(AdminSession.token_hash == _hash(session_token)))
+        db.session.commit()
 
 
 # --- the one-time setup link -------------------------------------------------------------
@@ -265,7 +291,8 @@ def sign_out_everywhere(actor: audit.Actor, admin_id: int) -> AdminUser:
 
 
 def reset_two_factor(actor: audit.Actor, admin_id: int) -> AdminUser:
-    """Turn off another admin's authenticator (a lost phone); they sign in with the password.
+    """Turn off another admin's authenticator and recovery codes (a lost phone); they sign in
+    with the password and can set up a new app.
 
     :raise AdminError: your own (use My account, with a code), or it is off already.
     """
@@ -276,6 +303,7 @@ def reset_two_factor(actor: audit.Actor, admin_id: int) -> AdminUser:
         raise AdminError(_("%(email)s has no authenticator app turned on.", email=admin.email))
     admin.totp_secret = None
     admin.totp_last_step = None
+    two_factor.forget_recovery_codes(admin)
     audit.record(actor, "admin.two_factor_reset", "admin", admin.id,
                  f"Turned off {admin.email}'s authenticator app",
                  before={"two_factor": True}, after={"two_factor": False})
@@ -286,15 +314,18 @@ def reset_two_factor(actor: audit.Actor, admin_id: int) -> AdminUser:
 # --- an admin's own account -------------------------------------------------------------
 
 def change_password(admin: AdminUser, current: str, new: str) -> AdminUser:
-    """Change your password; every other session of yours ends.
+    """Change your password (a temporary one is then yours); every other session of yours ends.
 
-    :raise AdminError: the current password is wrong, the new one is too short.
+    :raise AdminError: the current password is wrong, the new one is too short or the same.
     """
     if not check_password_hash(admin.password_hash, current or ""):
         raise AdminError(_("Your current password is not right, so the password was not "
                            "changed."))
     check_password(new)
+    if new == current:
+        raise AdminError(_("Choose a new password: the new one is the same as the current one."))
     admin.password_hash = generate_password_hash(new)
+    admin.must_change_password = False
     admin.session_epoch += 1
     audit.record(audit.Actor.of(admin), "admin.password", "admin", admin.id,
                  "Changed their password (other sessions signed out)")

@@ -30,10 +30,9 @@ from . import (
 )
 from .extensions import db
 from .models import Order, Product
-from .money import Money
+from .money import Money, to_minor
 from .suppliers.base import SupplierError
 from .version import __version__
-from .web.admin.methods_forms import to_minor
 
 UPGRADE = upgrades.UPGRADE
 UNSPECIFIED = ("0.0.0.0", "::")     # listening on every address: not one to open
@@ -79,7 +78,8 @@ command = functools.partial(click.command, cls=OperatorCommand)
 
 def register(app: Flask) -> None:
     for command in (upgrade, version, init_db, seed_demo, run_worker, serve, dev, import_prices,
-                    deliver, retry, refund, create_admin, setup_link, make_backup, promo):
+                    deliver, retry, refund, create_admin, reset_two_factor, setup_link,
+                    make_backup, promo):
         app.cli.add_command(command)
 
 
@@ -309,6 +309,23 @@ def create_admin(email, role):
     except admins.AdminError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Admin {admin.email} ({admin.role}) created. Sign in at /admin.")
+
+
+@command("reset-2fa")
+@with_appcontext
+@click.argument("email")
+def reset_two_factor(email):
+    """Turn off an admin's authenticator app and recovery codes (a lost phone): they sign in
+    with the password and set up a new app under My account."""
+    try:
+        admin = admins.by_email(admins.normalize_email(email))
+        if admin is None:
+            raise click.ClickException(f"There is no admin {email}.")
+        admins.reset_two_factor(audit.CLI, admin.id)
+    except admins.AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Turned off the authenticator app of {admin.email}: they sign in with the "
+               "password, then set up a new app under My account.")
 
 
 @command("backup")

@@ -354,6 +354,8 @@ class AdminUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on a password change or "sign out everywhere": older sessions stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # Set when the owner gave them a temporary password: the panel asks for their own first.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
 
@@ -367,6 +369,29 @@ class AdminUser(UserMixin, db.Model):
     @property
     def is_owner(self) -> bool:
         return self.role == OWNER
+
+
+class AdminSession(db.Model):
+    """One signed-in browser of an admin (only its token's hash is kept): signing out deletes
+    it, so a copy of that browser's cookie is refused from then on."""
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_users.id", ondelete="CASCADE"),
+                                          index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AdminRecoveryCode(db.Model):
+    """One of the ten codes an admin can sign in with instead of the authenticator's (a lost
+    phone); only its hash is kept, and it works once."""
+    __tablename__ = "admin_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_users.id", ondelete="CASCADE"),
+                                          index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[dt.datetime | None]
 
 
 class AuditEntry(db.Model):

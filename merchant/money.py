@@ -1,11 +1,20 @@
 """Money: integer minor units plus an ISO 4217 code. Never floats."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_percent, get_currency_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_symbol,
+    get_group_symbol,
+)
 from flask_babel import get_locale
+
+from .validation import MAX_INT
 
 # Formatting outside a request (the CLI, the worker) reads as the shop does at home.
 FALLBACK_LOCALE = "id_ID"
@@ -79,6 +88,80 @@ def fee(subtotal: Money, flat: int, percent_bp: int) -> Money:
 def format_bp(basis_points: int, locale=None) -> str:
     """70 -> '0,7%' in id_ID, '0.7%' in en; 100 -> '1%'."""
     return format_percent(Decimal(basis_points) / 10_000, "#,##0.##%",
+                          locale=locale or _current_locale())
+
+
+# --- amounts typed by a person -----------------------------------------------------------
+
+_GROUPED = r"\d{1,3}(?:%s\d{3})+"      # 1.250.000 with "." as the group separator
+
+
+def to_minor(text: str, currency: str, locale=None) -> int:
+    """An amount as a person types it -> integer minor units.
+
+    "14.000", "14,000", "14000", "Rp 14.000", "Rp. 14.000" (IDR) -> 14000; "0,30" and "0.30"
+    (USD) -> 30. A separator before exactly three digits groups thousands, except where the
+    currency has decimals and the reader's language (`locale`, else the request's) does not
+    group with it: "1.234" is 1234 dollars in Indonesian and 1.234 (refused) in English.
+    :raise ValueError: not such an amount (negative, too many decimals, too large, no number).
+    """
+    cleaned = _without_currency(text or "", currency, locale)
+    digits = exponent(currency)
+    whole, fraction = _split(cleaned, digits, locale)
+    if fraction.rstrip("0")[digits:]:          # 14.000,00 is fine, 0,305 dollars is not
+        raise ValueError(text)
+    amount = int(whole) * 10 ** digits + int((fraction + "0" * digits)[:digits] or 0)
+    if amount > MAX_INT:
+        raise ValueError(text)
+    return amount
+
+
+def _without_currency(text: str, currency: str, locale) -> str:
+    """The number alone: the currency's code or sign before or after it, and spaces, gone."""
+    cleaned = text.replace("\N{NO-BREAK SPACE}", " ").replace("_", "").strip()
+    signs = {currency, symbol(currency, locale), symbol(currency, "id_ID"), symbol(currency, "en")}
+    for sign in sorted(signs, key=len, reverse=True):
+        if cleaned.upper().startswith(sign.upper()):
+            cleaned = cleaned[len(sign):].removeprefix(".")      # "Rp. 14.000"
+            break
+    for sign in sorted(signs, key=len, reverse=True):
+        if cleaned.upper().endswith(sign.upper()):
+            cleaned = cleaned[:-len(sign)]
+            break
+    return cleaned.replace(" ", "")
+
+
+def _split(cleaned: str, digits: int, locale) -> tuple[str, str]:
+    """(whole digits, fraction digits) of a number written with "." and "," either way."""
+    if not re.fullmatch(r"\d[\d.,]*", cleaned) or not cleaned[-1].isdigit():
+        raise ValueError(cleaned)
+    separators = set(re.sub(r"\d", "", cleaned))
+    last = max(cleaned.rfind("."), cleaned.rfind(","))
+    if last < 0:
+        return cleaned, ""
+    mark, tail = cleaned[last], cleaned[last + 1:]
+    if len(separators) == 2:
+        decimal = mark                      # 1.234,50 or 1,234.50: the last one is decimal
+    elif cleaned.count(mark) > 1:
+        decimal = None                      # 1.250.000
+    elif len(tail) == 3 and (digits == 0 or mark == get_group_symbol(locale or
+                                                                        _current_locale())):
+        decimal = None                      # 14.000 where "." groups thousands
+    else:
+        decimal = mark
+    whole, fraction = (cleaned[:last], tail) if decimal else (cleaned, "")
+    group = next(iter(separators - {decimal}), None)
+    if group and not re.fullmatch(_GROUPED % re.escape(group), whole):
+        raise ValueError(cleaned)
+    return whole.replace(group or "", ""), fraction
+
+
+def for_input(amount: int, currency: str, locale=None) -> str:
+    """14000 (IDR) -> "14.000" in Indonesian, "14,000" in English: an amount as a form field
+    shows it, which to_minor reads back in the same language."""
+    digits = exponent(currency)
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(Decimal(amount).scaleb(-digits), pattern,
                           locale=locale or _current_locale())
 
 

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
-from . import ROOT, account_presets, audit, orders, providers
+from . import ROOT, account_presets, audit, money, orders, providers
 from .extensions import db
 from .margins import Loss, below_cost
 from .models import Package, Product, SupplierPriceCache, utcnow
@@ -63,7 +63,8 @@ class Markup:
 
 
 def parse_markup(text: str) -> Markup:
-    """'8%' -> 8 percent, '7.5%' -> 7.5 percent, '500' -> 500 flat. :raise PriceImportError:"""
+    """'8%' -> 8 percent, '7.5%' -> 7.5 percent, '500' or '1.000' -> flat rupiah.
+    :raise PriceImportError:"""
     raw = (text or "").strip()
     try:
         if raw.endswith("%"):
@@ -71,11 +72,8 @@ def parse_markup(text: str) -> Markup:
             if not 0 <= bp <= MAX_INT or bp != bp.to_integral_value():
                 raise InvalidOperation
             return Markup(percent_bp=int(bp))
-        flat = Decimal(raw)
-        if not 0 <= flat <= MAX_INT or flat != flat.to_integral_value():
-            raise InvalidOperation
-        return Markup(flat=int(flat))
-    except ArithmeticError:     # InvalidOperation, or Overflow past Decimal's exponent range
+        return Markup(flat=money.to_minor(raw, "IDR"))      # "1.000" is a thousand rupiah
+    except (ArithmeticError, ValueError):   # not a number, or past Decimal's exponent range
         raise PriceImportError(f"--markup {text!r} is not a markup: use a percentage like 8% or "
                            "a flat amount in rupiah like 500 (not negative).") from None
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -14,7 +16,7 @@ from werkzeug.routing import BuildError
 
 from merchant import admins, cli, qr, two_factor
 from merchant.extensions import db
-from merchant.models import AdminUser, SetupToken, utcnow
+from merchant.models import AdminRecoveryCode, AdminUser, AuditEntry, SetupToken, utcnow
 from merchant.web.admin import MENU, OPEN_ENDPOINTS
 
 FORM = {"email": "x@example.com", "password": "a long enough password", "role": "owner",
@@ -122,8 +124,23 @@ def test_the_eleventh_attempt_in_a_minute_is_refused(app, client):
         assert sign_in(client, password="wrong password!").status_code == 422
     response = sign_in(client)          # even the right password, now
     assert response.status_code == 429
-    assert "Too many sign-in attempts. Wait a minute and try again." in response.text
+    assert "Too many sign-in attempts. Try again in 1 minute." in response.text
     assert client.get("/admin/").status_code == 303
+
+
+@pytest.mark.parametrize("lang, message", [
+    ("en", "Too many sign-in attempts. Try again in 15 minutes."),
+    ("id", "Terlalu banyak percobaan masuk. Coba lagi dalam 15 menit."),
+])
+def test_the_lockout_says_how_long(tmp_path, lang, message):
+    app = make_app(tmp_path, RATELIMIT_ADMIN_LOGIN="5 per 15 minutes")
+    create_admin(app)
+    client = app.test_client()
+    client.get(f"/admin/login?lang={lang}")
+    for _ in range(5):
+        assert sign_in(client, password="wrong password!").status_code == 422
+    response = sign_in(client)
+    assert response.status_code == 429 and message in response.text
 
 
 def test_one_email_is_limited_whatever_the_address(app):
@@ -344,19 +361,34 @@ def clock(monkeypatch):
     return now
 
 
-def enrol(client) -> pyotp.TOTP:
-    """Turn on the authenticator through My account, as a person with a phone would."""
+def shown_secret(page: str) -> str:
+    """The key as the page shows it to type by hand: in groups of four."""
+    grouped = re.search(r'<code class="totp-secret">([A-Z2-7 ]+)</code>', page).group(1)
+    assert re.fullmatch(r"([A-Z2-7]{4} )*[A-Z2-7]{1,4}", grouped), grouped
+    return grouped.replace(" ", "")
+
+
+def enrol_with_codes(client) -> tuple[pyotp.TOTP, list[str]]:
+    """Turn on the authenticator through My account, as a person with a phone would; returns
+    the app's codes and the recovery codes shown once."""
     assert client.post("/admin/account/two-factor/new").status_code == 303
     page = client.get("/admin/account").text
     assert "<svg" in page                                    # the QR code, inline
-    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', page).group(1)
+    secret = shown_secret(page)
     uri = two_factor.uri(secret, "owner@example.com", "Merchant Top-Up")     # the shop's name
     assert qr.svg(uri) in page
+    assert f'href="{html.escape(uri)}"' in page              # on the phone itself: a tap
     totp = pyotp.TOTP(secret)
     response = client.post("/admin/account/two-factor/on", data={"code": totp.at(T0)})
-    assert response.status_code == 303
-    assert "Authenticator app turned on" in client.get("/admin/account").text
-    return totp
+    assert response.status_code == 200
+    assert "Authenticator app turned on" in response.text
+    codes = re.findall(r'<li><code class="recovery-code">([a-z2-7-]+)</code></li>', response.text)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    return totp, codes
+
+
+def enrol(client) -> pyotp.TOTP:
+    return enrol_with_codes(client)[0]
 
 
 def wrong(totp: pyotp.TOTP, at: float) -> str:
@@ -437,7 +469,7 @@ def test_turning_it_off_needs_a_code(app, owner, clock):
 def test_a_wrong_code_does_not_turn_it_on(app, owner, clock):
     owner.post("/admin/account/two-factor/new")
     page = owner.get("/admin/account").text
-    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', page).group(1)
+    secret = shown_secret(page)
     response = owner.post("/admin/account/two-factor/on",
                           data={"code": wrong(pyotp.TOTP(secret), T0)})
     assert response.status_code == 422 and "That code does not match" in response.text
@@ -497,3 +529,106 @@ def test_a_forged_cross_site_post_changes_nothing(tmp_path):
     page = client.get("/admin/users").text
     assert client.post(f"/admin/users/{staff_id}/deactivate",
                        data={"csrf_token": token(page)}).status_code == 303
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(app, owner):
+    """Someone copied the session cookie (a shared computer, a proxy log): signing out ends the
+    session on the server, so the copy gets the sign-in page too."""
+    copy = app.test_client()
+    copy.set_cookie("session", owner.get_cookie("session").value)
+    assert copy.get("/admin/").status_code == 200
+    assert owner.post("/admin/logout").status_code == 303
+    assert to_login(copy.get("/admin/"))
+    assert to_login(copy.get("/admin/orders"))
+
+
+def test_signing_out_in_one_browser_keeps_the_others(app, owner):
+    laptop = app.test_client()
+    assert sign_in(laptop).status_code == 303
+    assert owner.post("/admin/logout").status_code == 303
+    assert laptop.get("/admin/").status_code == 200
+
+
+
+# --- two-factor on a phone: recovery codes, the code field, a lost phone at the shell -----
+
+def test_the_code_fields_open_the_phones_number_pad(app, owner, clock):
+    enrol(owner)
+    browser = app.test_client()
+    sign_in(browser)
+    page = browser.get("/admin/login/code").text
+    field = re.search(r'<input[^>]*name="code"[^>]*>', page).group(0)
+    assert 'inputmode="numeric"' in field and 'autocomplete="one-time-code"' in field
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["Recovery codes", "they are shown only now"]),
+    ("id", ["Kode pemulihan", "kode ini hanya ditampilkan sekarang"]),
+])
+def test_recovery_codes_are_shown_once(app, owner, clock, lang, words):
+    owner.get(f"/admin/account?lang={lang}")
+    owner.post("/admin/account/two-factor/new")
+    secret = shown_secret(owner.get("/admin/account").text)
+    response = owner.post("/admin/account/two-factor/on",
+                          data={"code": pyotp.TOTP(secret).at(T0)})
+    codes = re.findall(r'<code class="recovery-code">([a-z2-7-]+)</code>', response.text)
+    assert len(codes) == 10
+    assert all(word in response.text for word in words)
+    again = owner.get("/admin/account").text
+    assert not any(code in again for code in codes)
+    stored = json.dumps(snapshot(app))
+    assert not any(code in stored or code.replace("-", "") in stored for code in codes)
+
+
+def test_a_recovery_code_signs_in_once(app, owner, clock):
+    totp, codes = enrol_with_codes(owner)
+    phone_lost = app.test_client()
+    sign_in(phone_lost)
+    typed = codes[3].upper().replace("-", " ")          # as a person might type it
+    response = phone_lost.post("/admin/login/recovery", data={"recovery": typed})
+    assert response.status_code == 303
+    assert phone_lost.get("/admin/").status_code == 200
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+                                   .where(AuditEntry.action == "admin.recovery_code")).first()
+        assert entry.actor == "owner@example.com" and "9 left" in entry.summary
+    again = app.test_client()
+    sign_in(again)
+    refused = again.post("/admin/login/recovery", data={"recovery": codes[3]})
+    assert refused.status_code == 422 and "That recovery code is not right" in refused.text
+    assert to_login(again.get("/admin/"))
+    assert again.post("/admin/login/recovery", data={"recovery": codes[4]}).status_code == 303
+    assert "8 recovery codes left" in again.get("/admin/account").text
+
+
+def test_a_recovery_code_needs_the_password_first(app, owner, clock):
+    _, codes = enrol_with_codes(owner)
+    stranger = app.test_client()
+    assert to_login(stranger.post("/admin/login/recovery", data={"recovery": codes[0]}))
+    assert to_login(stranger.get("/admin/"))
+
+
+def test_turning_it_off_forgets_the_recovery_codes(app, owner, clock):
+    totp, codes = enrol_with_codes(owner)
+    clock["t"] = T0 + 30
+    owner.post("/admin/account/two-factor/off", data={"code": totp.at(T0 + 30)})
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminRecoveryCode)) == 0
+
+
+def test_a_lost_phone_is_reset_at_the_shell(app, owner, clock):
+    _, codes = enrol_with_codes(owner)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reset-2fa", "Owner@Example.com"])
+    assert result.exit_code == 0, result.output
+    assert "owner@example.com" in result.output and "My account" in result.output
+    assert sign_in(app.test_client()).headers["Location"] == "/admin/"     # password only
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+                                   .where(AuditEntry.action == "admin.two_factor_reset")).one()
+        assert entry.actor == "cli" and "owner@example.com" in entry.summary
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AdminRecoveryCode)) == 0
+    again = runner.invoke(args=["reset-2fa", "owner@example.com"])
+    assert again.exit_code == 1 and "has no authenticator app turned on" in again.output
+    unknown = runner.invoke(args=["reset-2fa", "nobody@example.com"])
+    assert unknown.exit_code == 1 and "There is no admin nobody@example.com" in unknown.output

@@ -199,3 +199,17 @@ def test_days_follow_the_shop_zone_across_a_daylight_saving_change(app):
         days = sales.daily_revenue(now=utc("2026-03-30 12:00"))["IDR"]
     assert [(day.date.isoformat(), day.amount) for day in days[-3:]] == [
         ("2026-03-28", 0), ("2026-03-29", 3_000), ("2026-03-30", 4_000)]
+
+
+@pytest.mark.parametrize("lang, words", [("en", "Day by day"), ("id", "Per hari")])
+def test_each_days_revenue_is_there_to_tap_not_to_hover(seeded, owner, lang, words):
+    """A phone cannot point at a bar: the days with sales are listed under the chart."""
+    owner.get(f"/admin/dashboard?lang={lang}")
+    html = dashboard(owner, "today")
+    assert "Point at" not in html and "hover" not in html.lower()
+    days = re.search(r'<details class="chart-days">\s*<summary>([^<]+)</summary>(.*?)</details>',
+                     html, re.S)
+    assert days and words in days.group(1)
+    listed = re.findall(r"<li>([^<]+)</li>", days.group(2))
+    assert len(listed) == 5 and listed[0].endswith("59.000")           # newest first
+    assert not any(item.endswith(" 0") for item in listed)             # days with sales only

@@ -48,6 +48,13 @@ def a_picture(path) -> str:
     return str(path)
 
 
+def open_area(page, name: str) -> None:
+    """On a phone the panel's areas are behind its Menu button."""
+    menu = page.locator("details.admin-menu")
+    menu.locator("summary").click()
+    menu.get_by_role("link", name=name, exact=True).click()
+
+
 def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_shop, fake,
                                                                         tmp_path):
     from playwright.sync_api import expect, sync_playwright
@@ -73,7 +80,7 @@ def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_s
         expect(owner.get_by_role("heading", name="Needs attention")).to_be_visible()
 
         # 2. Payment methods: the sandbox set is there; the owner adds one of their own.
-        owner.get_by_role("link", name="Payment methods").click()
+        open_area(owner, "Payment methods")
         expect(owner.locator(".methods-table")).to_contain_text("QRIS")
         owner.get_by_role("link", name="Add a method of your own").click()
         owner.fill("#name", "Alfamart")
@@ -83,7 +90,7 @@ def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_s
         expect(owner.locator(".methods-table")).to_contain_text("Alfamart")
 
         # 3. Import the price list from (the fake) Digiflazz: its preview, then the progress page.
-        owner.get_by_role("link", name="Catalog").click()
+        open_area(owner, "Catalog")
         owner.get_by_role("link", name="Import prices").click()
         owner.fill("#markup", "8%")
         owner.get_by_role("button", name="Preview the changes").click()
@@ -129,7 +136,7 @@ def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_s
             ref = db.session.scalar(sa.select(Order.ref))
 
         # 6. The order is in Needs attention; the owner delivers it by hand with a proof.
-        owner.get_by_role("link", name="Needs attention").click()
+        open_area(owner, "Needs attention")
         row = owner.locator(".attention-item", has_text=ref)
         expect(row).to_be_visible()
         row.get_by_role("link").first.click()

@@ -211,7 +211,7 @@ def test_a_preset_the_shop_lacks_is_one_tap_away(app, owner):
     ({"fee_percent": "abc"}, "Enter a percentage from 0 to 50, like 1.5"),
     ({"fee_percent": "1.555"}, "at most two decimals"),
     ({"fee_percent": "-1"}, "Enter a percentage"),
-    ({"fee_flat": "-5"}, "Enter an amount in IDR like 4000"),
+    ({"fee_flat": "-5"}, "Enter an amount in IDR, like 14.000."),
     ({"min_amount": "50000", "max_amount": "10000"}, "The largest total must be at least"),
     ({"code": "bad code!"}, "Use 2-32 capital letters, digits or _"),
     ({"code": "GOPAY"}, "Another payment method already has the code GOPAY."),

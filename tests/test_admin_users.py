@@ -50,8 +50,11 @@ def test_add_an_admin_with_a_temporary_password(app, owner):
     assert "Added helper@example.com (staff)" in owner.get("/admin/users").text
     helper = app.test_client()
     assert sign_in(helper, "helper@example.com", "temporary pass 1").status_code == 303
+    assert helper.post("/admin/account/password", data={
+        "current": "temporary pass 1", "new": "helper's own pass",
+        "confirm": "helper's own pass"}).status_code == 303
     assert helper.get("/admin/users").status_code == 403
-    entry = log(app)[-2]     # the last is the helper's sign-in
+    entry = log(app)[-3]     # then the helper's sign-in and password change
     assert (entry.actor, entry.action, entry.after) == (
         "owner@example.com", "admin.create", {"email": "helper@example.com", "role": "staff"})
 
@@ -131,9 +134,10 @@ def test_a_second_owner_can_be_deactivated_but_then_not_the_first(app, owner):
 def test_the_owner_turns_off_a_lost_phone(app, owner, staff, monkeypatch):
     monkeypatch.setattr(two_factor, "clock", lambda: 1_800_000_000.0)
     staff.post("/admin/account/two-factor/new")
-    secret = re.search(r'class="totp-secret">(\w+)<', staff.get("/admin/account").text).group(1)
+    page = staff.get("/admin/account").text
+    secret = re.search(r'class="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
     code = pyotp.TOTP(secret).at(1_800_000_000.0)
-    assert staff.post("/admin/account/two-factor/on", data={"code": code}).status_code == 303
+    assert staff.post("/admin/account/two-factor/on", data={"code": code}).status_code == 200
     assert ">on<" in row(owner.get("/admin/users").text, "staff@example.com")
     staff_id = admin_id(app, "staff@example.com")
     assert owner.post(f"/admin/users/{staff_id}/two-factor-off").status_code == 303
@@ -148,6 +152,39 @@ def test_unknown_admin(app, owner):
 
 
 # --- My account -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, asked, changed", [
+    ("en", "The password you were given is temporary", "Password changed"),
+    ("id", "Kata sandi yang Anda terima hanya sementara", "Kata sandi diganti"),
+])
+def test_a_temporary_password_is_changed_at_the_first_sign_in(app, owner, lang, asked, changed):
+    owner.post("/admin/users", data={"email": "helper@example.com", "role": "staff",
+                                     "password": "temporary pass 1"})
+    helper = app.test_client()
+    helper.get(f"/admin/login?lang={lang}")
+    assert sign_in(helper, "helper@example.com", "temporary pass 1").status_code == 303
+    for url in ["/admin/", "/admin/orders", "/admin/account", "/admin/users"]:
+        response = helper.get(url)
+        assert response.status_code == 303, url
+        assert response.headers["Location"] == "/admin/account/password", url
+    page = helper.get("/admin/account/password")
+    assert page.status_code == 200 and asked in page.text
+    same = helper.post("/admin/account/password", data={
+        "current": "temporary pass 1", "new": "temporary pass 1", "confirm": "temporary pass 1"})
+    assert same.status_code == 422 and asked in same.text
+    assert helper.get("/admin/orders").status_code == 303
+    response = helper.post("/admin/account/password", data={
+        "current": "temporary pass 1", "new": "helper's own pass", "confirm": "helper's own pass"})
+    assert response.status_code == 303
+    assert changed in helper.get(response.headers["Location"]).text
+    assert helper.get("/admin/orders").status_code == 200
+    assert helper.get("/admin/account/password").status_code == 200     # still there by choice
+
+
+def test_an_admin_made_at_the_shell_chose_their_own_password(app, owner):
+    assert owner.get("/admin/orders").status_code == 200
+
+
 
 def test_change_my_password(app, owner):
     phone = app.test_client()
@@ -256,7 +293,7 @@ def test_password_guesses_through_my_account_are_limited(app, owner):
         assert response.status_code == 422
     response = owner.post("/admin/account/password", data={
         "current": ADMIN_PASSWORD, "new": "brand new password", "confirm": "brand new password"})
-    assert response.status_code == 429 and "Wait a minute and try again." in response.text
+    assert response.status_code == 429 and "Try again in 1 minute." in response.text
     assert sign_in(app.test_client()).status_code == 303            # unchanged
 
 

@@ -107,7 +107,7 @@ def test_owner_creates_edits_and_turns_off_a_code(tmp_path):
         ({"code": "taken", "value": "10"}, "Another promo already has the code TAKEN."),
         ({"code": "no spaces", "value": "10"}, "Use 3-32 letters, digits, - and _"),
         ({"code": "OK10", "value": "150"}, "more than 0 and up to 100"),
-        ({"code": "OK10", "kind": "flat", "value": "-5"}, "Enter an amount in IDR like 50000."),
+        ({"code": "OK10", "kind": "flat", "value": "-5"}, "Enter an amount in IDR, like 50.000."),
         ({"code": "OK10", "value": "10", "starts_at": "2026-03-02T00:00",
           "ends_at": "2026-03-01T00:00"}, "The end must come after the start."),
         ({"code": "OK10", "value": "10", "max_uses": "0"}, "At least 1, or empty."),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -13,12 +13,21 @@ from .htmx import is_htmx, vary
 
 log = logging.getLogger(__name__)
 
-def _answer(status: int, title: str, message: str):
+def _in_panel() -> bool:
+    return request.path == "/admin" or request.path.startswith("/admin/")
+
+
+def _answer(status: int, title: str, message: str, panel_message: str | None = None):
+    """The error as the asker reads it: JSON for callbacks, a fragment for htmx, else a page
+    in the shop's layout, or in the panel's (with `panel_message`, if given) under /admin."""
     if request.path.startswith("/webhooks/"):
         return jsonify(error=message), status
+    if _in_panel():
+        message = panel_message or message
     if is_htmx():
         return vary(render_template("errors/_message.html", message=message), status)
-    return vary(render_template("errors/page.html", title=title, message=message), status)
+    page = "errors/admin_page.html" if _in_panel() else "errors/page.html"
+    return vary(render_template(page, title=title, message=message), status)
 
 
 def register(app: Flask) -> None:
@@ -41,7 +50,9 @@ def register(app: Flask) -> None:
     def not_found(error):
         return _answer(404, _("Not found"),
                        _("We could not find that page. If you were looking for an order, "
-                         "use Track order with its reference."))
+                         "use Track order with its reference."),
+                       _("There is no such page in the panel: it may have been deleted, or "
+                         "the link is wrong. Use the menu to find it."))
 
     @app.errorhandler(429)
     def too_many_requests(error):
@@ -77,10 +88,15 @@ def register(app: Flask) -> None:
                  request.max_content_length)
         return _answer(413, _("Too large"),
                        _("What you sent is too large. Send less (a smaller picture, shorter "
-                         "text)."))
+                         "text)."),
+                       _("What you sent is too large, so nothing was saved. Go back and "
+                         "choose a smaller picture (at most %(size)s MB) or send less text.",
+                         size=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024)))
 
     @app.errorhandler(500)
     def server_error(error):
         return _answer(500, _("Something went wrong"),
                        _("Something went wrong on our side. If you already paid, your order is "
-                         "safe; please try again in a minute."))
+                         "safe; please try again in a minute."),
+                       _("Something went wrong in the panel. Try again in a minute; if it "
+                         "keeps happening, the server's log says what failed."))

@@ -5,6 +5,10 @@ each cookie's signature is checked once: an order page sends the same cookie wit
 every 2 s, and checking the HMAC and decoding the JSON again each time was a third of what an
 unchanged poll cost. Only cookies whose signature held are remembered, so a forged one is
 checked (and refused) every time, and a remembered one still expires when Flask's would.
+
+A good signature is not a signed-in admin: the readers here take only a visitor's order refs
+and CSRF token from it. The panel is always answered by Flask, whose user loader
+(admins.load) also asks the database whether that browser's session was signed out.
 """
 from __future__ import annotations
 

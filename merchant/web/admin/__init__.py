@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ... import media
+from ... import admins, media
 from ...admins import MIN_PASSWORD
 from ...version import __version__
 from ..htmx import is_htmx
@@ -33,7 +33,11 @@ from ..htmx import is_htmx
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)
 
-OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.setup"})
+SESSION_TOKEN = "admin_session"     # the session key holding this browser's server-side token
+OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_code", "admin.login_recovery",
+                            "admin.setup"})
+# All an admin with a temporary password may do until they chose their own.
+PASSWORD_ENDPOINTS = frozenset({"admin.password", "admin.change_password", "admin.logout"})
 # The menu, in order: (endpoint, label, owner only). Areas not registered are left out.
 MENU = [
     ("admin.home", _l("Needs attention"), False),
@@ -70,6 +74,14 @@ def too_large(error):
                        else url_for("admin.home"))
 
 
+def sign_out() -> None:
+    """End this browser's session, in its cookie and on the server (a copied cookie dies too)."""
+    admins.end_session(session.pop(SESSION_TOKEN, None))
+    logout_user()
+    session.pop("admin_since", None)
+    session.pop("admin_seen", None)
+
+
 @bp.before_request
 def require_admin():
     """Signed in, session still fresh; otherwise to the sign-in page."""
@@ -82,11 +94,11 @@ def require_admin():
     absolute = float(current_app.config["ADMIN_SESSION_HOURS"]) * 3600
     since, seen = session.get("admin_since", 0), session.get("admin_seen", 0)
     if now - seen > idle or now - since > absolute:
-        logout_user()
-        session.pop("admin_since", None)
-        session.pop("admin_seen", None)
+        sign_out()
         return redirect_to(url_for("admin.login", expired=1))
     session["admin_seen"] = now
+    if current_user.must_change_password and request.endpoint not in PASSWORD_ENDPOINTS:
+        return redirect_to(url_for("admin.password"))
     return None
 
 
@@ -111,7 +123,7 @@ def owner_only(view):
 @bp.app_context_processor
 def admin_menu():
     def menu():
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated or current_user.must_change_password:
             return []
         return [(endpoint, label) for endpoint, label, owner in MENU
                 if endpoint in current_app.view_functions and (current_user.is_owner or not owner)]

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from flask import current_app, flash, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
 from ... import admins, audit, qr, shop_settings, two_factor
 from ...extensions import limiter
-from . import bp, redirect_to
-from .users_forms import ActionForm, CodeForm, PasswordForm
+from . import bp, redirect_to, sign_out
+from .auth_forms import CodeForm
+from .users_forms import ActionForm, PasswordForm
 
 PENDING_SECRET = "admin_totp_pending"
 
@@ -43,16 +44,25 @@ def _pending_secret() -> str | None:
     return pending.get("secret")
 
 
-def _page(password_form=None, code_form=None, error=None, code_error=None, status=200):
+def _grouped(secret: str) -> str:
+    """The key in groups of four, easier to copy by hand: ABCD EFGH ..."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _page(password_form=None, code_form=None, error=None, code_error=None, status=200,
+          recovery_codes=None):
     secret = _pending_secret()
     enrol = None
     if secret:
         uri = two_factor.uri(secret, current_user.email, shop_settings.current().shop_name)
-        enrol = {"secret": secret, "qr": qr.svg(uri, scale=4)}
+        enrol = {"secret": _grouped(secret), "uri": uri, "qr": qr.svg(uri, scale=4)}
+    codes_left = two_factor.recovery_codes_left(current_user) if current_user.totp_secret \
+        else None
     return render_template("admin/users/account.html",
                            password_form=password_form or PasswordForm(formdata=None),
                            code_form=code_form or CodeForm(formdata=None),
                            start_form=ActionForm(formdata=None), enrol=enrol,
+                           recovery_codes=recovery_codes, codes_left=codes_left,
                            error=error, code_error=code_error), status
 
 
@@ -62,17 +72,36 @@ def account():
     return _page()
 
 
+def _password_page(form=None, error=None, status=200):
+    return render_template("admin/users/password.html",
+                           password_form=form or PasswordForm(formdata=None),
+                           error=error), status
+
+
+def _password_refused(form, error=None):
+    """Back to the form the admin used: the password page alone while theirs is temporary."""
+    if current_user.must_change_password:
+        return _password_page(form, error, 422)
+    return _page(password_form=form, error=error, status=422)
+
+
+@bp.get("/account/password")
+def password():
+    """The password form alone: where an admin with a temporary password is sent."""
+    return _password_page()
+
+
 @bp.post("/account/password")
 @limiter.limit(_attempt_limit, key_func=_admin_key, exempt_when=_anonymous)
 def change_password():
     """Change your password: your other sessions end, this one stays signed in."""
     form = PasswordForm()
     if not form.validate_on_submit():
-        return _page(password_form=form, status=422)
+        return _password_refused(form)
     try:
         admin = admins.change_password(_me(), form.current.data, form.new.data)
     except admins.AdminError as exc:
-        return _page(password_form=form, error=str(exc), status=422)
+        return _password_refused(form, str(exc))
     login_user(admin)       # this session carries the new epoch; the others no longer match
     flash(_("Password changed. Your other sessions were signed out."))
     return redirect_to(url_for("admin.account"))
@@ -92,7 +121,7 @@ def start_two_factor():
 @bp.post("/account/two-factor/on")
 @limiter.limit(_attempt_limit, key_func=_admin_key, exempt_when=_anonymous)
 def enable_two_factor():
-    """Confirm the code from the newly scanned app and turn it on."""
+    """Confirm the code from the newly scanned app, turn it on, show the recovery codes."""
     form = CodeForm()
     secret = _pending_secret()
     if not secret:
@@ -101,12 +130,12 @@ def enable_two_factor():
     if not form.validate_on_submit():
         return _page(code_form=form, status=422)
     try:
-        two_factor.enable(_me(), secret, form.code.data)
+        codes = two_factor.enable(_me(), secret, form.code.data)
     except two_factor.TwoFactorError as exc:
         return _page(code_form=form, code_error=str(exc), status=422)
     session.pop(PENDING_SECRET, None)
     flash(_("Authenticator app turned on: signing in now asks for its code."))
-    return redirect_to(url_for("admin.account"))
+    return _page(recovery_codes=codes)      # shown this once, never again
 
 
 @bp.post("/account/two-factor/off")
@@ -131,6 +160,6 @@ def sign_out_everywhere_me():
         return _page(error=_("This page was open too long. Press the button again."),
                      status=400)
     admins.sign_out_everywhere(audit.Actor.of(current_user), current_user.id)
-    logout_user()
+    sign_out()
     flash(_("You are signed out in every browser. Sign in again here."))
     return redirect_to(url_for("admin.login"))

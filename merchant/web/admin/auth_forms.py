@@ -19,9 +19,22 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
+# A phone opens its number pad, and offers the code an app or a text message just gave.
+CODE_FIELD = {"inputmode": "numeric", "autocomplete": "one-time-code"}
+
+
 class CodeForm(FlaskForm):
     code = LineField(_l("Code from your authenticator app"),
-                     validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)])
+                     validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)],
+                     render_kw=CODE_FIELD)
+
+
+class RecoveryForm(FlaskForm):
+    recovery = LineField(_l("Recovery code"),
+                         validators=[DataRequired(_l("Enter one of your recovery codes.")),
+                                     Length(max=40)],
+                         render_kw={"autocomplete": "off", "autocapitalize": "none",
+                                    "spellcheck": "false"})
 
 
 class SetupForm(FlaskForm):

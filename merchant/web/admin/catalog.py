@@ -5,7 +5,7 @@ from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import account_presets, audit, catalog_edits, import_jobs, media, prices
+from ... import account_presets, audit, catalog_edits, import_jobs, media, prices, shop_settings
 from ...extensions import db
 from ...models import ImportJob, Package, Product
 from ..htmx import is_htmx, vary
@@ -133,7 +133,9 @@ def products_package_edit(package_id: int):
 
 
 def _package_form(product: Product, package: Package | None):
-    form = PackageForm(obj=package)
+    currency = package.currency if package else (
+        product.packages[0].currency if product.packages else shop_settings.current().currency)
+    form = PackageForm(obj=package, currency=currency)
     if request.method == "GET" and package is not None:
         form.fallback_supplier.data = package.fallback_supplier or ""
     error = None
@@ -150,8 +152,6 @@ def _package_form(product: Product, package: Package | None):
                 flash(warning)
             return redirect_to(url_for("admin.products_show", product_id=product.id))
     status = 422 if error or form.errors else 200
-    currency = package.currency if package else (
-        product.packages[0].currency if product.packages else "")
     warnings = catalog_edits.cost_warnings(package) if package else []
     return render_template("admin/catalog/package_form.html", form=form, product=product,
                            package=package, currency=currency, error=error,

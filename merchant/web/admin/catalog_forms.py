@@ -19,14 +19,13 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
-    Optional,
     Regexp,
     ValidationError,
 )
 
 from ... import account_presets, catalog, media, prices, suppliers, verifiers
 from ...validation import MAX_INT, bounded_id
-from .fields import LineField
+from .fields import WHOLE_NUMBER, LineField, MoneyField
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 FAQ_MAX = 20
@@ -81,7 +80,7 @@ class ProductForm(FlaskForm):
                               validators=[Length(max=64)])
     allow_unverified = BooleanField(_l("Let customers continue when the check cannot answer"))
     active = BooleanField(_l("On sale"), default=True)
-    sort_order = IntegerField(_l("Position"), default=0,
+    sort_order = IntegerField(_l("Position"), render_kw=WHOLE_NUMBER, default=0,
                               validators=[InputRequired(_l("Enter a position (0 comes first).")),
                                           NumberRange(min=0, max=100_000)])
     category = SelectField(_l("Category"), default="games")
@@ -118,33 +117,35 @@ class ProductForm(FlaskForm):
                         for entry in self.faq.data if (entry["q"] or "").strip()]}
 
 
+def _package_currency(form) -> str:
+    return form.money_currency
+
+
 class PackageForm(FlaskForm):
     name = LineField(_l("Name"), validators=[DataRequired(_l("Enter the package's name, like "
                                                       "86 Diamonds.")), Length(max=120)])
-    quantity = IntegerField(_l("Quantity"), default=0, validators=[
+    quantity = IntegerField(_l("Quantity"), render_kw=WHOLE_NUMBER, default=0, validators=[
         InputRequired(_l("Enter the quantity.")), NumberRange(min=0, max=MAX_INT)])
-    bonus = IntegerField(_l("Bonus"), default=0, validators=[
+    bonus = IntegerField(_l("Bonus"), render_kw=WHOLE_NUMBER, default=0, validators=[
         InputRequired(_l("Enter the bonus (0 for none).")), NumberRange(min=0, max=MAX_INT)])
-    price = IntegerField(_l("Price"), validators=[
-        InputRequired(_l("Enter the price.")), NumberRange(min=1, message=_l("The price must be "
-                                                       "at least 1.")),
-        NumberRange(max=MAX_INT)])
+    price = MoneyField(_l("Price"), currency=_package_currency,
+                       required_message=_l("Enter the price."),
+                       minimum=1, minimum_message=_l("The price must be at least 1."))
     badge = LineField(_l("Badge"), validators=[Length(max=40)])
     supplier = SelectField(_l("Supplier"))
     supplier_sku = LineField(_l("Supplier SKU"), validators=[Length(max=64)])
-    supplier_cost = IntegerField(_l("Supplier cost"),
-                                 validators=[Optional(), NumberRange(min=0, max=MAX_INT)])
+    supplier_cost = MoneyField(_l("Supplier cost"), currency=_package_currency, required=False)
     fallback_supplier = SelectField(_l("Fallback supplier"))
     fallback_sku = LineField(_l("Fallback SKU"), validators=[Length(max=64)])
-    fallback_cost = IntegerField(_l("Fallback cost"),
-                                 validators=[Optional(), NumberRange(min=0, max=MAX_INT)])
+    fallback_cost = MoneyField(_l("Fallback cost"), currency=_package_currency, required=False)
     active = BooleanField(_l("On sale"), default=True)
-    sort_order = IntegerField(_l("Position"), default=0,
+    sort_order = IntegerField(_l("Position"), render_kw=WHOLE_NUMBER, default=0,
                               validators=[InputRequired(_l("Enter a position (0 comes first).")),
                                           NumberRange(min=0, max=100_000)])
     below_cost = BooleanField(_l("Sell below cost"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, currency: str = "IDR", **kwargs):
+        self.money_currency = currency      # before the fields read what was typed
         super().__init__(*args, **kwargs)
         self.supplier.choices = [(name, name) for name in suppliers.ADAPTERS]
         self.fallback_supplier.choices = [("", _l("None"))] + self.supplier.choices
@@ -169,7 +170,7 @@ class PackageForm(FlaskForm):
 class RepriceForm(FlaskForm):
     markup = LineField(_l("Markup over cost"), validators=[
         DataRequired(_l("Enter a markup, like 500 or 8%.")), _markup])
-    round_to = IntegerField(_l("Round up to"), default=100, validators=[
+    round_to = IntegerField(_l("Round up to"), render_kw=WHOLE_NUMBER, default=100, validators=[
         InputRequired(_l("Enter a step, like 100.")),
         NumberRange(min=1, message=_l("At least 1.")), NumberRange(max=MAX_INT)])
     below_cost = BooleanField(_l("Sell below cost"))
@@ -181,7 +182,7 @@ class ImportForm(FlaskForm):
     supplier = SelectField(_l("Supplier"))
     markup = LineField(_l("Markup over cost"), default="8%", validators=[
         DataRequired(_l("Enter a markup, like 500 or 8%.")), _markup])
-    round_to = IntegerField(_l("Round up to"), default=100, validators=[
+    round_to = IntegerField(_l("Round up to"), render_kw=WHOLE_NUMBER, default=100, validators=[
         InputRequired(_l("Enter a step, like 100.")),
         NumberRange(min=1, message=_l("At least 1.")), NumberRange(max=MAX_INT)])
 

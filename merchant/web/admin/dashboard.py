@@ -34,7 +34,8 @@ class Bar:
     y: float
     width: float
     height: float
-    title: str                      # shown on hover, read by screen readers
+    title: str                      # "Sun 06 Dec: Rp 59.000": read by screen readers, and
+    amount: int                     # listed under the chart for the days with sales
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def chart(currency: str, days: list[sales.Day]) -> Chart:
         x = LEFT + i * step
         label = f"{format_date(day.date, 'EEE dd MMM')}: {Money(day.amount, currency).format()}"
         bars.append(Bar(round(x + 1, 2), round(baseline - height, 2), round(step - 2, 2),
-                        round(height, 2), label))
+                        round(height, 2), label, day.amount))
         if i == len(days) - 1:                  # today, kept inside the right edge
             dates.append((WIDTH, format_date(day.date, "dd MMM"), "end"))
         elif (len(days) - 1 - i) % 7 == 0 and i > 1:     # every 7th day before it

@@ -14,8 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ... import money
 from ...models import PaymentMethod
 from ...payments import ADAPTERS
-from ...validation import MAX_INT
-from .fields import LineField
+from .fields import DECIMAL_NUMBER, WHOLE_NUMBER, LineField, MoneyField
 
 KINDS = {"qr": _l("QR code (QRIS)"), "ewallet": _l("E-wallet"), "va": _l("Virtual account"),
          "card": _l("Card")}
@@ -41,30 +40,6 @@ def icon_choices(current: str = "") -> dict[str, str]:
     return icons
 
 
-def to_minor(text: str, currency: str) -> int:
-    """"4.000" (IDR) -> 4000, "0.30" (USD) -> 30. :raise ValueError: not such an amount."""
-    digits = money.exponent(currency)
-    cleaned = (text or "").strip().replace(" ", "").replace("_", "")
-    # Without minor units a separator can only group thousands ("Rp 4.000", "4,000").
-    cleaned = cleaned.replace(",", "") if digits else cleaned.replace(",", "").replace(".", "")
-    try:
-        amount = Decimal(cleaned).scaleb(digits)
-    except ArithmeticError:     # InvalidOperation, or Overflow past Decimal's exponent range
-        raise ValueError(text) from None
-    if (not amount.is_finite() or amount < 0 or amount > MAX_INT
-            or amount != amount.to_integral_value()):
-        raise ValueError(text)
-    return int(amount)
-
-
-def to_major(amount: int | None, currency: str) -> str:
-    """4000 (IDR) -> "4000", 30 (USD) -> "0.30": the text the form shows for an amount."""
-    if amount is None:
-        return ""
-    digits = money.exponent(currency)
-    return f"{Decimal(amount).scaleb(-digits):.{digits}f}"
-
-
 def percent_to_bp(text: str) -> int:
     """"1.5" or "1,5 %" -> 150 basis points. :raise ValueError: not a percentage we take."""
     cleaned = (text or "").strip().removesuffix("%").strip().replace(",", ".")
@@ -85,6 +60,11 @@ def bp_to_percent(bp: int) -> str:
     return f"{Decimal(bp) / 100:f}"
 
 
+def chosen_currency(form) -> str:
+    """The currency picked on the same form: its amounts are read in it."""
+    return form.currency.data or "IDR"
+
+
 class MethodForm(FlaskForm):
     name = LineField(_l("Name customers see"), validators=[
         DataRequired(_l("Enter the name customers see, like GoPay.")), Length(max=80)])
@@ -96,13 +76,14 @@ class MethodForm(FlaskForm):
     gateway = SelectField(_l("Gateway"))
     currency = SelectField(_l("Currency"),
                            choices=choices({code: code for code in money.EXPONENTS}))
-    fee_flat = LineField(_l("Flat fee"), default="0")
-    fee_percent = LineField(_l("Percentage fee (%)"), default="0")
-    min_amount = LineField(_l("Smallest total"), default="0")
-    max_amount = LineField(_l("Largest total"))
+    fee_flat = MoneyField(_l("Flat fee"), currency=chosen_currency, required=False, default=0)
+    fee_percent = LineField(_l("Percentage fee (%)"), default="0", render_kw=DECIMAL_NUMBER)
+    min_amount = MoneyField(_l("Smallest total"), currency=chosen_currency, required=False,
+                            default=0)
+    max_amount = MoneyField(_l("Largest total"), currency=chosen_currency, required=False)
     icon = SelectField(_l("Icon"))
     icon_upload = FileField(_l("Or upload an icon"))
-    sort_order = IntegerField(_l("Position"), default=0, validators=[
+    sort_order = IntegerField(_l("Position"), default=0, render_kw=WHOLE_NUMBER, validators=[
         InputRequired(_l("Enter a position (0 comes first).")), NumberRange(min=0, max=100_000)])
     active = BooleanField(_l("Offer it to customers"), default=True)
 
@@ -120,27 +101,14 @@ class MethodForm(FlaskForm):
         return cls(current_icon=method.icon, data={
             "name": method.name, "code": method.code, "kind": method.kind,
             "gateway": method.gateway or "", "currency": method.currency,
-            "fee_flat": to_major(method.fee_flat, method.currency),
-            "fee_percent": bp_to_percent(method.fee_percent_bp),
-            "min_amount": to_major(method.min_amount, method.currency),
-            "max_amount": to_major(method.max_amount, method.currency),
+            "fee_flat": method.fee_flat, "fee_percent": bp_to_percent(method.fee_percent_bp),
+            "min_amount": method.min_amount, "max_amount": method.max_amount,
             "icon": method.icon, "sort_order": method.sort_order, "active": method.active})
 
     def validate(self, extra_validators=None) -> bool:
-        """The field checks, then the amounts read in the chosen currency."""
+        """The field checks (amounts are read in the chosen currency), then the percentage and
+        the range."""
         valid = super().validate(extra_validators)
-        currency = self.currency.data
-        example = to_major(4000 if currency == "IDR" else 30, currency)
-        for field in (self.fee_flat, self.min_amount, self.max_amount):
-            if field is self.max_amount and not (field.data or "").strip():
-                self.amounts[field.name] = None
-                continue
-            try:
-                self.amounts[field.name] = to_minor(field.data, currency)
-            except ValueError:
-                field.errors.append(_l("Enter an amount in %(currency)s like %(example)s "
-                                       "(not negative).", currency=currency, example=example))
-                valid = False
         try:
             self.amounts["fee_percent_bp"] = percent_to_bp(self.fee_percent.data)
         except ValueError:
@@ -148,8 +116,8 @@ class MethodForm(FlaskForm):
                 _l("Enter a percentage from 0 to %(max)s, like 1.5 (at most two decimals).",
                    max=MAX_PERCENT))
             valid = False
-        low, high = self.amounts.get("min_amount"), self.amounts.get("max_amount")
-        if low is not None and high is not None and high < low:
+        low, high = self.min_amount.data or 0, self.max_amount.data
+        if not self.min_amount.errors and high is not None and high < low:
             self.max_amount.errors.append(
                 _l("The largest total must be at least the smallest."))
             valid = False
@@ -159,10 +127,10 @@ class MethodForm(FlaskForm):
         """The method's columns from a valid form (an uploaded icon replaces `icon` later)."""
         return {"name": self.name.data.strip(), "code": self.code.data, "kind": self.kind.data,
                 "gateway": self.gateway.data or None, "currency": self.currency.data,
-                "fee_flat": self.amounts["fee_flat"],
+                "fee_flat": self.fee_flat.data or 0,
                 "fee_percent_bp": self.amounts["fee_percent_bp"],
-                "min_amount": self.amounts["min_amount"],
-                "max_amount": self.amounts["max_amount"], "icon": self.icon.data,
+                "min_amount": self.min_amount.data or 0,
+                "max_amount": self.max_amount.data, "icon": self.icon.data,
                 "sort_order": self.sort_order.data, "active": self.active.data}
 
 

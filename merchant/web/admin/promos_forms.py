@@ -18,8 +18,8 @@ from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 from ... import money, promos
 from ...extensions import db
 from ...models import Product, Promo
-from .fields import LineField
-from .methods_forms import choices, to_major, to_minor
+from .fields import DECIMAL_NUMBER, WHOLE_NUMBER, LineField, MoneyField
+from .methods_forms import choices, chosen_currency
 
 KINDS = {"percent": _l("Percentage off"), "flat": _l("Amount off")}
 
@@ -29,16 +29,17 @@ class PromoForm(FlaskForm):
         DataRequired(_l("Enter the code customers type, like RAMADAN10.")),
         Regexp(promos.CODE, message=promos.CODE_RULE)])
     kind = RadioField(_l("Discount"), choices=choices(KINDS), default="percent")
-    value = LineField(_l("How much off"), validators=[DataRequired(
+    value = LineField(_l("How much off"), render_kw=DECIMAL_NUMBER, validators=[DataRequired(
         _l("Enter the discount: a percentage like 10, or an amount like 5000."))])
     currency = SelectField(_l("Currency"), choices=choices({c: c for c in money.EXPONENTS}))
     product = SelectField(_l("Only for"))
-    min_spend = LineField(_l("Minimum spend"), default="0")
+    min_spend = MoneyField(_l("Minimum spend"), currency=chosen_currency, required=False,
+                           default=0)
     starts_at = DateTimeLocalField(_l("Starts"), validators=[Optional()])
     ends_at = DateTimeLocalField(_l("Ends"), validators=[Optional()])
-    max_uses = IntegerField(_l("Uses in all"), validators=[
+    max_uses = IntegerField(_l("Uses in all"), render_kw=WHOLE_NUMBER, validators=[
         Optional(), NumberRange(min=1, max=10_000_000, message=_l("At least 1, or empty."))])
-    max_per_contact = IntegerField(_l("Uses per customer"), validators=[
+    max_per_contact = IntegerField(_l("Uses per customer"), render_kw=WHOLE_NUMBER, validators=[
         Optional(), NumberRange(min=1, max=10_000, message=_l("At least 1, or empty."))])
     active = BooleanField(_l("Customers may use it"), default=True)
     allow_below_cost = BooleanField(_l("Allow below cost"))
@@ -61,10 +62,10 @@ class PromoForm(FlaskForm):
         return cls(data={
             "code": promo.code, "kind": "percent" if percent else "flat",
             "value": (money.format_bp(promo.percent_bp).removesuffix("%") if percent
-                      else to_major(promo.amount_off, promo.currency)),
+                      else money.for_input(promo.amount_off, promo.currency)),
             "currency": promo.currency,
             "product": str(promo.product_id) if promo.product_id else "",
-            "min_spend": to_major(promo.min_spend, promo.currency),
+            "min_spend": promo.min_spend,
             "starts_at": promos.to_local(promo.starts_at),
             "ends_at": promos.to_local(promo.ends_at),
             "max_uses": promo.max_uses, "max_per_contact": promo.max_per_contact,
@@ -73,28 +74,22 @@ class PromoForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         """The field checks, then the amounts read in the chosen currency."""
         valid = super().validate(extra_validators)
-        currency = self.currency.data
-        example = to_major(50000 if currency == "IDR" else 500, currency)
+        currency = chosen_currency(self)
         if self.value.data and not self.value.errors:
             try:
                 if self.kind.data == "percent":
                     self.amounts["percent_bp"] = promos.percent_to_bp(self.value.data)
                 else:
-                    self.amounts["amount_off"] = to_minor(self.value.data, currency)
+                    self.amounts["amount_off"] = money.to_minor(self.value.data, currency)
             except ValueError:
+                example = 50_000 if money.exponent(currency) == 0 else 500
                 self.value.errors.append(
                     _l("Enter a percentage more than 0 and up to 100, like 10 or 12.5.")
                     if self.kind.data == "percent" else
-                    _l("Enter an amount in %(currency)s like %(example)s.", currency=currency,
-                       example=example))
+                    _l("Enter an amount in %(currency)s, like %(example)s.", currency=currency,
+                       example=money.for_input(example, currency)))
                 valid = False
-        try:
-            self.amounts["min_spend"] = to_minor(self.min_spend.data or "0", currency)
-        except ValueError:
-            self.min_spend.errors.append(_l("Enter an amount in %(currency)s like %(example)s, "
-                                            "or 0 for none.", currency=currency,
-                                            example=example))
-            valid = False
+        self.amounts["min_spend"] = self.min_spend.data or 0
         return valid
 
     def values(self) -> dict:

@@ -38,11 +38,12 @@ def add_user():
         return _page(add_form=form, status=422)
     try:
         admin = admins.create(form.email.data, form.password.data, form.role.data,
-                              actor=audit.Actor.of(current_user))
+                              actor=audit.Actor.of(current_user), temporary=True)
     except admins.AdminError as exc:
         return _page(add_form=form, error=str(exc), status=422)
-    return _done(_("Added %(email)s (%(role)s). Give them the temporary password; they can "
-                   "change it under My account.", email=admin.email, role=ROLE_LABELS[admin.role]))
+    return _done(_("Added %(email)s (%(role)s). Give them the temporary password; they choose "
+                   "their own when they first sign in.", email=admin.email,
+                   role=ROLE_LABELS[admin.role]))
 
 
 def _act(change, *args, success: str):

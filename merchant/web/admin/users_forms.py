@@ -41,10 +41,6 @@ class PasswordForm(FlaskForm):
         EqualTo("new", message=_l("The two new passwords differ."))])
 
 
-class CodeForm(FlaskForm):
-    code = LineField(_l("Code from your authenticator app"),
-                     validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=12)],
-                     render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
 
 
 class AuditFilterForm(FlaskForm):
