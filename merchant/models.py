@@ -355,7 +355,7 @@ class AdminUser(UserMixin, db.Model):
     # Bumped on a password change or "sign out everywhere": older sessions stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)
     # Set when the owner gave them a temporary password: the panel asks for their own first.
-    must_change_password: Mapped[bool] = mapped_column(default=False)
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
 

@@ -356,6 +356,20 @@ def catalog_guards_and_archive(data: Data) -> None:
                                     "text": "paid by bank transfer"}})
 
 
+def panel_sessions(data: Data) -> None:
+    """2d8b6f3e9a51: signed-in browsers kept on the server, recovery codes, temporary
+    passwords."""
+    data["admin_users"][0]["must_change_password"] = False
+    data["admin_users"][1]["must_change_password"] = True
+    data["admin_sessions"] = [
+        {"token_hash": "1" * 64, "admin_id": 1, "created_at": at(980)},
+        {"token_hash": "2" * 64, "admin_id": 1, "created_at": at(990)},
+    ]
+    data["admin_recovery_codes"] = [
+        {"id": number, "admin_id": 1, "code_hash": f"{number:064x}",
+         "used_at": at(995) if number == 1 else None} for number in range(1, 11)]
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -367,6 +381,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("0a3c39a1cef6", receipts),
     ("3df281cdc0ee", promo_codes),
     ("7a4c2e9d1b08", catalog_guards_and_archive),
+    ("2d8b6f3e9a51", panel_sessions),
 ]
 
 
@@ -391,4 +406,5 @@ FILLED_IN = {
     "7a4c2e9d1b08": {"packages": {"price_by_hand": False, "archived_at": None},
                      "products": {"archived_at": None}, "payment_methods": {"archived_at": None},
                      "order_events": {"code": None, "params": None}},
+    "2d8b6f3e9a51": {"admin_users": {"must_change_password": False}},
 }
