@@ -398,6 +398,8 @@ class ShopSettings(db.Model):
     default_locale: Mapped[str] = mapped_column(sa.String(8), default="")
     terms: Mapped[str] = mapped_column(sa.Text, default="")
     refund_policy: Mapped[str] = mapped_column(sa.Text, default="")
+    # Whether staff admins may refund orders (gateway or manual); the owner always may.
+    staff_may_refund: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

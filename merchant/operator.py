@@ -67,6 +67,15 @@ def choices(order: Order) -> Choices:
         api_refund=api_ok, api_refund_why_not=why_not, clear_flag=bool(order.flag))
 
 
+def api_refund_refusal(order: Order) -> str:
+    """Why the order cannot be refunded through its gateway now, or "" when it can."""
+    if _refund_running(order):
+        return _changed(order, "refund")
+    if order.status != orders.FULFILLMENT_FAILED:
+        return _why_not(order, "refund")
+    return _api_refund(order)[1]
+
+
 def retry_delivery(ref: str, actor: Actor, fallback: bool = False) -> Order:
     """fulfillment_failed -> paid, for the worker to deliver again.
 

@@ -199,6 +199,50 @@ def test_refund_through_the_gateway_or_by_hand(owner, app, client):
                                                              "order.refund")]
 
 
+def test_a_gateway_refund_is_confirmed_first_with_amount_method_and_gateway(owner, app, client):
+    ref = failed_order(client, app)
+    page = owner.get(f"/admin/orders/{ref}").text
+    assert 'name="api"' not in page             # no one-tap refund on the order page
+    assert f'href="/admin/orders/{ref}/refund">Refund through sandbox…</a>' in page
+    confirm = owner.get(f"/admin/orders/{ref}/refund")
+    assert confirm.status_code == 200 and get_order(app, ref).status == "fulfillment_failed"
+    order = get_order(app, ref)
+    facts = re.sub(r"\s+", " ", confirm.text)
+    assert "Amount</dt><dd><b>Rp" in facts and "Through</dt><dd>sandbox" in facts
+    assert f"Back to</dt><dd>{order.payment_method_name}" in facts and 'name="note"' in facts
+    assert re.search(r'name="api" value="1">Refund Rp[^<]+ through sandbox</button>', confirm.text)
+    in_indonesian = owner.get(f"/admin/orders/{ref}/refund?lang=id").text
+    assert "Dikembalikan ke" in in_indonesian and "Refund pesanan" in in_indonesian
+    owner.get("/admin/?lang=en")
+    done = owner.post(f"/admin/orders/{ref}/refund", data={"api": "1", "note": ""})
+    assert done.status_code == 303 and get_order(app, ref).status == "refunded"
+
+
+def test_the_confirmation_step_says_why_a_gateway_refund_does_not_apply(owner, app, client):
+    ref = delivered_order(client, app)
+    refused = owner.get(f"/admin/orders/{ref}/refund")
+    assert refused.status_code == 422 and "only an order whose delivery failed" in refused.text
+
+
+def test_staff_refund_only_when_the_owner_allows_it(owner, staff, app, client):
+    ref = failed_order(client, app)
+    page = staff.get(f"/admin/orders/{ref}").text
+    assert f"/admin/orders/{ref}/refund" not in page and "Record a manual refund" not in page
+    assert staff.get(f"/admin/orders/{ref}/refund").status_code == 403
+    for data in ({"api": "1"}, {"manual": "1", "note": "DANA transfer"}):
+        refused = staff.post(f"/admin/orders/{ref}/refund", data=data)
+        assert refused.status_code == 403
+        assert "has not allowed staff to refund orders" in refused.text
+    assert get_order(app, ref).status == "fulfillment_failed" and audit_log(app, ref) == []
+
+    assert owner.post("/admin/settings", data={"staff_may_refund": "y"}).status_code == 303
+    assert f"/admin/orders/{ref}/refund" in staff.get(f"/admin/orders/{ref}").text
+    assert staff.get(f"/admin/orders/{ref}/refund").status_code == 200
+    done = staff.post(f"/admin/orders/{ref}/refund", data={"api": "1", "note": "no stock"})
+    assert done.status_code == 303 and get_order(app, ref).status == "refunded"
+    assert audit_log(app, ref) == [("staff@example.com", "order.refund")]
+
+
 def test_a_refused_action_says_why_and_changes_nothing(owner, app, client):
     ref = delivered_order(client, app)
     page = owner.get(f"/admin/orders/{ref}").text

@@ -148,3 +148,15 @@ def test_staff_cannot_see_or_change_the_settings(app, staff):
     assert staff.get("/admin/settings").status_code == 403
     assert staff.post("/admin/settings", data=SETTINGS).status_code == 403
     assert stored(app)["shop_name"] == ""
+
+
+def test_staff_may_not_refund_until_the_owner_says_so(app, owner):
+    assert stored(app)["staff_may_refund"] is False
+    assert 'name="staff_may_refund"' in owner.get("/admin/settings").text
+    assert owner.post("/admin/settings", data={**SETTINGS, "staff_may_refund": "y"}
+                      ).status_code == 303
+    assert stored(app)["staff_may_refund"] is True
+    assert audit_entries(app)[0][3]["staff_may_refund"] is True
+    owner.post("/admin/settings", data=SETTINGS)      # an unticked box: not allowed again
+    assert stored(app)["staff_may_refund"] is False
+    assert audit_entries(app)[1][2:] == ({"staff_may_refund": True}, {"staff_may_refund": False})
