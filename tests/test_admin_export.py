@@ -131,6 +131,8 @@ def test_the_response_is_streamed_in_batches_in_creation_order(app, owner, monke
     ("to=2026-11-10", "Enter the first day, like 2026-11-01."),
     ("from=yesterday&to=2026-11-10", "Write the first day as a date, like 2026-11-01."),
     ("from=2026-11-10&to=", "Enter the last day, like 2026-11-30."),
+    ("from=0001-01-01&to=2026-11-10", "Enter a day from 2000-01-01 to 2999-12-31."),
+    ("from=2026-11-10&to=9999-12-31", "Enter a day from 2000-01-01 to 2999-12-31."),
 ])
 def test_a_bad_range_is_refused_with_the_form_and_why(owner, query, message):
     response = owner.get(f"/admin/export/orders.csv?{query}")

@@ -83,6 +83,21 @@ def test_the_date_filter_uses_the_shops_days(owner, app, three):
     assert "The end date is before the start date." in backwards.text
 
 
+@pytest.mark.parametrize("query", ["date_to=9999-12-31", "date_from=0001-01-01",
+                                   "date_from=0001-01-01&date_to=9999-12-31"])
+def test_a_day_out_of_range_is_refused_in_both_languages(owner, three, query):
+    refused = owner.get(f"/admin/orders?{query}")
+    assert refused.status_code == 422
+    assert "Enter a day from 2000-01-01 to 2999-12-31." in refused.text
+    assert refs_listed(refused) == [three[2], three[1], three[0]]   # the list, unfiltered
+    in_indonesian = owner.get(f"/admin/orders?{query}&lang=id")
+    assert in_indonesian.status_code == 422
+    assert "Masukkan tanggal dari 2000-01-01 sampai 2999-12-31." in in_indonesian.text
+    owner.get("/admin/?lang=en")
+    # The dashboard has no date filter: such days are ignored there, never an error.
+    assert owner.get(f"/admin/dashboard?{query}").status_code == 200
+
+
 @pytest.mark.parametrize("key", ["ref", "account_id", "nickname", "email", "whatsapp"])
 def test_search_by_each_key(owner, app, three, key):
     unpaid, legends, failed = three
