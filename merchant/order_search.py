@@ -16,11 +16,13 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
-from . import audit, orders
+from . import audit, fulfillment, orders
 from .checkout import normalize_whatsapp
 from .extensions import db
 from .models import Order, PaymentMethod, Product, WebhookEvent
 from .sales import local_midnight
+from .suppliers import supplier_class
+from .suppliers.base import REFUSED, RETRY
 
 PAGE_SIZE = 50
 MAX_MATCHES = 5000
@@ -125,6 +127,45 @@ def ref_ids(order: Order) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Why a failed order's delivery failed, and what the operator can do about it."""
+    at: dt.datetime
+    reason: str               # what the supplier said, as the history has it
+    advice: str               # in the panel's language
+
+
+def failure(order: Order) -> Failure | None:
+    """Why the order's delivery failed, while it is failed; else None."""
+    if order.status != orders.FULFILLMENT_FAILED:
+        return None
+    failed = [e for e in order.events if e.to_status == orders.FULFILLMENT_FAILED]
+    if not failed:
+        return None
+    event = failed[-1]
+    return Failure(event.at, event.detail, _advice(order.supplier, event.detail))
+
+
+def _advice(supplier: str, detail: str) -> str:
+    try:
+        known = supplier_class(supplier).ADVICE
+    except KeyError:
+        known = {}
+    code = fulfillment.code_in(detail)
+    if code in known:
+        return str(known[code])
+    kind = fulfillment.failure_kind(detail, supplier)
+    if kind == REFUSED:
+        return _("%(supplier)s refused our request: check its settings (API key, username, "
+                 "server IP), then retry.", supplier=supplier)
+    if kind == RETRY:
+        return _("%(supplier)s gave no final answer after every attempt: retry later (the same "
+                 "ref_id is sent, so nothing is bought twice), deliver by hand, or refund.",
+                 supplier=supplier)
+    return _("%(supplier)s will not deliver this order: check the account ID with the customer, "
+             "then retry, deliver by hand, or refund.", supplier=supplier)
+
+
+@dataclass(frozen=True)
 class Moment:
     """One line of an order's timeline."""
     at: dt.datetime
@@ -148,8 +189,10 @@ def timeline(order: Order) -> list[Moment]:
                        _("Callback from %(provider)s", provider=c.provider),
                        _("event %(id)s: %(outcome)s", id=c.event_id, outcome=c.outcome),
                        c.provider) for c in callbacks]
+    # A note is an event already (operator.add_note writes it twice: the order's history and
+    # the audit log); shown once, as the event.
     moments += [Moment(a.at, "admin", a.summary, _changes(a.before, a.after), a.actor)
-                for a in audit.entries_for("order", order.ref)]
+                for a in audit.entries_for("order", order.ref) if a.action != "order.note"]
     return sorted(moments, key=_when)
 
 

@@ -157,11 +157,25 @@ def test_the_order_page_shows_the_whole_timeline(owner, app, client):
     assert f"{ref}-2 <span class=\"muted\">(earlier: {ref})</span>" in text
     steps = ["Created: waiting for payment", "Callback from sandbox", "Waiting for payment → Paid",
              "Paid → Delivering", "Delivering → Delivery failed",
-             "Note from owner@example.com: Asked the customer for another ID", "Added a note"]
+             "Note from owner@example.com: Asked the customer for another ID"]
     positions = [text.index(step) for step in steps]
     assert positions == sorted(positions)
     assert "destination account rejected" in text
+    assert text.count("Asked the customer for another ID") == 1      # once, not as its audit too
+    assert "Added a note" not in text
     assert owner.get("/admin/orders/MNOSUCH00").status_code == 404
+
+
+def test_a_failed_order_says_why_at_the_top_with_what_to_do(owner, app, client):
+    ref = failed_order(client, app)
+    page = owner.get(f"/admin/orders/{ref}").text
+    top = page[page.index("Why the delivery failed"):page.index('id="facts-order"')]
+    assert "sandbox: Sandbox supplier: destination account rejected" in top
+    assert "What to do:</b> sandbox will not deliver this order" in top
+    assert "Mengapa pengiriman gagal" in owner.get(f"/admin/orders/{ref}?lang=id").text
+    owner.get("/admin/?lang=en")
+    delivered = owner.get(f"/admin/orders/{delivered_order(client, app)}").text
+    assert "Why the delivery failed" not in delivered
 
 
 def test_deliver_by_hand_from_the_order_page(owner, app, client):

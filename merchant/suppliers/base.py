@@ -53,6 +53,9 @@ class Supplier(VendorAdapter):
     # False for suppliers whose PENDING only changes by someone's hand (manual delivery): the
     # worker then leaves the order waiting instead of re-checking it every few seconds.
     polls: bool = True
+    # What the operator should do when a delivery ends with one of the supplier's own result
+    # codes (SupplierResult.code), in the panel's language; other codes get general advice.
+    ADVICE: Mapping[str, str] = {}
 
     def place(self, delivery: Delivery) -> SupplierResult:
         """Place the order, or, with the same ref_id, learn what became of it."""

@@ -171,6 +171,7 @@ def _page(order: Order, status: int = 200, error: str | None = None, **forms):
              "clear_flag": ClearFlagForm(formdata=None), **forms}
     return render_template("admin/orders/show.html", order=order, error=error,
                            can=operator.choices(order), may_refund=may_refund(),
+                           failure=order_search.failure(order),
                            timeline=order_search.timeline(order),
                            ref_ids=order_search.ref_ids(order), forms=forms,
                            receipts=records.of_order(order.id)), status
