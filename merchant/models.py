@@ -97,6 +97,12 @@ class Order(db.Model):
         sa.Index("ix_orders_method_created", "payment_method", "created_at", "id"),
         # The dashboard's revenue: delivered orders by delivery time.
         sa.Index("ix_orders_status_delivered", "status", "delivered_at"),
+        # The operator's search for part of an account ID, nickname, email or WhatsApp (ILIKE
+        # '%dewi%'): trigram indexes on PostgreSQL, 200 ms -> 1 ms at 100,000 orders. SQLite
+        # reads the plain indexes above whole instead (bench/orders_list.py).
+        *(sa.Index(f"ix_orders_{column}_trgm", column, postgresql_using="gin",
+                   postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+          for column in ("account_id", "nickname", "email", "whatsapp")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -431,6 +437,10 @@ class CatalogVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
 
+
+# create_all (the tests) installs what the migration installs: pg_trgm, for Order's search.
+sa.event.listen(Order.__table__, "before_create",
+                sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 # create_all (the tests) makes the row the migration inserts.
 FIRST_CATALOG_VERSION = sa.DDL("INSERT INTO catalog_version (id, version) VALUES (1, 1)")

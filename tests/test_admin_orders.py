@@ -112,6 +112,28 @@ def test_search_by_each_key(owner, app, three, key):
     assert refs_listed(owner.get("/admin/orders", query_string={"q": q})) == [target]
 
 
+@pytest.mark.parametrize("key", ["ref", "account_id", "nickname", "email", "whatsapp"])
+def test_search_by_part_of_each_key(owner, app, three, key):
+    unpaid, legends, failed = three
+    target = {"ref": unpaid, "account_id": unpaid, "nickname": legends, "email": unpaid,
+              "whatsapp": legends}[key]
+    order = get_order(app, target)
+    q = {"ref": target[:6].lower(),                      # the start of a reference
+         "account_id": "PHA_F",                          # inside alpha_fan, any case
+         "nickname": order.nickname[-4:].lower(),        # the end of Player-XXXX
+         "email": "LPHA@",
+         "whatsapp": "3456 7890"}[key]                   # part of the number, as typed
+    assert refs_listed(owner.get("/admin/orders", query_string={"q": q})) == [target]
+
+
+def test_search_wildcards_are_plain_characters(owner, three):
+    unpaid, legends, failed = three
+    expected = {"%": [], "M%": [], "%%%": [], "a_f": [unpaid],     # alph(a_f)an only
+                "_fa": [failed, unpaid]}                          # buyer_fail, alpha_fan
+    for q, refs in expected.items():
+        assert refs_listed(owner.get("/admin/orders", query_string={"q": q})) == refs, q
+
+
 def test_a_search_that_finds_nothing_says_so(owner, three):
     response = owner.get("/admin/orders?q=nobody-at-all")
     assert response.status_code == 200 and refs_listed(response) == []
