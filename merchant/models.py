@@ -155,6 +155,8 @@ class Order(db.Model):
 
     refund_ref: Mapped[str | None] = mapped_column(sa.String(128))  # the gateway's refund id
     refunded_at: Mapped[dt.datetime | None]
+    # A manual refund: how the money went back, as the operator wrote it (the customer sees it).
+    refund_note: Mapped[str | None] = mapped_column(sa.Text)
 
     # A promo code: the discount is already taken off subtotal (price = subtotal + discount).
     # promo_counted: the order holds one of the code's uses (given back when it dies unpaid).

@@ -234,7 +234,7 @@ def _manual_refund(order: Order, actor: Actor, note: str) -> Order:
     with orders.write_unit():
         moved = orders.move(order.id, orders.REFUNDED, SOURCE, f"Refunded by hand: {note}",
                             allowed={orders.FULFILLMENT_FAILED}, where=(_no_refund_running(),),
-                            refund_ref=None, refunded_at=utcnow())
+                            refund_ref=None, refunded_at=utcnow(), refund_note=note)
         if moved is None:
             raise ActionRefused(_changed(order, "refund"))
         audit.record(actor, "order.refund", "order", order.ref, f"Refunded by hand: {note}",

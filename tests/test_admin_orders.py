@@ -237,7 +237,7 @@ def test_refund_through_the_gateway_or_by_hand(owner, app, client):
     order = get_order(app, ref)
     assert order.status == "refunded" and order.refund_ref.startswith("sbx_rf_")
     assert f"through sandbox (refund {order.refund_ref})" in owner.get(f"/admin/orders/{ref}").text
-    assert "This order was refunded." in client.get(f"/o/{ref}/status").text
+    assert "we refunded Rp" in client.get(f"/o/{ref}/status").text
 
     other = failed_order(client, app, username="second_fail")
     no_note = owner.post(f"/admin/orders/{other}/refund", data={"manual": "Record"})
@@ -248,6 +248,28 @@ def test_refund_through_the_gateway_or_by_hand(owner, app, client):
     assert by_hand.status_code == 303 and get_order(app, other).status == "refunded"
     assert audit_log(app, ref) == audit_log(app, other) == [("owner@example.com",
                                                              "order.refund")]
+
+
+def test_the_customer_sees_when_how_much_and_where_the_refund_went(owner, app, client):
+    ref = failed_order(client, app)
+    owner.post(f"/admin/orders/{ref}/refund", data={"api": "1", "note": "no stock"})
+    order = get_order(app, ref)
+    when = order.refunded_at.replace(tzinfo=dt.UTC).astimezone(ZONE).strftime("%H.%M")  # . or :
+    page = client.get(f"/o/{ref}/status").text
+    assert re.search(rf"On [^<]*{when}[^<]* we refunded Rp[^<]+ to the "
+                     rf"{order.payment_method_name} payment you made \(refund "
+                     rf"{order.refund_ref}\)", page)
+    assert "no stock" not in page                       # the operator's reason stays inside
+    in_indonesian = client.get(f"/o/{ref}/status?lang=id").text
+    assert "kami mengembalikan Rp" in in_indonesian
+    client.get("/?lang=en")
+
+    other = failed_order(client, app, username="second_fail")
+    owner.post(f"/admin/orders/{other}/refund", data={"manual": "1", "note": "DANA to 0812-555"})
+    page = client.get(f"/o/{other}/status").text
+    assert re.search(r"we gave Rp[^<]+ back to you another way: <strong[^>]*>DANA to 0812-555<",
+                     page)
+    assert "cara lain" in client.get(f"/o/{other}/status?lang=id").text
 
 
 def test_a_gateway_refund_is_confirmed_first_with_amount_method_and_gateway(owner, app, client):
