@@ -27,6 +27,8 @@ PAGE_SIZE = 50
 # Shorter text is looked for as a whole value: a part of one or two characters matches most
 # orders, and a trigram index cannot narrow it.
 MIN_PART = 3
+# How many of the newest orders a search reads whole before it looks in each column.
+RECENT = 2000
 PHONE_TYPED = re.compile(r"\+?[0-9][0-9 ()\-.]*")
 
 
@@ -69,30 +71,40 @@ def search(filters: Filters, zone: ZoneInfo, page_size: int = PAGE_SIZE) -> Page
         if last is None:
             return Page([], None)
         stmt = stmt.where(sa.tuple_(Order.created_at, Order.id) < tuple(last))
-    if filters.q.strip():
-        stmt = stmt.where(_matching(filters.q.strip()))
-    rows = list(db.session.scalars(stmt))
+    rows = _matching(stmt, filters.q.strip(), page_size) if filters.q.strip() else \
+        list(db.session.scalars(stmt))
     older = rows[page_size - 1].id if len(rows) > page_size else None
     return Page(rows[:page_size], older)
 
 
-def _matching(q: str) -> sa.ColumnElement[bool]:
-    """Orders whose reference starts with `q`, or whose account ID, nickname, email or WhatsApp
-    holds it, in any case; `%` and `_` are plain characters.
+def _matching(stmt: sa.Select, q: str, page_size: int) -> list[Order]:
+    """The page of `stmt` among the orders whose reference starts with `q`, or whose account
+    ID, nickname, email or WhatsApp holds it, in any case; `%` and `_` are plain characters.
 
-    Each column is searched on its own, so that SQLite reads only that column's index, never
-    the wide rows, and PostgreSQL its trigram index (models.Order); the page is then read
-    newest first among the matches. Reading the rows newest first with all the conditions at
-    once is faster for a common term but three times slower for a rare one or a miss on
-    SQLite (bench/orders_list.py has the figures).
+    A common term fills its page among the newest RECENT orders, read newest first; a rare one
+    or a miss is looked for in each column on its own, so that SQLite reads only that column's
+    index, never the wide rows, and PostgreSQL its trigram index (models.Order). Either alone
+    is up to three times slower for the other kind of term (bench/orders_list.py).
     """
-    keys = [sa.select(Order.id).where(_starts_with(Order.ref, q.upper()))]
-    keys += [sa.select(Order.id).where(_holds(column, q))
-             for column in (Order.account_id, Order.nickname, Order.email)]
+    exact = db.session.scalar(sa.select(Order.id).where(Order.ref == q.upper()))
+    if exact is not None:               # a whole reference: that order, without the scans
+        return list(db.session.scalars(stmt.where(Order.id == exact)))
+    conditions = _conditions(q)
+    recent = stmt.with_only_columns(Order.id).limit(RECENT).scalar_subquery()
+    rows = list(db.session.scalars(stmt.where(Order.id.in_(recent), sa.or_(*conditions))))
+    if len(rows) > page_size:
+        return rows
+    ids = sa.union_all(*(sa.select(Order.id).where(condition) for condition in conditions))
+    return list(db.session.scalars(stmt.where(Order.id.in_(ids))))
+
+
+def _conditions(q: str) -> list[sa.ColumnElement[bool]]:
+    conditions = [_starts_with(Order.ref, q.upper())] + [
+        _holds(column, q) for column in (Order.account_id, Order.nickname, Order.email)]
     digits = _phone_digits(q)
     if digits:
-        keys.append(sa.select(Order.id).where(_holds(Order.whatsapp, digits)))
-    return Order.id.in_(sa.union_all(*keys))
+        conditions.append(_holds(Order.whatsapp, digits))
+    return conditions
 
 
 def _holds(column, text: str) -> sa.ColumnElement[bool]:

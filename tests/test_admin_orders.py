@@ -126,6 +126,16 @@ def test_search_by_part_of_each_key(owner, app, three, key):
     assert refs_listed(owner.get("/admin/orders", query_string={"q": q})) == [target]
 
 
+def test_a_search_with_many_matches_pages_through_all_of_them(owner, app, client):
+    first = order_ref(buy(client, app, username="alpha_fan"))
+    everyone = [first] + clone(app, first, 54)
+    page = owner.get("/admin/orders?q=PHA_F")
+    shown = refs_listed(page)
+    older = re.search(r'href="([^"]+)"[^>]*rel="next"', page.text).group(1).replace("&amp;", "&")
+    rest = refs_listed(owner.get(older))
+    assert (len(shown), len(rest)) == (50, 5) and sorted(shown + rest) == sorted(everyone)
+
+
 def test_search_wildcards_are_plain_characters(owner, three):
     unpaid, legends, failed = three
     expected = {"%": [], "M%": [], "%%%": [], "a_f": [unpaid],     # alph(a_f)an only
