@@ -101,7 +101,8 @@ class Order(db.Model):
         # '%dewi%'): trigram indexes on PostgreSQL, 200 ms -> 1 ms at 100,000 orders. SQLite
         # reads the plain indexes above whole instead (bench/orders_list.py).
         *(sa.Index(f"ix_orders_{column}_trgm", column, postgresql_using="gin",
-                   postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+                   postgresql_ops={column: "gin_trgm_ops"},
+                   info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
           for column in ("account_id", "nickname", "email", "whatsapp")),
     )
 
