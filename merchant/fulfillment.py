@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import sqlalchemy as sa
 from flask import current_app
@@ -114,13 +115,36 @@ def _unusable(name: str) -> str | None:
     return f"not configured: set {', '.join(missing)}" if missing else None
 
 
+# How settle() writes the supplier's own result code into the history, and reads it back.
+_CODE = " (rc {})"
+_CODE_IN = re.compile(r" \(rc ([^()\s]+)\)")
+_GAVE_UP = "gave up after"
+_CHECK_SETTINGS = "check the {} settings"
+
+
+def code_in(detail: str) -> str | None:
+    """The supplier's result code in a history detail written by settle(), if there is one."""
+    found = _CODE_IN.search(detail or "")
+    return found.group(1) if found else None
+
+
+def failure_kind(detail: str, supplier: str) -> str:
+    """How the delivery failure settle() wrote as `detail` came about: REFUSED (our settings
+    are wrong), RETRY (no final answer after every attempt) or FAILED (the supplier said no)."""
+    if (detail or "").endswith(_CHECK_SETTINGS.format(supplier)):
+        return REFUSED
+    if _GAVE_UP in (detail or ""):
+        return RETRY
+    return FAILED
+
+
 @logs.about_order
 def settle(order: Order, result: SupplierResult, source: str, first: bool = False) -> None:
     """Apply what a supplier said (an answer, a status check, a callback) to a fulfilling order."""
     supplier = order.supplier
     said = f"{supplier}: {result.message or result.status}"
     if result.code:
-        said += f" (rc {result.code})"
+        said += _CODE.format(result.code)
     log.info("order %s: %s (%s)", order.ref, said, source)
     extra = {"supplier_ref": result.supplier_ref} if result.supplier_ref else {}
     now = utcnow()
@@ -137,7 +161,7 @@ def settle(order: Order, result: SupplierResult, source: str, first: bool = Fals
     elif result.status == RETRY:
         attempts = order.supplier_attempts + 1
         if attempts >= int(current_app.config["SUPPLIER_MAX_ATTEMPTS"]):
-            _fail(order, f"{said}; gave up after {attempts} attempts", source, keep_ref=True)
+            _fail(order, f"{said}; {_GAVE_UP} {attempts} attempts", source, keep_ref=True)
             return
         delay = _seconds("SUPPLIER_RETRY_BASE_SECONDS") * 2 ** (attempts - 1)
         log.warning("order %s: %s; retrying in %s", order.ref, said, delay)
@@ -151,7 +175,7 @@ def settle(order: Order, result: SupplierResult, source: str, first: bool = Fals
         # another supplier would hide the problem, so the operator is told and the order stops.
         log.error("order %s: %s refused our request: check the supplier settings (%s)",
                   order.ref, supplier, said)
-        _fail(order, f"{said}: check the {supplier} settings", source, keep_ref=False,
+        _fail(order, f"{said}: {_CHECK_SETTINGS.format(supplier)}", source, keep_ref=False,
               flag=f"{supplier} refused the order: check its settings")
 
 

@@ -103,6 +103,13 @@ class Order(db.Model):
         sa.Index("ix_orders_method_created", "payment_method", "created_at", "id"),
         # The dashboard's revenue: delivered orders by delivery time.
         sa.Index("ix_orders_status_delivered", "status", "delivered_at"),
+        # The operator's search for part of an account ID, nickname, email or WhatsApp (ILIKE
+        # '%dewi%'): trigram indexes on PostgreSQL, 200 ms -> 1 ms at 100,000 orders. SQLite
+        # reads the plain indexes above whole instead (bench/orders_list.py).
+        *(sa.Index(f"ix_orders_{column}_trgm", column, postgresql_using="gin",
+                   postgresql_ops={column: "gin_trgm_ops"},
+                   info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
+          for column in ("account_id", "nickname", "email", "whatsapp")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,6 +162,8 @@ class Order(db.Model):
 
     refund_ref: Mapped[str | None] = mapped_column(sa.String(128))  # the gateway's refund id
     refunded_at: Mapped[dt.datetime | None]
+    # A manual refund: how the money went back, as the operator wrote it (the customer sees it).
+    refund_note: Mapped[str | None] = mapped_column(sa.Text)
 
     # A promo code: the discount is already taken off subtotal (price = subtotal + discount).
     # promo_counted: the order holds one of the code's uses (given back when it dies unpaid).
@@ -436,6 +445,8 @@ class ShopSettings(db.Model):
     default_locale: Mapped[str] = mapped_column(sa.String(8), default="")
     terms: Mapped[str] = mapped_column(sa.Text, default="")
     refund_policy: Mapped[str] = mapped_column(sa.Text, default="")
+    # Whether staff admins may refund orders (gateway or manual); the owner always may.
+    staff_may_refund: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -472,6 +483,10 @@ class CatalogVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
 
+
+# create_all (the tests) installs what the migration installs: pg_trgm, for Order's search.
+sa.event.listen(Order.__table__, "before_create",
+                sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 # create_all (the tests) makes the row the migration inserts.
 FIRST_CATALOG_VERSION = sa.DDL("INSERT INTO catalog_version (id, version) VALUES (1, 1)")

@@ -68,6 +68,15 @@ def choices(order: Order) -> Choices:
         api_refund=api_ok, api_refund_why_not=why_not, clear_flag=bool(order.flag))
 
 
+def api_refund_refusal(order: Order) -> str:
+    """Why the order cannot be refunded through its gateway now, or "" when it can."""
+    if _refund_running(order):
+        return _changed(order, "refund")
+    if order.status != orders.FULFILLMENT_FAILED:
+        return _why_not(order, "refund")
+    return _api_refund(order)[1]
+
+
 def retry_delivery(ref: str, actor: Actor, fallback: bool = False) -> Order:
     """fulfillment_failed -> paid, for the worker to deliver again.
 
@@ -229,7 +238,7 @@ def _manual_refund(order: Order, actor: Actor, note: str) -> Order:
     with orders.write_unit():
         moved = orders.move(order.id, orders.REFUNDED, SOURCE, said("refunded_by_hand", note=note),
                             allowed={orders.FULFILLMENT_FAILED}, where=(_no_refund_running(),),
-                            refund_ref=None, refunded_at=utcnow())
+                            refund_ref=None, refunded_at=utcnow(), refund_note=note)
         if moved is None:
             raise ActionRefused(_changed(order, "refund"))
         audit.record(actor, "order.refund", "order", order.ref, f"Refunded by hand: {note}",

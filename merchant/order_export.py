@@ -12,19 +12,25 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from . import orders
 from .extensions import db
 from .models import Order
 from .sales import local_midnight, shop_zone
 
 BATCH = 500
+# Payment methods by the name the customer chose and the panel shows (not their code).
 HEADER = ["reference", "created", "paid", "delivered", "status", "product", "package", "account",
-          "nickname", "email", "whatsapp", "payment method", "gateway", "subtotal", "fee", "total",
-          "currency", "supplier", "supplier cost", "supplier ref", "proof", "flag"]
+          "nickname", "email", "whatsapp", "payment method", "gateway", "promo code", "discount",
+          "subtotal", "fee", "total", "currency", "supplier", "supplier cost", "supplier ref",
+          "proof", "flag", "refunded amount", "refunded at", "refund method"]
 COLUMNS = (Order.id, Order.ref, Order.created_at, Order.paid_at, Order.delivered_at, Order.status,
            Order.product_name, Order.package_name, Order.account, Order.nickname, Order.email,
-           Order.whatsapp, Order.payment_method, Order.gateway, Order.subtotal, Order.fee,
-           Order.total, Order.currency, Order.supplier, Order.supplier_cost, Order.supplier_ref,
-           Order.delivery_proof, Order.flag)
+           Order.whatsapp, Order.payment_method_name, Order.gateway, Order.promo_code,
+           Order.discount, Order.subtotal, Order.fee, Order.total, Order.currency,
+           Order.supplier, Order.supplier_cost, Order.supplier_ref, Order.delivery_proof,
+           Order.flag, Order.refund_ref, Order.refunded_at)
+# How a refunded order's money went back: through the gateway's refund API, or another way.
+GATEWAY_REFUND, MANUAL_REFUND = "gateway", "manual"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -72,11 +78,15 @@ def _cells(row, zone) -> list:
         return moment.replace(tzinfo=dt.UTC).astimezone(zone).isoformat(timespec="seconds")
 
     account = " / ".join(str(value) for value in (row.account or {}).values())
+    refunded = row.status == orders.REFUNDED
     return [_safe(cell) for cell in (
         row.ref, when(row.created_at), when(row.paid_at), when(row.delivered_at), row.status,
         row.product_name, row.package_name, account, row.nickname, row.email, row.whatsapp,
-        row.payment_method, row.gateway, row.subtotal, row.fee, row.total, row.currency,
-        row.supplier, row.supplier_cost, row.supplier_ref, row.delivery_proof, row.flag)]
+        row.payment_method_name, row.gateway, row.promo_code, row.discount, row.subtotal,
+        row.fee, row.total, row.currency, row.supplier, row.supplier_cost, row.supplier_ref,
+        row.delivery_proof, row.flag, row.total if refunded else None,
+        when(row.refunded_at) if refunded else None,
+        (GATEWAY_REFUND if row.refund_ref else MANUAL_REFUND) if refunded else None)]
 
 
 def _safe(cell):

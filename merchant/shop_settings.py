@@ -28,6 +28,8 @@ COLOR = re.compile(r"#[0-9a-f]{6}")
 # The row's columns the owner edits, in the order the settings page shows them.
 FIELDS = ("shop_name", "logo", "accent_color", "support_whatsapp", "support_email", "currency",
           "timezone", "default_locale", "terms", "refund_policy")
+# The row's yes/no columns the owner edits; they have no "default" state, only False.
+FLAGS = ("staff_may_refund",)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Settings:
     default_locale: str       # the language of customers whose browser asks for neither
     terms: str
     refund_policy: str
+    staff_may_refund: bool = False    # the owner always may refund; staff only when this says so
 
     @property
     def zone(self) -> ZoneInfo:
@@ -94,29 +97,35 @@ def _load() -> Settings:
     chosen = {name: getattr(row, name) for name in FIELDS if getattr(row, name)}
     if not COLOR.fullmatch(chosen.get("accent_color", DEFAULT_ACCENT)):
         chosen.pop("accent_color")      # it goes into CSS: only ever a plain colour
+    chosen.update({name: bool(getattr(row, name)) for name in FLAGS})
     return dataclasses.replace(base, **chosen)
 
 
-def stored() -> dict[str, str]:
+def stored() -> dict[str, str | bool]:
     """The owner's own values (empty where the default applies), for the settings form."""
     row = db.session.get(ShopSettings, 1)
-    return {name: (getattr(row, name) if row else "") or "" for name in FIELDS}
+    return {**{name: (getattr(row, name) if row else "") or "" for name in FIELDS},
+            **{name: bool(row and getattr(row, name)) for name in FLAGS}}
 
 
-def update(values: dict[str, str], actor: audit.Actor) -> Settings:
-    """Store the owner's values (only keys of FIELDS; "" means the default), audited.
+def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
+    """Store the owner's values (only keys of FIELDS, "" meaning the default, and of FLAGS),
+    audited.
 
     Values must already be valid: the settings form checks them. Returns the new effective
     settings.
     """
-    unknown = set(values) - set(FIELDS)
+    unknown = set(values) - set(FIELDS) - set(FLAGS)
     if unknown:
         raise KeyError(f"not a shop setting: {', '.join(sorted(unknown))}")
     row = _row_for_update()
-    before = {name: getattr(row, name) or "" for name in FIELDS}
+    before = _values(row)
     for name, value in values.items():
-        setattr(row, name, (value or "").replace("\r\n", "\n").strip())
-    after = {name: getattr(row, name) or "" for name in FIELDS}
+        if name in FLAGS:
+            setattr(row, name, bool(value))
+        else:
+            setattr(row, name, (value or "").replace("\r\n", "\n").strip())
+    after = _values(row)
     old, new = audit.changes(before, after)
     if old or new:
         row.updated_at = utcnow()
@@ -128,6 +137,11 @@ def update(values: dict[str, str], actor: audit.Actor) -> Settings:
     return current()
 
 
+def _values(row: ShopSettings) -> dict[str, str | bool]:
+    return {**{name: getattr(row, name) or "" for name in FIELDS},
+            **{name: bool(getattr(row, name)) for name in FLAGS}}
+
+
 def _row_for_update() -> ShopSettings:
     """The settings row, created on the first save (two first saves at once: one creates it)."""
     row = db.session.get(ShopSettings, 1)
@@ -135,7 +149,8 @@ def _row_for_update() -> ShopSettings:
         return row
     try:
         with db.session.begin_nested():
-            row = ShopSettings(id=1, **{name: "" for name in FIELDS})
+            row = ShopSettings(id=1, **{name: "" for name in FIELDS},
+                               **{name: False for name in FLAGS})
             db.session.add(row)
     except sa.exc.IntegrityError:
         row = db.session.get(ShopSettings, 1)

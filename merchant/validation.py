@@ -3,6 +3,7 @@ control characters. Shared by the request guard (web/guards.py) and the callback
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 # Ids, amounts and counts are INTEGER columns: PostgreSQL refuses anything above 2**31 - 1 with an
@@ -18,6 +19,12 @@ _ID = re.compile(r"[0-9]{1,10}")
 # What breaks a line without being a control character: the Unicode line and paragraph separators.
 _LINE_SEPARATORS = re.compile(r"[\u2028\u2029]")
 
+# The days a date filter may name. A day is turned into its local midnight and the next one in
+# UTC, which Python cannot hold near its own limits (0001-01-01 in Jakarta is before year 1 in
+# UTC, 9999-12-31 has no next day): OverflowError. No shop has orders outside these.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
 
 def bounded_id(value) -> int | None:
     """A database id from a form or query value: a positive int up to MAX_ID, else None."""
@@ -30,6 +37,11 @@ def bounded_id(value) -> int | None:
     else:
         return None
     return number if 1 <= number <= MAX_ID else None
+
+
+def day_in_range(day: dt.date) -> bool:
+    """Whether a date filter may name `day` (FIRST_DAY to LAST_DAY)."""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def has_control(text: str, line_breaks: bool = False) -> bool:

@@ -59,8 +59,9 @@ def shop(app):
 
 
 HEADER = ["reference", "created", "paid", "delivered", "status", "product", "package", "account",
-          "nickname", "email", "whatsapp", "payment method", "gateway", "subtotal", "fee",
-          "total", "currency", "supplier", "supplier cost", "supplier ref", "proof", "flag"]
+          "nickname", "email", "whatsapp", "payment method", "gateway", "promo code", "discount",
+          "subtotal", "fee", "total", "currency", "supplier", "supplier cost", "supplier ref",
+          "proof", "flag", "refunded amount", "refunded at", "refund method"]
 
 
 def test_csv_has_exactly_the_orders_of_the_shop_days_in_the_range(shop, owner):
@@ -75,12 +76,33 @@ def test_csv_has_exactly_the_orders_of_the_shop_days_in_the_range(shop, owner):
         ["MFIRST001", "2026-11-10T00:10:00+07:00", "2026-11-10T00:12:00+07:00",
          "2026-11-10T00:13:00+07:00", "delivered", "Mobile Legends", "86 Diamonds",
          "12345678 / 2345", "Kagura", "fan@example.com", "'+6281234567890", "QRIS", "sandbox",
-         "22000", "154", "22154", "IDR", "sandbox", "20240", "SBX-1", "SN 1234-5678", ""],
+         "", "0", "22000", "154", "22154", "IDR", "sandbox", "20240", "SBX-1", "SN 1234-5678", "",
+         "", "", ""],
         ["MLAST0001", "2026-11-12T23:59:00+07:00", "2026-11-13T00:01:00+07:00", "",
          "fulfillment_failed", "Mobile Legends", "86 Diamonds", "12345678 / 2345", "Kagura",
-         "fan@example.com", "'+6281234567890", "QRIS", "sandbox", "22000", "154", "22154",
-         "IDR", "sandbox", "", "", "", "amount mismatch"],
+         "fan@example.com", "'+6281234567890", "QRIS", "sandbox", "", "0", "22000", "154",
+         "22154", "IDR", "sandbox", "", "", "", "amount mismatch", "", "", ""],
     ]
+
+
+def test_discounts_refunds_and_the_method_by_its_name(app, owner):
+    insert(app, "MPROMO001", "2026-11-10 09:00", status="delivered", payment_method="GOPAY",
+           payment_method_name="GoPay", promo_code="HEMAT10", discount=2_200, subtotal=19_800,
+           total=19_954)
+    insert(app, "MREFUND01", "2026-11-10 10:00", status="refunded", refund_ref="sbx_rf_1",
+           refunded_at=utc("2026-11-10 11:30"))
+    insert(app, "MREFUND02", "2026-11-10 12:00", status="refunded",
+           refunded_at=utc("2026-11-11 08:00"), refund_note="DANA transfer")
+    got = {row[0]: dict(zip(HEADER, row, strict=True)) for row in rows(
+        owner.get("/admin/export/orders.csv?from=2026-11-10&to=2026-11-10"))[1:]}
+    promo = got["MPROMO001"]
+    assert (promo["payment method"], promo["promo code"], promo["discount"], promo["total"]) == \
+        ("GoPay", "HEMAT10", "2200", "19954")
+    assert (promo["refunded amount"], promo["refunded at"], promo["refund method"]) == ("", "", "")
+    assert [got[ref][key] for ref in ("MREFUND01", "MREFUND02")
+            for key in ("refunded amount", "refunded at", "refund method")] == [
+        "22154", "2026-11-10T11:30:00+07:00", "gateway",
+        "22154", "2026-11-11T08:00:00+07:00", "manual"]
 
 
 def test_the_days_follow_the_time_zone_in_the_shop_settings(shop, owner):
@@ -131,6 +153,8 @@ def test_the_response_is_streamed_in_batches_in_creation_order(app, owner, monke
     ("to=2026-11-10", "Enter the first day, like 2026-11-01."),
     ("from=yesterday&to=2026-11-10", "Write the first day as a date, like 2026-11-01."),
     ("from=2026-11-10&to=", "Enter the last day, like 2026-11-30."),
+    ("from=0001-01-01&to=2026-11-10", "Enter a day from 2000-01-01 to 2999-12-31."),
+    ("from=2026-11-10&to=9999-12-31", "Enter a day from 2000-01-01 to 2999-12-31."),
 ])
 def test_a_bad_range_is_refused_with_the_form_and_why(owner, query, message):
     response = owner.get(f"/admin/export/orders.csv?{query}")

@@ -83,6 +83,21 @@ def test_the_date_filter_uses_the_shops_days(owner, app, three):
     assert "The end date is before the start date." in backwards.text
 
 
+@pytest.mark.parametrize("query", ["date_to=9999-12-31", "date_from=0001-01-01",
+                                   "date_from=0001-01-01&date_to=9999-12-31"])
+def test_a_day_out_of_range_is_refused_in_both_languages(owner, three, query):
+    refused = owner.get(f"/admin/orders?{query}")
+    assert refused.status_code == 422
+    assert "Enter a day from 2000-01-01 to 2999-12-31." in refused.text
+    assert refs_listed(refused) == [three[2], three[1], three[0]]   # the list, unfiltered
+    in_indonesian = owner.get(f"/admin/orders?{query}&lang=id")
+    assert in_indonesian.status_code == 422
+    assert "Masukkan tanggal dari 2000-01-01 sampai 2999-12-31." in in_indonesian.text
+    owner.get("/admin/?lang=en")
+    # The dashboard has no date filter: such days are ignored there, never an error.
+    assert owner.get(f"/admin/dashboard?{query}").status_code == 200
+
+
 @pytest.mark.parametrize("key", ["ref", "account_id", "nickname", "email", "whatsapp"])
 def test_search_by_each_key(owner, app, three, key):
     unpaid, legends, failed = three
@@ -95,6 +110,38 @@ def test_search_by_each_key(owner, app, three, key):
          "email": "ALPHA@example.com",
          "whatsapp": "+62 812 3456 7890"}[key]           # any spelling of the number
     assert refs_listed(owner.get("/admin/orders", query_string={"q": q})) == [target]
+
+
+@pytest.mark.parametrize("key", ["ref", "account_id", "nickname", "email", "whatsapp"])
+def test_search_by_part_of_each_key(owner, app, three, key):
+    unpaid, legends, failed = three
+    target = {"ref": unpaid, "account_id": unpaid, "nickname": legends, "email": unpaid,
+              "whatsapp": legends}[key]
+    order = get_order(app, target)
+    q = {"ref": target[:6].lower(),                      # the start of a reference
+         "account_id": "PHA_F",                          # inside alpha_fan, any case
+         "nickname": order.nickname[-4:].lower(),        # the end of Player-XXXX
+         "email": "LPHA@",
+         "whatsapp": "3456 7890"}[key]                   # part of the number, as typed
+    assert refs_listed(owner.get("/admin/orders", query_string={"q": q})) == [target]
+
+
+def test_a_search_with_many_matches_pages_through_all_of_them(owner, app, client):
+    first = order_ref(buy(client, app, username="alpha_fan"))
+    everyone = [first] + clone(app, first, 54)
+    page = owner.get("/admin/orders?q=PHA_F")
+    shown = refs_listed(page)
+    older = re.search(r'href="([^"]+)"[^>]*rel="next"', page.text).group(1).replace("&amp;", "&")
+    rest = refs_listed(owner.get(older))
+    assert (len(shown), len(rest)) == (50, 5) and sorted(shown + rest) == sorted(everyone)
+
+
+def test_search_wildcards_are_plain_characters(owner, three):
+    unpaid, legends, failed = three
+    expected = {"%": [], "M%": [], "%%%": [], "a_f": [unpaid],     # alph(a_f)an only
+                "_fa": [failed, unpaid]}                          # buyer_fail, alpha_fan
+    for q, refs in expected.items():
+        assert refs_listed(owner.get("/admin/orders", query_string={"q": q})) == refs, q
 
 
 def test_a_search_that_finds_nothing_says_so(owner, three):
@@ -142,11 +189,25 @@ def test_the_order_page_shows_the_whole_timeline(owner, app, client):
     assert f"{ref}-2 <span class=\"muted\">(earlier: {ref})</span>" in text
     steps = ["Created: waiting for payment", "Callback from sandbox", "Waiting for payment → Paid",
              "Paid → Delivering", "Delivering → Delivery failed",
-             "Note from owner@example.com: Asked the customer for another ID", "Added a note"]
+             "Note from owner@example.com: Asked the customer for another ID"]
     positions = [text.index(step) for step in steps]
     assert positions == sorted(positions)
     assert "destination account rejected" in text
+    assert text.count("Asked the customer for another ID") == 1      # once, not as its audit too
+    assert "Added a note" not in text
     assert owner.get("/admin/orders/MNOSUCH00").status_code == 404
+
+
+def test_a_failed_order_says_why_at_the_top_with_what_to_do(owner, app, client):
+    ref = failed_order(client, app)
+    page = owner.get(f"/admin/orders/{ref}").text
+    top = page[page.index("Why the delivery failed"):page.index('id="facts-order"')]
+    assert "sandbox: Sandbox supplier: destination account rejected" in top
+    assert "What to do:</b> sandbox will not deliver this order" in top
+    assert "Mengapa pengiriman gagal" in owner.get(f"/admin/orders/{ref}?lang=id").text
+    owner.get("/admin/?lang=en")
+    delivered = owner.get(f"/admin/orders/{delivered_order(client, app)}").text
+    assert "Why the delivery failed" not in delivered
 
 
 def test_deliver_by_hand_from_the_order_page(owner, app, client):
@@ -186,7 +247,7 @@ def test_refund_through_the_gateway_or_by_hand(owner, app, client):
     order = get_order(app, ref)
     assert order.status == "refunded" and order.refund_ref.startswith("sbx_rf_")
     assert f"through sandbox (refund {order.refund_ref})" in owner.get(f"/admin/orders/{ref}").text
-    assert "This order was refunded." in client.get(f"/o/{ref}/status").text
+    assert "we refunded Rp" in client.get(f"/o/{ref}/status").text
 
     other = failed_order(client, app, username="second_fail")
     no_note = owner.post(f"/admin/orders/{other}/refund", data={"manual": "Record"})
@@ -197,6 +258,72 @@ def test_refund_through_the_gateway_or_by_hand(owner, app, client):
     assert by_hand.status_code == 303 and get_order(app, other).status == "refunded"
     assert audit_log(app, ref) == audit_log(app, other) == [("owner@example.com",
                                                              "order.refund")]
+
+
+def test_the_customer_sees_when_how_much_and_where_the_refund_went(owner, app, client):
+    ref = failed_order(client, app)
+    owner.post(f"/admin/orders/{ref}/refund", data={"api": "1", "note": "no stock"})
+    order = get_order(app, ref)
+    when = order.refunded_at.replace(tzinfo=dt.UTC).astimezone(ZONE).strftime("%H.%M")  # . or :
+    page = client.get(f"/o/{ref}/status").text
+    assert re.search(rf"On [^<]*{when}[^<]* we refunded Rp[^<]+ to the "
+                     rf"{order.payment_method_name} payment you made \(refund "
+                     rf"{order.refund_ref}\)", page)
+    assert "no stock" not in page                       # the operator's reason stays inside
+    in_indonesian = client.get(f"/o/{ref}/status?lang=id").text
+    assert "kami mengembalikan Rp" in in_indonesian
+    client.get("/?lang=en")
+
+    other = failed_order(client, app, username="second_fail")
+    owner.post(f"/admin/orders/{other}/refund", data={"manual": "1", "note": "DANA to 0812-555"})
+    page = client.get(f"/o/{other}/status").text
+    assert re.search(r"we gave Rp[^<]+ back to you another way: <strong[^>]*>DANA to 0812-555<",
+                     page)
+    assert "cara lain" in client.get(f"/o/{other}/status?lang=id").text
+
+
+def test_a_gateway_refund_is_confirmed_first_with_amount_method_and_gateway(owner, app, client):
+    ref = failed_order(client, app)
+    page = owner.get(f"/admin/orders/{ref}").text
+    assert 'name="api"' not in page             # no one-tap refund on the order page
+    assert f'href="/admin/orders/{ref}/refund">Refund through sandbox…</a>' in page
+    confirm = owner.get(f"/admin/orders/{ref}/refund")
+    assert confirm.status_code == 200 and get_order(app, ref).status == "fulfillment_failed"
+    order = get_order(app, ref)
+    facts = re.sub(r"\s+", " ", confirm.text)
+    assert "Amount</dt><dd><b>Rp" in facts and "Through</dt><dd>sandbox" in facts
+    assert f"Back to</dt><dd>{order.payment_method_name}" in facts and 'name="note"' in facts
+    assert re.search(r'name="api" value="1">Refund Rp[^<]+ through sandbox</button>', confirm.text)
+    in_indonesian = owner.get(f"/admin/orders/{ref}/refund?lang=id").text
+    assert "Dikembalikan ke" in in_indonesian and "Refund pesanan" in in_indonesian
+    owner.get("/admin/?lang=en")
+    done = owner.post(f"/admin/orders/{ref}/refund", data={"api": "1", "note": ""})
+    assert done.status_code == 303 and get_order(app, ref).status == "refunded"
+
+
+def test_the_confirmation_step_says_why_a_gateway_refund_does_not_apply(owner, app, client):
+    ref = delivered_order(client, app)
+    refused = owner.get(f"/admin/orders/{ref}/refund")
+    assert refused.status_code == 422 and "only an order whose delivery failed" in refused.text
+
+
+def test_staff_refund_only_when_the_owner_allows_it(owner, staff, app, client):
+    ref = failed_order(client, app)
+    page = staff.get(f"/admin/orders/{ref}").text
+    assert f"/admin/orders/{ref}/refund" not in page and "Record a manual refund" not in page
+    assert staff.get(f"/admin/orders/{ref}/refund").status_code == 403
+    for data in ({"api": "1"}, {"manual": "1", "note": "DANA transfer"}):
+        refused = staff.post(f"/admin/orders/{ref}/refund", data=data)
+        assert refused.status_code == 403
+        assert "has not allowed staff to refund orders" in refused.text
+    assert get_order(app, ref).status == "fulfillment_failed" and audit_log(app, ref) == []
+
+    assert owner.post("/admin/settings", data={"staff_may_refund": "y"}).status_code == 303
+    assert f"/admin/orders/{ref}/refund" in staff.get(f"/admin/orders/{ref}").text
+    assert staff.get(f"/admin/orders/{ref}/refund").status_code == 200
+    done = staff.post(f"/admin/orders/{ref}/refund", data={"api": "1", "note": "no stock"})
+    assert done.status_code == 303 and get_order(app, ref).status == "refunded"
+    assert audit_log(app, ref) == [("staff@example.com", "order.refund")]
 
 
 def test_a_refused_action_says_why_and_changes_nothing(owner, app, client):

@@ -176,3 +176,15 @@ def test_a_logo_is_kept_when_other_settings_change_and_can_be_removed(app, owner
                                                    "logo": (io.BytesIO(b""), "")}, **multipart)
     assert response.status_code == 303, response.text
     assert shown_logo(app).startswith("/static/icons/logo.") and stored(app)["logo"] == ""
+
+
+def test_staff_may_not_refund_until_the_owner_says_so(app, owner):
+    assert stored(app)["staff_may_refund"] is False
+    assert 'name="staff_may_refund"' in owner.get("/admin/settings").text
+    assert owner.post("/admin/settings", data={**SETTINGS, "staff_may_refund": "y"}
+                      ).status_code == 303
+    assert stored(app)["staff_may_refund"] is True
+    assert audit_entries(app)[0][3]["staff_may_refund"] is True
+    owner.post("/admin/settings", data=SETTINGS)      # an unticked box: not allowed again
+    assert stored(app)["staff_may_refund"] is False
+    assert audit_entries(app)[1][2:] == ({"staff_may_refund": True}, {"staff_may_refund": False})

@@ -153,7 +153,7 @@ def test_refund_through_the_gateway_from_the_cli(client, app):
     assert audit_log(app, ref) == [("cli", "order.refund", {"status": "fulfillment_failed"},
                                     {"status": "refunded", "refund_ref": order.refund_ref,
                                      "manual": False})]
-    assert "This order was refunded." in client.get(f"/o/{ref}/status").text
+    assert f"(refund {order.refund_ref})" in client.get(f"/o/{ref}/status").text
 
     again = app.test_cli_runner().invoke(args=["refund", ref, "--note", "again"])
     assert again.exit_code == 1 and f"Order {ref} was refunded: it cannot be refunded again." \

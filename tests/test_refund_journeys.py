@@ -85,7 +85,7 @@ def test_owner_refunds_a_failed_order_through_the_gateway(client, app, owner, dr
     assert order.status == "refunded"
     assert order.refund_ref == refund_id(vendor_refund)
     assert history(app, ref)[-1][:2] == ("fulfillment_failed", "refunded")
-    assert "This order was refunded." in client.get(f"/o/{ref}").text
+    assert f"payment you made (refund {order.refund_ref})" in shown(client.get(f"/o/{ref}"))
 
 
 @pytest.mark.parametrize("driver", list(REFUNDS), indirect=True)
@@ -130,4 +130,5 @@ def test_tripay_order_is_refunded_by_hand(client, app, owner, driver):
 
     order = get_order(app, ref)
     assert order.status == "refunded" and order.refund_ref is None
-    assert "This order was refunded." in client.get(f"/o/{ref}").text
+    assert "another way: <strong class=\"refund-note\">sent Rp 15.000 back by DANA" in \
+        client.get(f"/o/{ref}").text

@@ -6,7 +6,18 @@ import logging
 
 import pytest
 import sqlalchemy as sa
-from conftest import buy, get_order, history, make_app, order_ref, sandbox_pay, set_package, work
+from conftest import (
+    buy,
+    create_admin,
+    get_order,
+    history,
+    make_app,
+    order_ref,
+    sandbox_pay,
+    set_package,
+    sign_in,
+    work,
+)
 
 from merchant import balances, fulfillment
 from merchant.extensions import db
@@ -234,3 +245,22 @@ def test_refused_request_alerts_the_operator_and_is_not_retried(client, app, fak
     work(app, passes=2)
     sent = [r for r, _ in fake.server.log if r.path == "/v1/transaction"]
     assert len(sent) == 1 and fake.purchases[ref] == 0
+
+
+@pytest.mark.parametrize("rc, passes, advice, in_indonesian", [
+    ("43", 1, "fix this package&#39;s SKU in the catalog", "perbaiki SKU paket ini"),
+    ("44", 10, "top up your supplier deposit", "isi ulang deposit supplier Anda"),
+])
+def test_the_order_page_says_first_why_digiflazz_failed_and_what_to_do(
+        client, app, fake, clock, rc, passes, advice, in_indonesian):
+    fake.script(CUSTOMER_NO, kind="fail", rc=rc)
+    ref = paid_order(client, app)
+    assert work_until(app, clock, ref, "fulfillment_failed", passes).status == "fulfillment_failed"
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    page = owner.get(f"/admin/orders/{ref}").text
+    top = page[page.index("Why the delivery failed"):page.index('id="facts-order"')]
+    assert f"rc {rc}" in top and "What to do:</b>" in top and advice in top
+    assert page.index("Why the delivery failed") < page.index("Timeline")
+    assert in_indonesian in owner.get(f"/admin/orders/{ref}?lang=id").text

@@ -56,6 +56,9 @@ class Supplier(VendorAdapter):
     # True for suppliers that buy by our package's product code (every API supplier, and the
     # sandbox standing in for one): a package without its SKU fails there on every order.
     needs_sku: bool = True
+    # What the operator should do when a delivery ends with one of the supplier's own result
+    # codes (SupplierResult.code), in the panel's language; other codes get general advice.
+    ADVICE: Mapping[str, str] = {}
 
     def place(self, delivery: Delivery) -> SupplierResult:
         """Place the order, or, with the same ref_id, learn what became of it."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from flask_babel import lazy_gettext as _l
 
 from ..vendor_http import header, send
 from ..webhook_schemas import DigiflazzWebhook, read
@@ -97,6 +98,36 @@ _HINTS = {
 }
 
 
+_ACCOUNT_ID = _l("Digiflazz says the account ID is wrong or cannot get this top-up: check it "
+                 "with the customer, then deliver by hand or refund.")
+_UNAVAILABLE = _l("The product is not available at Digiflazz right now: retry later, retry with "
+                  "the fallback supplier, or refund.")
+_BLOCKED = _l("Your Digiflazz account cannot buy (blocked or not verified): sort it out with "
+              "Digiflazz, then retry.")
+_TIMED_OUT = _l("Digiflazz timed out or was in its cut-off time: retry later.")
+# rc -> what the operator does about it (see RC_OUTCOMES for what each rc means).
+RC_ADVICE = {
+    "01": _TIMED_OUT, "58": _TIMED_OUT, "66": _TIMED_OUT, "70": _TIMED_OUT,
+    "41": _l("Digiflazz refused the signature: check DIGIFLAZZ_API_KEY (the development and "
+             "production keys differ), then retry."),
+    "42": _l("Digiflazz does not know the username: check DIGIFLAZZ_USERNAME, then retry."),
+    "43": _l("Digiflazz does not know this package's SKU, or it is inactive: fix this package's "
+             "SKU in the catalog, then retry."),
+    "44": _l("Your Digiflazz balance is too low: top up your supplier deposit, then retry."),
+    "61": _l("You have never made a deposit at Digiflazz: top up your supplier deposit, then "
+             "retry."),
+    "45": _l("Digiflazz does not know this server's IP: add it in Digiflazz under Atur Koneksi > "
+             "API, then retry."),
+    "51": _ACCOUNT_ID, "52": _ACCOUNT_ID, "54": _ACCOUNT_ID, "57": _ACCOUNT_ID,
+    "59": _ACCOUNT_ID,
+    "53": _UNAVAILABLE, "55": _UNAVAILABLE, "62": _UNAVAILABLE, "68": _UNAVAILABLE,
+    "71": _UNAVAILABLE,
+    "67": _BLOCKED, "80": _BLOCKED, "82": _BLOCKED, "88": _BLOCKED,
+    "69": _l("Digiflazz's price is above the most you pay (the package's supplier cost): raise "
+             "the supplier cost or the price, then retry."),
+}
+
+
 @dataclass(frozen=True)
 class PriceItem:
     """One prepaid product from Digiflazz's price list. `price` is whole rupiah."""
@@ -149,6 +180,7 @@ def _int(value: Any) -> int:
 class DigiflazzSupplier(Supplier):
     name = "digiflazz"
     required_settings = ("DIGIFLAZZ_USERNAME", "DIGIFLAZZ_API_KEY")
+    ADVICE = RC_ADVICE
 
     @property
     def _username(self) -> str:

@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, ValidationError
 
 from ... import order_export, sales
 from . import bp, owner_only
+from .order_forms import shop_day
 
 
 class ExportForm(FlaskForm):
@@ -19,11 +20,13 @@ class ExportForm(FlaskForm):
         csrf = False
 
     date_from = DateField(_l("From"), name="from",
-                          validators=[InputRequired(_l("Enter the first day, like 2026-11-01."))],
+                          validators=[InputRequired(_l("Enter the first day, like 2026-11-01.")),
+                                      shop_day],
                           invalid_value_message=_l(
                               "Write the first day as a date, like 2026-11-01."))
     date_to = DateField(_l("To (included)"), name="to",
-                        validators=[InputRequired(_l("Enter the last day, like 2026-11-30."))],
+                        validators=[InputRequired(_l("Enter the last day, like 2026-11-30.")),
+                                    shop_day],
                         invalid_value_message=_l("Write the last day as a date, like 2026-11-30."))
 
     def validate_date_to(self, field):

@@ -15,8 +15,16 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ... import orders
 from ...order_search import Filters
-from ...validation import bounded_id
+from ...validation import FIRST_DAY, LAST_DAY, bounded_id, day_in_range
 from .fields import LineField
+
+
+def shop_day(form, field):
+    """A date filter's day must be one the shop can have orders on (validation.FIRST_DAY to
+    LAST_DAY)."""
+    if field.data and not day_in_range(field.data):
+        raise ValidationError(_l("Enter a day from %(first)s to %(last)s.",
+                                 first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
 
 
 def _optional_int(value):
@@ -36,8 +44,8 @@ class FilterForm(FlaskForm):
         validators=[Optional()])
     product = SelectField(_l("Product"), coerce=_optional_int, validators=[Optional()])
     method = SelectField(_l("Payment method"), validators=[Optional()])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional(), shop_day])
+    date_to = DateField(_l("To"), validators=[Optional(), shop_day])
     before = HiddenField()
 
     def set_choices(self, products: list[tuple[int, str]], methods: list[tuple[str, str]]):

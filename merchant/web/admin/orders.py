@@ -1,5 +1,6 @@
 """Orders: the list with its filters and search, one order's page with its timeline, and the
-operator's actions on it (staff may use all of this: orders are their job)."""
+operator's actions on it (staff may use all of this, orders are their job, except refunds unless
+the owner allows them in the settings)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -69,19 +70,40 @@ def order_deliver(ref):
                 deliver=form)
 
 
+@bp.get("/orders/<ref>/refund")
+def order_refund_confirm(ref):
+    """The step before a refund through the gateway: how much goes back, to what, and how."""
+    if not may_refund():
+        return _not_allowed_to_refund()
+    order = _order_or_404(ref)
+    refusal = operator.api_refund_refusal(order)
+    if refusal:
+        return _page(order, status=422, error=refusal)
+    return _confirm_page(order)
+
+
 @bp.post("/orders/<ref>/refund")
 def order_refund(ref):
-    """Refund a failed order through its gateway, or record a refund made another way."""
+    """Refund a failed order through its gateway (sent from the confirmation step), or record a
+    refund made another way."""
+    if not may_refund():
+        return _not_allowed_to_refund()
     form = RefundForm()
-    if not form.validate_on_submit():
-        return _page(_order_or_404(ref), status=422, refund=form)
     manual = bool(form.manual.data)
+    page = _page if manual else _confirm_or_order_page
+    if not form.validate_on_submit():
+        return page(_order_or_404(ref), status=422, refund=form)
     return _act(ref, lambda actor: operator.refund(ref, actor, form.note.data, manual=manual),
                 lambda o: (_("Order %(ref)s is refunded (recorded as a manual refund).", ref=o.ref)
                            if manual else
                            _("Order %(ref)s is refunded through %(gateway)s (refund %(refund)s).",
                              ref=o.ref, gateway=o.gateway, refund=o.refund_ref)),
-                refund=form)
+                page=page, refund=form)
+
+
+def may_refund() -> bool:
+    """Whether the signed-in admin may give money back: the owner, or staff when allowed."""
+    return current_user.is_owner or shop_settings.current().staff_may_refund
 
 
 @bp.post("/orders/<ref>/note")
@@ -105,12 +127,12 @@ def order_clear_flag(ref):
                 clear_flag=form)
 
 
-def _act(ref, action, success, **forms):
+def _act(ref, action, success, page=None, **forms):
     """Run an operator action; flash its result and go back to the order, or show why not."""
     try:
         done = action(Actor.of(current_user))
     except operator.ActionRefused as exc:
-        return _page(_order_or_404(ref), status=422, error=str(exc), **forms)
+        return (page or _page)(_order_or_404(ref), status=422, error=str(exc), **forms)
     flash(success(done))
     return redirect_to(url_for("admin.order", ref=done.ref))
 
@@ -122,11 +144,34 @@ def _order_or_404(ref: str) -> Order:
     return order
 
 
+def _not_allowed_to_refund():
+    return render_template("admin/forbidden.html", why=_(
+        "The shop's owner has not allowed staff to refund orders. Ask the owner to refund this "
+        "order, or to allow it in the settings.")), 403
+
+
+def _confirm_page(order: Order, status: int = 200, error: str | None = None,
+                  refund: RefundForm | None = None):
+    return render_template("admin/orders/refund.html", order=order, error=error,
+                           form=refund or RefundForm(formdata=None)), status
+
+
+def _confirm_or_order_page(order: Order, status: int = 200, error: str | None = None,
+                           refund: RefundForm | None = None):
+    """The confirmation step again while a gateway refund still applies; else the order page,
+    which says why not."""
+    if not operator.api_refund_refusal(order):
+        return _confirm_page(order, status, error, refund)
+    return _page(order, status, error, refund=refund)
+
+
 def _page(order: Order, status: int = 200, error: str | None = None, **forms):
     forms = {"retry": RetryForm(formdata=None), "deliver": DeliverForm(formdata=None),
              "refund": RefundForm(formdata=None), "note": NoteForm(formdata=None),
              "clear_flag": ClearFlagForm(formdata=None), **forms}
     return render_template("admin/orders/show.html", order=order, error=error,
-                           can=operator.choices(order), timeline=order_search.timeline(order),
+                           can=operator.choices(order), may_refund=may_refund(),
+                           failure=order_search.failure(order),
+                           timeline=order_search.timeline(order),
                            ref_ids=order_search.ref_ids(order), forms=forms,
                            receipts=records.of_order(order.id)), status

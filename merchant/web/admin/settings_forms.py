@@ -43,6 +43,7 @@ class SettingsForm(FlaskForm):
                           render_kw={"rows": 8})
     refund_policy = TextAreaField(_l("Refund policy"), validators=[Length(max=20_000)],
                                   render_kw={"rows": 8})
+    staff_may_refund = BooleanField(_l("Staff may refund orders"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,7 +83,7 @@ class SettingsForm(FlaskForm):
             raise ValidationError(_l("Enter a time zone like Asia/Jakarta, Asia/Makassar or "
                                   "Asia/Jayapura (a region and a city)."))
 
-    def values(self) -> dict[str, str]:
+    def values(self) -> dict[str, str | bool]:
         """The settings from a valid form, without the logo (the view stores that)."""
         return {"shop_name": self.shop_name.data or "",
                 "accent_color": self.accent_color.data or "",
@@ -90,7 +91,8 @@ class SettingsForm(FlaskForm):
                 "support_email": self.support_email.data or "",
                 "currency": self.currency.data or "", "timezone": self.timezone.data or "",
                 "default_locale": self.default_locale.data or "",
-                "terms": self.terms.data or "", "refund_policy": self.refund_policy.data or ""}
+                "terms": self.terms.data or "", "refund_policy": self.refund_policy.data or "",
+                "staff_may_refund": bool(self.staff_may_refund.data)}
 
 
 def zone_suggestions() -> list[str]:
