@@ -49,6 +49,10 @@ def a_logo(path) -> str:
     return str(path)
 
 
+def money(amount: int) -> str:
+    return "Rp " + f"{amount:,}".replace(",", ".")
+
+
 def no_sideways_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
 
@@ -125,6 +129,28 @@ def test_owner_day_on_a_phone_from_an_empty_shop(started_empty, fake, tmp_path):
             order = db.session.scalar(sa.select(Order))
             ref, total = order.ref, order.total
 
-        # SEARCH_AND_REFUND
+        # The owner finds it by part of the customer's address and of the account ID.
+        owner.goto(f"{base}/admin/orders")
+        for part in ("dewi", "345678"):
+            owner.fill("input[name=q]", part)
+            owner.locator("input[name=q]").press("Enter")
+            expect(owner.locator("main")).to_contain_text(ref)
+        no_sideways_scroll(owner)
+        owner.locator("main").get_by_role("link", name=ref).first.click()
+        expect(owner.get_by_role("heading", name=ref)).to_be_visible()
+
+        # The refund asks first, with the amount and where the money goes.
+        owner.get_by_role("link", name="Refund through sandbox…").click()
+        facts = owner.locator(".refund-facts")
+        expect(facts).to_contain_text(money(total))
+        expect(facts).to_contain_text("QRIS")
+        no_sideways_scroll(owner)
+        owner.fill("#note", "Account refused by the supplier")
+        owner.get_by_role("button", name=f"Refund {money(total)} through sandbox").click()
+        expect(owner.locator("body")).to_contain_text("Refunded")
+        with app.app_context():
+            assert db.session.scalar(sa.select(Order.status)) == "refunded"
+        expect(customer.locator("#order-status")).to_contain_text("Refunded", timeout=10_000)
+        expect(customer.locator("#order-status")).to_contain_text(money(total))
         browser.close()
     assert errors == []

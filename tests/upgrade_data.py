@@ -370,6 +370,14 @@ def panel_sessions(data: Data) -> None:
          "used_at": at(995) if number == 1 else None} for number in range(1, 11)]
 
 
+def refunds_and_order_search(data: Data) -> None:
+    """9c3a7e5f2b14: whether staff may refund; how a refund by hand was paid back."""
+    data["shop_settings"][0]["staff_may_refund"] = True
+    for order in data["orders"]:
+        order["refund_note"] = ("paid back by BCA transfer, ref 8812" if order["id"] == 9
+                                else None)
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -382,6 +390,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("3df281cdc0ee", promo_codes),
     ("7a4c2e9d1b08", catalog_guards_and_archive),
     ("2d8b6f3e9a51", panel_sessions),
+    ("9c3a7e5f2b14", refunds_and_order_search),
 ]
 
 
@@ -407,4 +416,6 @@ FILLED_IN = {
                      "products": {"archived_at": None}, "payment_methods": {"archived_at": None},
                      "order_events": {"code": None, "params": None}},
     "2d8b6f3e9a51": {"admin_users": {"must_change_password": False}},
+    "9c3a7e5f2b14": {"shop_settings": {"staff_may_refund": False},
+                     "orders": {"refund_note": None}},
 }
