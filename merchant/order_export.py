@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from . import orders
 from .extensions import db
@@ -18,11 +19,14 @@ from .models import Order
 from .sales import local_midnight, shop_zone
 
 BATCH = 500
+# In the reader's language, as the panel: the header, the status and how a refund went back.
 # Payment methods by the name the customer chose and the panel shows (not their code).
-HEADER = ["reference", "created", "paid", "delivered", "status", "product", "package", "account",
-          "nickname", "email", "whatsapp", "payment method", "gateway", "promo code", "discount",
-          "subtotal", "fee", "total", "currency", "supplier", "supplier cost", "supplier ref",
-          "proof", "flag", "refunded amount", "refunded at", "refund method"]
+HEADER = [_l("reference"), _l("created"), _l("paid"), _l("delivered"), _l("status"),
+          _l("product"), _l("package"), _l("account"), _l("nickname"), _l("email"),
+          _l("whatsapp"), _l("payment method"), _l("gateway"), _l("promo code"), _l("discount"),
+          _l("subtotal"), _l("fee"), _l("total"), _l("currency"), _l("supplier"),
+          _l("supplier cost"), _l("supplier ref"), _l("proof"), _l("flag"),
+          _l("refunded amount"), _l("refunded at"), _l("refund method")]
 COLUMNS = (Order.id, Order.ref, Order.created_at, Order.paid_at, Order.delivered_at, Order.status,
            Order.product_name, Order.package_name, Order.account, Order.nickname, Order.email,
            Order.whatsapp, Order.payment_method_name, Order.gateway, Order.promo_code,
@@ -30,7 +34,7 @@ COLUMNS = (Order.id, Order.ref, Order.created_at, Order.paid_at, Order.delivered
            Order.supplier, Order.supplier_cost, Order.supplier_ref, Order.delivery_proof,
            Order.flag, Order.refund_ref, Order.refunded_at)
 # How a refunded order's money went back: through the gateway's refund API, or another way.
-GATEWAY_REFUND, MANUAL_REFUND = "gateway", "manual"
+GATEWAY_REFUND, MANUAL_REFUND = _l("through the gateway"), _l("another way")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -44,7 +48,7 @@ def csv_lines(first: dt.date, last: dt.date) -> Iterator[str]:
     zone = shop_zone()
     start, end = local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone)
     # The byte order mark tells Excel the file is UTF-8 (nicknames are often not ASCII).
-    yield "\ufeff" + _csv([HEADER])
+    yield "\ufeff" + _csv([[str(label) for label in HEADER]])
     after: tuple[dt.datetime, int] | None = None
     while True:
         # Keyset pages on (created_at, id): each batch starts where the last one ended, in the
@@ -80,13 +84,14 @@ def _cells(row, zone) -> list:
     account = " / ".join(str(value) for value in (row.account or {}).values())
     refunded = row.status == orders.REFUNDED
     return [_safe(cell) for cell in (
-        row.ref, when(row.created_at), when(row.paid_at), when(row.delivered_at), row.status,
+        row.ref, when(row.created_at), when(row.paid_at), when(row.delivered_at),
+        str(orders.LABELS.get(row.status, row.status)),
         row.product_name, row.package_name, account, row.nickname, row.email, row.whatsapp,
         row.payment_method_name, row.gateway, row.promo_code, row.discount, row.subtotal,
         row.fee, row.total, row.currency, row.supplier, row.supplier_cost, row.supplier_ref,
         row.delivery_proof, row.flag, row.total if refunded else None,
         when(row.refunded_at) if refunded else None,
-        (GATEWAY_REFUND if row.refund_ref else MANUAL_REFUND) if refunded else None)]
+        str(GATEWAY_REFUND if row.refund_ref else MANUAL_REFUND) if refunded else None)]
 
 
 def _safe(cell):

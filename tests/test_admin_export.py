@@ -74,12 +74,12 @@ def test_csv_has_exactly_the_orders_of_the_shop_days_in_the_range(shop, owner):
     assert rows(response) == [
         HEADER,
         ["MFIRST001", "2026-11-10T00:10:00+07:00", "2026-11-10T00:12:00+07:00",
-         "2026-11-10T00:13:00+07:00", "delivered", "Mobile Legends", "86 Diamonds",
+         "2026-11-10T00:13:00+07:00", "Delivered", "Mobile Legends", "86 Diamonds",
          "12345678 / 2345", "Kagura", "fan@example.com", "'+6281234567890", "QRIS", "sandbox",
          "", "0", "22000", "154", "22154", "IDR", "sandbox", "20240", "SBX-1", "SN 1234-5678", "",
          "", "", ""],
         ["MLAST0001", "2026-11-12T23:59:00+07:00", "2026-11-13T00:01:00+07:00", "",
-         "fulfillment_failed", "Mobile Legends", "86 Diamonds", "12345678 / 2345", "Kagura",
+         "Delivery failed", "Mobile Legends", "86 Diamonds", "12345678 / 2345", "Kagura",
          "fan@example.com", "'+6281234567890", "QRIS", "sandbox", "", "0", "22000", "154",
          "22154", "IDR", "sandbox", "", "", "", "amount mismatch", "", "", ""],
     ]
@@ -101,8 +101,16 @@ def test_discounts_refunds_and_the_method_by_its_name(app, owner):
     assert (promo["refunded amount"], promo["refunded at"], promo["refund method"]) == ("", "", "")
     assert [got[ref][key] for ref in ("MREFUND01", "MREFUND02")
             for key in ("refunded amount", "refunded at", "refund method")] == [
-        "22154", "2026-11-10T11:30:00+07:00", "gateway",
-        "22154", "2026-11-11T08:00:00+07:00", "manual"]
+        "22154", "2026-11-10T11:30:00+07:00", "through the gateway",
+        "22154", "2026-11-11T08:00:00+07:00", "another way"]
+
+
+def test_the_csv_is_in_the_panels_language(shop, owner):
+    """Header, statuses and refund methods as the Indonesian panel words them."""
+    owner.get("/admin/?lang=id")
+    got = rows(owner.get("/admin/export/orders.csv?from=2026-11-10&to=2026-11-12"))
+    assert got[0][:5] == ["referensi", "dibuat", "dibayar", "terkirim", "status"]
+    assert [row[4] for row in got[1:]] == ["Berhasil dikirim", "Pengiriman gagal"]
 
 
 def test_the_days_follow_the_time_zone_in_the_shop_settings(shop, owner):
