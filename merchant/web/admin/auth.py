@@ -178,8 +178,12 @@ def setup(token):
 def _minutes_to_wait() -> int:
     """Whole minutes until the limit this request broke lets it through again (at least 1)."""
     limit = limiter.current_limit
-    reset_at = limit.reset_at if limit is not None else time.time() + 60
-    return max(1, math.ceil((reset_at - time.time()) / 60))
+    if limit is None:
+        return 1
+    # The store counts in whole seconds, so reset_at can be up to a second past the window:
+    # never say more than the window itself ("16 minutes" for a 15-minute limit).
+    seconds = min(limit.reset_at - time.time(), limit.limit.get_expiry())
+    return max(1, math.ceil(seconds / 60))
 
 
 @bp.errorhandler(429)
