@@ -7,7 +7,9 @@ the import of that same list (prices.previewed_list, then prices.import_items, t
 `flask --app merchant import-prices` runs). The panel polls the job row while it runs.
 
 The import itself is one transaction, so the count of items done while it runs is kept in this
-process's memory (`progress`); the row records each stage and the outcome.
+process's memory (`progress`); the row records each stage and the outcome, as codes that
+stage_text and error_text word in the reader's language (rows from before 0.16.0 hold English
+text, shown as written).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import threading
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from . import audit, orders, prices
 from .extensions import db
@@ -30,6 +33,39 @@ log = logging.getLogger(__name__)
 RUNNING, READY, DONE, FAILED = "running", "ready", "done", "failed"
 STALE = dt.timedelta(minutes=30)    # a job running longer than this was left by a stopped server
 _done: dict[int, int] = {}          # job id -> items imported so far (this process)
+
+
+# What a job is doing (ImportJob.stage) and why it stopped (ImportJob.error), by code.
+STAGES = {
+    "waiting": _l("Waiting to start"),
+    "applying": _l("Waiting to apply"),
+    "fetching": _l("Fetching the %(supplier)s price list"),
+    "comparing": _l("Comparing %(count)s products from the %(supplier)s price list"),
+    "comparing_cached": _l("Comparing %(count)s products from the %(supplier)s price list "
+                           "(cached, at most 5 minutes old)"),
+    "importing": _l("Importing %(count)s products from the %(supplier)s price list"),
+    "stopped": _l("Stopped"),
+}
+ERRORS = {
+    "server_stopped": _l("The server stopped during this import: start it again."),
+    "superseded": _l("Not applied: a newer import was previewed."),
+    "unexpected": _l("The import stopped on an unexpected error: the server log has the "
+                     "details."),
+}
+
+
+def stage_text(job: ImportJob) -> str:
+    """What the job is doing, or what it did (a preview ready, an import done)."""
+    if job.status in (READY, DONE) and job.summary:
+        return prices.summary_text(job.summary, planned=job.status == READY)
+    if job.stage in STAGES:
+        return str(STAGES[job.stage]) % {"supplier": job.supplier, "count": job.total}
+    return job.stage
+
+
+def error_text(job: ImportJob) -> str:
+    """Why the job stopped: ours in the reader's language, a supplier's as it said it."""
+    return str(ERRORS.get(job.error, job.error or ""))
 
 
 class ImportJobError(ValueError):
@@ -52,16 +88,15 @@ def start(supplier: str, markup: str, round_to: int, actor: audit.Actor) -> Impo
         db.session.execute(
             sa.update(ImportJob)
             .where(ImportJob.status == RUNNING, ImportJob.created_at < utcnow() - STALE)
-            .values(status=FAILED, stage="Stopped", finished_at=utcnow(),
-                    error="The server stopped during this import: start it again."))
+            .values(status=FAILED, stage="stopped", finished_at=utcnow(),
+                    error="server_stopped"))
         _refuse_while_running()
         # One preview waits at a time: applying an older one would undo what the newer shows.
         db.session.execute(
             sa.update(ImportJob).where(ImportJob.status == READY)
-            .values(status=FAILED, stage="Stopped", finished_at=utcnow(),
-                    error="Not applied: a newer import was previewed."))
+            .values(status=FAILED, stage="stopped", finished_at=utcnow(), error="superseded"))
         job = ImportJob(supplier=supplier, markup=markup.strip(), round_to=round_to,
-                        stage="Waiting to start", started_by=actor.name)
+                        stage="waiting", started_by=actor.name)
         db.session.add(job)
         db.session.flush()
         audit.record(actor, "prices.import_start", "import_job", job.id,
@@ -79,7 +114,7 @@ def apply(job_id: int, actor: audit.Actor) -> ImportJob:
         # Conditional, so a double-click applies once.
         claimed = db.session.execute(
             sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == READY)
-            .values(status=RUNNING, stage="Waiting to apply", done=0)
+            .values(status=RUNNING, stage="applying", done=0)
             .execution_options(synchronize_session=False)).rowcount
         if claimed != 1:
             raise ImportJobError(_("This preview cannot be applied any more: start the import "
@@ -108,13 +143,13 @@ def preview(app: Flask, job_id: int, actor: audit.Actor) -> None:
     """Fetch the price list and record what importing it would change (status READY)."""
     def work(job: ImportJob, markup: prices.Markup) -> None:
         name = job.supplier
-        _update(job_id, stage=f"Fetching the {name} price list")
+        _update(job_id, stage="fetching")
         items, cached, fetched_at = prices.price_list(name)
-        _update(job_id, total=len(items), stage=f"Comparing {len(items)} products from the "
-                f"{name} price list" + (" (cached, at most 5 minutes old)" if cached else ""))
+        _update(job_id, total=len(items), stage="comparing_cached" if cached else "comparing")
         plan = prices.plan_import(name, _counted(job_id, items), markup, job.round_to)
         _update(job_id, status=READY, done=len(items), list_fetched_at=fetched_at,
-                stage=prices.describe(plan.summary, planned=True), preview=plan.shown())
+                stage=prices.describe(plan.summary, planned=True), preview=plan.shown(),
+                summary=dataclasses.asdict(plan.summary, dict_factory=_json))
     _guarded(app, job_id, work)
 
 
@@ -123,8 +158,7 @@ def run(app: Flask, job_id: int, actor: audit.Actor) -> None:
     def work(job: ImportJob, markup: prices.Markup) -> None:
         name = job.supplier
         items = prices.previewed_list(name, job.list_fetched_at)
-        _update(job_id, total=len(items), stage=f"Importing {len(items)} products from the "
-                f"{name} price list")
+        _update(job_id, total=len(items), stage="importing")
         plan = prices.import_items(name, _counted(job_id, items), markup, job.round_to,
                                    actor=actor)
         _update(job_id, status=DONE, stage=prices.describe(plan.summary), done=len(items),
@@ -140,12 +174,11 @@ def _guarded(app: Flask, job_id: int, work) -> None:
             job = db.session.get(ImportJob, job_id)
             work(job, prices.parse_markup(job.markup))
         except (prices.PriceImportError, SupplierError) as exc:
-            _update(job_id, status=FAILED, stage="Stopped", error=str(exc), finished_at=utcnow())
+            _update(job_id, status=FAILED, stage="stopped", error=str(exc), finished_at=utcnow())
         except Exception:
             log.exception("price import job %s failed", job_id)
-            _update(job_id, status=FAILED, stage="Stopped", finished_at=utcnow(),
-                    error="The import stopped on an unexpected error: the server log has the "
-                          "details.")
+            _update(job_id, status=FAILED, stage="stopped", finished_at=utcnow(),
+                    error="unexpected")
         finally:
             _done.pop(job_id, None)
             db.session.remove()

@@ -355,6 +355,32 @@ def describe(summary: Summary, markup: Markup | None = None, round_to: int | Non
     return text + "."
 
 
+def summary_text(summary: dict, planned: bool = False) -> str:
+    """describe()'s line in the reader's language, from a Summary kept as a dict (an import
+    job's row)."""
+    counts = {key: summary.get(key) or 0 for key in (
+        "added", "changed", "deactivated", "unchanged", "products_added", "kept",
+        "hand_repriced")}
+    if planned:
+        parts = [_("Would add %(added)s, change %(changed)s, deactivate %(deactivated)s, leave "
+                   "unchanged %(unchanged)s packages", **counts)]
+    else:
+        parts = [_("Added %(added)s, changed %(changed)s, deactivated %(deactivated)s, "
+                   "unchanged %(unchanged)s packages", **counts)]
+    if counts["products_added"]:
+        parts.append(_("%(products_added)s new products (check their account fields and "
+                       "nickname check)", **counts))
+    if counts["kept"]:
+        parts.append(_("keep %(kept)s prices set by hand", **counts) if planned else
+                     _("kept %(kept)s prices set by hand", **counts))
+    if counts["hand_repriced"]:
+        parts.append(_("reprice %(hand_repriced)s prices set by hand that are below the new "
+                       "cost", **counts) if planned else
+                     _("repriced %(hand_repriced)s prices set by hand that are below the new "
+                       "cost", **counts))
+    return "; ".join(parts) + "."
+
+
 @dataclass(frozen=True)
 class PriceChange:
     package_id: int

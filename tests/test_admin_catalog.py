@@ -595,6 +595,29 @@ def test_the_hand_price_mark_can_be_cleared_so_imports_price_the_package_again(t
     assert digiflazz_package(app, "ML86") == (21_600, 20_000, False)
 
 
+def test_the_import_says_what_it_does_in_the_panels_language(tmp_path, fake):
+    app = make_app(tmp_path, IMPORT_JOBS_INLINE=True, **fake.settings())
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    owner.get("/admin/?lang=id")
+    started = owner.post("/admin/catalog/import",
+                         data={"supplier": "digiflazz", "markup": "8%", "round_to": "100"})
+    assert "Akan menambah 2, mengubah 0, mematikan 0, membiarkan 0 paket; 1 produk baru" in \
+        owner.get("/admin/catalog/import").text                 # the list of recent imports
+    owner.post(started.headers["Location"] + "/apply")
+    done = owner.get(started.headers["Location"]).text
+    assert "Ditambah 2, diubah 0, dimatikan 0, tetap 0 paket; 1 produk baru" in done
+    again = owner.post("/admin/catalog/import",
+                       data={"supplier": "digiflazz", "markup": "9%", "round_to": "100"})
+    owner.post("/admin/catalog/import",
+               data={"supplier": "digiflazz", "markup": "10%", "round_to": "100"})
+    listed = owner.get("/admin/catalog/import").text
+    assert "Tidak diterapkan: impor yang lebih baru sudah dipratinjau." in listed
+    assert "Ditambah 2" in listed and "Added 2" not in listed
+    assert again.status_code == 303
+
+
 def test_a_preview_is_applied_only_to_the_price_list_it_showed(tmp_path, fake):
     app = make_app(tmp_path, IMPORT_JOBS_INLINE=True, **fake.settings())
     create_admin(app)

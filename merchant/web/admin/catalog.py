@@ -19,6 +19,10 @@ from .catalog_forms import (
     RepriceForm,
 )
 
+# The import job's progress and outcome in the reader's language, on every page that lists jobs.
+bp.add_app_template_global(import_jobs.stage_text, "import_stage")
+bp.add_app_template_global(import_jobs.error_text, "import_error")
+
 
 def _actor() -> audit.Actor:
     return audit.Actor.of(current_user)
