@@ -47,13 +47,17 @@ def test_add_an_admin_with_a_temporary_password(app, owner):
     response = owner.post("/admin/users", data={"email": "Helper@Example.com", "role": "staff",
                                                 "password": "temporary pass 1"})
     assert response.status_code == 303
-    assert "Added helper@example.com (staff)" in owner.get("/admin/users").text
+    listed = owner.get("/admin/users").text
+    assert "Added helper@example.com (staff)" in listed
+    mark = '<span class="pill warn">temporary password</span>'
+    assert listed.count(mark) == 1                  # the owner sees who has not chosen theirs
     helper = app.test_client()
     assert sign_in(helper, "helper@example.com", "temporary pass 1").status_code == 303
     assert helper.post("/admin/account/password", data={
         "current": "temporary pass 1", "new": "helper's own pass",
         "confirm": "helper's own pass"}).status_code == 303
     assert helper.get("/admin/users").status_code == 403
+    assert mark not in owner.get("/admin/users").text
     entry = log(app)[-3]     # then the helper's sign-in and password change
     assert (entry.actor, entry.action, entry.after) == (
         "owner@example.com", "admin.create", {"email": "helper@example.com", "role": "staff"})
