@@ -253,15 +253,24 @@ def _settings() -> list[Item]:
     gateways = {config["GATEWAY"]}
     gateways.update(g for g in db.session.scalars(
         sa.select(PaymentMethod.gateway).where(PaymentMethod.active).distinct()) if g)
+    active = list(db.session.scalars(sa.select(PaymentMethod).where(PaymentMethod.active)
+                                     .order_by(PaymentMethod.sort_order, PaymentMethod.name)))
+    unusable = set()
     for name in sorted(gateways):
         problem = _missing(gateway_class, name, _("payment gateway"))
         if problem:
+            unusable.add(name)
+            waiting = sum(1 for method in active if (method.gateway or config["GATEWAY"]) == name)
+            if waiting:
+                problem += " " + ngettext("Customers cannot pay with its %(num)s payment method "
+                                          "until then.", "Customers cannot pay with its "
+                                          "%(num)s payment methods until then.", waiting)
             items.append(Item("settings", name, problem, None, methods_url,
                               _("Payment methods")))
 
-    active = db.session.scalars(sa.select(PaymentMethod).where(PaymentMethod.active)
-                                .order_by(PaymentMethod.sort_order, PaymentMethod.name))
     for method in active:
+        if (method.gateway or config["GATEWAY"]) in unusable:
+            continue                # said once, with its gateway, above
         why = payments.method_refusal(method, config)
         if why:
             items.append(Item("settings", method.code,

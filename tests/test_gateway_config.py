@@ -162,7 +162,7 @@ def test_the_sandbox_cannot_pay_an_order_of_a_real_gateway(tmp_path, stripe):
 
 @pytest.mark.parametrize("gateway, said", [
     ("tripay", "MERCHANT_TRIPAY_API_KEY, MERCHANT_TRIPAY_PRIVATE_KEY"),
-    ("paypal", "No payment gateway is called 'paypal'"),
+    ("paypal", "There is no payment gateway called 'paypal'"),
 ])
 def test_a_method_on_an_unusable_gateway_is_not_offered_and_tells_the_operator(
         tmp_path, caplog, gateway, said):
@@ -187,3 +187,17 @@ def test_a_method_on_an_unusable_gateway_is_not_offered_and_tells_the_operator(
         assert answer.status_code == 401
         assert "cannot be verified" in caplog.text
     assert order_ref(buy(client, app, method="GOPAY"))   # the other methods still sell
+
+
+def test_a_gateway_without_its_settings_is_said_once_with_the_methods_it_holds_back(tmp_path):
+    app = make_app(tmp_path)
+    for code in ("QRIS", "GOPAY"):
+        assign(app, code, "tripay")
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    home = html.unescape(owner.get("/admin/").text)
+    assert home.count("MERCHANT_TRIPAY_API_KEY") == 1
+    assert "Customers cannot pay with its 2 payment methods until then." in home
+    assert "QRIS is on, but customers are not offered it" not in home
+    assert "GoPay is on, but customers are not offered it" not in home
