@@ -115,7 +115,7 @@ def _upgrade(no_backup: bool) -> None:
         click.echo(f"Upgrading the database from {start} to {todo.head} "
                    f"({len(todo.pending)} migrations); backing it up first ...")
     try:
-        done = upgrades.upgrade(make_backup=not no_backup)
+        done = upgrades.upgrade(todo, make_backup=not no_backup)
     except backup.BackupError as exc:
         raise click.ClickException(
             f"No backup could be made before upgrading, so nothing was changed: {exc}\n"

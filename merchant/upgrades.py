@@ -74,13 +74,15 @@ def plan() -> Plan:
     return Plan(current, head, tuple(reversed(pending)), bool(tables))
 
 
-def upgrade(make_backup: bool = True, backup_folder: str | None = None) -> Done:
-    """Back up (when there is a shop to lose), then apply every pending migration.
+def upgrade(todo: Plan | None = None, make_backup: bool = True,
+            backup_folder: str | None = None) -> Done:
+    """Back up (when there is a shop to lose), then apply every pending migration of `todo`
+    (the plan() the caller already has, or a new one).
 
     :raise backup.BackupError: no backup could be made; nothing was changed.
     :raise UpgradeError: a migration failed; the database is at the last one that worked.
     """
-    todo = plan()
+    todo = plan() if todo is None else todo
     if not todo.needed:
         return Done(todo, None)
     saved = None
