@@ -77,6 +77,15 @@ def worker(app, log_path, **settings) -> Process:
                    environment(app, **settings), log_path)
 
 
+def answers(port: int, address: str = "127.0.0.1") -> bool:
+    """Something listens on `address`:`port`."""
+    try:
+        socket.create_connection((address, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -6,7 +6,15 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN_PASSWORD, create_admin, make_app, package_id, sign_in, verify
+from conftest import (
+    ADMIN_PASSWORD,
+    create_admin,
+    empty_database,
+    make_app,
+    package_id,
+    sign_in,
+    verify,
+)
 from flask_migrate import downgrade
 from PIL import Image
 
@@ -104,9 +112,7 @@ def test_the_setup_link_gives_a_shop_without_methods_its_gateways_set(tmp_path):
 def test_init_db_and_seed_demo_give_a_shop_without_methods_the_gateways_set(tmp_path):
     app = make_app(tmp_path)
     with app.app_context():
-        db.drop_all()
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        empty_database()
     try:
         first = app.test_cli_runner().invoke(args=["init-db"])
         assert first.exit_code == 0, first.output

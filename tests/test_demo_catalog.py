@@ -3,7 +3,7 @@ from the panel once they are in."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from conftest import buy, make_app, order_ref, set_package
+from conftest import buy, empty_database, make_app, order_ref, set_package
 from flask_migrate import downgrade
 
 from merchant import payment_presets
@@ -23,9 +23,7 @@ def products(app) -> dict[str, tuple[bool, list[bool]]]:
 def test_make_run_with_demo_off_starts_an_empty_shop_with_payment_methods(tmp_path):
     app = make_app(tmp_path)
     with app.app_context():
-        db.drop_all()
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        empty_database()
     try:
         # The Makefile's first step, as `MERCHANT_DEMO=0 make run` runs it.
         result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"],

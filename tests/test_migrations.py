@@ -33,9 +33,7 @@ def test_upgrading_an_empty_database_gives_the_models_schema(tmp_path):
 def test_seed_demo_on_a_fresh_database(tmp_path):
     app = make_app(tmp_path)
     with app.app_context():
-        db.drop_all()
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+        empty_database()
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "Demo catalog created" in result.output
     again = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])

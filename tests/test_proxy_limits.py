@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,18 +70,10 @@ def shop(app, tmp_path, **settings):
     server = processes.Process([sys.executable, "-m", "flask", "--app", "merchant", "serve",
                                 "--port", str(port)], env, tmp_path / "serve.log")
     try:
-        processes.eventually(lambda: _answers(port), 30, "the shop to answer")
+        processes.eventually(lambda: processes.answers(port), 30, "the shop to answer")
         yield port
     finally:
         server.stop()
-
-
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 def check(port: int, client_address: str, forged: str | None = None) -> int:

@@ -27,14 +27,6 @@ def this_machines_address() -> str:
     return address
 
 
-def answers(address: str, port: int) -> bool:
-    try:
-        socket.create_connection((address, port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 def serve(app, tmp_path, **env) -> tuple[processes.Process, int]:
     port = processes.free_port()
     environment = processes.environment(app)
@@ -49,7 +41,8 @@ def test_host_0_0_0_0_serves_other_addresses_and_the_link_is_on_the_public_url(a
     address = this_machines_address()
     server, port = serve(app, tmp_path, HOST="0.0.0.0")      # PUBLIC_URL is http://shop.test
     try:
-        processes.eventually(lambda: answers(address, port), 30, "an answer on that address")
+        processes.eventually(lambda: processes.answers(port, address), 30,
+                             "an answer on that address")
         printed = server.output()
         assert f"on http://0.0.0.0:{port}" in printed
         path = re.search(r"http://shop\.test(/admin/setup/\S+)", printed).group(1)

@@ -4,7 +4,6 @@ Redis server at 127.0.0.1:6379."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import sys
 import uuid
 
@@ -15,15 +14,6 @@ from tests import processes
 
 REDIS = "redis://127.0.0.1:6379/0"
 LIMIT = 20
-
-
-def _answers(port: int) -> bool:
-    """Something listens on 127.0.0.1:`port`."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 @contextlib.contextmanager
@@ -37,7 +27,7 @@ def web_processes(app, tmp_path, count: int, **settings):
                for port in ports]
     try:
         for port, process in zip(ports, started, strict=True):
-            processes.eventually(lambda port=port, process=process: _answers(port)
+            processes.eventually(lambda port=port, process=process: processes.answers(port)
                                  or process.popen.poll() is not None, 30, "the shop to answer")
             assert process.popen.poll() is None, process.output()
         yield ports
@@ -47,7 +37,7 @@ def web_processes(app, tmp_path, count: int, **settings):
 
 
 def test_two_web_processes_share_the_account_check_limit_through_redis(app, tmp_path):
-    if not _answers(6379):
+    if not processes.answers(6379):
         pytest.skip("no Redis server at 127.0.0.1:6379 (apt install redis-server)")
     # A key prefix of its own: other tests (and runs) on the same Redis count apart.
     prefix = f"merchant-test-{uuid.uuid4().hex}"
