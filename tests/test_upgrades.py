@@ -103,31 +103,43 @@ def test_a_shop_at_each_past_revision_upgrades_with_all_its_data(tmp_path, revis
         tables = _reflect()
         with db.engine.connect() as connection:
             assert not [name for name in tables.tables if name.startswith("_alembic_tmp")]
-            for name, rows in data.items():
-                for row in rows:
-                    _assert_row_kept(connection, tables.tables[name], row)
+            _assert_all_kept(connection, tables, data)
             _assert_filled_in(connection, tables, revision, data)
-        if revision == HEAD:
-            pass
-        elif db.engine.dialect.name == "sqlite":
+        if revision != HEAD and db.engine.dialect.name == "sqlite":
             _assert_backup_holds(backup_folder / "merchant.db", data)
-        else:
+        elif revision != HEAD:
             assert (backup_folder / "merchant.pgdump").stat().st_size > 0
 
     client = app.test_client()
     for order in data["orders"]:                                 # old orders' pages render
         page = client.get(f"/o/{order['ref']}?t={order['view_token']}", follow_redirects=True)
         assert page.status_code == 200 and order["package_name"] in page.text
-    ref = order_ref(buy(client, app, username="after_update"))   # and a new one is delivered
-    sandbox_pay(client, app, ref)
-    work(app)
-    assert get_order(app, ref).status == "delivered"
+    _assert_a_new_purchase_is_delivered(app, "after_update")
+
+
+def _stored(connection, table: sa.Table, row: dict):
+    """The row of `table` with the primary key of `row`, as the database has it now."""
+    key = sa.and_(*(column == row[column.name] for column in table.primary_key.columns))
+    return connection.execute(sa.select(table).where(key)).mappings().one()
 
 
 def _assert_row_kept(connection, table: sa.Table, row: dict) -> None:
-    key = sa.and_(*(column == row[column.name] for column in table.primary_key.columns))
-    found = connection.execute(sa.select(table).where(key)).mappings().one()
+    found = _stored(connection, table, row)
     assert {name: found[name] for name in row} == row, table.name
+
+
+def _assert_all_kept(connection, tables: sa.MetaData, data: dict) -> None:
+    for name, rows in data.items():
+        for row in rows:
+            _assert_row_kept(connection, tables.tables[name], row)
+
+
+def _assert_a_new_purchase_is_delivered(app, username: str) -> None:
+    client = app.test_client()
+    ref = order_ref(buy(client, app, username=username))
+    sandbox_pay(client, app, ref)
+    work(app)
+    assert get_order(app, ref).status == "delivered"
 
 
 def _assert_filled_in(connection, tables, revision: str, data: dict) -> None:
@@ -137,8 +149,7 @@ def _assert_filled_in(connection, tables, revision: str, data: dict) -> None:
         for name, values in FILLED_IN.get(migration, {}).items():
             table = tables.tables[name]
             for row in data.get(name, []):
-                key = sa.and_(*(c == row[c.name] for c in table.primary_key.columns))
-                found = connection.execute(sa.select(table).where(key)).mappings().one()
+                found = _stored(connection, table, row)
                 assert {column: found[column] for column in values} == values, name
 
 
@@ -339,11 +350,5 @@ def test_a_sqlite_shop_an_earlier_release_left_half_upgraded_is_repaired(tmp_pat
     with app.app_context(), db.engine.connect() as connection:
         tables = _reflect()
         assert "_alembic_tmp_shop_settings" not in tables.tables
-        for name, rows in data.items():
-            for row in rows:
-                _assert_row_kept(connection, tables.tables[name], row)
-    client = app.test_client()
-    ref = order_ref(buy(client, app, username="after_repair"))
-    sandbox_pay(client, app, ref)
-    work(app)
-    assert get_order(app, ref).status == "delivered"
+        _assert_all_kept(connection, tables, data)
+    _assert_a_new_purchase_is_delivered(app, "after_repair")
