@@ -22,6 +22,7 @@ from tests.fakes.digiflazz import FakeDigiflazz
 
 OWNER = "owner@example.com"
 PASSWORD = "a long owner password"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture
@@ -38,6 +39,27 @@ def empty_shop(tmp_path, fake):
         db.create_all()
     with served(app) as url:
         yield app, url
+
+
+def become_owner(page, base: str, token: str) -> None:
+    """Open the setup link `make run` prints for a shop without admin and create the owner."""
+    from playwright.sync_api import expect
+    page.goto(f"{base}/admin/setup/{token}")
+    page.fill("#email", OWNER)
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_role("heading", name="Needs attention")).to_be_visible()
+
+
+def check_mobile_legends_account(page) -> None:
+    """On a Mobile Legends product page: User ID 12345678, Zone ID 2345, typed twice, checked."""
+    page.fill("input[name=user_id]", "12345678")
+    page.fill("input[name=zone_id]", "2345")
+    for confirm in page.locator("input[name^=confirm]").all():
+        name = confirm.get_attribute("name")
+        confirm.fill("12345678" if "user_id" in name else "2345")
+    page.get_by_role("button", name="Check account").click()
 
 
 def a_picture(path) -> str:
@@ -66,18 +88,12 @@ def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_s
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
         errors: list[str] = []
-        owner = browser.new_context(**phone).new_page()
+        owner = browser.new_context(**PHONE).new_page()
         owner.on("pageerror", lambda exc: errors.append(str(exc)))
 
         # 1. The setup link creates the owner, once.
-        owner.goto(f"{base}/admin/setup/{token}")
-        owner.fill("#email", OWNER)
-        owner.fill("#password", PASSWORD)
-        owner.fill("#confirm", PASSWORD)
-        owner.get_by_role("button", name="Create my account").click()
-        expect(owner.get_by_role("heading", name="Needs attention")).to_be_visible()
+        become_owner(owner, base, token)
 
         # 2. Payment methods: the sandbox set is there; the owner adds one of their own.
         open_area(owner, "Payment methods")
@@ -110,18 +126,13 @@ def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_s
         assert owner.evaluate("document.documentElement.scrollWidth") <= 390
 
         # 5. A customer buys 86 Diamonds with Alfamart and pays on the sandbox page.
-        customer = browser.new_context(**phone).new_page()
+        customer = browser.new_context(**PHONE).new_page()
         customer.on("pageerror", lambda exc: errors.append(str(exc)))
         customer.goto(base)
         tile = customer.get_by_role("link", name="Mobile Legends Diamonds")
         assert "/media/" in tile.locator("img").get_attribute("src")
         tile.click()
-        customer.fill("input[name=user_id]", "12345678")
-        customer.fill("input[name=zone_id]", "2345")
-        for confirm in customer.locator("input[name^=confirm]").all():
-            name = confirm.get_attribute("name")
-            confirm.fill("12345678" if "user_id" in name else "2345")
-        customer.get_by_role("button", name="Check account").click()
+        check_mobile_legends_account(customer)
         expect(customer.locator("#account-check")).to_contain_text("match")
         customer.locator("label.card", has_text="86 Diamonds").click()
         customer.locator("label.method", has_text="Alfamart").click()

@@ -10,16 +10,13 @@ import pytest
 import sqlalchemy as sa
 from conftest import bare_app, empty_database, served
 from PIL import Image
+from test_admin_journey import PHONE, become_owner, check_mobile_legends_account
 from test_browser import CHROMIUM, FLAGS
 
 from merchant import admins
 from merchant.extensions import db
 from merchant.models import Order, Product, ShopSettings
 from tests.fakes.digiflazz import FakeDigiflazz
-
-OWNER = "owner@example.com"
-PASSWORD = "a long owner password"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture
@@ -71,12 +68,7 @@ def test_owner_day_on_a_phone_from_an_empty_shop(started_empty, fake, tmp_path):
         owner.on("pageerror", lambda exc: errors.append(str(exc)))
 
         # The setup link makes the owner.
-        owner.goto(f"{base}/admin/setup/{token}")
-        owner.fill("#email", OWNER)
-        owner.fill("#password", PASSWORD)
-        owner.fill("#confirm", PASSWORD)
-        owner.get_by_role("button", name="Create my account").click()
-        expect(owner.get_by_role("heading", name="Needs attention")).to_be_visible()
+        become_owner(owner, base, token)
         no_sideways_scroll(owner)
 
         # Settings: a logo, then the name changed with the logo kept (once a 500).
@@ -111,12 +103,7 @@ def test_owner_day_on_a_phone_from_an_empty_shop(started_empty, fake, tmp_path):
         customer.on("pageerror", lambda exc: errors.append(str(exc)))
         customer.goto(base)
         customer.get_by_role("link", name="Mobile Legends").first.click()
-        customer.fill("input[name=user_id]", "12345678")
-        customer.fill("input[name=zone_id]", "2345")
-        for confirm in customer.locator("input[name^=confirm]").all():
-            name = confirm.get_attribute("name")
-            confirm.fill("12345678" if "user_id" in name else "2345")
-        customer.get_by_role("button", name="Check account").click()
+        check_mobile_legends_account(customer)
         customer.locator("label.card", has_text="86 Diamonds").click()
         customer.locator("label.method", has_text="QRIS").click()
         customer.fill("input[name=email]", "dewi.shop@example.com")
