@@ -30,7 +30,7 @@ CUSTOMER_NO = "1234567891234"          # Digiflazz's customer_no: user id then z
 
 def shop_app(tmp_path, fake):
     """The shop with Mobile Legends 86 Diamonds sold through the fake Digiflazz."""
-    app = make_app(tmp_path, **fake.settings(), HTTP_TIMEOUT=0.4,
+    app = make_app(tmp_path, **fake.settings(), HTTP_TIMEOUT=5,
                    SUPPLIER_RETRY_BASE_SECONDS=0.5, FULFILLMENT_LEASE_SECONDS=0.3)
     set_package(app, "mobile-legends", "86 Diamonds", supplier="digiflazz",
                 supplier_sku="ML86", supplier_cost=20_000)
@@ -155,7 +155,8 @@ def test_ping_and_unknown_ref_answer_200_without_effect(client, app, fake):
 def test_timeout_is_retried_with_the_same_ref_id_and_buys_once(client, app, fake, clock):
     fake.script(CUSTOMER_NO, "timeout")
     ref = paid_order(client, app)
-    work(app)                                   # the answer comes after our 0.4 s timeout
+    app.config["HTTP_TIMEOUT"] = 0.4            # the fake answers after 1 s
+    work(app)
     order = get_order(app, ref)
     assert order.status == "fulfilling" and order.supplier_attempts == 1
     assert any("not reached" in d and "retrying in" in d for *_, d in history(app, ref))
