@@ -11,7 +11,7 @@ from flask import Flask
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from merchant import serving  # noqa: E402
+from merchant.web.edge import server  # noqa: E402
 
 app = Flask(__name__)
 
@@ -22,4 +22,4 @@ def hello():
 
 
 if __name__ == "__main__":
-    serving.run(app, "127.0.0.1", int(sys.argv[1]))
+    server.run(app, "127.0.0.1", int(sys.argv[1]))

@@ -25,9 +25,11 @@ import sqlalchemy as sa
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from merchant import admins, create_app, demo  # noqa: E402
-from merchant.extensions import db  # noqa: E402
-from merchant.models import Order, Package, PaymentMethod, Product  # noqa: E402
+from merchant import create_app  # noqa: E402
+from merchant.core.extensions import db  # noqa: E402
+from merchant.core.models import Order, Package, PaymentMethod, Product  # noqa: E402
+from merchant.ops import demo  # noqa: E402
+from merchant.staff import admins  # noqa: E402
 
 TARGET_MS = 100
 DAYS = 90

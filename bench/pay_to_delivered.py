@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from merchant.payments.sandbox import SandboxGateway  # noqa: E402
+from merchant.vendors.payments.sandbox import SandboxGateway  # noqa: E402
 
 BUDGET_P95_MS = 250
 SECRET = "bench-secret"

@@ -34,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 sys.path.insert(0, ROOT)
 
-from merchant.payments import sandbox  # noqa: E402
+from merchant.vendors.payments import sandbox  # noqa: E402
 
 SECRET = "bench-webhook-secret"
 SLUG, PACKAGE, METHOD = "tiktok-coins", "70 Coins", "QRIS"

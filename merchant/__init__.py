@@ -5,8 +5,9 @@ import os
 
 from flask import Flask
 
-from . import config, i18n, logs, receipts, redaction
-from .extensions import csrf, db, limiter, login_manager, migrate
+from merchant import config, receipts
+from merchant.core import i18n, logs, redaction
+from merchant.core.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,16 +38,18 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     i18n.init_app(app)
     receipts.init_app(app)
 
-    from . import orders, outbox
+    from merchant import orders
+    from merchant.core import outbox
     outbox.load_listeners(orders.LABELS)     # the receipts and other order-event listeners
-    from . import catalog_cache, static_files
-    from .web import compression, kept_pages, register, status_poll
-    catalog_cache.init_app(app)
+    from merchant.core import versioned_cache
+    from merchant.web import compression, kept_pages, register, status_poll
+    from merchant.web.edge import static_files
+    versioned_cache.init_app(app)
     static_files.init_app(app)
     status_poll.init_app(app)
     compression.init_app(app)
     kept_pages.init_app(app)
     register(app)
-    from .cli import register as register_cli
+    from merchant.cli import register as register_cli
     register_cli(app)
     return app

@@ -13,26 +13,18 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import is_running_from_reloader, run_simple
 
-from . import (
-    admins,
-    audit,
-    backup,
-    config,
-    demo,
-    operator,
-    payment_presets,
-    prices,
-    promos,
-    serving,
-    shop_settings,
-    upgrades,
-    worker,
-)
-from .extensions import db
-from .models import Order, Product
-from .money import Money, to_minor
-from .suppliers.base import SupplierError
-from .version import __version__
+from merchant import config
+from merchant.catalog import payment_presets, prices, promos
+from merchant.core import audit, shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Order, Product
+from merchant.core.money import Money, to_minor
+from merchant.ops import backup, demo, upgrades, worker
+from merchant.orders import operator_actions
+from merchant.staff import admins
+from merchant.vendors.suppliers.base import SupplierError
+from merchant.version import __version__
+from merchant.web.edge import server
 
 UPGRADE = upgrades.UPGRADE
 UNSPECIFIED = ("0.0.0.0", "::")     # listening on every address: not one to open
@@ -189,7 +181,7 @@ def run_worker():
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST",
               help="0.0.0.0: every address of this machine (a VPS reached from a phone).")
 @click.option("--port", default=5000, show_default=True, envvar="PORT")
-@click.option("--threads", default=serving.THREADS, show_default=True,
+@click.option("--threads", default=server.THREADS, show_default=True,
               help="Requests served at once.")
 def serve(host, port, threads):
     """The production server (waitress) with one worker thread inside: the whole shop in one
@@ -199,7 +191,7 @@ def serve(host, port, threads):
     worker.start_thread(app)
     click.echo(f"Serving {app.config['SHOP_NAME']} on http://{host}:{port}")
     _print_setup_link(setup_base(host, port))
-    serving.run(app, host, port, threads)
+    server.run(app, host, port, threads)
 
 
 @command("dev")
@@ -256,8 +248,8 @@ def deliver(ref, proof):
     """Mark order REF delivered by hand (manual supplier, or a failed delivery), with proof."""
 
     try:
-        order = operator.deliver_by_hand(ref, proof, audit.CLI)
-    except operator.ActionRefused as exc:
+        order = operator_actions.deliver_by_hand(ref, proof, audit.CLI)
+    except operator_actions.ActionRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Order {order.ref} marked delivered ({order.package_name} to "
                f"{order.nickname or ', '.join(order.account.values())}).")
@@ -270,8 +262,8 @@ def deliver(ref, proof):
 def retry(ref, fallback):
     """Deliver order REF again after its delivery failed (the worker places it)."""
     try:
-        order = operator.retry_delivery(ref, audit.CLI, fallback=fallback)
-    except operator.ActionRefused as exc:
+        order = operator_actions.retry_delivery(ref, audit.CLI, fallback=fallback)
+    except operator_actions.ActionRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Order {order.ref} will be delivered again with {order.supplier} "
                f"(ref_id {order.supplier_ref_id}).")
@@ -286,8 +278,8 @@ def retry(ref, fallback):
 def refund(ref, note, manual):
     """Refund order REF after its delivery failed, through its gateway or as a manual refund."""
     try:
-        order = operator.refund(ref, audit.CLI, note, manual=manual)
-    except operator.ActionRefused as exc:
+        order = operator_actions.refund(ref, audit.CLI, note, manual=manual)
+    except operator_actions.ActionRefused as exc:
         raise click.ClickException(str(exc)) from None
     how = "by hand" if manual else f"through {order.gateway} (refund {order.refund_ref})"
     click.echo(f"Order {order.ref} refunded {how}.")
@@ -415,8 +407,8 @@ def promo_create(code, percent, flat, product, min_spend, starts, ends, max_uses
         ends += dt.timedelta(days=1)        # a day given: the code works all that day
     values = {"code": code, "percent_bp": percent_bp, "amount_off": amount_off,
               "currency": currency, "product_id": product_id, "min_spend": spend,
-              "starts_at": promos.to_utc(starts) if starts else None,
-              "ends_at": promos.to_utc(ends) if ends else None,
+              "starts_at": shop_settings.to_utc(starts),
+              "ends_at": shop_settings.to_utc(ends),
               "max_uses": max_uses, "max_per_contact": max_per_contact, "active": True,
               "allow_below_cost": allow_below_cost}
     try:

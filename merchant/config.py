@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask
 
-from .payments import ADAPTERS, gateway_class
+from merchant.vendors.payments import ADAPTERS, gateway_class
 
 # Environment names that read better than the Flask-SQLAlchemy key they set.
 ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
@@ -147,7 +147,7 @@ def check(config) -> None:
 
 def check_receipts(config) -> None:
     """Email receipts that are switched on must be able to work."""
-    from .receipts.email import missing_settings
+    from merchant.receipts.email import missing_settings
 
     problems = missing_settings(config)
     if problems:

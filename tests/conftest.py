@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from werkzeug.serving import make_server
 
-from merchant import clock as domain_clock
-from merchant import create_app, demo, worker
-from merchant.extensions import db
-from merchant.models import FIRST_CATALOG_VERSION, Order, Package, Product
-from merchant.suppliers import sandbox as sandbox_supplier
+from merchant import create_app
+from merchant.core import clock as domain_clock
+from merchant.core.extensions import db
+from merchant.core.models import FIRST_CATALOG_VERSION, Order, Package, Product
+from merchant.ops import demo, worker
+from merchant.vendors.suppliers import sandbox as sandbox_supplier
 
 TEST_DATABASE_URL = os.environ.get("MERCHANT_TEST_DATABASE_URL")
 
@@ -298,7 +299,7 @@ ADMIN_PASSWORD = "correct horse battery"
 
 
 def create_admin(app, email="owner@example.com", role="owner", password=ADMIN_PASSWORD) -> None:
-    from merchant import admins
+    from merchant.staff import admins
     with app.app_context():
         admins.create(email, password, role)
 

@@ -14,9 +14,11 @@ from conftest import ADMIN_PASSWORD, create_admin, make_app, sign_in
 from flask import url_for
 from werkzeug.routing import BuildError
 
-from merchant import admins, cli, qr, two_factor
-from merchant.extensions import db
-from merchant.models import AdminRecoveryCode, AdminUser, AuditEntry, SetupToken, utcnow
+from merchant import cli
+from merchant.core.extensions import db
+from merchant.core.models import AdminRecoveryCode, AdminUser, AuditEntry, SetupToken, utcnow
+from merchant.staff import admins, two_factor
+from merchant.web import qr
 from merchant.web.admin import MENU, OPEN_ENDPOINTS
 
 FORM = {"email": "x@example.com", "password": "a long enough password", "role": "owner",

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from conftest import buy, create_admin, get_order, make_app, order_ref, package_id, sign_in
 from PIL import Image
 
-from merchant.extensions import db
-from merchant.models import AuditEntry, ImportJob, Package, Product
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, ImportJob, Package, Product
 from tests.fakes.digiflazz import FakeDigiflazz
 
 
@@ -26,7 +26,7 @@ def product_form(app, current: str, **changes) -> dict:
     """The product's edit form as the browser would post it, with `changes`."""
     with app.app_context():
         p = db.session.scalar(sa.select(Product).where(Product.slug == current))
-        from merchant import account_presets
+        from merchant.catalog import account_presets
         form = {"name": p.name, "slug": p.slug, "publisher": p.publisher,
                 "preset": account_presets.matching(p.account_fields), "help_text": p.help_text,
                 "verifier": p.verifier, "verifier_code": p.verifier_code,

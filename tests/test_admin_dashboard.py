@@ -10,16 +10,17 @@ import pytest
 import sqlalchemy as sa
 from babel import dates as babel_dates
 
-from merchant import sales
-from merchant.extensions import db
-from merchant.models import Order, Package, Product, ShopSettings, SupplierBalance
+from merchant.core import shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Order, Package, Product, ShopSettings, SupplierBalance
+from merchant.ops import sales
 
 
 def at(app, days_ago: int, hour: int, minute: int = 0) -> dt.datetime:
     """Naive UTC for the shop's local time `hour:minute`, `days_ago` shop days before today."""
     with app.test_request_context():
-        day = sales.local_today() - dt.timedelta(days=days_ago)
-        local = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=sales.shop_zone())
+        day = shop_settings.local_today() - dt.timedelta(days=days_ago)
+        local = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=shop_settings.zone())
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -134,8 +135,8 @@ def test_chart_has_a_bar_per_shop_day_with_its_amount(seeded, owner):
 
     def day(days_ago):
         with seeded.test_request_context():
-            return babel_dates.format_date(sales.local_today() - dt.timedelta(days=days_ago),
-                                           "EEE dd MMM", locale="en_ID")
+            date = shop_settings.local_today() - dt.timedelta(days=days_ago)
+            return babel_dates.format_date(date, "EEE dd MMM", locale="en_ID")
     titles = [title for _, _, title in bars]
     assert titles[-1] == f"{day(0)}: Rp 59.000"
     assert titles[-2] == f"{day(1)}: Rp 22.000"

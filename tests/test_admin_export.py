@@ -8,9 +8,10 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from merchant import order_export
-from merchant.extensions import db
-from merchant.models import Order, Package, Product, ShopSettings
+from merchant.core import shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Order, Package, Product, ShopSettings
+from merchant.orders import export as order_export
 
 WIB = dt.timezone(dt.timedelta(hours=7))         # the test shop's zone, Asia/Jakarta
 
@@ -173,8 +174,7 @@ def test_a_bad_range_is_refused_with_the_form_and_why(owner, query, message):
 def test_the_form_offers_the_last_30_shop_days(app, owner):
     html = owner.get("/admin/export").text
     with app.test_request_context():
-        from merchant import sales
-        today = sales.local_today()
+        today = shop_settings.local_today()
     assert f'name="from" required type="date" value="{today - dt.timedelta(days=29)}"' in html
     assert f'name="to" required type="date" value="{today}"' in html
 

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from conftest import buy, create_admin, make_app, order_ref, sandbox_pay, set_package, sign_in, work
 from flask import url_for
 
-from merchant import attention, orders, worker
-from merchant.extensions import db
-from merchant.models import Order, PaymentMethod, Product, SupplierBalance, WorkerBeat, utcnow
+from merchant import orders
+from merchant.core.extensions import db
+from merchant.core.models import Order, PaymentMethod, Product, SupplierBalance, WorkerBeat, utcnow
+from merchant.ops import attention, worker
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,9 @@ from conftest import make_app, served
 from PIL import Image
 from test_browser import CHROMIUM, FLAGS
 
-from merchant import admins
-from merchant.extensions import db
-from merchant.models import Order
+from merchant.core.extensions import db
+from merchant.core.models import Order
+from merchant.staff import admins
 from tests.fakes.digiflazz import FakeDigiflazz
 
 OWNER = "owner@example.com"

@@ -18,10 +18,12 @@ from conftest import (
 from flask_migrate import downgrade
 from PIL import Image
 
-from merchant import admins, payment_presets, payments
-from merchant.extensions import db
-from merchant.models import AuditEntry, Order, Package, PaymentMethod, Product
-from merchant.payments import ADAPTERS
+from merchant.catalog import payment_presets
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, Order, Package, PaymentMethod, Product
+from merchant.staff import admins
+from merchant.vendors import payments
+from merchant.vendors.payments import ADAPTERS
 
 XENDIT = {"GATEWAY": "xendit", "XENDIT_SECRET_KEY": "xnd_test", "XENDIT_CALLBACK_TOKEN": "cb"}
 CUSTOM = {"name": "LinkAja", "code": "linkaja", "kind": "ewallet", "gateway": "",

@@ -18,9 +18,9 @@ from conftest import (
     work,
 )
 
-from merchant import audit
-from merchant.extensions import db
-from merchant.models import Order, Product
+from merchant.core import audit
+from merchant.core.extensions import db
+from merchant.core.models import Order, Product
 
 ZONE = ZoneInfo("Asia/Jakarta")          # the default SHOP_TIMEZONE
 

@@ -7,8 +7,8 @@ import pytest
 from conftest import ADMIN_PASSWORD, buy, create_admin, make_app, order_ref, package_id, served
 from test_browser import CHROMIUM, FLAGS
 
-from merchant.extensions import db
-from merchant.models import Package
+from merchant.core.extensions import db
+from merchant.core.models import Package
 
 WIDTH = 360
 PAGES = ["/admin/", "/admin/orders", "/admin/orders/{ref}", "/admin/catalog",

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from conftest import buy, order_ref
 from PIL import Image
 
-from merchant import shop_settings
-from merchant.extensions import db
-from merchant.models import AuditEntry, ShopSettings
+from merchant.core import shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, ShopSettings
 
 SETTINGS = {
     "shop_name": "Kilat Top-Up", "accent_color": "1D4ED8", "support_whatsapp": "0812-3456-7890",

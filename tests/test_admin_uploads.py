@@ -16,8 +16,8 @@ from test_admin_catalog import product_form, product_id
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from merchant.extensions import db
-from merchant.models import Product
+from merchant.core.extensions import db
+from merchant.core.models import Product
 
 
 def multipart(fields: dict) -> dict:

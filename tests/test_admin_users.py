@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from conftest import ADMIN_PASSWORD, create_admin, sign_in
 
-from merchant import admins, audit, two_factor
-from merchant.extensions import db
-from merchant.models import AdminUser, AuditEntry
+from merchant.core import audit
+from merchant.core.extensions import db
+from merchant.core.models import AdminUser, AuditEntry
+from merchant.staff import admins, two_factor
 
 
 def admin_id(app, email: str) -> int:

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from conftest import buy, create_admin, order_ref, package_id, sign_in
 
-from merchant import promos
-from merchant.audit import CLI
-from merchant.extensions import db
-from merchant.models import AuditEntry, Order, Package, PaymentMethod, Product, Promo
+from merchant.catalog import promos
+from merchant.core.audit import CLI
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, Order, Package, PaymentMethod, Product, Promo
 
 
 def row_id(app, model, **where) -> int | None:

@@ -12,9 +12,11 @@ from conftest import TEST_DATABASE_URL, delivered_order, failed_order, get_order
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-from merchant import backup, create_app, media
-from merchant.extensions import db
-from merchant.models import Order, OrderEvent
+from merchant import create_app
+from merchant.core import media
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent
+from merchant.ops import backup
 
 
 def store_picture(app) -> str:

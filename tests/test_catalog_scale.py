@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from conftest import make_app, set_product
 from test_admin_catalog import product_form, product_id
 
-from merchant.extensions import db
-from merchant.models import Package, Product
+from merchant.core.extensions import db
+from merchant.core.models import Package, Product
 from tests.fakes.digiflazz import FakeDigiflazz
 
 HX = {"HX-Request": "true"}

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from conftest import buy, get_order, history, order_ref, work
 
-from merchant import clock as domain_clock
-from merchant.models import utcnow
+from merchant.core import clock as domain_clock
+from merchant.core.models import utcnow
 
 
 def test_a_fake_clock_stands_still_until_advanced_and_is_put_back_after():

@@ -8,9 +8,9 @@ import requests
 from conftest import buy, get_order, history, order_ref, work
 from werkzeug.serving import make_server
 
-from merchant import worker
-from merchant.payments.sandbox import SandboxGateway
-from merchant.suppliers import sandbox as sandbox_supplier
+from merchant.ops import worker
+from merchant.vendors.payments.sandbox import SandboxGateway
+from merchant.vendors.suppliers import sandbox as sandbox_supplier
 
 
 def test_twenty_concurrent_paid_callbacks_and_two_workers_deliver_once(client, app):

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from conftest import buy, empty_database, make_app, order_ref, set_package
 from flask_migrate import downgrade
 
-from merchant import payment_presets
-from merchant.extensions import db
-from merchant.models import AuditEntry, Package, PaymentMethod, Product
+from merchant.catalog import payment_presets
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, Package, PaymentMethod, Product
 
 DEMO_NAMES = ["TikTok Coins", "Mobile Legends", "Free Fire", "PUBG Mobile", "Genshin Impact"]
 

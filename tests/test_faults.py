@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from conftest import buy, flask_requests, get_order, history, order_ref
 from test_supplier_digiflazz import paid_order, shop_app
 
-from merchant.extensions import db
-from merchant.models import Order, OrderEvent
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent
 from merchant.web import poll_query
 from tests.fakes.digiflazz import FakeDigiflazz
 

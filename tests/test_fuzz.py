@@ -24,9 +24,9 @@ from conftest import buy, create_admin, get_order, make_app, order_ref, sign_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from merchant.extensions import db
-from merchant.models import Order, OrderEvent, PaymentMethod, WebhookEvent
-from merchant.payments import midtrans as midtrans_adapter
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent, PaymentMethod, WebhookEvent
+from merchant.vendors.payments import midtrans as midtrans_adapter
 
 SCALE = float(os.environ.get("MERCHANT_FUZZ_SCALE", "1"))
 TALLY: Counter = Counter()

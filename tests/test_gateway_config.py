@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import buy, create_admin, get_order, make_app, order_ref, sign_in, work
 
-from merchant.checkout import GATEWAY_DOWN
 from merchant.config import ConfigError
-from merchant.extensions import db
-from merchant.models import Order, PaymentMethod
-from merchant.payments.sandbox import SandboxGateway
+from merchant.core.extensions import db
+from merchant.core.models import Order, PaymentMethod
+from merchant.orders.checkout import GATEWAY_DOWN
+from merchant.vendors.payments.sandbox import SandboxGateway
 from tests.fakes.midtrans import FakeMidtrans
 from tests.fakes.stripe import FakeStripe
 

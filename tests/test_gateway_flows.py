@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from conftest import buy, get_order, history, make_app, order_ref, work
 from pytest_httpserver import HTTPServer
 
-from merchant import reconciliation
-from merchant.checkout import GATEWAY_DOWN
-from merchant.extensions import db
-from merchant.models import Order, OrderEvent, WebhookEvent, utcnow
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent, WebhookEvent, utcnow
+from merchant.orders import reconciliation
+from merchant.orders.checkout import GATEWAY_DOWN
 from tests.fakes.midtrans import FakeMidtrans
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.tripay import FakeTripay
@@ -388,7 +388,7 @@ def test_paid_callback_leads_to_delivered(client, app, driver):
 def test_forged_callback_is_refused_logged_and_changes_nothing(client, app, driver, caplog):
     ref = place(client, app, driver)
     before = history(app, ref)
-    with caplog.at_level(logging.WARNING, logger="merchant.payment_events"):
+    with caplog.at_level(logging.WARNING, logger="merchant.orders.payment_events"):
         response = deliver(client, driver, driver.forged(ref))
     assert response.status_code == 401
     assert response.get_json() == {"error": "invalid signature"}

@@ -19,9 +19,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.serving import make_server
 from werkzeug.test import encode_multipart
 
-from merchant.extensions import db
-from merchant.models import Order, OrderEvent, PaymentMethod, WebhookEvent
-from merchant.payments.sandbox import SandboxGateway
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent, PaymentMethod, WebhookEvent
+from merchant.vendors.payments.sandbox import SandboxGateway
 from tests.fakes.stripe import FakeStripe
 
 HUGE_IDS = ["99999999999999999999", "2147483648", "-2147483649"]

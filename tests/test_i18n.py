@@ -10,10 +10,10 @@ import catalogs
 import pytest
 from conftest import buy, make_app, order_ref
 
-from merchant import shop_settings
 from merchant.config import ConfigError
-from merchant.extensions import db
-from merchant.models import Order
+from merchant.core import shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Order
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import get_order, make_app, order_ref, sandbox_pay, verify, work
 
-from merchant import prices
-from merchant.extensions import db
-from merchant.models import AuditEntry, Package, Product, SupplierPriceCache
+from merchant.catalog import prices
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, Package, Product, SupplierPriceCache
 from tests.fakes.digiflazz import FakeDigiflazz
 
 

@@ -19,9 +19,9 @@ import requests
 import sqlalchemy as sa
 from conftest import TEST_DATABASE_URL, make_app, package_id
 
-from merchant.extensions import db
-from merchant.models import Order, OrderEvent, WebhookEvent
-from merchant.payments.sandbox import SandboxGateway
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent, WebhookEvent
+from merchant.vendors.payments.sandbox import SandboxGateway
 
 ORDERS = 200 if TEST_DATABASE_URL else 60
 POLLERS = 50

@@ -8,8 +8,8 @@ import logging
 import pytest
 from conftest import buy, get_order, make_app, order_ref, sandbox_pay, work
 
-from merchant import logs
 from merchant.config import ConfigError
+from merchant.core import logs
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from conftest import buy, get_order, history, order_ref, sandbox_pay, set_package, work
 
-from merchant import manual_delivery
+from merchant.orders import manual_delivery
 
 
 def manual_order(client, app, username="fan_of_coins") -> str:

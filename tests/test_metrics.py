@@ -5,7 +5,7 @@ import pytest
 from conftest import buy, failed_order, get_order, make_app, order_ref, sandbox_pay, work
 from prometheus_client.parser import text_string_to_metric_families
 
-from merchant.payments.sandbox import SandboxGateway
+from merchant.vendors.payments.sandbox import SandboxGateway
 
 TOKEN = "metrics-token-for-tests"
 

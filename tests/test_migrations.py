@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from conftest import empty_database, make_app
 from flask_migrate import downgrade, upgrade
 
-from merchant.extensions import db
+from merchant.core.extensions import db
 
 
 def on_this_database(connection):

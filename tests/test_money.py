@@ -1,7 +1,7 @@
 """Money arithmetic, fee rounding and formatting."""
 import pytest
 
-from merchant.money import Money, fee, format_bp
+from merchant.core.money import Money, fee, format_bp
 
 
 @pytest.mark.parametrize("amount, bp, expected", [

@@ -8,7 +8,8 @@ import pytest
 from conftest import package_id
 from test_admin_catalog import audit_actions, package_form, price_of
 
-from merchant import money, prices
+from merchant.catalog import prices
+from merchant.core import money
 
 
 @pytest.mark.parametrize("text, currency, locale, minor", [

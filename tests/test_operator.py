@@ -1,6 +1,6 @@
-"""The operator's actions (merchant/operator.py) and the CLI commands over them: each goes
-through the state machine, writes its audit entry, and a refused one says why and changes
-nothing."""
+"""The operator's actions (merchant/orders/operator_actions.py) and the CLI commands over
+them: each goes through the state machine, writes its audit entry, and a refused one says why
+and changes nothing."""
 from __future__ import annotations
 
 import threading
@@ -21,11 +21,12 @@ from conftest import (
 )
 from test_supplier_digiflazz import CUSTOMER_NO, paid_order, shop_app
 
-from merchant import audit, operator
-from merchant.extensions import db
-from merchant.models import AuditEntry, Order
-from merchant.payments.base import PaymentError, Refund
-from merchant.payments.sandbox import SandboxGateway
+from merchant.core import audit
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, Order
+from merchant.orders import operator_actions
+from merchant.vendors.payments.base import PaymentError, Refund
+from merchant.vendors.payments.sandbox import SandboxGateway
 from tests.fakes.digiflazz import FakeDigiflazz
 
 ADMIN = audit.Actor("owner@example.com", None, "owner")
@@ -43,7 +44,7 @@ def act(app, action, *args, **kwargs):
 
 
 def refusal(app, action, *args, **kwargs) -> str:
-    with app.app_context(), pytest.raises(operator.ActionRefused) as refused:
+    with app.app_context(), pytest.raises(operator_actions.ActionRefused) as refused:
         action(*args, **kwargs)
     return str(refused.value)
 
@@ -81,19 +82,19 @@ def test_cli_retry_sends_the_fresh_ref_id_to_the_same_supplier(tmp_path, fake):
 
 def test_retry_with_the_fallback_supplier_then_deliver_by_hand(client, app):
     ref = failed_order(client, app)
-    assert refusal(app, operator.retry_delivery, ref, ADMIN, fallback=True) == (
+    assert refusal(app, operator_actions.retry_delivery, ref, ADMIN, fallback=True) == (
         f"The package of order {ref} has no fallback supplier; retry with sandbox, "
         "deliver by hand, or refund.")
     set_package(app, "tiktok-coins", "70 Coins", fallback_supplier="manual", fallback_sku="TT70")
 
-    order = act(app, operator.retry_delivery, ref, ADMIN, fallback=True)
+    order = act(app, operator_actions.retry_delivery, ref, ADMIN, fallback=True)
     assert (order.status, order.supplier, order.supplier_sku, order.supplier_choice) == (
         "paid", "manual", "TT70", 1)
     assert order.supplier_ref_id == f"{ref}-3"     # derived from the dead {ref}-2
     work(app)
     assert get_order(app, ref).status == "fulfilling"          # in the operator's queue
 
-    order = act(app, operator.deliver_by_hand, ref, "Sent 70 coins by hand", ADMIN)
+    order = act(app, operator_actions.deliver_by_hand, ref, "Sent 70 coins by hand", ADMIN)
     assert (order.status, order.delivery_proof) == ("delivered", "Sent 70 coins by hand")
     assert [a[1] for a in audit_log(app, ref)] == ["order.retry", "order.deliver"]
     assert "Sent 70 coins by hand" in client.get(f"/o/{ref}/status").text
@@ -111,10 +112,10 @@ def test_a_failed_delivery_can_be_delivered_by_hand_from_the_cli(client, app):
 
 
 @pytest.mark.parametrize("action, args, message", [
-    (operator.retry_delivery, (), "Order {ref} is delivered: there is nothing to retry."),
-    (operator.refund, ("sorry",),
+    (operator_actions.retry_delivery, (), "Order {ref} is delivered: there is nothing to retry."),
+    (operator_actions.refund, ("sorry",),
      "Order {ref} is delivered: only an order whose delivery failed can be refunded."),
-    (operator.clear_flag, ("checked",), "Order {ref} has no flag to clear."),
+    (operator_actions.clear_flag, ("checked",), "Order {ref} has no flag to clear."),
 ])
 def test_actions_that_do_not_apply_to_a_delivered_order(client, app, action, args, message):
     ref = delivered_order(client, app)
@@ -126,18 +127,19 @@ def test_actions_that_do_not_apply_to_a_delivered_order(client, app, action, arg
 
 def test_unpaid_and_busy_orders_refuse_retry_refund_and_hand_delivery(client, app):
     unpaid = order_ref(buy(client, app))
-    assert refusal(app, operator.retry_delivery, unpaid, ADMIN) == (
+    assert refusal(app, operator_actions.retry_delivery, unpaid, ADMIN) == (
         f"Order {unpaid} is not paid (waiting for payment): there is nothing to deliver.")
-    assert refusal(app, operator.refund, unpaid, ADMIN, "x", manual=True) == (
+    assert refusal(app, operator_actions.refund, unpaid, ADMIN, "x", manual=True) == (
         f"Order {unpaid} is not paid (waiting for payment): there is no money to give back.")
 
     busy = order_ref(buy(client, app, username="gamer_slow"))       # pending at the supplier
     sandbox_pay(client, app, busy)
     work(app)
-    assert refusal(app, operator.retry_delivery, busy, ADMIN) == (
+    assert refusal(app, operator_actions.retry_delivery, busy, ADMIN) == (
         f"Order {busy} is being delivered right now (sandbox): wait for the supplier's answer.")
-    assert "supplier sandbox" in refusal(app, operator.deliver_by_hand, busy, "x", ADMIN)
-    assert refusal(app, operator.retry_delivery, "mnope", ADMIN) == "There is no order MNOPE."
+    assert "supplier sandbox" in refusal(app, operator_actions.deliver_by_hand, busy, "x", ADMIN)
+    retry = operator_actions.retry_delivery
+    assert refusal(app, retry, "mnope", ADMIN) == "There is no order MNOPE."
     assert get_order(app, busy).status == "fulfilling"
     assert audit_log(app, unpaid) == audit_log(app, busy) == []
 
@@ -187,14 +189,14 @@ def test_a_refund_the_vendor_refuses_changes_nothing_and_says_why(client, app, m
         raise PaymentError("the merchant balance is too low for this refund")
     monkeypatch.setattr(SandboxGateway, "refund", refuse)
     ref = failed_order(client, app)
-    message = refusal(app, operator.refund, ref, ADMIN, "sorry")
+    message = refusal(app, operator_actions.refund, ref, ADMIN, "sorry")
     assert message.startswith(f"sandbox did not refund order {ref}: the merchant balance is "
                               "too low for this refund. Nothing was changed.")
     order = get_order(app, ref)
     assert (order.status, order.refund_ref, order.refunded_at) == (
         "fulfillment_failed", None, None)
     assert audit_log(app, ref) == []
-    assert act(app, operator.retry_delivery, ref, ADMIN).status == "paid"    # not held
+    assert act(app, operator_actions.retry_delivery, ref, ADMIN).status == "paid"    # not held
 
 
 def test_while_the_gateway_refunds_nobody_else_can_act_on_the_order(client, app, monkeypatch):
@@ -202,16 +204,16 @@ def test_while_the_gateway_refunds_nobody_else_can_act_on_the_order(client, app,
     meanwhile = []
 
     def slow_refund(self, request):
-        for attempt in (lambda: operator.retry_delivery(ref, ADMIN),
-                        lambda: operator.refund(ref, ADMIN, "twice"),
-                        lambda: operator.deliver_by_hand(ref, "proof", ADMIN)):
-            with pytest.raises(operator.ActionRefused) as refused:
+        for attempt in (lambda: operator_actions.retry_delivery(ref, ADMIN),
+                        lambda: operator_actions.refund(ref, ADMIN, "twice"),
+                        lambda: operator_actions.deliver_by_hand(ref, "proof", ADMIN)):
+            with pytest.raises(operator_actions.ActionRefused) as refused:
                 attempt()
             meanwhile.append(str(refused.value))
         return Refund(refund_ref="rf-1", status="refunded")
     monkeypatch.setattr(SandboxGateway, "refund", slow_refund)
 
-    assert act(app, operator.refund, ref, ADMIN, "sorry").refund_ref == "rf-1"
+    assert act(app, operator_actions.refund, ref, ADMIN, "sorry").refund_ref == "rf-1"
     assert meanwhile == [f"A refund of order {ref} through sandbox is in progress; look at the "
                          "order again in a minute."] * 3
     assert [a[1] for a in audit_log(app, ref)] == ["order.refund"]
@@ -220,8 +222,9 @@ def test_while_the_gateway_refunds_nobody_else_can_act_on_the_order(client, app,
 
 def test_notes_and_clearing_a_flag(client, app):
     ref = delivered_order(client, app)
-    assert refusal(app, operator.add_note, ref, ADMIN, "  ") == "Write the note first."
-    act(app, operator.add_note, ref, ADMIN, "Customer asked on WhatsApp; told them it arrived")
+    assert refusal(app, operator_actions.add_note, ref, ADMIN, "  ") == "Write the note first."
+    note = "Customer asked on WhatsApp; told them it arrived"
+    act(app, operator_actions.add_note, ref, ADMIN, note)
     assert history(app, ref)[-1] == (None, None, "admin", "Note from owner@example.com: "
                                      "Customer asked on WhatsApp; told them it arrived")
 
@@ -229,9 +232,9 @@ def test_notes_and_clearing_a_flag(client, app):
         db.session.execute(sa.update(Order).where(Order.ref == ref)
                            .values(flag="payment amount does not match"))
         db.session.commit()
-    assert refusal(app, operator.clear_flag, ref, ADMIN, "") == (
+    assert refusal(app, operator_actions.clear_flag, ref, ADMIN, "") == (
         "Say what you checked before clearing the flag.")
-    act(app, operator.clear_flag, ref, ADMIN, "amount checked in the gateway dashboard")
+    act(app, operator_actions.clear_flag, ref, ADMIN, "amount checked in the gateway dashboard")
     assert get_order(app, ref).flag is None
     assert audit_log(app, ref) == [
         ("owner@example.com", "order.note", None,
@@ -253,13 +256,13 @@ def test_two_admins_pressing_refund_and_deliver_at_once_act_once(client, app):
             try:
                 action()
                 return "done"
-            except operator.ActionRefused as exc:
+            except operator_actions.ActionRefused as exc:
                 return str(exc)
 
-    presses = [lambda: operator.refund(ref, ADMIN, "sorry"),
-               lambda: operator.refund(ref, ADMIN, "sorry"),
-               lambda: operator.deliver_by_hand(ref, "sent by hand", ADMIN),
-               lambda: operator.retry_delivery(ref, ADMIN)]
+    presses = [lambda: operator_actions.refund(ref, ADMIN, "sorry"),
+               lambda: operator_actions.refund(ref, ADMIN, "sorry"),
+               lambda: operator_actions.deliver_by_hand(ref, "sent by hand", ADMIN),
+               lambda: operator_actions.retry_delivery(ref, ADMIN)]
     with ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(press, presses))
     assert outcomes.count("done") == 1, outcomes

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import failed_order, history
 
-from merchant.extensions import db
-from merchant.models import Order, OrderEvent
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent
 
 
 def timeline(owner, ref: str, lang: str) -> str:

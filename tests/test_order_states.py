@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from merchant import orders
-from merchant.extensions import db
-from merchant.models import Order, OrderEvent, Package
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent, Package
 
 STATUSES = sorted(orders.LABELS)
 

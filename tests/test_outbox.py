@@ -8,9 +8,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import buy, history, make_app, order_ref, sandbox_pay, work
 
-from merchant import orders, outbox
-from merchant.extensions import db
-from merchant.models import Order, OutboxDelivery, OutboxEvent
+from merchant import orders
+from merchant.core import outbox
+from merchant.core.extensions import db
+from merchant.core.models import Order, OutboxDelivery, OutboxEvent
+from merchant.core.transactions import write_unit
 
 
 @pytest.fixture
@@ -71,7 +73,7 @@ def test_a_rolled_back_transition_leaves_no_event(client, app):
     ref = order_ref(buy(client, app))
     with app.app_context():
         order_id = db.session.scalar(sa.select(Order.id).where(Order.ref == ref))
-        with pytest.raises(RuntimeError), orders.write_unit():
+        with pytest.raises(RuntimeError), write_unit():
             assert orders.move(order_id, orders.EXPIRED, "worker", "test") is not None
             raise RuntimeError("the rest of the unit failed")
         assert db.session.get(Order, order_id).status == orders.AWAITING_PAYMENT

@@ -13,9 +13,9 @@ from PIL import Image
 from test_admin_journey import PHONE, become_owner, check_mobile_legends_account
 from test_browser import CHROMIUM, FLAGS
 
-from merchant import admins
-from merchant.extensions import db
-from merchant.models import Order, Product, ShopSettings
+from merchant.core.extensions import db
+from merchant.core.models import Order, Product, ShopSettings
+from merchant.staff import admins
 from tests.fakes.digiflazz import FakeDigiflazz
 
 

@@ -11,9 +11,12 @@ import pytest
 import sqlalchemy as sa
 from conftest import get_order, history, order_ref, package_id, sandbox_pay, verify, work
 
-from merchant import audit, orders, promos, reconciliation
-from merchant.extensions import db
-from merchant.models import Order, PaymentMethod, Product, Promo, PromoContactUse, utcnow
+from merchant import orders
+from merchant.catalog import promos
+from merchant.core import audit
+from merchant.core.extensions import db
+from merchant.core.models import Order, PaymentMethod, Product, Promo, PromoContactUse, utcnow
+from merchant.orders import reconciliation
 
 HX = {"HX-Request": "true"}
 SLUG = "tiktok-coins"

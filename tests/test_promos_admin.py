@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import ADMIN_PASSWORD, create_admin, make_app, order_ref
 
-from merchant.extensions import db
-from merchant.models import AuditEntry, Promo
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, Promo
 from tests.test_promos import add_promo, amounts, buy_with, summary
 
 HX = {"HX-Request": "true"}
@@ -69,7 +69,7 @@ def test_owner_creates_edits_and_turns_off_a_code(tmp_path):
 
     # Edit: a flat Rp 5.000 for Mobile Legends only, from 50.000, in the shop's time (WIB).
     with app.app_context():
-        from merchant.models import Product
+        from merchant.core.models import Product
         mlbb = db.session.scalar(sa.select(Product.id).where(Product.slug == "mobile-legends"))
     edit = owner.get(f"/admin/promos/{promo.id}").text
     assert 'value="RAMADAN10"' in edit and 'value="5"' in edit

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from conftest import set_package
 from test_promos_admin import audit_log, form, promo_row, run, signed_in_owner
 
-from merchant.extensions import db
-from merchant.models import AuditEntry, Product, Promo
+from merchant.core.extensions import db
+from merchant.core.models import AuditEntry, Product, Promo
 from tests.test_promos import add_promo, amounts, buy_with, count_orders, summary
 
 
@@ -78,7 +78,7 @@ def test_a_code_for_every_product_names_ten_packages_and_counts_the_rest(tmp_pat
     refused = owner.post("/admin/promos/new", data=form(page, code="HALF", value="50"))
     assert refused.status_code == 422
     with app.app_context():
-        from merchant.models import Package
+        from merchant.core.models import Package
         on_sale = db.session.scalar(sa.select(sa.func.count()).select_from(Package)
                                     .where(Package.active))
     assert f"This code sells {on_sale} packages below their cost:" in refused.text

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from conftest import package_id
 from werkzeug.serving import make_server
 
-from merchant.extensions import db
-from merchant.models import Order
+from merchant.core.extensions import db
+from merchant.core.models import Order
 from tests.test_promos import add_promo, contact_uses, set_promo, uses
 
 BUYERS = 20

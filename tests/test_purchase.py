@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from conftest import buy, get_order, history, order_ref, sandbox_pay, set_package, work
 
-from merchant.payments.sandbox import SandboxGateway
-from merchant.suppliers import sandbox as sandbox_supplier
+from merchant.vendors.payments.sandbox import SandboxGateway
+from merchant.vendors.suppliers import sandbox as sandbox_supplier
 
 
 def test_demo_user_buys_70_tiktok_coins_and_sees_delivered(client, app):

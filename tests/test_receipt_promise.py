@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import create_admin, make_app, sign_in, verify
 
-from merchant import worker
+from merchant.ops import worker
 
 ON = {
     "both": {"SMTP_HOST": "127.0.0.1", "SMTP_FROM": "Shop <receipts@shop.test>",

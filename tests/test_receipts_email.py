@@ -28,9 +28,10 @@ from conftest import (
 )
 from fakes.smtp import FakeSmtp
 
-from merchant import create_app, outbox
-from merchant.extensions import db
-from merchant.models import OutboxDelivery, OutboxEvent, Receipt
+from merchant import create_app
+from merchant.core import outbox
+from merchant.core.extensions import db
+from merchant.core.models import OutboxDelivery, OutboxEvent, Receipt
 from merchant.receipts import listeners
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from conftest import get_order, history, make_app, order_ref, package_id, sandbox_pay, verify, work
 from fakes.fonnte import TOKEN, FakeFonnte
 
-from merchant import audit, shop_settings
-from merchant.extensions import db
-from merchant.models import Receipt
+from merchant.core import audit, shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Receipt
 from merchant.receipts import records
 
 NUMBER = "0812 3456 7890"

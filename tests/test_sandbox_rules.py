@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from merchant.payments.base import ForgedCallback
-from merchant.payments.sandbox import SandboxGateway
-from merchant.suppliers import sandbox as sandbox_supplier
-from merchant.suppliers.base import DELIVERED, FAILED, PENDING, Delivery
-from merchant.verifiers.base import FOUND, NOT_FOUND
-from merchant.verifiers.sandbox import SandboxVerifier
+from merchant.vendors.payments.base import ForgedCallback
+from merchant.vendors.payments.sandbox import SandboxGateway
+from merchant.vendors.suppliers import sandbox as sandbox_supplier
+from merchant.vendors.suppliers.base import DELIVERED, FAILED, PENDING, Delivery
+from merchant.vendors.verifiers.base import FOUND, NOT_FOUND
+from merchant.vendors.verifiers.sandbox import SandboxVerifier
 
 
 @pytest.mark.parametrize("account, status", [

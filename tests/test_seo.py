@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from conftest import set_package, set_product
 from test_admin_catalog import product_form, product_id
 
-from merchant.extensions import db
-from merchant.models import Package, Product
+from merchant.core.extensions import db
+from merchant.core.models import Package, Product
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -77,7 +77,7 @@ def test_product_json_ld_offers_every_package_on_sale_at_its_price(app, client):
     product = of_type(page, "Product")
     assert product["name"] == "Free Fire" and product["brand"]["name"] == "Garena"
     assert product["url"] == f"{BASE}/p/free-fire"
-    # static/ names carry a fingerprint of the file (merchant/static_files.py).
+    # static/ names carry a fingerprint of the file (merchant/web/edge/static_files.py).
     assert re.fullmatch(rf"{BASE}/static/icons/free-fire\.[0-9a-f]{{12}}\.svg", product["image"])
     with app.app_context():
         packages = db.session.scalars(

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from conftest import buy, get_order, history, make_app, order_ref, package_id, sandbox_pay, verify
 
 from merchant.config import ConfigError
-from merchant.extensions import db
-from merchant.models import Order, WebhookEvent
-from merchant.payments.sandbox import SandboxGateway
+from merchant.core.extensions import db
+from merchant.core.models import Order, WebhookEvent
+from merchant.vendors.payments.sandbox import SandboxGateway
 
 HX = {"HX-Request": "true"}
 
@@ -249,7 +249,7 @@ def test_track_finds_an_order_by_reference_and_contact(client, app):
 
 def test_healthz_reports_the_worker(client, app):
     assert client.get("/healthz").status_code == 503
-    from merchant import worker
+    from merchant.ops import worker
     with app.app_context():
         worker.beat("test-worker")
     health = client.get("/healthz")

@@ -8,8 +8,8 @@ from conftest import buy, get_order, make_app, order_ref, package_id, sandbox_pa
 from fakes.smtp import FakeSmtp
 from test_admin_catalog import package_form, product_form, product_id
 
-from merchant.extensions import db
-from merchant.models import Package, Product, Receipt
+from merchant.core.extensions import db
+from merchant.core.models import Package, Product, Receipt
 
 
 def names(app) -> tuple[str, str]:

@@ -9,9 +9,11 @@ import flask
 import pytest
 import sqlalchemy as sa
 
-from merchant import audit, create_app, payment_methods, shop_settings
-from merchant.extensions import db
-from merchant.models import Package, PaymentMethod, Product
+from merchant import create_app
+from merchant.catalog import payment_methods
+from merchant.core import audit, shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Package, PaymentMethod, Product
 from tests.conftest import buy, make_app, package_id, set_product
 from tests.test_speed_poll import statements
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from merchant.extensions import db
+from merchant.core.extensions import db
 from merchant.web import poll_query
 from tests.conftest import (
     buy,

@@ -10,7 +10,7 @@ import processes
 import requests
 from conftest import buy, make_app, order_ref
 
-from merchant import serving
+from merchant.web.edge import server
 
 
 def test_serve_runs_the_production_server_with_the_worker(tmp_path):
@@ -41,7 +41,7 @@ def test_an_unchanged_status_poll_keeps_the_connection(app, client):
     would open a new connection (and a TLS handshake) each time."""
     ref = order_ref(buy(client, app))
     cookie = f"session={client.get_cookie('session').value}"
-    served = serving.server(app, "127.0.0.1", 0, threads=2)
+    served = server.server(app, "127.0.0.1", 0, threads=2)
     def serve():
         with contextlib.suppress(OSError):     # its sockets closed under it on the way out
             served.run()

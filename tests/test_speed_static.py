@@ -10,7 +10,7 @@ import sys
 import brotli
 
 from merchant import ROOT
-from merchant.static_files import build_folder
+from merchant.web.edge.static_files import build_folder
 
 BROWSER = {"Accept-Encoding": "br, gzip"}
 YEAR = 365 * 24 * 3600

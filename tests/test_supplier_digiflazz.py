@@ -19,9 +19,10 @@ from conftest import (
     work,
 )
 
-from merchant import balances, fulfillment
-from merchant.extensions import db
-from merchant.models import Order, WebhookEvent
+from merchant.core.extensions import db
+from merchant.core.models import Order, WebhookEvent
+from merchant.ops import balances
+from merchant.orders import fulfillment
 from tests.fakes.digiflazz import FakeDigiflazz
 
 ML = {"user_id": "123456789", "zone_id": "1234"}
@@ -145,8 +146,8 @@ def test_ping_and_unknown_ref_answer_200_without_effect(client, app, fake):
     assert ping.status_code == 200 and ping.json["outcome"] == "ignored"
 
     fake.script("999999", "pending")
-    from merchant.suppliers.base import Delivery
-    from merchant.suppliers.digiflazz import DigiflazzSupplier
+    from merchant.vendors.suppliers.base import Delivery
+    from merchant.vendors.suppliers.digiflazz import DigiflazzSupplier
     DigiflazzSupplier(fake.settings()).place(Delivery("NOT-OURS", "ML86", {"id": "999999"}))
     unknown = callback(client, *fake.callback("NOT-OURS"))
     assert unknown.status_code == 200 and unknown.json["outcome"] == "no such order"

@@ -11,9 +11,10 @@ import pytest
 from conftest import buy, get_order, history, order_ref, sandbox_pay, set_package, work
 from test_supplier_digiflazz import CUSTOMER_NO, callback, paid_order, shop_app, work_until
 
-from merchant import fulfillment, orders
-from merchant.extensions import db
-from merchant.models import Order
+from merchant import orders
+from merchant.core.extensions import db
+from merchant.core.models import Order
+from merchant.orders import fulfillment
 from tests.fakes.digiflazz import FakeDigiflazz
 
 

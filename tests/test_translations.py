@@ -27,9 +27,11 @@ from conftest import (
 )
 from flask import render_template_string
 
-from merchant import audit, money, orders, payments, promos, shop_settings, suppliers, verifiers
-from merchant.extensions import babel, db
-from merchant.models import (
+from merchant import orders
+from merchant.catalog import promos
+from merchant.core import audit, money, shop_settings
+from merchant.core.extensions import babel, db
+from merchant.core.models import (
     AuditEntry,
     Order,
     OrderEvent,
@@ -39,6 +41,7 @@ from merchant.models import (
     Promo,
     WebhookEvent,
 )
+from merchant.vendors import payments, suppliers, verifiers
 from merchant.web.admin import methods_forms
 
 TRACK_LIMIT = 2

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import create_admin, sign_in
 
-from merchant.extensions import db
-from merchant.models import Package, Product
+from merchant.core.extensions import db
+from merchant.core.models import Package, Product
 
 
 def packages_off(app, slug: str) -> None:

@@ -25,8 +25,8 @@ from conftest import (
 )
 from upgrade_data import FILLED_IN, LAYERS, data_at
 
-from merchant import upgrades
-from merchant.extensions import db, migrate
+from merchant.core.extensions import db, migrate
+from merchant.ops import upgrades
 
 REVISIONS = [revision for revision, _ in LAYERS]
 HEAD = REVISIONS[-1]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from merchant import accounts
-from merchant.extensions import db
-from merchant.models import Product
+from merchant.catalog import accounts
+from merchant.core.extensions import db
+from merchant.core.models import Product
 
 
 def product(slug):

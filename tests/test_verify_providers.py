@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import get_order, make_app, order_ref, package_id, set_product
 
-from merchant import accounts
-from merchant.extensions import db
-from merchant.models import NicknameCache
+from merchant.catalog import accounts
+from merchant.core.extensions import db
+from merchant.core.models import NicknameCache
 from tests.fakes.apigames import FakeApigames
 from tests.fakes.vipreseller import FakeVipReseller
 

@@ -9,9 +9,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import buy, get_order, make_app, order_ref, sandbox_pay
 
-from merchant import orders, wakeup
-from merchant.extensions import db
-from merchant.models import Order
+from merchant import orders
+from merchant.core import wakeup
+from merchant.core.extensions import db
+from merchant.core.models import Order
+from merchant.core.transactions import write_unit
 
 
 def order_id(app, ref: str) -> int:
@@ -24,7 +26,7 @@ def test_a_paid_commit_wakes_a_waiting_worker_and_a_rolled_back_one_does_not(cli
     with app.app_context():
         waiter = wakeup.waiter()
         try:
-            with pytest.raises(RuntimeError), orders.write_unit():
+            with pytest.raises(RuntimeError), write_unit():
                 orders.move(order_id(app, ref), orders.PAID, "webhook", "test")
                 raise RuntimeError("the callback's unit failed after the transition")
             assert not waiter.wait(0.3)

@@ -9,7 +9,7 @@ import time
 
 from conftest import buy, get_order, make_app, order_ref, sandbox_pay
 
-from merchant import worker
+from merchant.ops import worker
 
 SMTP_TIMEOUT = 6        # each receipt hangs this long before giving up
 FAST = 2.0              # seconds from paid to delivered, with room for a busy test machine

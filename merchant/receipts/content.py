@@ -9,8 +9,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import i18n, money, orders, shop_settings
-from ..models import Order
+from merchant import orders
+from merchant.core import i18n, money, shop_settings
+from merchant.core.models import Order
 
 # The order events that send a receipt.
 KINDS = frozenset({orders.DELIVERED, orders.FULFILLMENT_FAILED, orders.REFUNDED})

@@ -25,12 +25,14 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import gettext as _
 
-from .. import logs, orders, shop_settings
-from ..extensions import db
-from ..models import Order, Receipt
-from ..validation import one_line
-from . import content, records
-from .records import DATA_STARTED, FAILED, IN_DOUBT, PENDING, SENDING, SENT
+from merchant import orders
+from merchant.core import logs, shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Order, Receipt
+from merchant.core.receipt_channels import EMAIL
+from merchant.core.validation import one_line
+from merchant.receipts import content, records
+from merchant.receipts.records import DATA_STARTED, FAILED, IN_DOUBT, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +282,6 @@ def send_for_event(event) -> str | None:
     order = db.session.get(Order, event.order_id)
     if order is None or not order.email:
         return None
-    row = records.open_row(event.id, order.id, event.kind, records.EMAIL, order.email)
+    row = records.open_row(event.id, order.id, event.kind, EMAIL, order.email)
     with logs.about(order.ref):
         return send(row, smtp)

@@ -1,8 +1,8 @@
 """The outbox listeners that send receipts (registered when the app factory imports this)."""
 from __future__ import annotations
 
-from .. import outbox
-from . import content, email, whatsapp
+from merchant.core import outbox
+from merchant.receipts import content, email, whatsapp
 
 
 @outbox.listener("email_receipt", kinds=content.KINDS)

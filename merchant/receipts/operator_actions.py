@@ -6,13 +6,17 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from .. import audit, orders, providers
-from ..audit import Actor
-from ..extensions import db
-from ..models import Order, Receipt, utcnow
-from ..operator import ActionRefused
-from . import email, records, whatsapp
-from .records import FAILED, IN_DOUBT, PENDING, SENT
+from merchant import orders
+from merchant.core import audit
+from merchant.core.audit import Actor
+from merchant.core.extensions import db
+from merchant.core.models import Order, Receipt, utcnow
+from merchant.core.receipt_channels import EMAIL
+from merchant.core.transactions import write_unit
+from merchant.orders.operator_actions import ActionRefused
+from merchant.receipts import email, records, whatsapp
+from merchant.receipts.records import FAILED, IN_DOUBT, PENDING, SENT
+from merchant.vendors import registry
 
 
 def settleable():
@@ -36,7 +40,7 @@ def resend(order: Order, receipt_id: int, actor: Actor) -> str:
     """
     row = _find(order, receipt_id)
     channel = _channel(row)
-    with orders.write_unit():
+    with write_unit():
         reopened = db.session.execute(
             sa.update(Receipt).where(Receipt.id == row.id, settleable())
             .values(state=PENDING, claim=None, lost_answers=0, error=None, updated_at=utcnow())
@@ -56,13 +60,13 @@ def resend(order: Order, receipt_id: int, actor: Actor) -> str:
 
 def _channel(row: Receipt):
     config = current_app.config
-    if row.channel == records.EMAIL:
+    if row.channel == EMAIL:
         smtp = email.settings(config)
         if smtp is None:
             raise ActionRefused(_("Email receipts are off: set MERCHANT_SMTP_HOST and "
                                   "MERCHANT_SMTP_FROM."))
         return lambda r: email.send(r, smtp)
-    fonnte = whatsapp.gateway(config, providers.http_session())
+    fonnte = whatsapp.gateway(config, registry.http_session())
     if fonnte is None:
         raise ActionRefused(_("WhatsApp receipts are off: set MERCHANT_FONNTE_TOKEN."))
     return lambda r: whatsapp.send(r, fonnte)
@@ -71,7 +75,7 @@ def _channel(row: Receipt):
 def mark_arrived(order: Order, receipt_id: int, actor: Actor) -> None:
     """The customer has the receipt after all (they said so): it needs nothing more."""
     row = _find(order, receipt_id)
-    with orders.write_unit():
+    with write_unit():
         won = db.session.execute(
             sa.update(Receipt).where(Receipt.id == row.id, settleable())
             .values(state=SENT, claim=None, sent_at=utcnow(), updated_at=utcnow())

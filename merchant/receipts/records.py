@@ -18,9 +18,10 @@ import secrets
 
 import sqlalchemy as sa
 
-from .. import orders
-from ..extensions import db
-from ..models import Receipt, utcnow
+from merchant import orders
+from merchant.core.extensions import db
+from merchant.core.models import Receipt, utcnow
+from merchant.core.transactions import write_unit
 
 PENDING = "pending"
 SENDING = "sending"
@@ -29,8 +30,6 @@ SENT = "sent"
 IN_DOUBT = "in_doubt"
 FAILED = "failed"
 
-EMAIL = "email"
-WHATSAPP = "whatsapp"
 # Answers lost (or workers lost mid-request) after which a WhatsApp receipt is not resent:
 # one lost answer allows one resend, so a customer gets at most one duplicate.
 LOST_ANSWERS_LIMIT = 2
@@ -67,7 +66,7 @@ def claim(receipt_id: int, lease_seconds: float, *, lost_on_takeover: bool,
     now = now or utcnow()
     token = secrets.token_hex(16)
     expired = sa.and_(Receipt.state == SENDING, Receipt.claimed_until < now)
-    with orders.write_unit():
+    with write_unit():
         if lost_on_takeover:
             db.session.execute(
                 sa.update(Receipt)
@@ -104,7 +103,7 @@ def move(receipt: Receipt, token: str, from_state: str, to_state: str, *, live: 
         values.setdefault("claim", None)
     if to_state == SENT:
         values.setdefault("sent_at", now)
-    with orders.write_unit():
+    with write_unit():
         won = db.session.execute(
             sa.update(Receipt).where(*where).values(state=to_state, updated_at=now, **values)
             .execution_options(synchronize_session=False)
@@ -116,7 +115,7 @@ def move(receipt: Receipt, token: str, from_state: str, to_state: str, *, live: 
 
 def record_body(receipt: Receipt, body: str) -> None:
     """Keep the text to send, once: a resend sends what the first attempt recorded."""
-    with orders.write_unit():
+    with write_unit():
         db.session.execute(
             sa.update(Receipt).where(Receipt.id == receipt.id, Receipt.body.is_(None))
             .values(body=body).execution_options(synchronize_session=False))
@@ -131,7 +130,7 @@ def settle_doubt(receipt: Receipt, note: str) -> bool:
     """A row left at data_started by a worker that died: in_doubt, with a note in the order's
     history, once (the conditional update decides who writes the note). False while the
     transfer may still be going on (its lease runs) or when another call settled it."""
-    with orders.write_unit():
+    with write_unit():
         won = db.session.execute(
             sa.update(Receipt).where(Receipt.id == receipt.id, cut_off())
             .values(state=IN_DOUBT, claim=None, updated_at=utcnow(),

@@ -18,11 +18,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from urllib3.exceptions import NewConnectionError
 
-from .. import logs, providers, shop_settings
-from ..extensions import db
-from ..models import Order, Receipt
-from . import content, records
-from .records import FAILED, IN_DOUBT, LOST_ANSWERS_LIMIT, PENDING, SENDING, SENT
+from merchant.core import logs, shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Order, Receipt
+from merchant.core.receipt_channels import WHATSAPP
+from merchant.receipts import content, records
+from merchant.receipts.records import FAILED, IN_DOUBT, LOST_ANSWERS_LIMIT, PENDING, SENDING, SENT
+from merchant.vendors import registry
 
 log = logging.getLogger(__name__)
 
@@ -155,13 +157,13 @@ def send_for_event(event) -> str | None:
     The text is rendered and recorded once, before the first send: every resend is the same.
     :raise Retry: not sent this time; safe to call again later.
     """
-    fonnte = gateway(current_app.config, providers.http_session())
+    fonnte = gateway(current_app.config, registry.http_session())
     if fonnte is None or event.kind not in content.KINDS:
         return None
     order = db.session.get(Order, event.order_id)
     if order is None or not order.whatsapp:
         return None
-    row = records.open_row(event.id, order.id, event.kind, records.WHATSAPP, order.whatsapp)
+    row = records.open_row(event.id, order.id, event.kind, WHATSAPP, order.whatsapp)
     if row.body is None:
         with content.in_language(order):
             records.record_body(row, content.render("whatsapp.txt", order, event.kind))

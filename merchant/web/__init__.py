@@ -7,7 +7,8 @@ import flask_babel
 from babel.dates import format_skeleton
 from flask import Flask
 
-from .. import money, orders, shop_settings
+from merchant import orders
+from merchant.core import money, shop_settings
 
 # style -> (date part, time part, zone abbreviation), for the local_time filter
 TIME_STYLES = {
@@ -24,7 +25,7 @@ DAY_SKELETONS = {"day": "MMMd", "date": "yMMMd"}
 
 
 def register(app: Flask) -> None:
-    from . import (
+    from merchant.web import (
         admin,
         errors,
         guards,

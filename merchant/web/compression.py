@@ -1,7 +1,8 @@
 """The app's own responses compressed (brotli or gzip, as the browser accepts): Flask-Compress.
 
-The static files come compressed already (merchant/static_files.py); the status poll is left
-alone (its 204 is empty and its final fragment small, and it is the hottest route).
+The static files come compressed already (merchant/web/edge/static_files.py); the status
+poll is left alone (its 204 is empty and its final fragment small, and it is the hottest
+route).
 """
 from __future__ import annotations
 

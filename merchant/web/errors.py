@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from ..extensions import db
-from .htmx import is_htmx, vary
+from merchant.core.extensions import db
+from merchant.web.htmx import is_htmx, vary
 
 log = logging.getLogger(__name__)
 

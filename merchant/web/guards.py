@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from ..validation import MAX_ID, has_control
+from merchant.core.validation import MAX_ID, has_control
 
 # Routes whose pages show an order's or the panel's personal data: never stored by a cache.
 PRIVATE_BLUEPRINTS = frozenset({"orders", "admin"})

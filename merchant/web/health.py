@@ -9,8 +9,8 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import metrics, worker
-from ..extensions import db
+from merchant.core.extensions import db
+from merchant.ops import metrics, worker
 
 bp = Blueprint("health", __name__)
 

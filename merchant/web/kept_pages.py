@@ -28,9 +28,9 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.http import parse_cookie
 
-from .. import catalog_cache, i18n
-from . import compression, page_cache, remembered
-from .session_cookie import SessionCookies
+from merchant.core import i18n, versioned_cache
+from merchant.web import compression, page_cache, remembered
+from merchant.web.session_cookie import SessionCookies
 
 SLOT = "merchant.kept_page"        # environ key: Flask's side puts the page it served here
 MAX_ENTRIES = 256                  # answers kept; all dropped when full (odd headers vary)
@@ -81,7 +81,7 @@ class KeptPages:
             return self.wsgi_app(environ, start_response)
         key, csrf_raw = visitor
         answer = self.answers.get(key)
-        if answer is not None and answer.version == catalog_cache.current_version(self.app):
+        if answer is not None and answer.version == versioned_cache.current_version(self.app):
             return self._answer(answer, csrf_raw, start_response)
         slot = environ[SLOT] = {}
         return self.wsgi_app(environ, self._learning(key, slot, start_response))

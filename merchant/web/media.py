@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, send_from_directory, url_for
 
-from .. import media
+from merchant.core import media
 
 bp = Blueprint("media", __name__)
 

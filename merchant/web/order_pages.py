@@ -18,11 +18,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import orders, payment_events, qr
-from ..checkout import normalize_whatsapp
-from ..extensions import db, limiter
-from ..models import Order, utcnow
-from .htmx import vary
+from merchant import orders
+from merchant.core.extensions import db, limiter
+from merchant.core.models import Order, utcnow
+from merchant.orders import payment_events
+from merchant.orders.checkout import normalize_whatsapp
+from merchant.web import qr
+from merchant.web.htmx import vary
 
 bp = Blueprint("orders", __name__)
 

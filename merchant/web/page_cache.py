@@ -16,9 +16,9 @@ from collections.abc import Collection, Mapping
 from flask import g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
-from .. import catalog_cache, i18n
-from . import kept_pages
-from .htmx import is_htmx
+from merchant.core import i18n, versioned_cache
+from merchant.web import kept_pages
+from merchant.web.htmx import is_htmx
 
 _HOLE = secrets.token_hex(12)       # per process, so no page content matches it by chance
 CSRF_HOLE = f"csrf-{_HOLE}"
@@ -38,7 +38,7 @@ def render(template: str, **context) -> str:
     cache. `context` must not depend on the visitor; an idempotency key in it is KEY_HOLE."""
     key = ("page", template, request.path, tuple(sorted(request.args.items(multi=True))),
            i18n.language(), is_htmx())
-    page, version = catalog_cache.cached_at(key, lambda: _with_holes(template, context))
+    page, version = versioned_cache.cached_at(key, lambda: _with_holes(template, context))
     if page is None:
         return render_template(template, **context)
     kept_pages.offer(page, version)

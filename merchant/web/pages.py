@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, make_response, render_template, request
 from flask_babel import gettext as _
 
-from .. import shop_settings
+from merchant.core import shop_settings
 
 bp = Blueprint("pages", __name__)
 

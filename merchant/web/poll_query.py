@@ -19,7 +19,7 @@ import threading
 
 import sqlalchemy as sa
 
-from . import order_pages
+from merchant.web import order_pages
 
 APPLICATION_NAME = "merchant status poll"    # how its connections show in pg_stat_activity
 

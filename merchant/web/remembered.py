@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Response, current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .. import accounts
-from ..models import Product
+from merchant.catalog import accounts
+from merchant.core.models import Product
 
 COOKIE = "account"
 SALT = "merchant.remembered-account"

@@ -7,9 +7,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from .. import catalog, orders, payment_events, providers, qr
-from ..extensions import db
-from ..models import Order
+from merchant import catalog, orders
+from merchant.core.extensions import db
+from merchant.core.models import Order
+from merchant.orders import payment_events
+from merchant.vendors import registry
+from merchant.web import qr
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
@@ -45,7 +48,7 @@ def act(gateway_ref):
     if status is None:
         abort(400)
     if order.status in orders.UNPAID:
-        gateway = providers.gateway("sandbox")
+        gateway = registry.gateway("sandbox")
         body, headers = gateway.callback(order.ref, gateway_ref, status, order.total,
                                          order.currency)
         payment_events.receive_callback("sandbox", body, headers)

@@ -12,10 +12,11 @@ from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from .. import catalog, money
-from ..i18n import LANGUAGES
-from ..models import Package, Product
-from .media import image_url
+from merchant import catalog
+from merchant.core import money
+from merchant.core.i18n import LANGUAGES
+from merchant.core.models import Package, Product
+from merchant.web.media import image_url
 
 bp = Blueprint("seo", __name__)
 

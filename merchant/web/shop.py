@@ -16,11 +16,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import accounts, catalog, catalog_cache, checkout, promos
-from ..extensions import limiter
-from . import page_cache, remembered
-from .htmx import is_htmx, vary
-from .order_pages import remember
+from merchant import catalog
+from merchant.catalog import accounts, promos
+from merchant.catalog import cache as catalog_cache
+from merchant.core.extensions import limiter
+from merchant.orders import checkout
+from merchant.web import page_cache, remembered
+from merchant.web.htmx import is_htmx, vary
+from merchant.web.order_pages import remember
 
 bp = Blueprint("shop", __name__)
 

@@ -21,9 +21,9 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.http import parse_cookie
 
-from ..extensions import db
-from . import order_pages, poll_query
-from .session_cookie import SessionCookies
+from merchant.core.extensions import db
+from merchant.web import order_pages, poll_query
+from merchant.web.session_cookie import SessionCookies
 
 log = logging.getLogger(__name__)
 

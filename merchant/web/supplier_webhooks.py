@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from .. import supplier_events
-from ..extensions import csrf, limiter
-from ..suppliers import ADAPTERS
-from .guards import callback_body
+from merchant.core.extensions import csrf, limiter
+from merchant.orders import supplier_events
+from merchant.vendors.suppliers import ADAPTERS
+from merchant.web.guards import callback_body
 
 bp = Blueprint("supplier_webhooks", __name__, url_prefix="/webhooks/supplier")
 csrf.exempt(bp)

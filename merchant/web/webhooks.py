@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import payment_events
-from ..extensions import csrf, limiter
-from ..payments import ADAPTERS
-from .guards import callback_body
+from merchant.core.extensions import csrf, limiter
+from merchant.orders import payment_events
+from merchant.vendors.payments import ADAPTERS
+from merchant.web.guards import callback_body
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)

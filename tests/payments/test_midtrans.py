@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from merchant.payments import gateway_class
-from merchant.payments.base import (
+from merchant.vendors.payments import gateway_class
+from merchant.vendors.payments.base import (
     EXPIRED,
     FAILED,
     PAID,
@@ -18,7 +18,7 @@ from merchant.payments.base import (
     PaymentError,
     PaymentRequest,
 )
-from merchant.payments.midtrans import MidtransGateway, parse_rupiah, signature, status_of
+from merchant.vendors.payments.midtrans import MidtransGateway, parse_rupiah, signature, status_of
 from tests.fakes.midtrans import FakeMidtrans
 
 

@@ -11,17 +11,17 @@ import datetime as dt
 import pytest
 import requests
 
-from merchant.payments.base import (
+from merchant.vendors.payments.base import (
     PENDING,
     REFUNDED,
     PaymentError,
     PaymentRequest,
     RefundRequest,
 )
-from merchant.payments.midtrans import MidtransGateway
-from merchant.payments.stripe import StripeGateway
-from merchant.payments.tripay import TripayGateway
-from merchant.payments.xendit import XenditGateway
+from merchant.vendors.payments.midtrans import MidtransGateway
+from merchant.vendors.payments.stripe import StripeGateway
+from merchant.vendors.payments.tripay import TripayGateway
+from merchant.vendors.payments.xendit import XenditGateway
 from tests.fakes.midtrans import FakeMidtrans
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.xendit import FakeXendit

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from merchant.payments import gateway_class
-from merchant.payments.base import (
+from merchant.vendors.payments import gateway_class
+from merchant.vendors.payments.base import (
     EXPIRED,
     FAILED,
     PAID,
@@ -19,7 +19,7 @@ from merchant.payments.base import (
     PaymentError,
     PaymentRequest,
 )
-from merchant.payments.stripe import StripeGateway, from_stripe, sign, to_stripe
+from merchant.vendors.payments.stripe import StripeGateway, from_stripe, sign, to_stripe
 from tests.fakes.stripe import FakeStripe
 
 

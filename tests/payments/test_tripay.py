@@ -8,8 +8,8 @@ import json
 import pytest
 import requests
 
-from merchant.payments import gateway_class
-from merchant.payments.base import (
+from merchant.vendors.payments import gateway_class
+from merchant.vendors.payments.base import (
     EXPIRED,
     FAILED,
     PAID,
@@ -19,7 +19,7 @@ from merchant.payments.base import (
     PaymentError,
     PaymentRequest,
 )
-from merchant.payments.tripay import TripayGateway, signature
+from merchant.vendors.payments.tripay import TripayGateway, signature
 from tests.fakes.tripay import FakeTripay
 
 

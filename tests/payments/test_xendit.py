@@ -7,8 +7,8 @@ import json
 import pytest
 import requests
 
-from merchant.payments import gateway_class
-from merchant.payments.base import (
+from merchant.vendors.payments import gateway_class
+from merchant.vendors.payments.base import (
     EXPIRED,
     PAID,
     PENDING,
@@ -16,7 +16,7 @@ from merchant.payments.base import (
     PaymentError,
     PaymentRequest,
 )
-from merchant.payments.xendit import XenditGateway
+from merchant.vendors.payments.xendit import XenditGateway
 from tests.fakes.xendit import FakeXendit
 
 

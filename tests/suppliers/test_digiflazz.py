@@ -6,8 +6,8 @@ import hashlib
 import pytest
 import requests
 
-from merchant.suppliers import supplier_class
-from merchant.suppliers.base import (
+from merchant.vendors.suppliers import supplier_class
+from merchant.vendors.suppliers.base import (
     DELIVERED,
     FAILED,
     PENDING,
@@ -17,7 +17,7 @@ from merchant.suppliers.base import (
     ForgedCallback,
     SupplierError,
 )
-from merchant.suppliers.digiflazz import DigiflazzSupplier, PriceItem, customer_no
+from merchant.vendors.suppliers.digiflazz import DigiflazzSupplier, PriceItem, customer_no
 from tests.fakes.digiflazz import FakeDigiflazz
 
 ML = {"user_id": "123456789", "zone_id": "1234"}

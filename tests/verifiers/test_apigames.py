@@ -8,9 +8,9 @@ import time
 import pytest
 import requests
 
-from merchant.verifiers import verifier_class
-from merchant.verifiers.apigames import ApigamesVerifier, signature
-from merchant.verifiers.base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup
+from merchant.vendors.verifiers import verifier_class
+from merchant.vendors.verifiers.apigames import ApigamesVerifier, signature
+from merchant.vendors.verifiers.base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup
 from tests.fakes.apigames import FakeApigames
 
 ML = {"user_id": "12345678", "zone_id": "1234"}

@@ -8,9 +8,9 @@ import time
 import pytest
 import requests
 
-from merchant.verifiers import verifier_class
-from merchant.verifiers.base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup
-from merchant.verifiers.vipreseller import VipResellerVerifier, sign
+from merchant.vendors.verifiers import verifier_class
+from merchant.vendors.verifiers.base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup
+from merchant.vendors.verifiers.vipreseller import VipResellerVerifier, sign
 from tests.fakes.vipreseller import NO_BALANCE, FakeVipReseller
 
 ML = {"user_id": "12345678", "zone_id": "1234"}

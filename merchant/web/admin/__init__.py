@@ -25,10 +25,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ... import admins, media
-from ...admins import MIN_PASSWORD
-from ...version import __version__
-from ..htmx import is_htmx
+from merchant.core import media
+from merchant.staff import admins
+from merchant.staff.admins import MIN_PASSWORD
+from merchant.version import __version__
+from merchant.web.htmx import is_htmx
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def admin_menu():
 
 
 # The areas register their routes on bp when imported.
-from . import (  # noqa: E402,F401
+from merchant.web.admin import (  # noqa: E402,F401
     account,
     archive,
     audit_log,

@@ -9,11 +9,13 @@ from flask import current_app, flash, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from ... import admins, audit, qr, shop_settings, two_factor
-from ...extensions import limiter
-from . import bp, redirect_to, sign_out
-from .auth_forms import CodeForm
-from .users_forms import ActionForm, PasswordForm
+from merchant.core import audit, shop_settings
+from merchant.core.extensions import limiter
+from merchant.staff import admins, two_factor
+from merchant.web import qr
+from merchant.web.admin import bp, redirect_to, sign_out
+from merchant.web.admin.auth_forms import CodeForm
+from merchant.web.admin.users_forms import ActionForm, PasswordForm
 
 PENDING_SECRET = "admin_totp_pending"
 

@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ... import archive, audit
-from . import bp, owner_only, redirect_to
+from merchant.catalog import archive
+from merchant.core import audit
+from merchant.web.admin import bp, owner_only, redirect_to
 
 
 class ConfirmForm(FlaskForm):

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
-from ... import admins, audit
-from ...validation import bounded_id
-from . import bp, owner_only
-from .users_forms import AuditFilterForm
+from merchant.core import audit
+from merchant.core.validation import bounded_id
+from merchant.staff import admins
+from merchant.web.admin import bp, owner_only
+from merchant.web.admin.users_forms import AuditFilterForm
 
 PAGE_SIZE = 50
 # Where each kind of target is shown in the panel: (endpoint, its URL parameter).

@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_user
 
-from ... import admins, two_factor
-from ...extensions import db, limiter, login_manager
-from ...models import AdminUser
-from . import OPEN_ENDPOINTS, SESSION_TOKEN, bp, sign_out
-from .auth_forms import CodeForm, LoginForm, RecoveryForm, SetupForm
+from merchant.core.extensions import db, limiter, login_manager
+from merchant.core.models import AdminUser
+from merchant.staff import admins, two_factor
+from merchant.web.admin import OPEN_ENDPOINTS, SESSION_TOKEN, bp, sign_out
+from merchant.web.admin.auth_forms import CodeForm, LoginForm, RecoveryForm, SetupForm
 
 PENDING_SECONDS = 300      # between a right password and the authenticator code
 

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ...admins import MIN_PASSWORD
-from .fields import LineField
+from merchant.staff.admins import MIN_PASSWORD
+from merchant.web.admin.fields import LineField
 
 # The one password-length rule of every form that sets a password.
 LONG_ENOUGH = Length(min=MIN_PASSWORD, message=_l("Use at least %(count)s characters.",

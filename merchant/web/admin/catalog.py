@@ -5,12 +5,13 @@ from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import account_presets, audit, catalog_edits, import_jobs, media, prices, shop_settings
-from ...extensions import db
-from ...models import ImportJob, Package, Product
-from ..htmx import is_htmx, vary
-from . import bp, owner_only, redirect_to
-from .catalog_forms import (
+from merchant.catalog import account_presets, import_jobs, prices
+from merchant.catalog import edits as catalog_edits
+from merchant.core import audit, media, shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import ImportJob, Package, Product
+from merchant.web.admin import bp, owner_only, redirect_to
+from merchant.web.admin.catalog_forms import (
     FAQ_MAX,
     ConfirmForm,
     ImportForm,
@@ -18,6 +19,7 @@ from .catalog_forms import (
     ProductForm,
     RepriceForm,
 )
+from merchant.web.htmx import is_htmx, vary
 
 # The import job's progress and outcome in the reader's language, on every page that lists jobs.
 bp.add_app_template_global(import_jobs.stage_text, "import_stage")

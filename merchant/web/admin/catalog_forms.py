@@ -23,9 +23,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ... import account_presets, catalog, media, prices, suppliers, verifiers
-from ...validation import MAX_INT, bounded_id
-from .fields import WHOLE_NUMBER, LineField, MoneyField
+from merchant import catalog
+from merchant.catalog import account_presets, prices
+from merchant.core import media
+from merchant.core.validation import MAX_INT, bounded_id
+from merchant.vendors import suppliers, verifiers
+from merchant.web.admin.fields import WHOLE_NUMBER, LineField, MoneyField
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 FAQ_MAX = 20

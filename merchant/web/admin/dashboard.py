@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from flask import abort, render_template, request
 from flask_babel import format_date
 
-from ... import sales
-from ...money import Money, exponent, symbol
-from . import bp, owner_only
+from merchant.core.money import Money, exponent, symbol
+from merchant.ops import sales
+from merchant.web.admin import bp, owner_only
 
 # The chart's drawing box (SVG user units); it scales to the page width.
 WIDTH, HEIGHT = 320, 180

@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ... import audit, demo
-from . import bp, owner_only, redirect_to
-from .users_forms import ActionForm
+from merchant.core import audit
+from merchant.ops import demo
+from merchant.web.admin import bp, owner_only, redirect_to
+from merchant.web.admin.users_forms import ActionForm
 
 
 @bp.get("/demo")

@@ -9,9 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import InputRequired, ValidationError
 
-from ... import order_export, sales
-from . import bp, owner_only
-from .order_forms import shop_day
+from merchant.core import shop_settings
+from merchant.orders import export as order_export
+from merchant.web.admin import bp, owner_only
+from merchant.web.admin.order_forms import shop_day
 
 
 class ExportForm(FlaskForm):
@@ -38,7 +39,7 @@ class ExportForm(FlaskForm):
 @owner_only
 def export():
     """The date range form, filled with the last 30 days of the shop."""
-    today = sales.local_today()
+    today = shop_settings.local_today()
     form = ExportForm(formdata=None, date_from=today - dt.timedelta(days=29), date_to=today)
     return render_template("admin/export.html", form=form)
 

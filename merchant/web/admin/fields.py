@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import StopValidation
 
-from ... import money
-from ...validation import is_one_line
+from merchant.core import money
+from merchant.core.validation import is_one_line
 
 # A phone opens its number pad for these (type="number" alone still offers letters on some).
 WHOLE_NUMBER = {"inputmode": "numeric"}

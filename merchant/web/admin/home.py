@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
-from ... import attention, demo
-from . import bp
+from merchant.ops import attention, demo
+from merchant.web.admin import bp
 
 
 @bp.get("/")

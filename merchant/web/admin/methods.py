@@ -6,10 +6,12 @@ from flask import abort, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import audit, media, payment_methods, payment_presets, payments, shop_settings
-from ..htmx import is_htmx
-from . import bp, owner_only, redirect_to
-from .methods_forms import ActiveForm, MethodForm, PresetForm
+from merchant.catalog import payment_methods, payment_presets
+from merchant.core import audit, media, shop_settings
+from merchant.vendors import payments
+from merchant.web.admin import bp, owner_only, redirect_to
+from merchant.web.admin.methods_forms import ActiveForm, MethodForm, PresetForm
+from merchant.web.htmx import is_htmx
 
 
 def _actor() -> audit.Actor:

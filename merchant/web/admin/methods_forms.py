@@ -11,10 +11,10 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
-from ... import money
-from ...models import PaymentMethod
-from ...payments import ADAPTERS
-from .fields import DECIMAL_NUMBER, WHOLE_NUMBER, LineField, MoneyField
+from merchant.core import money
+from merchant.core.models import PaymentMethod
+from merchant.vendors.payments import ADAPTERS
+from merchant.web.admin.fields import DECIMAL_NUMBER, WHOLE_NUMBER, LineField, MoneyField
 
 KINDS = {"qr": _l("QR code (QRIS)"), "ewallet": _l("E-wallet"), "va": _l("Virtual account"),
          "card": _l("Card")}

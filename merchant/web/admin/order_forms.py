@@ -13,10 +13,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ... import orders
-from ...order_search import Filters
-from ...validation import FIRST_DAY, LAST_DAY, bounded_id, day_in_range
-from .fields import LineField
+from merchant import orders
+from merchant.core.validation import FIRST_DAY, LAST_DAY, bounded_id, day_in_range
+from merchant.orders.search import Filters
+from merchant.web.admin.fields import LineField
 
 
 def shop_day(form, field):

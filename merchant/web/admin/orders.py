@@ -8,14 +8,23 @@ from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import operator, order_search, shop_settings
-from ...audit import Actor
-from ...extensions import db
-from ...models import Order
-from ...receipts import records
-from ..htmx import is_htmx, vary
-from . import bp, redirect_to
-from .order_forms import ClearFlagForm, DeliverForm, FilterForm, NoteForm, RefundForm, RetryForm
+from merchant.core import shop_settings
+from merchant.core.audit import Actor
+from merchant.core.extensions import db
+from merchant.core.models import Order
+from merchant.orders import operator_actions
+from merchant.orders import search as order_search
+from merchant.receipts import records
+from merchant.web.admin import bp, redirect_to
+from merchant.web.admin.order_forms import (
+    ClearFlagForm,
+    DeliverForm,
+    FilterForm,
+    NoteForm,
+    RefundForm,
+    RetryForm,
+)
+from merchant.web.htmx import is_htmx, vary
 
 
 @bp.get("/orders")
@@ -52,7 +61,7 @@ def order_retry(ref):
     form = RetryForm()
     if not form.validate_on_submit():
         return _page(_order_or_404(ref), status=422, retry=form)
-    return _act(ref, lambda actor: operator.retry_delivery(ref, actor,
+    return _act(ref, lambda actor: operator_actions.retry_delivery(ref, actor,
                                                            fallback=form.fallback.data),
                 lambda o: _("Order %(ref)s will be delivered again with %(supplier)s.",
                             ref=o.ref, supplier=o.supplier),
@@ -65,7 +74,7 @@ def order_deliver(ref):
     form = DeliverForm()
     if not form.validate_on_submit():
         return _page(_order_or_404(ref), status=422, deliver=form)
-    return _act(ref, lambda actor: operator.deliver_by_hand(ref, form.proof.data, actor),
+    return _act(ref, lambda actor: operator_actions.deliver_by_hand(ref, form.proof.data, actor),
                 lambda o: _("Order %(ref)s is delivered: the customer sees your proof.", ref=o.ref),
                 deliver=form)
 
@@ -76,7 +85,7 @@ def order_refund_confirm(ref):
     if not may_refund():
         return _not_allowed_to_refund()
     order = _order_or_404(ref)
-    refusal = operator.api_refund_refusal(order)
+    refusal = operator_actions.api_refund_refusal(order)
     if refusal:
         return _page(order, status=422, error=refusal)
     return _confirm_page(order)
@@ -93,7 +102,8 @@ def order_refund(ref):
     page = _page if manual else _confirm_or_order_page
     if not form.validate_on_submit():
         return page(_order_or_404(ref), status=422, refund=form)
-    return _act(ref, lambda actor: operator.refund(ref, actor, form.note.data, manual=manual),
+    refund = operator_actions.refund
+    return _act(ref, lambda actor: refund(ref, actor, form.note.data, manual=manual),
                 lambda o: (_("Order %(ref)s is refunded (recorded as a manual refund).", ref=o.ref)
                            if manual else
                            _("Order %(ref)s is refunded through %(gateway)s (refund %(refund)s).",
@@ -112,7 +122,7 @@ def order_note(ref):
     form = NoteForm()
     if not form.validate_on_submit():
         return _page(_order_or_404(ref), status=422, note=form)
-    return _act(ref, lambda actor: operator.add_note(ref, actor, form.text.data),
+    return _act(ref, lambda actor: operator_actions.add_note(ref, actor, form.text.data),
                 lambda o: _("Note added."), note=form)
 
 
@@ -122,7 +132,7 @@ def order_clear_flag(ref):
     form = ClearFlagForm()
     if not form.validate_on_submit():
         return _page(_order_or_404(ref), status=422, clear_flag=form)
-    return _act(ref, lambda actor: operator.clear_flag(ref, actor, form.note.data),
+    return _act(ref, lambda actor: operator_actions.clear_flag(ref, actor, form.note.data),
                 lambda o: _("The flag on order %(ref)s is cleared.", ref=o.ref),
                 clear_flag=form)
 
@@ -131,7 +141,7 @@ def _act(ref, action, success, page=None, **forms):
     """Run an operator action; flash its result and go back to the order, or show why not."""
     try:
         done = action(Actor.of(current_user))
-    except operator.ActionRefused as exc:
+    except operator_actions.ActionRefused as exc:
         return (page or _page)(_order_or_404(ref), status=422, error=str(exc), **forms)
     flash(success(done))
     return redirect_to(url_for("admin.order", ref=done.ref))
@@ -160,7 +170,7 @@ def _confirm_or_order_page(order: Order, status: int = 200, error: str | None = 
                            refund: RefundForm | None = None):
     """The confirmation step again while a gateway refund still applies; else the order page,
     which says why not."""
-    if not operator.api_refund_refusal(order):
+    if not operator_actions.api_refund_refusal(order):
         return _confirm_page(order, status, error, refund)
     return _page(order, status, error, refund=refund)
 
@@ -170,7 +180,7 @@ def _page(order: Order, status: int = 200, error: str | None = None, **forms):
              "refund": RefundForm(formdata=None), "note": NoteForm(formdata=None),
              "clear_flag": ClearFlagForm(formdata=None), **forms}
     return render_template("admin/orders/show.html", order=order, error=error,
-                           can=operator.choices(order), may_refund=may_refund(),
+                           can=operator_actions.choices(order), may_refund=may_refund(),
                            failure=order_search.failure(order),
                            timeline=order_search.timeline(order),
                            ref_ids=order_search.ref_ids(order), forms=forms,

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ... import audit, promos, shop_settings
-from ..htmx import is_htmx
-from . import bp, owner_only, redirect_to
-from .promos_forms import ActiveForm, PromoForm
+from merchant.catalog import promos
+from merchant.core import audit, shop_settings
+from merchant.web.admin import bp, owner_only, redirect_to
+from merchant.web.admin.promos_forms import ActiveForm, PromoForm
+from merchant.web.htmx import is_htmx
 
 # promos.state() -> what the list and the form show
 STATE_LABELS = {"on": _l("On"), "off": _l("Off"), "scheduled": _l("Scheduled"),

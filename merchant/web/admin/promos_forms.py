@@ -15,11 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 
-from ... import money, promos
-from ...extensions import db
-from ...models import Product, Promo
-from .fields import DECIMAL_NUMBER, WHOLE_NUMBER, LineField, MoneyField
-from .methods_forms import choices, chosen_currency
+from merchant.catalog import promos
+from merchant.core import money, shop_settings
+from merchant.core.extensions import db
+from merchant.core.models import Product, Promo
+from merchant.web.admin.fields import DECIMAL_NUMBER, WHOLE_NUMBER, LineField, MoneyField
+from merchant.web.admin.methods_forms import choices, chosen_currency
 
 KINDS = {"percent": _l("Percentage off"), "flat": _l("Amount off")}
 
@@ -66,8 +67,8 @@ class PromoForm(FlaskForm):
             "currency": promo.currency,
             "product": str(promo.product_id) if promo.product_id else "",
             "min_spend": promo.min_spend,
-            "starts_at": promos.to_local(promo.starts_at),
-            "ends_at": promos.to_local(promo.ends_at),
+            "starts_at": shop_settings.to_local(promo.starts_at),
+            "ends_at": shop_settings.to_local(promo.ends_at),
             "max_uses": promo.max_uses, "max_per_contact": promo.max_per_contact,
             "active": promo.active, "allow_below_cost": promo.allow_below_cost})
 
@@ -98,8 +99,8 @@ class PromoForm(FlaskForm):
                 "amount_off": self.amounts.get("amount_off"), "currency": self.currency.data,
                 "product_id": int(self.product.data) if self.product.data else None,
                 "min_spend": self.amounts["min_spend"],
-                "starts_at": promos.to_utc(self.starts_at.data) if self.starts_at.data else None,
-                "ends_at": promos.to_utc(self.ends_at.data) if self.ends_at.data else None,
+                "starts_at": shop_settings.to_utc(self.starts_at.data),
+                "ends_at": shop_settings.to_utc(self.ends_at.data),
                 "max_uses": self.max_uses.data, "max_per_contact": self.max_per_contact.data,
                 "active": self.active.data, "allow_below_cost": self.allow_below_cost.data}
 

@@ -5,11 +5,11 @@ from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...audit import Actor
-from ...operator import ActionRefused
-from ...receipts import operator_actions
-from . import bp, redirect_to
-from .orders import _order_or_404, _page
+from merchant.core.audit import Actor
+from merchant.orders.operator_actions import ActionRefused
+from merchant.receipts import operator_actions
+from merchant.web.admin import bp, redirect_to
+from merchant.web.admin.orders import _order_or_404, _page
 
 
 @bp.post("/orders/<ref>/receipts/<int:receipt_id>/resend")

@@ -6,9 +6,9 @@ from flask import flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import audit, media, shop_settings
-from . import bp, owner_only, redirect_to
-from .settings_forms import SettingsForm, zone_suggestions
+from merchant.core import audit, media, shop_settings
+from merchant.web.admin import bp, owner_only, redirect_to
+from merchant.web.admin.settings_forms import SettingsForm, zone_suggestions
 
 
 @bp.route("/settings", methods=["GET", "POST"])

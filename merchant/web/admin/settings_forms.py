@@ -10,9 +10,9 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from ... import i18n, media, money, shop_settings
-from ...checkout import normalize_whatsapp
-from .fields import LineField
+from merchant.core import i18n, media, money, shop_settings
+from merchant.orders.checkout import normalize_whatsapp
+from merchant.web.admin.fields import LineField
 
 
 def _strip(value):

@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ... import admins, audit
-from . import ROLE_LABELS, bp, owner_only, redirect_to
-from .users_forms import ActionForm, AddAdminForm, RoleForm
+from merchant.core import audit
+from merchant.staff import admins
+from merchant.web.admin import ROLE_LABELS, bp, owner_only, redirect_to
+from merchant.web.admin.users_forms import ActionForm, AddAdminForm, RoleForm
 
 
 def _page(add_form: AddAdminForm | None = None, error: str | None = None, status: int = 200):

@@ -6,9 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ...models import OWNER, STAFF
-from .auth_forms import LONG_ENOUGH
-from .fields import LineField
+from merchant.core.models import OWNER, STAFF
+from merchant.web.admin.auth_forms import LONG_ENOUGH
+from merchant.web.admin.fields import LineField
 
 ROLE_CHOICES = [SelectChoice(STAFF, _l("Staff: orders only")),
                 SelectChoice(OWNER, _l("Owner: everything"))]

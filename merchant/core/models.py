@@ -1,0 +1,493 @@
+"""The database tables. Times are naive UTC."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from merchant.core import clock
+from merchant.core.extensions import db
+
+
+def utcnow() -> dt.datetime:
+    return clock.now()
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    publisher: Mapped[str] = mapped_column(sa.String(120), default="")
+    image: Mapped[str] = mapped_column(sa.String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    # [{"name": "user_id", "label": "User ID", "pattern": "[0-9]{6,12}", "hint": "...",
+    #   "placeholder": "...", "options": ["Asia", ...] (a select), "inputmode": "numeric"}]
+    account_fields: Mapped[list] = mapped_column(sa.JSON, default=list)
+    help_text: Mapped[str] = mapped_column(sa.Text, default="")
+    verifier: Mapped[str] = mapped_column(sa.String(32), default="sandbox")  # or "none"
+    verifier_code: Mapped[str] = mapped_column(sa.String(64), default="")     # provider's game code
+    allow_unverified: Mapped[bool] = mapped_column(default=False)
+    category: Mapped[str] = mapped_column(sa.String(16), default="games")  # catalog.CATEGORIES
+    featured: Mapped[bool] = mapped_column(default=False)      # listed first in the catalog
+    # Search results and link previews; empty means the shop's default wording.
+    meta_title: Mapped[str] = mapped_column(sa.String(120), default="")
+    meta_description: Mapped[str] = mapped_column(sa.String(300), default="")
+    guide: Mapped[str] = mapped_column(sa.Text, default="")   # how to top up, on the product page
+    faq: Mapped[list] = mapped_column(sa.JSON, default=list)   # [{"q": "...", "a": "..."}]
+    # Set: archived (see merchant/catalog/archive.py), hidden from customers and the panel's lists.
+    archived_at: Mapped[dt.datetime | None]
+
+    packages: Mapped[list[Package]] = relationship(
+        back_populates="product", order_by="Package.sort_order, Package.price"
+    )
+
+
+class Package(db.Model):
+    __tablename__ = "packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    quantity: Mapped[int] = mapped_column(default=0)
+    bonus: Mapped[int] = mapped_column(default=0)
+    price: Mapped[int]                                  # minor units
+    currency: Mapped[str] = mapped_column(sa.String(3), default="IDR")
+    badge: Mapped[str] = mapped_column(sa.String(40), default="")
+    supplier: Mapped[str] = mapped_column(sa.String(32), default="sandbox")
+    supplier_sku: Mapped[str] = mapped_column(sa.String(64), default="")
+    supplier_cost: Mapped[int | None]
+    # A second supplier tried when the first fails finally (not when it is pending or unknown).
+    fallback_supplier: Mapped[str | None] = mapped_column(sa.String(32))
+    fallback_sku: Mapped[str] = mapped_column(sa.String(64), default="")
+    fallback_cost: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    # Set in the panel (the package form or "Change prices"): price imports keep the price.
+    price_by_hand: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    archived_at: Mapped[dt.datetime | None]
+
+    product: Mapped[Product] = relationship(back_populates="packages")
+
+
+class PaymentMethod(db.Model):
+    __tablename__ = "payment_methods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    kind: Mapped[str] = mapped_column(sa.String(16), default="ewallet")  # qr, ewallet, va, card
+    gateway: Mapped[str | None] = mapped_column(sa.String(32))  # None: the shop's GATEWAY
+    icon: Mapped[str] = mapped_column(sa.String(200), default="")
+    fee_flat: Mapped[int] = mapped_column(default=0)             # minor units
+    fee_percent_bp: Mapped[int] = mapped_column(default=0)       # basis points: 70 = 0.70 %
+    currency: Mapped[str] = mapped_column(sa.String(3), default="IDR")
+    min_amount: Mapped[int] = mapped_column(default=0)
+    max_amount: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[dt.datetime | None]
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    # The admin list shows the newest first: each filter's index ends in (created_at, id), so a
+    # filtered page is read in order, never sorted (merchant/orders/search.py).
+    __table_args__ = (
+        sa.Index("ix_orders_status_created", "status", "created_at", "id"),
+        sa.Index("ix_orders_product_created", "product_id", "created_at", "id"),
+        sa.Index("ix_orders_method_created", "payment_method", "created_at", "id"),
+        # The dashboard's revenue: delivered orders by delivery time.
+        sa.Index("ix_orders_status_delivered", "status", "delivered_at"),
+        # The operator's search for part of an account ID, nickname, email or WhatsApp (ILIKE
+        # '%dewi%'): trigram indexes on PostgreSQL, 200 ms -> 1 ms at 100,000 orders. SQLite
+        # reads the plain indexes above whole instead (bench/orders_list.py).
+        *(sa.Index(f"ix_orders_{column}_trgm", column, postgresql_using="gin",
+                   postgresql_ops={column: "gin_trgm_ops"},
+                   info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
+          for column in ("account_id", "nickname", "email", "whatsapp")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    view_token: Mapped[str] = mapped_column(sa.String(64))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(24), default="awaiting_payment")
+    previous_status: Mapped[str | None] = mapped_column(sa.String(24))
+
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"))
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id"))
+    product_name: Mapped[str] = mapped_column(sa.String(120))
+    package_name: Mapped[str] = mapped_column(sa.String(120))
+    quantity: Mapped[int]
+    bonus: Mapped[int] = mapped_column(default=0)
+    account: Mapped[dict] = mapped_column(sa.JSON)
+    # The first account field's value (user ID, username ...), for the operator's search.
+    account_id: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    nickname: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    whatsapp: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    # The language the customer ordered in ("id", "en"): receipts and messages use it.
+    locale: Mapped[str] = mapped_column(sa.String(8), default="id")
+
+    payment_method: Mapped[str] = mapped_column(sa.String(32))
+    payment_method_name: Mapped[str] = mapped_column(sa.String(80))
+    gateway: Mapped[str] = mapped_column(sa.String(32))
+    subtotal: Mapped[int]
+    fee: Mapped[int]
+    total: Mapped[int]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    gateway_ref: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    checkout_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    qr_string: Mapped[str | None] = mapped_column(sa.Text)
+    pay_code: Mapped[str | None] = mapped_column(sa.String(64))
+    payment_expires_at: Mapped[dt.datetime]
+    paid_at: Mapped[dt.datetime | None] = mapped_column(index=True)   # dashboard: paid per period
+    gateway_checked_at: Mapped[dt.datetime | None]
+
+    supplier: Mapped[str] = mapped_column(sa.String(32))
+    supplier_sku: Mapped[str] = mapped_column(sa.String(64), default="")
+    supplier_cost: Mapped[int | None]
+    supplier_ref_id: Mapped[str | None] = mapped_column(sa.String(40))  # our idempotency key there
+    supplier_ref: Mapped[str | None] = mapped_column(sa.String(128))    # the supplier's own id
+    supplier_attempts: Mapped[int] = mapped_column(default=0)
+    supplier_choice: Mapped[int] = mapped_column(default=0)   # 0 the package's supplier, 1 fallback
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    delivery_proof: Mapped[str | None] = mapped_column(sa.Text)
+    delivered_at: Mapped[dt.datetime | None]
+
+    refund_ref: Mapped[str | None] = mapped_column(sa.String(128))  # the gateway's refund id
+    refunded_at: Mapped[dt.datetime | None]
+    # A manual refund: how the money went back, as the operator wrote it (the customer sees it).
+    refund_note: Mapped[str | None] = mapped_column(sa.Text)
+
+    # A promo code: the discount is already taken off subtotal (price = subtotal + discount).
+    # promo_counted: the order holds one of the code's uses (given back when it dies unpaid).
+    promo_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("promos.id", name="fk_orders_promo_id"), index=True)
+    promo_code: Mapped[str | None] = mapped_column(sa.String(32))
+    discount: Mapped[int] = mapped_column(default=0, server_default="0")
+    promo_counted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    flag: Mapped[str | None] = mapped_column(sa.String(200), index=True)  # why to look at it
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id"
+    )
+    product: Mapped[Product] = relationship()
+
+    def account_lines(self) -> list[tuple[str, str]]:
+        """(label, value) for each account field, labelled as the product names them."""
+        labels = {spec["name"]: spec["label"] for spec in self.product.account_fields}
+        return [(labels.get(name, name), value) for name, value in self.account.items()]
+
+
+class Promo(db.Model):
+    """A promo code: a percentage or a flat amount off the price, within its limits."""
+    __tablename__ = "promos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)    # upper case
+    percent_bp: Mapped[int | None]              # basis points off: 1000 = 10 %
+    amount_off: Mapped[int | None]              # or a flat amount off, minor units
+    currency: Mapped[str] = mapped_column(sa.String(3), default="IDR")
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id"))  # None: any
+    min_spend: Mapped[int] = mapped_column(default=0)          # the package price, minor units
+    starts_at: Mapped[dt.datetime | None]
+    ends_at: Mapped[dt.datetime | None]
+    max_uses: Mapped[int | None]                # None: no limit
+    max_per_contact: Mapped[int | None]         # per email, and per WhatsApp number
+    uses: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    # The owner accepted that the discount sells some packages below their cost.
+    allow_below_cost: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[dt.datetime | None]
+
+    product: Mapped[Product | None] = relationship()
+
+
+class PromoContactUse(db.Model):
+    """How many of a promo's uses one contact (an email or a WhatsApp number) holds."""
+    __tablename__ = "promo_contact_uses"
+
+    promo_id: Mapped[int] = mapped_column(sa.ForeignKey("promos.id"), primary_key=True)
+    contact: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    uses: Mapped[int] = mapped_column(default=0)
+
+
+class OrderEvent(db.Model):
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(sa.String(24))
+    to_status: Mapped[str | None] = mapped_column(sa.String(24))
+    source: Mapped[str] = mapped_column(sa.String(16))   # customer, webhook, poll, worker, admin
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    # A line of merchant.order_texts and its parameters, shown in the reader's language;
+    # None: `detail` is shown as written (older events, a vendor's words).
+    code: Mapped[str | None] = mapped_column(sa.String(40))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class Receipt(db.Model):
+    """One receipt per order event and channel (email, whatsapp): to whom, and how far it got.
+
+    The state moves by conditional updates only (merchant/receipts/records.py), so at most one
+    worker ever holds a receipt, and a crash leaves a state that says what may have been sent.
+    """
+    __tablename__ = "receipts"
+    __table_args__ = (sa.UniqueConstraint("event_id", "channel"),
+                      sa.Index("ix_receipts_state_updated", "state", "updated_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_events.id"))  # what it answers
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))        # delivered, fulfillment_failed ...
+    channel: Mapped[str] = mapped_column(sa.String(16))     # email, whatsapp
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)        # sends started
+    lost_answers: Mapped[int] = mapped_column(default=0)    # sends whose answer never came
+    claim: Mapped[str | None] = mapped_column(sa.String(32))   # the holder's random token
+    claimed_until: Mapped[dt.datetime | None]
+    message_id: Mapped[str | None] = mapped_column(sa.String(200))  # Message-ID, Fonnte's id
+    body: Mapped[str | None] = mapped_column(sa.Text)       # what was (or is being) sent
+    error: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class WebhookEvent(db.Model):
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(sa.String(32))
+    event_id: Mapped[str] = mapped_column(sa.String(200))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    body_sha256: Mapped[str] = mapped_column(sa.String(64))
+    outcome: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The order the callback was about, when it matched one (the admin order timeline).
+    order_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("orders.id", name="fk_webhook_events_order_id"), index=True)
+
+
+class OutboxEvent(db.Model):
+    """A status change, written with it, for the listeners the worker hands it to."""
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))          # the order's new status
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxDelivery(db.Model):
+    """One listener's job for one event. Due while next_attempt_at <= now; done when done_at is
+    set; given up (left for the operator) when neither is set."""
+    __tablename__ = "outbox_deliveries"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_events.id"), primary_key=True)
+    listener: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Also the claim's lease: a claimed job is due again only when its worker died.
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    done_at: Mapped[dt.datetime | None]
+
+
+class WorkerBeat(db.Model):
+    """One row per worker, touched every loop: /healthz reports the freshest."""
+    __tablename__ = "worker_beats"
+
+    name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    beat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SupplierPriceCache(db.Model):
+    """A supplier's last price list: Digiflazz allows one fetch per 5 minutes."""
+    __tablename__ = "supplier_price_cache"
+
+    supplier: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    payload: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+class SupplierBalance(db.Model):
+    """The last balance check per supplier, for the log and the admin dashboard."""
+    __tablename__ = "supplier_balances"
+
+    supplier: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    balance: Mapped[int | None]                       # minor units; None when the check failed
+    pending_cost: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class NicknameCache(db.Model):
+    """Recent nickname lookups, shared by every process: lookups cost money and are abused."""
+    __tablename__ = "nickname_cache"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)   # sha256 of the query
+    status: Mapped[str] = mapped_column(sa.String(16))
+    nickname: Mapped[str | None] = mapped_column(sa.String(120))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+OWNER = "owner"      # everything
+STAFF = "staff"      # orders only
+
+
+class AdminUser(UserMixin, db.Model):
+    """Someone who runs the shop from /admin."""
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default=STAFF)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))   # set: a second factor is on
+    totp_last_step: Mapped[int | None]      # the last code's time step: a code works once
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on a password change or "sign out everywhere": older sessions stop working.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    # Set when the owner gave them a temporary password: the panel asks for their own first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == OWNER
+
+
+class AdminSession(db.Model):
+    """One signed-in browser of an admin (only its token's hash is kept): signing out deletes
+    it, so a copy of that browser's cookie is refused from then on."""
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_users.id", ondelete="CASCADE"),
+                                          index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AdminRecoveryCode(db.Model):
+    """One of the ten codes an admin can sign in with instead of the authenticator's (a lost
+    phone); only its hash is kept, and it works once."""
+    __tablename__ = "admin_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_users.id", ondelete="CASCADE"),
+                                          index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[dt.datetime | None]
+
+
+class AuditEntry(db.Model):
+    """One admin action: who, what, when, and the values before and after."""
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_users.id"))
+    actor: Mapped[str] = mapped_column(sa.String(254))       # the admin's email, or "cli"
+    action: Mapped[str] = mapped_column(sa.String(64))       # e.g. order.retry, package.update
+    target_type: Mapped[str] = mapped_column(sa.String(32))  # order, product, package, ...
+    target_id: Mapped[str] = mapped_column(sa.String(64))    # order ref, product slug, id ...
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
+class SetupToken(db.Model):
+    """The one-time link that creates the shop's first owner (only its hash is kept)."""
+    __tablename__ = "setup_tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class ShopSettings(db.Model):
+    """The shop's own settings, edited in the panel (one row, id 1). Empty means the default."""
+    __tablename__ = "shop_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    logo: Mapped[str] = mapped_column(sa.String(200), default="")
+    accent_color: Mapped[str] = mapped_column(sa.String(7), default="")
+    support_whatsapp: Mapped[str] = mapped_column(sa.String(20), default="")
+    support_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="")
+    default_locale: Mapped[str] = mapped_column(sa.String(8), default="")
+    terms: Mapped[str] = mapped_column(sa.Text, default="")
+    refund_policy: Mapped[str] = mapped_column(sa.Text, default="")
+    # Whether staff admins may refund orders (gateway or manual); the owner always may.
+    staff_may_refund: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ImportJob(db.Model):
+    """A price import started from the panel, with its progress and outcome."""
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier: Mapped[str] = mapped_column(sa.String(32))
+    markup: Mapped[str] = mapped_column(sa.String(20))
+    round_to: Mapped[int] = mapped_column(default=100)
+    # running, ready (a preview waits for the owner), done, failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")
+    stage: Mapped[str] = mapped_column(sa.String(200), default="")
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    summary: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The changes shown before the owner applies them (prices.ImportPlan.shown), and the time
+    # of the price list they were planned from: applying uses that same list.
+    preview: Mapped[dict | None] = mapped_column(sa.JSON)
+    list_fetched_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    started_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+
+class CatalogVersion(db.Model):
+    """One row whose number goes up with every change to the catalog (products, packages,
+    payment methods, shop settings), in the same transaction: the processes' page caches
+    compare it once per request (merchant/core/versioned_cache.py)."""
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
+
+
+# create_all (the tests) installs what the migration installs: pg_trgm, for Order's search.
+sa.event.listen(Order.__table__, "before_create",
+                sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
+# create_all (the tests) makes the row the migration inserts.
+FIRST_CATALOG_VERSION = sa.DDL("INSERT INTO catalog_version (id, version) VALUES (1, 1)")
+sa.event.listen(CatalogVersion.__table__, "after_create", FIRST_CATALOG_VERSION)

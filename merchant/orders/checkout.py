@@ -1,0 +1,236 @@
+"""Turns a customer's purchase form into an order with a payment waiting at the gateway.
+
+The price comes only from the database; the account only with a valid verification token; a
+repeated idempotency key returns the order it already made.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from merchant import catalog, orders
+from merchant.catalog import accounts, promos
+from merchant.core import i18n, logs, receipt_channels
+from merchant.core.extensions import db
+from merchant.core.models import Order, OrderEvent, Product, utcnow
+from merchant.core.transactions import write_unit
+from merchant.orders.payment_events import gateway_for, ready_gateway
+from merchant.orders.texts import said
+from merchant.vendors.payments.base import PaymentError, PaymentRequest, Unservable
+
+log = logging.getLogger(__name__)
+
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"     # no 0/O, 1/I/L: read aloud over WhatsApp
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+GATEWAY_DOWN = _l("The payment provider is not responding. Try again in a minute.")
+
+
+class PurchaseError(ValueError):
+    """The purchase cannot go ahead; `errors` maps form fields to messages for the customer."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(str(message) for message in errors.values()))
+        self.errors = errors
+
+
+def new_ref() -> str:
+    return "M" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+
+
+def normalize_whatsapp(raw: str) -> str | None:
+    """'0812-3456-7890' -> '+6281234567890'. None when it cannot be a phone number."""
+    digits = re.sub(r"[\s().-]", "", raw)
+    if digits.startswith("+"):
+        digits = digits[1:]
+    elif digits.startswith("0"):
+        digits = "62" + digits[1:]          # a local Indonesian number
+    if not re.fullmatch(r"[1-9][0-9]{7,14}", digits):
+        return None
+    return "+" + digits
+
+
+def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
+    email_raw = (form.get("email") or "").strip()
+    phone_raw = (form.get("whatsapp") or "").strip()
+    errors, email, whatsapp = {}, None, None
+    if email_raw:
+        try:
+            email = validate_email(email_raw, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = _("Enter an email address like name@example.com.")
+    if phone_raw:
+        whatsapp = normalize_whatsapp(phone_raw)
+        if whatsapp is None:
+            errors["whatsapp"] = _("Enter a WhatsApp number like 0812 3456 7890.")
+    if not email_raw and not phone_raw:
+        errors["contact"] = str(receipt_channels.promise().missing)
+    return email, whatsapp, errors
+
+
+def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") -> Order:
+    """Validate a purchase, create the order and its payment. :raise PurchaseError:
+
+    `key_owner` (the browser session's secret) binds the form's idempotency key: the same key
+    from another browser makes another order instead of finding this one.
+    """
+    key = bound_key(form.get("idempotency_key"), key_owner)
+    account, errors = accounts.read_fields(product, form)
+    package = catalog.find_package(product, form.get("package"))
+    if package is None:
+        errors["package"] = _("Choose a package.")
+    method = catalog.find_method(form.get("method"))
+    if method is None:
+        errors["method"] = _("Choose a payment method.")
+    elif not catalog.payable(method):
+        # The shop's configuration, not an outage: the customer can pick another method now.
+        errors["method"] = _("%(method)s cannot be used in this shop. Choose another payment "
+                             "method.", method=method.name)
+    email, whatsapp, contact_errors = read_contact(form)
+    errors.update(contact_errors)
+    nickname = None
+    if not any(spec["name"] in errors for spec in product.account_fields):
+        try:
+            nickname = accounts.vouch(product, form, account)
+        except accounts.TokenError as exc:
+            errors["account"] = str(exc)
+    contact_keys = promos.contacts(email, whatsapp)
+    promo = None
+    if promos.normalize(form.get("promo")):
+        try:
+            promo = promos.check(form.get("promo"), product, package, contact_keys)
+        except promos.PromoRefused as exc:
+            # Buy pressed twice: the first press may have taken the code's last use.
+            existing = order_by_key(key)
+            if existing is not None:
+                return existing
+            errors["promo"] = str(exc)
+    quote = None
+    if package and method:
+        try:
+            quote = catalog.quote(package, method, promo)
+        except catalog.CatalogError as exc:
+            errors["method"] = str(exc)
+    if errors:
+        raise PurchaseError(errors)
+
+    existing = order_by_key(key)
+    if existing is not None:
+        return existing
+
+    now = utcnow()
+    expiry = dt.timedelta(minutes=int(current_app.config["PAYMENT_EXPIRY_MINUTES"]))
+    order = Order(
+        ref=new_ref(), view_token=secrets.token_urlsafe(16), idempotency_key=key,
+        status=orders.AWAITING_PAYMENT,
+        product_id=product.id, package_id=package.id, product_name=product.name,
+        package_name=package.name, quantity=package.quantity, bonus=package.bonus,
+        account=account, account_id=_first_value(account), nickname=nickname, email=email,
+        whatsapp=whatsapp, locale=i18n.language(),
+        payment_method=method.code, payment_method_name=method.name,
+        gateway=gateway_for(method.gateway),
+        subtotal=quote.subtotal.amount, fee=quote.fee.amount, total=quote.total.amount,
+        currency=quote.total.currency, payment_expires_at=now + expiry,
+        promo_id=promo.id if promo else None, promo_code=promo.code if promo else None,
+        discount=quote.discount.amount, promo_counted=promo is not None,
+        supplier=package.supplier, supplier_sku=package.supplier_sku,
+        supplier_cost=package.supplier_cost, created_at=now, updated_at=now,
+    )
+    placed = said("placed", package=package.name, method=method.name)
+    if promo is not None:
+        placed = said("placed_promo", package=package.name, method=method.name,
+                      promo=promo.code, discount=quote.discount)
+    try:
+        with write_unit():
+            if promo is not None:
+                # The use is counted in the order's own transaction: no order, no use.
+                promos.redeem(promo, product, package, contact_keys)
+            db.session.add(order)
+            db.session.flush()
+            orders.record(order.id, "customer", placed, to_status=orders.AWAITING_PAYMENT)
+    except (IntegrityError, promos.PromoRefused) as exc:
+        # A double-tapped Buy: the other request made the order (and took the code's use).
+        existing = order_by_key(key)
+        if existing is not None:
+            return existing
+        if isinstance(exc, promos.PromoRefused):
+            raise PurchaseError({"promo": str(exc)}) from exc
+        raise
+    return _open_payment(order, product)
+
+
+@logs.about_order
+def _open_payment(order: Order, product: Product) -> Order:
+    """Create the payment at the gateway; without one, the order is withdrawn, not kept."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    request = PaymentRequest(
+        ref=order.ref, amount=order.total, currency=order.currency,
+        method=order.payment_method,
+        description=f"{order.package_name} {product.name} ({order.ref})",
+        expires_at=order.payment_expires_at,
+        callback_url=f"{base}/webhooks/{order.gateway}",
+        return_url=f"{base}/o/{order.ref}?t={order.view_token}",
+        email=order.email, phone=order.whatsapp, customer_name=order.nickname,
+    )
+    try:
+        # An unknown or unconfigured gateway raises a PaymentError naming it.
+        checkout = ready_gateway(order.gateway).create_payment(request)
+    except Exception as exc:
+        # Whatever went wrong, an order that cannot be paid is not kept.
+        with write_unit():
+            promos.give_back(order.id)
+            db.session.execute(sa.delete(OrderEvent).where(OrderEvent.order_id == order.id))
+            db.session.execute(sa.delete(Order).where(Order.id == order.id))
+        if not isinstance(exc, PaymentError):
+            log.exception("order %s: creating the payment at %s failed", order.ref,
+                          order.gateway)
+            raise
+        # The customer gets a plain sentence; the operator's log keeps the vendor's answer.
+        log.error("order %s: %s could not create the payment: %s", order.ref, order.gateway,
+                  exc)
+        if isinstance(exc, Unservable):
+            # The shop's settings, not an outage: trying again would not help.
+            raise PurchaseError({"method": _(
+                "%(method)s cannot take this order. Choose another payment method.",
+                method=order.payment_method_name)}) from exc
+        raise PurchaseError({"payment": str(GATEWAY_DOWN)}) from exc
+    with write_unit():
+        db.session.execute(sa.update(Order).where(Order.id == order.id).values(
+            gateway_ref=checkout.gateway_ref, checkout_url=checkout.checkout_url,
+            qr_string=checkout.qr_string, pay_code=checkout.pay_code,
+            # A vendor may keep its page open longer (Stripe: 30 min at least); our deadline
+            # stands, and reconciliation closes the vendor's page when it passes.
+            payment_expires_at=min(order.payment_expires_at,
+                                   checkout.expires_at or order.payment_expires_at),
+        ))
+        orders.record(order.id, "customer", said("payment_opened", gateway=order.gateway,
+                                                 payment=checkout.gateway_ref))
+    db.session.refresh(order)
+    return order
+
+
+def _first_value(account: dict[str, str]) -> str | None:
+    """The first account field's value (user ID, username ...): what the operator searches by."""
+    return next(iter(account.values()), None)
+
+
+def bound_key(given, owner: str) -> str:
+    """The key as stored: a digest of the form's key and its owner (an invalid or missing key
+    from the form is a fresh one, so that Buy makes a new order)."""
+    if not isinstance(given, str) or not IDEMPOTENCY_KEY.fullmatch(given):
+        given = secrets.token_hex(16)
+    return hashlib.sha256(f"{owner}\n{given}".encode()).hexdigest()
+
+
+def order_by_key(key: str) -> Order | None:
+    return db.session.scalar(sa.select(Order).where(Order.idempotency_key == key))

@@ -1,0 +1,76 @@
+"""The one interface every supplier adapter implements.
+
+A supplier delivers the top-up. It is always called with our order reference (or a
+reference derived from it, for a failover attempt) as its idempotency key, so re-sending a
+placement after a crash or a timeout can never buy twice. Adapters never touch the database.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from merchant.vendors.http import VendorAdapter
+
+DELIVERED = "delivered"
+PENDING = "pending"
+FAILED = "failed"            # final: this supplier will not deliver this order
+RETRY = "retry"              # transient: send the same ref_id again later
+REFUSED = "refused"          # our side is misconfigured (bad signature, IP not allowed)
+
+
+class SupplierError(Exception):
+    """The supplier could not be reached or answered nonsense. Message for the operator."""
+
+
+class ForgedCallback(SupplierError):
+    """A supplier callback whose signature does not verify."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One order as the supplier sees it."""
+    ref_id: str                    # idempotency key: order reference (or derived for failover)
+    sku: str                       # the supplier's product code
+    account: Mapping[str, str]     # the product's account fields: {"user_id": .., "zone_id": ..}
+    max_price: int | None = None   # never pay more (minor units), where the supplier supports it
+
+
+@dataclass(frozen=True)
+class SupplierResult:
+    ref_id: str
+    status: str                    # DELIVERED, PENDING, FAILED, RETRY or REFUSED
+    proof: str = ""                # serial number / voucher / supplier message for the customer
+    message: str = ""              # what the supplier said, for the order history
+    supplier_ref: str | None = None
+    price: int | None = None       # what the supplier charged us, minor units
+    code: str | None = None        # the supplier's own result code (e.g. Digiflazz rc)
+    event_id: str | None = None    # callbacks: the delivery's dedupe key
+    raw: Mapping = field(default_factory=dict)
+
+
+class Supplier(VendorAdapter):
+    name: str = ""
+    # False for suppliers whose PENDING only changes by someone's hand (manual delivery): the
+    # worker then leaves the order waiting instead of re-checking it every few seconds.
+    polls: bool = True
+    # True for suppliers that buy by our package's product code (every API supplier, and the
+    # sandbox standing in for one): a package without its SKU fails there on every order.
+    needs_sku: bool = True
+    # What the operator should do when a delivery ends with one of the supplier's own result
+    # codes (SupplierResult.code), in the panel's language; other codes get general advice.
+    ADVICE: Mapping[str, str] = {}
+
+    def place(self, delivery: Delivery) -> SupplierResult:
+        """Place the order, or, with the same ref_id, learn what became of it."""
+        raise NotImplementedError
+
+    def check(self, delivery: Delivery) -> SupplierResult:
+        """Re-check a pending order. Suppliers whose placement is idempotent re-place."""
+        return self.place(delivery)
+
+    def balance(self) -> int | None:
+        """Deposit left with the supplier, minor units; None if it cannot be known."""
+        return None
+
+    def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> SupplierResult:
+        raise ForgedCallback(f"{self.name} sends no callbacks")
