@@ -56,8 +56,10 @@ test: $(VENV)/.installed $(MO)
 	@./.ci/chromium
 	$(PY) -m pytest
 
+# ruff, then the package layers and the no-cycles rule of .importlinter (ARCHITECTURE.md).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check merchant tests bench
+	$(VENV)/bin/lint-imports --no-cache
 
 # Requests/s against budgets (bench/README.md), then Pay -> Delivered and Lighthouse; every
 # part runs, and any missed budget fails the target.
