@@ -11,22 +11,55 @@ PYBABEL := $(VENV)/bin/pybabel
 PO := $(wildcard merchant/translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run dev test lint bench bench-orders clean translations messages
+.PHONY: run dev test lint bench bench-orders clean translations messages lock lock-upgrade
 
-$(VENV)/.installed: pyproject.toml
+# Installs come from the locks in requirements/ (exact versions with their hashes, made by
+# `make lock`): run.txt for run, dev and the translations; test.txt (run's versions plus the
+# test extra) for test and lint; bench.txt (run's plus locust) for the benchmarks. Each install
+# runs again when pyproject.toml or its lock changes; test.txt and bench.txt hold run.txt's
+# versions, so installing either also counts as run's install.
+INSTALL = $(PY) -m pip install -q --require-hashes -r $< \
+	&& $(PY) -m pip install -q --no-build-isolation --no-deps -e .
+
+$(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+
+$(VENV)/.installed-run: requirements/run.txt pyproject.toml | $(PY)
+	$(INSTALL)
 	touch $@
+
+$(VENV)/.installed: requirements/test.txt pyproject.toml | $(PY)
+	$(INSTALL)
+	touch $@ $(VENV)/.installed-run
+
+$(VENV)/.installed-bench: requirements/bench.txt pyproject.toml | $(PY)
+	$(INSTALL)
+	touch $@ $(VENV)/.installed-run
+
+# The locks again from pyproject.toml, for Python 3.11+ on any platform (x86_64 and aarch64
+# Linux included): pins that still fit are kept. `make lock-upgrade` takes the newest versions
+# the bounds allow. uv does the resolving; it is installed into the virtualenv the first time.
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock' $(UV_FLAGS)
+lock: | $(PY)
+	test -x $(VENV)/bin/uv || $(PY) -m pip install -q 'uv>=0.5,<1'
+	$(UV_COMPILE) --extra postgres --extra redis --extra server -o requirements/run.txt
+	$(UV_COMPILE) --extra postgres --extra redis --extra server --extra test \
+		-c requirements/run.txt -o requirements/test.txt
+	$(UV_COMPILE) --extra postgres --extra redis --extra server --extra bench \
+		-c requirements/run.txt -o requirements/bench.txt
+
+lock-upgrade:
+	$(MAKE) lock UV_FLAGS=--upgrade
 
 translations: $(MO)
 
-%.mo: %.po | $(VENV)/.installed
+%.mo: %.po | $(VENV)/.installed-run
 	$(PYBABEL) compile --statistics -i $< -o $@
 
 # After adding or changing strings in the code: bring every .po up to date, then translate the
 # new entries (empty or "#, fuzzy") in merchant/translations/<lang>/LC_MESSAGES/messages.po.
-messages: $(VENV)/.installed
+messages: $(VENV)/.installed-run
 	$(PYBABEL) extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
 		--project merchant -o merchant/translations/messages.pot .
 	$(PYBABEL) update -i merchant/translations/messages.pot -d merchant/translations \
@@ -41,12 +74,12 @@ instance/config.py:
 	$(PYTHON) -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}\nSANDBOX_WEBHOOK_SECRET = {secrets.token_hex(32)!r}')" > $@
 
 # The production server (waitress) with the worker inside: the whole shop in one process.
-run: $(VENV)/.installed $(MO) instance/config.py
+run: $(VENV)/.installed-run $(MO) instance/config.py
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 # The same with Flask's development server, which reloads on code changes.
-dev: $(VENV)/.installed $(MO) instance/config.py
+dev: $(VENV)/.installed-run $(MO) instance/config.py
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) dev --host $(HOST) --port $(PORT)
 
@@ -63,7 +96,7 @@ lint: $(VENV)/.installed
 
 # Requests/s against budgets (bench/README.md), then Pay -> Delivered and Lighthouse; every
 # part runs, and any missed budget fails the target.
-bench: $(VENV)/.installed $(MO)
+bench: $(VENV)/.installed-bench $(MO)
 	@./bench/tools.sh
 	@status=0; \
 	$(PY) bench/throughput.py || status=1; \
@@ -72,7 +105,7 @@ bench: $(VENV)/.installed $(MO)
 	exit $$status
 
 # The admin order list at 100,000 orders (SQLite; PostgreSQL when MERCHANT_TEST_DATABASE_URL is set).
-bench-orders: $(VENV)/.installed $(MO)
+bench-orders: $(VENV)/.installed-bench $(MO)
 	$(PY) bench/orders_list.py
 
 clean:
