@@ -39,8 +39,9 @@ $(VENV)/.installed-bench: requirements/bench.txt pyproject.toml | $(PY)
 # The locks again from pyproject.toml, for Python 3.11+ on any platform (x86_64 and aarch64
 # Linux included): pins that still fit are kept. `make lock-upgrade` takes the newest versions
 # the bounds allow. uv does the resolving; it is installed into the virtualenv the first time.
-UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --quiet --universal --python-version 3.11 \
-	--generate-hashes --custom-compile-command 'make lock' $(UV_FLAGS)
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --quiet \
+	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' \
+	$(UV_FLAGS)
 lock: | $(PY)
 	test -x $(VENV)/bin/uv || $(PY) -m pip install -q 'uv>=0.5,<1'
 	$(UV_COMPILE) --extra postgres --extra redis --extra server -o requirements/run.txt
