@@ -106,7 +106,8 @@ def test_processes_starting_together_on_an_empty_instance_all_start(tmp_path):
     """gunicorn's workers and the flask workers build the same folder at the same moment: none
     may trip over another's half-made files while WhiteNoise lists the folder."""
     build = tmp_path / "static-build"
-    script = ("import sys; from whitenoise import WhiteNoise; from merchant import static_files;"
+    script = ("import sys; from whitenoise import WhiteNoise;"
+              "from merchant.web.edge import static_files;"
               "m, b = static_files.build_folder(sys.argv[1], sys.argv[2]);"
               "WhiteNoise(None, root=b, prefix='static/'); print(len(m))")
     starts = [subprocess.Popen([sys.executable, "-c", script, os.path.join(ROOT, "static"),

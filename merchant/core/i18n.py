@@ -23,7 +23,7 @@ from merchant.core.extensions import babel
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 COOKIE = "lang"
 COOKIE_DAYS = 365
-TRANSLATIONS = os.path.join(os.path.dirname(__file__), "translations")
+TRANSLATIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "translations")
 
 
 def init_app(app: Flask) -> None:
