@@ -41,7 +41,9 @@ SLUG, PACKAGE, METHOD = "tiktok-coins", "70 Coins", "QRIS"
 ENCODINGS = "br, gzip"
 YEAR = 365 * 24 * 3600
 # Share of the bare Flask app's requests/s each page must reach, and the first-load weight.
-RATIO_BUDGETS = {"poll waiting": 0.60, "product": 0.40, "catalog": 0.40}
+# The unchanged status poll (an empty 204) is answered by Flask itself, through every
+# extension's hooks and the session: at least half of what the bare app does.
+RATIO_BUDGETS = {"poll unchanged": 0.50, "product": 0.40, "catalog": 0.40}
 FIRST_LOAD_BUDGET = 30 * 1024
 
 
@@ -273,7 +275,7 @@ def measure(shop: Shop, seconds: int, connections: int, only: set[str]) -> list[
         Scenario("verify", f"/p/{SLUG}/verify", 200, "POST", dict(post, **{"HX-Request": "true"}),
                  ["username=bencher"]),
         Scenario("order creation", f"/p/{SLUG}/order", 303, "POST", post, [order]),
-        Scenario("poll waiting", f"/o/{waiting}/status?since=awaiting_payment", 204,
+        Scenario("poll unchanged", f"/o/{waiting}/status?since=awaiting_payment", 204,
                  headers=htmx),
         Scenario("poll final", f"/o/{final}/status?since=awaiting_payment", 286, headers=htmx),
     ]

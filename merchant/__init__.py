@@ -42,11 +42,10 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from merchant.core import outbox
     outbox.load_listeners(orders.LABELS)     # the receipts and other order-event listeners
     from merchant.core import versioned_cache
-    from merchant.web import compression, kept_pages, register, status_poll
+    from merchant.web import compression, kept_pages, register
     from merchant.web.edge import static_files
     versioned_cache.init_app(app)
     static_files.init_app(app)
-    status_poll.init_app(app)
     compression.init_app(app)
     kept_pages.init_app(app)
     register(app)

@@ -137,8 +137,6 @@ def close_apps():
     yield
     while _made:
         made = _made.pop()
-        if "status_poll" in made.extensions:
-            made.extensions["status_poll"].close()
         with made.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -189,7 +187,7 @@ def fresh_sandbox_supplier():
 @contextlib.contextmanager
 def flask_requests(app):
     """The requests Flask itself handled while the block ran (their paths): what a layer in
-    front of Flask (the status poll, kept pages) answered is not among them."""
+    front of Flask (kept pages) answered is not among them."""
     seen: list[str] = []
 
     def started(sender, **extra):

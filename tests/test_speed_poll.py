@@ -3,17 +3,15 @@ when something does, and no door for strangers."""
 from __future__ import annotations
 
 import contextlib
-import time
 
+import flask
 import pytest
 import sqlalchemy as sa
 
-from merchant.core.extensions import db
-from merchant.web import poll_query
+from merchant.core.extensions import db, limiter
 from tests.conftest import (
     buy,
     delivered_order,
-    flask_requests,
     get_order,
     make_app,
     order_ref,
@@ -22,36 +20,48 @@ from tests.conftest import (
 from tests.fakes.xendit import FakeXendit
 
 WAITING = "awaiting_payment"
+HTMX = {"HX-Request": "true"}
 
 
 @contextlib.contextmanager
 def statements(app):
-    """The SQL statements `app` sends while the block runs: through its engine, and through
-    its status poll's own connections, which bypass SQLAlchemy."""
+    """The SQL statements `app` sends while the block runs."""
     sent: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
         sent.append(statement)
 
-    poll = app.extensions["status_poll"].query
-    own = isinstance(poll, poll_query.OwnConnectionQuery)
-    direct = poll.row
-
-    def read(ref):
-        sent.append(poll._sql)
-        return direct(ref)
-
     with app.app_context():
         engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", count)
-    if own:
-        poll.row = read
     try:
         yield sent
     finally:
-        if own:
-            del poll.row
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+@contextlib.contextmanager
+def work_done(app, monkeypatch):
+    """What Flask did beyond the view while the block ran: templates rendered and locales
+    chosen (Flask-Babel's locale selector called)."""
+    done = {"templates": [], "locales": 0}
+
+    def rendered(sender, template, context, **extra):
+        done["templates"].append(template.name)
+
+    babel = app.extensions["babel"]
+    selector = babel.locale_selector
+
+    def selecting():
+        done["locales"] += 1
+        return selector()
+
+    monkeypatch.setattr(babel, "locale_selector", selecting)
+    flask.template_rendered.connect(rendered, app)
+    try:
+        yield done
+    finally:
+        flask.template_rendered.disconnect(rendered, app)
 
 
 def vendor_queries(server) -> int:
@@ -69,20 +79,22 @@ def xendit_app(tmp_path, xendit):
                     XENDIT_CALLBACK_TOKEN=xendit.callback_token, XENDIT_API_URL=xendit.base_url)
 
 
-def test_unchanged_waiting_order_is_one_query_no_cookie_no_gateway_call(
-        xendit_app, vendor_server, clock):
+def test_unchanged_poll_is_an_empty_204_from_one_read_without_rendering_or_locale(
+        xendit_app, vendor_server, clock, monkeypatch):
     client = xendit_app.test_client()
     ref = order_ref(buy(client, xendit_app))
-    first = client.get(f"/o/{ref}/status?since={WAITING}", headers={"HX-Request": "true"})
+    first = client.get(f"/o/{ref}/status?since={WAITING}", headers=HTMX)
     assert first.status_code == 204 and vendor_queries(vendor_server) == 1   # never asked yet
 
     clock.advance(5)
-    with statements(xendit_app) as sent:
-        poll = client.get(f"/o/{ref}/status?since={WAITING}", headers={"HX-Request": "true"})
+    with statements(xendit_app) as sent, work_done(xendit_app, monkeypatch) as done:
+        poll = client.get(f"/o/{ref}/status?since={WAITING}", headers=HTMX)
     assert poll.status_code == 204 and poll.data == b""
-    assert "Set-Cookie" not in poll.headers
+    assert "Content-Length" not in poll.headers and "Set-Cookie" not in poll.headers
+    assert poll.headers["Cache-Control"] == "no-store"
     assert vendor_queries(vendor_server) == 1
-    assert len(sent) == 1, sent
+    assert len(sent) == 1 and "FROM orders" in sent[0], sent
+    assert done == {"templates": [], "locales": 0}
 
 
 def test_poll_asks_the_gateway_again_once_10_seconds_have_passed(
@@ -98,22 +110,28 @@ def test_poll_asks_the_gateway_again_once_10_seconds_have_passed(
     assert get_order(xendit_app, ref).status == "paid"
 
 
-def test_a_changed_status_answers_the_new_block(client, app):
+def test_a_changed_status_answers_the_new_block_polling_from_the_new_status(client, app):
     ref = order_ref(buy(client, app))
     sandbox_pay(client, app, ref)
-    poll = client.get(f"/o/{ref}/status?since={WAITING}", headers={"HX-Request": "true"})
+    poll = client.get(f"/o/{ref}/status?since={WAITING}", headers=HTMX)
     assert poll.status_code == 200 and "Payment received" in poll.text
+    assert "since=paid" in poll.text and poll.headers["Vary"]
+    assert client.get(f"/o/{ref}/status?since=paid", headers=HTMX).status_code == 204
 
 
 def test_final_status_stops_the_polling_and_is_cached_by_its_etag(client, app):
     ref = delivered_order(client, app)
     poll = client.get(f"/o/{ref}/status?since={WAITING}",
-                      headers={"HX-Request": "true", "Accept-Encoding": "br, gzip"})
+                      headers={**HTMX, "Accept-Encoding": "br, gzip"})
     assert poll.status_code == 286 and "delivered to" in poll.text
     assert "Content-Encoding" not in poll.headers and poll.headers["ETag"]
     again = client.get(f"/o/{ref}/status?since=delivered",
-                       headers={"HX-Request": "true", "If-None-Match": poll.headers["ETag"]})
+                       headers={**HTMX, "If-None-Match": poll.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
+    # The ETag is the block's bytes: the same order in another language is another block.
+    other = client.get(f"/o/{ref}/status?since=delivered&lang=id",
+                       headers={**HTMX, "If-None-Match": poll.headers["ETag"]})
+    assert other.status_code == 286 and other.headers["ETag"] != poll.headers["ETag"]
 
 
 def test_poll_of_an_order_this_browser_never_opened_is_not_found(client, app):
@@ -123,23 +141,19 @@ def test_poll_of_an_order_this_browser_never_opened_is_not_found(client, app):
     assert stranger.get(f"/o/{ref}/status?since={WAITING}").status_code == 404
     assert stranger.get(f"/o/{ref}/status?since={WAITING}&t=wrong-token").status_code == 404
     assert stranger.get(f"/o/NOSUCHREF/status?since={WAITING}").status_code == 404
-    with_link = stranger.get(f"/o/{ref}/status?since={WAITING}&t={token}")
-    assert with_link.status_code == 204 and "Set-Cookie" in with_link.headers   # remembered
-    assert stranger.get(f"/o/{ref}/status?since={WAITING}").status_code == 204
+    assert stranger.get(f"/o/NOSUCHREF/status?since={WAITING}&t={token}").status_code == 404
 
 
-def test_unchanged_polls_are_answered_before_flask_with_flasks_own_headers(client, app):
+def test_a_link_token_viewer_is_answered_and_remembered(client, app):
     ref = order_ref(buy(client, app))
-    url = f"/o/{ref}/status?since={WAITING}"
-    by_flask = client.get(url, headers={"HX-Request": "true"})
-    with flask_requests(app) as handled:
-        fast = client.get(url, headers={"HX-Request": "true"})
-    assert handled == [] and fast.status_code == 204 and fast.data == b""
-    assert sorted(fast.headers.items()) == sorted(by_flask.headers.items())
+    token = get_order(app, ref).view_token
+    viewer = app.test_client()
+    with_link = viewer.get(f"/o/{ref}/status?since={WAITING}&t={token}")
+    assert with_link.status_code == 204 and "Set-Cookie" in with_link.headers   # remembered
+    assert viewer.get(f"/o/{ref}/status?since={WAITING}").status_code == 204
     sandbox_pay(client, app, ref)
-    with flask_requests(app) as handled:
-        changed = client.get(url, headers={"HX-Request": "true"})
-    assert handled == [f"/o/{ref}/status"] and "Payment received" in changed.text
+    changed = viewer.get(f"/o/{ref}/status?since={WAITING}", headers=HTMX)
+    assert changed.status_code == 200 and "Payment received" in changed.text
 
 
 def test_a_forged_session_cookie_gets_no_answer_about_the_order(client, app):
@@ -153,14 +167,15 @@ def test_a_forged_session_cookie_gets_no_answer_about_the_order(client, app):
     assert forger.get(url).status_code == 404
 
 
-def test_a_remembered_cookie_still_expires_when_flasks_would(client, app, monkeypatch):
-    ref = order_ref(buy(client, app))
-    url = f"/o/{ref}/status?since={WAITING}"
-    for _ in range(2):
-        assert client.get(url).status_code == 204        # its signature checked and kept
-    lifetime = app.permanent_session_lifetime.total_seconds()
-    later = time.time() + lifetime + 60
-    monkeypatch.setattr(time, "time", lambda: later)
-    with flask_requests(app) as handled:
-        expired = client.get(url)
-    assert handled == [f"/o/{ref}/status"] and expired.status_code == 404
+def test_the_poll_is_exempt_from_rate_limits(tmp_path):
+    app = make_app(tmp_path, RATELIMIT_DEFAULT="2 per minute")
+    try:
+        client = app.test_client()
+        ref = order_ref(buy(client, app))
+        answers = [client.get(f"/o/{ref}/status?since={WAITING}").status_code for _ in range(5)]
+        assert answers == [204] * 5
+        assert [client.get("/track").status_code for _ in range(3)][-1] == 429  # the default bites
+    finally:
+        # The limiter is one object for every app of the process, and it keeps the first
+        # default limit it was given: the apps of the tests after this one must not inherit it.
+        limiter.limit_manager.set_default_limits([])

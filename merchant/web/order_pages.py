@@ -91,14 +91,18 @@ def show(ref):
     return vary(render_template("orders/show.html", **_context(order)))
 
 
-# Built once: the poll only binds the ref (the compiled form is cached by SQLAlchemy).
+# The poll's one read: the few columns it decides on, by the unique index on ref. Built once;
+# the poll only binds the ref (SQLAlchemy caches the compiled form).
 POLL = sa.select(Order.id, Order.ref, Order.view_token, Order.status, Order.gateway_ref,
                  Order.gateway_checked_at).where(Order.ref == sa.bindparam("ref"))
 
 
 @limiter.request_filter
 def _is_poll() -> bool:
-    """The poll has no limit: say so before Flask-Limiter resolves any (cheaper than exempt)."""
+    """No rate limit on the status poll, deliberately: every open order page sends one every
+    2 s (customers behind one carrier's NAT share an address), and an answer costs one indexed
+    read, as a 404 does. A request filter is Flask-Limiter's first test, so the poll is let
+    through before any limit is looked up (`limiter.exempt` decides later)."""
     return request.endpoint == "orders.status"
 
 
@@ -106,19 +110,25 @@ def _is_poll() -> bool:
 def status(ref):
     """The polled status block: 204 while nothing changed, 286 (stop polling) once final.
 
-    Polled every 2 s by every open order page, so an unchanged status is answered from one
-    indexed read of a few columns: no order object, no rendering, the session only read.
+    The order page polls every 2 s with `since` = the status it shows, and nearly every answer
+    is "unchanged". That is the conditional request, and 204 its "not modified": htmx swaps
+    nothing on a 204 (base.html's responseHandling), where an empty 304 or 200 would replace
+    the block with nothing (a 304 is what a browser's cache answers, and these answers are
+    never cached: `no-store`). Without JavaScript nothing polls; the page refreshes itself.
+
+    The unchanged answer is one indexed read of a few columns (_poll_row) and the session
+    cookie read by Flask: no order object, no template, no locale, no rate limit (_is_poll).
+    A database error is the app's 503, which htmx does not swap: the block stays and the next
+    poll asks again, on a fresh connection.
     """
-    with db.engine.connect() as connection:     # a Core read: no ORM session, no objects
-        row = connection.execute(POLL, {"ref": ref.upper()}).first()
+    row = _poll_row(ref)
     if not _may_see(row.ref if row else None, row.view_token if row else None):
         abort(404)
     since = request.args.get("since")
-    ask_gateway = gateway_due(row)
     if unchanged(row, since):
         return vary("", 204)
     order = db.session.get(Order, row.id)
-    if ask_gateway and payment_events.refresh(order, "poll", POLL_GATEWAY_EVERY):
+    if gateway_due(row) and payment_events.refresh(order, "poll", POLL_GATEWAY_EVERY):
         db.session.refresh(order)
     final = order.status in orders.FINAL
     if since == order.status and not final:
@@ -126,10 +136,21 @@ def status(ref):
     response = vary(render_template("orders/_status.html", **_context(order)),
                     286 if final else 200)
     if final:
-        # A final block never changes again: a browser that kept it gets a 304.
+        # A final block never changes again: a client that kept it gets a 304 by its ETag
+        # (a digest of the bytes, so the language and every shown field are in it).
         response.add_etag()
         response.make_conditional(request)
     return response
+
+
+def _poll_row(ref: str):
+    """The POLL row of order `ref`, or None. On PostgreSQL in autocommit: psycopg would begin
+    a transaction for the SELECT and the pool roll it back, two round trips of the four.
+    SQLite's driver begins none for a read: there the switch would only add a PRAGMA."""
+    engine = db.engine
+    autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**autocommit) as connection:
+        return connection.execute(POLL, {"ref": ref.upper()}).first()
 
 
 def unchanged(row, since: str | None) -> bool:
