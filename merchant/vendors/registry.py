@@ -93,9 +93,6 @@ class VendorNotReady(Exception):
         self.readiness = readiness
         self.missing = readiness.missing
 
-    def said(self) -> str:
-        return self.readiness.said()
-
 
 class GatewayNotReady(VendorNotReady, PaymentError):
     pass
@@ -117,7 +114,7 @@ def names(kind: str) -> list[str]:
     return list(_ADAPTERS[kind])
 
 
-def adapter_class(kind: str, name: str) -> type:
+def _adapter_class(kind: str, name: str) -> type:
     """The adapter class of `kind` called `name`. :raise KeyError: for an unknown name."""
     return _CLASSES[kind](name)
 
@@ -131,7 +128,7 @@ def ready(kind: str, name: str, settings: Mapping | None = None) -> Readiness:
         return Readiness(kind, name, UNKNOWN)
     if kind == GATEWAY and name == "sandbox" and not settings.get("SANDBOX_ENABLED"):
         return Readiness(kind, name, SWITCHED_OFF)
-    missing = adapter_class(kind, name).missing_settings(settings)
+    missing = _adapter_class(kind, name).missing_settings(settings)
     if missing:
         return Readiness(kind, name, UNCONFIGURED, tuple(missing))
     return Readiness(kind, name)
@@ -154,7 +151,7 @@ def _build(kind: str, name: str):
         with _lock:
             if key not in registry:
                 session = registry.setdefault(("session", ""), requests.Session())
-                registry[key] = adapter_class(kind, name)(current_app.config, session)
+                registry[key] = _adapter_class(kind, name)(current_app.config, session)
     return registry[key]
 
 
