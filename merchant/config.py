@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask
 
-from merchant.vendors.payments import ADAPTERS, gateway_class
+from merchant.vendors import registry
 
 # Environment names that read better than the Flask-SQLAlchemy key they set.
 ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
@@ -163,13 +163,15 @@ def check_gateway(config) -> None:
     """
 
     name = config.get("GATEWAY")
-    if name not in ADAPTERS:
-        raise ConfigError(f"merchant cannot start: MERCHANT_GATEWAY is {name!r}, which is not a "
-                          f"payment gateway merchant knows; use one of {', '.join(ADAPTERS)}.")
     if config.get("SANDBOX_ENABLED") is None:
         config["SANDBOX_ENABLED"] = name == "sandbox"
+    readiness = registry.ready(registry.GATEWAY, name, config)
+    if readiness.problem == registry.UNKNOWN:
+        raise ConfigError(f"merchant cannot start: MERCHANT_GATEWAY is {name!r}. "
+                          f"{readiness.reason} Use one of "
+                          f"{', '.join(registry.names(registry.GATEWAY))}.")
     if name == "sandbox":
-        return
+        return                  # its one setting is checked with SECRET_KEY, saying how to make one
     if config.get("SANDBOX_ENABLED"):
         raise ConfigError(
             f"merchant cannot start: MERCHANT_SANDBOX_ENABLED is on while MERCHANT_GATEWAY is "
@@ -177,12 +179,10 @@ def check_gateway(config) -> None:
             "MERCHANT_SANDBOX_ENABLED (to try a real gateway beside the sandbox, keep "
             "MERCHANT_GATEWAY=sandbox and give that gateway to a method in /admin/methods)."
         )
-    missing = gateway_class(name).missing_settings(config)
-    if missing:
+    if not readiness:
         raise ConfigError(
-            f"merchant cannot start: MERCHANT_GATEWAY is {name}, but " + ", ".join(missing)
-            + (" is" if len(missing) == 1 else " are") + " not set. Copy the values from your "
-            f"{name} dashboard into the environment or instance/config.py."
+            f"merchant cannot start: MERCHANT_GATEWAY is {name}. {readiness.reason} Copy the "
+            f"values from your {name} dashboard into the environment or instance/config.py."
         )
     public_url = str(config.get("PUBLIC_URL") or "")
     if not _public(public_url):

@@ -122,7 +122,7 @@ def test_new_product_and_package_sell_in_the_shop_and_slugs_stay_unique(app, own
     unconfigured = owner.post("/admin/catalog/new", data={
         "name": "X", "slug": "x", "preset": "player_id", "verifier": "apigames",
         "sort_order": "0"})
-    assert unconfigured.status_code == 422 and "The nickname check apigames is not " \
+    assert unconfigured.status_code == 422 and "The apigames account checker is not " \
         "configured: set MERCHANT_APIGAMES_MERCHANT_ID" in unconfigured.text
     bad = owner.post("/admin/catalog/new", data={
         "name": "Bad", "slug": "Bad Slug!", "preset": "player_id", "verifier": "none",
@@ -185,8 +185,8 @@ def test_a_price_below_cost_is_refused_until_the_override_is_ticked(app, owner):
 
     unconfigured = package_form(app, "tiktok-coins", "70 Coins", supplier="digiflazz")
     refused = owner.post(f"/admin/catalog/packages/{pkg}/edit", data=unconfigured)
-    assert refused.status_code == 422 and "The supplier digiflazz is not configured: set " \
-        "MERCHANT_DIGIFLAZZ_USERNAME, MERCHANT_DIGIFLAZZ_API_KEY first" in refused.text
+    assert refused.status_code == 422 and "The digiflazz supplier is not configured: set " \
+        "MERCHANT_DIGIFLAZZ_USERNAME, MERCHANT_DIGIFLAZZ_API_KEY." in refused.text
 
     # The fallback supplier's cost counts too: a failover would sell at a loss.
     fallback = package_form(app, "tiktok-coins", "70 Coins", price="15000",
@@ -369,7 +369,7 @@ def test_panel_import_without_supplier_settings_names_the_variables(tmp_path):
     started = owner.post("/admin/catalog/import",
                          data={"supplier": "digiflazz", "markup": "8%", "round_to": "100"})
     page = owner.get(started.headers["Location"]).text
-    assert "The import stopped: digiflazz is not configured: set " \
+    assert "The import stopped: The digiflazz supplier is not configured: set " \
            "MERCHANT_DIGIFLAZZ_USERNAME, MERCHANT_DIGIFLAZZ_API_KEY" in page
     again = owner.post("/admin/catalog/import",
                        data={"supplier": "digiflazz", "markup": "8%%", "round_to": "100"})

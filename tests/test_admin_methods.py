@@ -241,7 +241,7 @@ def test_a_gateway_without_its_settings_is_refused_naming_the_variables(app, own
     response = owner.post(f"/admin/methods/{qris.id}",
                           data=edit_form(app, "QRIS", gateway="xendit"))
     assert response.status_code == 422
-    assert "The xendit gateway is not configured: set MERCHANT_XENDIT_SECRET_KEY, " \
+    assert "The xendit payment gateway is not configured: set MERCHANT_XENDIT_SECRET_KEY, " \
            "MERCHANT_XENDIT_CALLBACK_TOKEN" in response.text
     assert method(app, "QRIS").gateway is None
     assert audit_actions(app) == []

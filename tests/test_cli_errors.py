@@ -41,7 +41,7 @@ def test_import_prices_without_supplier_settings_names_the_variables(tmp_path):
     app = make_app(tmp_path)
     result = app.test_cli_runner().invoke(args=["import-prices", "digiflazz", "--markup", "8%"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
-    assert f"digiflazz is not configured: set {MISSING}" in result.output
+    assert f"The digiflazz supplier is not configured: set {MISSING}." in result.output
     unknown = app.test_cli_runner().invoke(args=["import-prices", "nosuch", "--markup", "8%"])
     assert unknown.exit_code == 1 and "'nosuch' has no price list to import; use one of " \
         "digiflazz." in unknown.output
@@ -66,7 +66,7 @@ def test_the_real_command_line_before_and_after_the_migrations(tmp_path):
     assert flask("upgrade").returncode == 0
     after = flask("import-prices", "digiflazz", "--markup", "8%")
     assert after.returncode == 1
-    assert f"digiflazz is not configured: set {MISSING}" in after.stderr
+    assert f"The digiflazz supplier is not configured: set {MISSING}." in after.stderr
     assert "Traceback" not in after.stderr + after.stdout
 
 

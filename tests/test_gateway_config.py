@@ -63,7 +63,7 @@ def test_a_gateway_without_its_settings_refuses_to_start_naming_them(tmp_path, n
 def test_a_partly_configured_gateway_names_only_what_is_missing(tmp_path):
     with pytest.raises(ConfigError) as error:
         make_app(tmp_path, GATEWAY="tripay", TRIPAY_API_KEY="DEV-x", TRIPAY_MERCHANT_CODE="T1")
-    assert "MERCHANT_TRIPAY_PRIVATE_KEY is not set" in str(error.value)
+    assert "payment gateway is not configured: set MERCHANT_TRIPAY_PRIVATE_KEY." in str(error.value)
     assert "API_KEY" not in str(error.value)
 
 

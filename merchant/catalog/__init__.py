@@ -8,16 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from merchant.catalog import promos
+from merchant.catalog import payment_methods, promos
 from merchant.core import money
 from merchant.core.extensions import db
 from merchant.core.models import Package, PaymentMethod, Product, Promo
 from merchant.core.validation import bounded_id
-from merchant.vendors import payments
 
 
 @dataclass(frozen=True)
@@ -103,8 +101,9 @@ def active_methods() -> list[PaymentMethod]:
 
 
 def payable(method: PaymentMethod) -> bool:
-    """Whether the method's gateway can take its payments here (see payments.refusal)."""
-    return payments.method_refusal(method, current_app.config) is None
+    """Whether the method's gateway can take its payments here (see
+    payment_methods.method_refusal)."""
+    return payment_methods.method_refusal(method) is None
 
 
 def find_package(product: Product, package_id) -> Package | None:

@@ -157,7 +157,10 @@ def check(product: Product, form: Mapping[str, str]) -> AccountCheck:
 
 def cached_lookup(product: Product, account: Mapping[str, str]) -> Lookup:
     """The verifier's answer, from the shared cache when a recent one exists."""
-    verifier = registry.verifier(product.verifier)
+    try:
+        verifier = registry.verifier(product.verifier)
+    except registry.VendorNotReady as exc:
+        return Lookup(UNAVAILABLE, message=str(exc))
     game = product.verifier_code or product.slug
     if not verifier.cache:
         return verifier.lookup(game, account)

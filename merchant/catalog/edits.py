@@ -6,9 +6,7 @@ package is never priced below what it costs us unless the operator says so expli
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from merchant.catalog import account_presets, prices
@@ -16,8 +14,8 @@ from merchant.core import audit, shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import Package, Product
 from merchant.core.transactions import write_unit
+from merchant.vendors import registry
 from merchant.vendors.suppliers import supplier_class
-from merchant.vendors.verifiers import verifier_class
 
 PRODUCT_FIELDS = ("name", "slug", "publisher", "image", "help_text", "verifier", "verifier_code",
                   "allow_unverified", "active", "sort_order", "category", "featured",
@@ -90,7 +88,7 @@ def save_product(actor: audit.Actor, product_id: int | None, values: dict,
                                      product=taken.name))
         before = snapshot(product) if product else {}
         if values["verifier"] not in ("none", before.get("verifier")):
-            _configured(verifier_class, values["verifier"], _l("nickname check"))
+            _ready(registry.VERIFIER, values["verifier"])
         if product is None:
             product = Product(account_fields=account_presets.fields("customer_id"))
             db.session.add(product)
@@ -134,9 +132,9 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
         # Only a newly chosen supplier must be usable: a package whose supplier lost its
         # settings can still be edited (switched off, repriced).
         if values["supplier"] != before.get("supplier"):
-            _configured(supplier_class, values["supplier"], _l("supplier"))
+            _ready(registry.SUPPLIER, values["supplier"])
         if values["fallback_supplier"] not in (None, before.get("fallback_supplier")):
-            _configured(supplier_class, values["fallback_supplier"], _l("fallback supplier"))
+            _ready(registry.SUPPLIER, values["fallback_supplier"])
         _sku_given(values["supplier"], values["supplier_sku"], fallback=False)
         if values["fallback_supplier"]:
             _sku_given(values["fallback_supplier"], values["fallback_sku"], fallback=True)
@@ -182,24 +180,18 @@ def clear_hand_price(actor: audit.Actor, package_id: int) -> Package:
     return package
 
 
-def _configured(lookup, name: str, what) -> None:
-    """:raise CatalogEditError: the adapter is unknown or its settings are missing."""
-    try:
-        missing = lookup(name).missing_settings(current_app.config)
-    except KeyError:
-        raise CatalogEditError(_("There is no %(what)s called %(name)s.", what=what,
-                                 name=repr(name))) from None
-    if missing:
-        raise CatalogEditError(_("The %(what)s %(name)s is not configured: set %(settings)s "
-                                 "first, or choose another.", what=what, name=name,
-                                 settings=", ".join(missing)))
+def _ready(kind: str, name: str) -> None:
+    """:raise CatalogEditError: the adapter is not ready (registry.ready says why)."""
+    readiness = registry.ready(kind, name)
+    if not readiness:
+        raise CatalogEditError(readiness.said())
 
 
 def _sku_given(supplier: str, sku: str, fallback: bool) -> None:
     """:raise CatalogEditError: the supplier buys by SKU and none is given."""
     try:
         needs_sku = supplier_class(supplier).needs_sku
-    except KeyError:        # an adapter gone from this version: _configured said so if new
+    except KeyError:        # an adapter gone from this version: _ready said so if new
         return
     if sku or not needs_sku:
         return

@@ -14,7 +14,7 @@ from merchant.catalog import payment_presets
 from merchant.core import audit, shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import PaymentMethod
-from merchant.vendors import payments
+from merchant.vendors import payments, registry
 
 # The columns the owner edits, as a method's audit snapshot.
 FIELDS = ("code", "name", "kind", "gateway", "icon", "fee_flat", "fee_percent_bp", "currency",
@@ -46,9 +46,24 @@ def snapshot(method: PaymentMethod) -> dict:
     return {name: getattr(method, name) for name in FIELDS}
 
 
-def serving_gateway(method: PaymentMethod) -> str:
-    """The gateway that takes this method's payments: its own, or the shop's GATEWAY."""
-    return method.gateway or current_app.config["GATEWAY"]
+def serving_gateway(own: str | None) -> str:
+    """The gateway that takes a method's payments: `own` (the method's gateway), or the shop's
+    GATEWAY when the method has none."""
+    return own or current_app.config["GATEWAY"]
+
+
+def refusal(gateway: str, code: str) -> str | None:
+    """Why payments for method `code` cannot be taken through `gateway` in this shop, in the
+    owner's language (the panel, Needs attention; never the customer); None when they can."""
+    readiness = registry.ready(registry.GATEWAY, gateway)
+    if not readiness:
+        return readiness.said()
+    return payments.unserved(gateway, code, current_app.config)
+
+
+def method_refusal(method: PaymentMethod) -> str | None:
+    """Why customers cannot pay with `method` through its serving gateway; None when they can."""
+    return refusal(serving_gateway(method.gateway), method.code)
 
 
 def problems(values: dict, method: PaymentMethod | None = None) -> dict[str, str]:
@@ -60,9 +75,7 @@ def problems(values: dict, method: PaymentMethod | None = None) -> dict[str, str
     if taken is not None:
         errors["code"] = _("Another payment method already has the code %(code)s.",
                            code=values["code"])
-    config = current_app.config
-    gateway = values.get("gateway") or config["GATEWAY"]
-    reason = payments.refusal(gateway, values["code"], config)
+    reason = refusal(serving_gateway(values.get("gateway")), values["code"])
     if reason:
         errors["gateway"] = reason
     return errors

@@ -113,12 +113,11 @@ def price_list(name: str, max_age: float = PRICE_LIST_MAX_AGE) -> tuple[list[Pri
     if name not in importable():
         raise PriceImportError(f"{name!r} has no price list to import; use one of "
                                f"{', '.join(importable()) or 'none'}.")
-    missing = supplier_class(name).missing_settings(current_app.config)
-    if missing:
-        raise PriceImportError(
-            f"{name} is not configured: set {', '.join(missing)} in the environment or in "
-            "instance/config.py, then try again.")
-    items = registry.supplier(name).price_list()
+    try:
+        supplier = registry.supplier(name)
+    except registry.VendorNotReady as exc:
+        raise PriceImportError(str(exc)) from None
+    items = supplier.price_list()
     with write_unit():
         row = db.session.get(SupplierPriceCache, name) or SupplierPriceCache(supplier=name)
         row.fetched_at = now

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from merchant import catalog, orders
+from merchant.catalog import payment_methods
 from merchant.core import receipt_channels
 from merchant.core.extensions import db
 from merchant.core.models import Order, OrderEvent, Package, PaymentMethod, Product, Receipt, utcnow
@@ -23,10 +24,7 @@ from merchant.core.receipt_channels import EMAIL
 from merchant.ops import balances, worker
 from merchant.orders.manual_delivery import MANUAL
 from merchant.receipts import records
-from merchant.vendors import payments
-from merchant.vendors.payments import gateway_class
-from merchant.vendors.suppliers import supplier_class
-from merchant.vendors.verifiers import verifier_class
+from merchant.vendors import registry
 
 LIMIT = 20          # rows shown per kind; the rest are counted
 
@@ -248,34 +246,32 @@ def _unsold() -> tuple[list[Item], int]:
 
 
 def _settings() -> list[Item]:
-    """Providers in use (gateways, suppliers, verifiers) that are unknown or lack settings."""
+    """Providers in use (gateways, suppliers, verifiers) that are not ready (registry.ready)."""
     items = []
-    config = current_app.config
     methods_url, catalog_url = url_for("admin.methods"), url_for("admin.products")
 
     # Inactive methods take no payments, so only active ones count.
-    gateways = {config["GATEWAY"]}
-    gateways.update(g for g in db.session.scalars(
-        sa.select(PaymentMethod.gateway).where(PaymentMethod.active).distinct()) if g)
     active = list(db.session.scalars(sa.select(PaymentMethod).where(PaymentMethod.active)
                                      .order_by(PaymentMethod.sort_order, PaymentMethod.name)))
+    serving = {method.id: payment_methods.serving_gateway(method.gateway) for method in active}
     unusable = set()
-    for name in sorted(gateways):
-        problem = _missing(gateway_class, name, _("payment gateway"))
-        if problem:
-            unusable.add(name)
-            waiting = sum(1 for method in active if (method.gateway or config["GATEWAY"]) == name)
-            if waiting:
-                problem += " " + ngettext("Customers cannot pay with its %(num)s payment method "
-                                          "until then.", "Customers cannot pay with its "
-                                          "%(num)s payment methods until then.", waiting)
-            items.append(Item("settings", name, problem, None, methods_url,
-                              _("Payment methods")))
+    for name in sorted({current_app.config["GATEWAY"], *serving.values()}):
+        readiness = registry.ready(registry.GATEWAY, name)
+        if readiness:
+            continue
+        unusable.add(name)
+        problem = readiness.said()
+        waiting = sum(1 for gateway in serving.values() if gateway == name)
+        if waiting:
+            problem += " " + ngettext("Customers cannot pay with its %(num)s payment method "
+                                      "until then.", "Customers cannot pay with its "
+                                      "%(num)s payment methods until then.", waiting)
+        items.append(Item("settings", name, problem, None, methods_url, _("Payment methods")))
 
     for method in active:
-        if (method.gateway or config["GATEWAY"]) in unusable:
+        if serving[method.id] in unusable:
             continue                # said once, with its gateway, above
-        why = payments.method_refusal(method, config)
+        why = payment_methods.method_refusal(method)
         if why:
             items.append(Item("settings", method.code,
                               _("%(method)s is on, but customers are not offered it: %(why)s",
@@ -290,24 +286,24 @@ def _settings() -> list[Item]:
     counts = db.session.execute(
         sa.select(used.c.name, sa.func.count()).group_by(used.c.name).order_by(used.c.name))
     for name, count in counts:
-        problem = _missing(supplier_class, name, _("supplier"))
-        if problem:
+        readiness = registry.ready(registry.SUPPLIER, name)
+        if not readiness:
             serves = ngettext("It serves %(num)s active package.",
                               "It serves %(num)s active packages.", count)
-            items.append(Item("settings", name, f"{problem} {serves}", None, catalog_url,
-                              _("Catalog")))
+            items.append(Item("settings", name, f"{readiness.said()} {serves}", None,
+                              catalog_url, _("Catalog")))
 
     counts = db.session.execute(
         sa.select(Product.verifier, sa.func.count())
         .where(Product.active, Product.verifier != "none")
         .group_by(Product.verifier).order_by(Product.verifier))
     for name, count in counts:
-        problem = _missing(verifier_class, name, _("account checker"))
-        if problem:
+        readiness = registry.ready(registry.VERIFIER, name)
+        if not readiness:
             checks = ngettext("It checks %(num)s active product.",
                               "It checks %(num)s active products.", count)
-            items.append(Item("settings", name, f"{problem} {checks}", None, catalog_url,
-                              _("Catalog")))
+            items.append(Item("settings", name, f"{readiness.said()} {checks}", None,
+                              catalog_url, _("Catalog")))
     return items + _receipts_off()
 
 
@@ -327,19 +323,6 @@ def _receipts_off() -> list[Item]:
                 "%(settings)s (your Fonnte device token) to send them.", settings=settings))
         items.append(Item("settings", *item, None, None, None))
     return items
-
-
-def _missing(lookup, name: str, what: str) -> str | None:
-    """Why the provider `name` cannot work, or None when it can."""
-    try:
-        cls = lookup(name)
-    except KeyError:
-        return _("There is no %(what)s called %(name)s.", what=what, name=repr(name))
-    missing = cls.missing_settings(current_app.config)
-    if missing:
-        return _("The %(name)s %(what)s is not configured: set %(settings)s.", name=name,
-                 what=what, settings=", ".join(missing))
-    return None
 
 
 def _ago(since: dt.datetime | None, now: dt.datetime) -> str:

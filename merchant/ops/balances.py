@@ -91,16 +91,13 @@ def _claim(name: str, now: dt.datetime, stale_before: dt.datetime) -> bool:
 def check(name: str) -> SupplierBalance:
     """Ask `name` for its balance now, store it, and log a warning if it falls short."""
     cost = pending_cost(name)
-    adapter_cls = supplier_class(name)
-    missing = adapter_cls.missing_settings(current_app.config)
     balance, error = None, None
-    if missing:
-        error = f"{name} is not configured: set {', '.join(missing)}"
-    else:
-        try:
-            balance = registry.supplier(name).balance()
-        except SupplierError as exc:
-            error = f"could not read the {name} balance: {exc}"
+    try:
+        balance = registry.supplier(name).balance()
+    except registry.VendorNotReady as exc:
+        error = str(exc)
+    except SupplierError as exc:
+        error = f"could not read the {name} balance: {exc}"
     with write_unit():
         row = db.session.get(SupplierBalance, name) or SupplierBalance(supplier=name)
         row.checked_at, row.balance, row.pending_cost = utcnow(), balance, cost

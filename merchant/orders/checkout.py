@@ -20,13 +20,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from merchant import catalog, orders
-from merchant.catalog import accounts, promos
+from merchant.catalog import accounts, payment_methods, promos
 from merchant.core import i18n, logs, receipt_channels
 from merchant.core.extensions import db
 from merchant.core.models import Order, OrderEvent, Product, utcnow
 from merchant.core.transactions import write_unit
-from merchant.orders.payment_events import gateway_for, ready_gateway
 from merchant.orders.texts import said
+from merchant.vendors import registry
 from merchant.vendors.payments.base import PaymentError, PaymentRequest, Unservable
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
         account=account, account_id=_first_value(account), nickname=nickname, email=email,
         whatsapp=whatsapp, locale=i18n.language(),
         payment_method=method.code, payment_method_name=method.name,
-        gateway=gateway_for(method.gateway),
+        gateway=payment_methods.serving_gateway(method.gateway),
         subtotal=quote.subtotal.amount, fee=quote.fee.amount, total=quote.total.amount,
         currency=quote.total.currency, payment_expires_at=now + expiry,
         promo_id=promo.id if promo else None, promo_code=promo.code if promo else None,
@@ -183,8 +183,8 @@ def _open_payment(order: Order, product: Product) -> Order:
         email=order.email, phone=order.whatsapp, customer_name=order.nickname,
     )
     try:
-        # An unknown or unconfigured gateway raises a PaymentError naming it.
-        checkout = ready_gateway(order.gateway).create_payment(request)
+        # A gateway that is not ready raises a PaymentError (GatewayNotReady) saying why.
+        checkout = registry.gateway(order.gateway).create_payment(request)
     except Exception as exc:
         # Whatever went wrong, an order that cannot be paid is not kept.
         with write_unit():

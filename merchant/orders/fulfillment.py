@@ -22,7 +22,6 @@ from merchant.core.models import Order, Package, utcnow
 from merchant.core.transactions import write_unit
 from merchant.orders.texts import said
 from merchant.vendors import registry
-from merchant.vendors.suppliers import supplier_class
 from merchant.vendors.suppliers.base import (
     DELIVERED,
     FAILED,
@@ -93,29 +92,20 @@ def delivery_for(order: Order) -> Delivery:
 def _drive(order_id: int, first: bool) -> None:
     order = db.session.get(Order, order_id, populate_existing=True)
     delivery = delivery_for(order)
-    unusable = _unusable(order.supplier)
-    if unusable:
-        # Nothing was sent, so nothing can have been bought: stop and tell the operator.
-        settle(order, SupplierResult(delivery.ref_id, REFUSED, message=unusable),
+    try:
+        supplier = registry.supplier(order.supplier)
+    except registry.VendorNotReady as exc:
+        # Nothing was sent, so nothing can have been bought: stop and tell the operator. The
+        # history line goes on after the reason ("...: check the settings"), hence no full stop.
+        settle(order, SupplierResult(delivery.ref_id, REFUSED, message=str(exc).rstrip(".")),
                source="worker", first=first)
         return
-    supplier = registry.supplier(order.supplier)
     with logs.about(order.ref):
         try:
             result = supplier.place(delivery) if first else supplier.check(delivery)
         except SupplierError as exc:
             result = SupplierResult(delivery.ref_id, RETRY, message=str(exc))
     settle(order, result, source="worker", first=first)
-
-
-def _unusable(name: str) -> str | None:
-    """Why a supplier cannot be called at all (unknown, or settings missing), else None."""
-    try:
-        cls = supplier_class(name)
-    except KeyError:
-        return f"no supplier is called {name!r}"
-    missing = cls.missing_settings(current_app.config)
-    return f"not configured: set {', '.join(missing)}" if missing else None
 
 
 # How settle() writes the supplier's own result code into the history, and reads it back.

@@ -21,8 +21,8 @@ from merchant.core.models import Order, utcnow
 from merchant.core.transactions import write_unit
 from merchant.orders import fulfillment
 from merchant.orders.manual_delivery import MANUAL
-from merchant.orders.payment_events import ready_gateway
 from merchant.orders.texts import said
+from merchant.vendors import registry
 from merchant.vendors.payments.base import REFUNDED, PaymentError, RefundRequest
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def refund(ref: str, actor: Actor, note: str, manual: bool = False) -> Order:
     api_ok, why_not = _api_refund(order)
     if not api_ok:
         raise ActionRefused(why_not)
-    gateway = ready_gateway(order.gateway)
+    gateway = registry.gateway(order.gateway)
     if not _hold_refund(order):
         raise ActionRefused(_changed(order, "refund"))
     try:
@@ -254,7 +254,7 @@ def _api_refund(order: Order) -> tuple[bool, str]:
     """Whether the order's gateway refunds it through its API; if not, why, in plain words."""
     manual = _("Give the money back another way and record it as a manual refund.")
     try:
-        gateway = ready_gateway(order.gateway)
+        gateway = registry.gateway(order.gateway)
     except PaymentError as exc:
         return False, _("The %(gateway)s gateway cannot be asked: %(why)s. %(manual)s",
                         gateway=order.gateway, why=exc, manual=manual)

@@ -23,7 +23,6 @@ from merchant.core.transactions import write_unit
 from merchant.orders.texts import said
 from merchant.vendors import registry
 from merchant.vendors.callback_schemas import Malformed
-from merchant.vendors.payments import ADAPTERS, gateway_class
 from merchant.vendors.payments.base import (
     EXPIRED,
     FAILED,
@@ -31,7 +30,6 @@ from merchant.vendors.payments.base import (
     REFUNDED,
     CallbackReply,
     ForgedCallback,
-    Gateway,
     PaymentError,
     PaymentUpdate,
 )
@@ -50,7 +48,7 @@ class CallbackRejected(Exception):
 def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str]) -> CallbackReply:
     """Handle one callback delivery. :raise CallbackRejected: forged or unreadable."""
     try:
-        gateway = ready_gateway(gateway_name)
+        gateway = registry.gateway(gateway_name)
     except PaymentError as exc:
         log.error("%s callback rejected: it cannot be verified: %s", gateway_name, exc)
         raise CallbackRejected(401, "invalid signature") from exc
@@ -177,7 +175,7 @@ def ask(order: Order, source: str, min_interval: float) -> str:
     if not claimed:
         return UNKNOWN
     try:
-        update = ready_gateway(order.gateway).query(order.ref, order.gateway_ref)
+        update = registry.gateway(order.gateway).query(order.ref, order.gateway_ref)
     except PaymentError as exc:
         log.warning("order %s: status query to %s failed: %s", order.ref, order.gateway, exc)
         return UNKNOWN
@@ -195,30 +193,6 @@ def refresh(order: Order, source: str, min_interval: float) -> bool:
 
 
 MOVING_OUTCOMES = frozenset({"paid", orders.PAYMENT_FAILED, orders.EXPIRED})
-
-
-def ready_gateway(name: str) -> Gateway:
-    """The gateway adapter, if merchant knows it and its settings are all there.
-
-    :raise PaymentError: naming the unknown gateway or the missing MERCHANT_* variables, for a
-    gateway assigned to a payment method but never configured (startup checks only GATEWAY).
-    """
-    try:
-        cls = gateway_class(name)
-    except KeyError:
-        raise PaymentError(f"no payment gateway is called {name!r}; "
-                           f"use one of {', '.join(ADAPTERS)}") from None
-    if name == "sandbox" and not current_app.config["SANDBOX_ENABLED"]:
-        # A method row left on the sandbox must not take pretend payments beside a real gateway.
-        raise PaymentError("the sandbox gateway is switched off: this shop takes real payments")
-    missing = cls.missing_settings(current_app.config)
-    if missing:
-        raise PaymentError(f"the {name} gateway is not configured: set {', '.join(missing)}")
-    return registry.gateway(name)
-
-
-def gateway_for(method_gateway: str | None) -> str:
-    return method_gateway or current_app.config["GATEWAY"]
 
 
 def enabled_gateways() -> set[str]:

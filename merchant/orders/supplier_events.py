@@ -30,6 +30,9 @@ def receive_callback(name: str, body: bytes, headers: Mapping[str, str]) -> str:
     """Handle one supplier callback; returns a short outcome. :raise CallbackRejected: forged."""
     try:
         result = registry.supplier(name).parse_callback(body, headers)
+    except registry.VendorNotReady as exc:
+        log.error("%s supplier callback rejected: it cannot be verified: %s", name, exc)
+        raise CallbackRejected(401, "invalid signature") from exc
     except ForgedCallback as exc:
         log.warning("forged %s supplier callback rejected: %s", name, exc)
         raise CallbackRejected(401, "invalid signature") from exc

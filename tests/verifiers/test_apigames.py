@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from merchant.vendors import registry
 from merchant.vendors.verifiers import verifier_class
 from merchant.vendors.verifiers.apigames import ApigamesVerifier, signature
 from merchant.vendors.verifiers.base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup
@@ -79,13 +80,13 @@ def test_bad_signature_is_unavailable_with_the_vendor_message(fake):
     assert fake.lookup_count("freefire", "987654321") == 0
 
 
-def test_missing_credentials_are_unavailable_without_a_request(fake):
-    result = ApigamesVerifier({"APIGAMES_API_URL": fake.settings["APIGAMES_API_URL"]}).lookup(
-        "freefire", {"player_id": "1"}
-    )
+def test_missing_credentials_keep_it_from_being_ready(fake):
+    """The registry refuses to build it, so no request goes out (see tests/test_registry.py)."""
+    readiness = registry.ready("verifier", "apigames",
+                               {"APIGAMES_API_URL": fake.settings["APIGAMES_API_URL"]})
 
-    assert result.status == UNAVAILABLE
-    assert "APIGAMES_MERCHANT_ID" in result.message and "APIGAMES_SECRET_KEY" in result.message
+    assert not readiness
+    assert readiness.missing == ("MERCHANT_APIGAMES_MERCHANT_ID", "MERCHANT_APIGAMES_SECRET_KEY")
     assert fake.received == []
 
 

@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from merchant.vendors import registry
 from merchant.vendors.verifiers import verifier_class
 from merchant.vendors.verifiers.base import FOUND, NOT_FOUND, UNAVAILABLE, Lookup
 from merchant.vendors.verifiers.vipreseller import VipResellerVerifier, sign
@@ -95,11 +96,11 @@ def test_bad_credentials_are_unavailable(fake, field):
     assert fake.lookup_count("free-fire", "987654321") == 0
 
 
-def test_missing_credentials_are_unavailable_without_a_request(fake):
-    result = VipResellerVerifier({"VIPRESELLER_API_ID": "x"}).lookup("free-fire", {"id": "1"})
+def test_missing_credentials_keep_it_from_being_ready(fake):
+    """The registry refuses to build it, so no request goes out (see tests/test_registry.py)."""
+    readiness = registry.ready("verifier", "vipreseller", {"VIPRESELLER_API_ID": "x"})
 
-    assert result.status == UNAVAILABLE
-    assert "VIPRESELLER_API_KEY" in result.message
+    assert not readiness and readiness.missing == ("MERCHANT_VIPRESELLER_API_KEY",)
     assert fake.received == []
 
 

@@ -35,14 +35,12 @@ class Verifier(VendorAdapter):
 
 class RemoteVerifier(Verifier):
     """A paid lookup service over HTTP. Subclasses send the request in `ask` and read the
-    answer; every problem on the provider's side becomes Lookup(UNAVAILABLE), never an error."""
+    answer; every problem on the provider's side becomes Lookup(UNAVAILABLE), never an error.
+    Missing settings are the registry's to refuse: it never builds one without them."""
 
     vendor: str = ""               # the provider's name in operator messages
 
     def lookup(self, game: str, account: Mapping[str, str]) -> Lookup:
-        missing = self.missing_settings(self.settings)
-        if missing:
-            return Lookup(UNAVAILABLE, message=f"{self.vendor}: set {', '.join(missing)}")
         fields = [str(value).strip() for value in account.values()]
         if not fields or not fields[0]:
             return Lookup(NOT_FOUND)

@@ -8,7 +8,6 @@ from flask_login import current_user
 
 from merchant.catalog import payment_methods, payment_presets
 from merchant.core import audit, media, shop_settings
-from merchant.vendors import payments
 from merchant.web.admin import bp, owner_only, redirect_to
 from merchant.web.admin.methods_forms import ActiveForm, MethodForm, PresetForm
 from merchant.web.htmx import is_htmx
@@ -16,11 +15,6 @@ from merchant.web.htmx import is_htmx
 
 def _actor() -> audit.Actor:
     return audit.Actor.of(current_user)
-
-
-def refusal(method) -> str | None:
-    """Why customers are not offered `method` although it may be on (shown on its row)."""
-    return payments.method_refusal(method, current_app.config)
 
 
 def _method_or_404(method_id: int):
@@ -40,7 +34,7 @@ def methods():
                            methods=payment_methods.all_methods(archived), archived=archived,
                            gateway=gateway, presets=payment_presets.missing(gateway),
                            preset_form=PresetForm(), active_form=ActiveForm(),
-                           refusal=refusal)
+                           refusal=payment_methods.method_refusal)
 
 
 @bp.post("/methods/presets")
@@ -74,7 +68,8 @@ def methods_active(method_id):
         error, status = _("Choose on or off."), 422
     if is_htmx():
         return render_template("admin/methods/_row.html", method=method, error=error,
-                               active_form=ActiveForm(), refusal=refusal), status
+                               active_form=ActiveForm(),
+                               refusal=payment_methods.method_refusal), status
     flash(error or (_("%(method)s is on.", method=method.name) if method.active
                    else _("%(method)s is off.", method=method.name)))
     return redirect_to(url_for("admin.methods"))
