@@ -11,7 +11,7 @@ PYBABEL := $(VENV)/bin/pybabel
 PO := $(wildcard merchant/translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run dev test lint bench bench-orders clean translations messages
+.PHONY: run dev test lint bench bench-spike bench-orders clean translations messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,15 +59,26 @@ test: $(VENV)/.installed $(MO)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check merchant tests bench
 
-# Requests/s against budgets (bench/README.md), then Pay -> Delivered and Lighthouse; every
-# part runs, and any missed budget fails the target.
+# Requests/s against budgets (bench/README.md), then Pay -> Delivered, Lighthouse and the spike
+# of phone buyers; every part runs, and any missed budget fails the target.
 bench: $(VENV)/.installed $(MO)
 	@./bench/tools.sh
 	@status=0; \
 	$(PY) bench/throughput.py || status=1; \
 	$(PY) bench/pay_to_delivered.py || status=1; \
 	$(PY) bench/lighthouse.py || status=1; \
+	$(MAKE) --no-print-directory bench-spike || status=1; \
 	exit $$status
+
+# Locust, which plays the buyers from its own process: the venv's (the bench extra), or any
+# other install with LOCUST=/path/to/bin/locust.
+LOCUST ?= $(VENV)/bin/locust
+
+# The most phone buyers at once held by gunicorn + workers on PostgreSQL and by `flask serve` on
+# SQLite, against bench/spike_baseline.json (bench/README.md, Spike; about 10 minutes).
+bench-spike: $(VENV)/.installed $(MO)
+	@test -x "$(LOCUST)" || $(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/spike.py --locust "$(LOCUST)"
 
 # The admin order list at 100,000 orders (SQLite; PostgreSQL when MERCHANT_TEST_DATABASE_URL is set).
 bench-orders: $(VENV)/.installed $(MO)

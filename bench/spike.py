@@ -19,10 +19,11 @@ Stepping stops at the first step not held. Paid -> delivered (orders.paid_at to 
 is reported too.
 
 The figure, per setup, is the most buyers held; it must be at least the one in
-bench/spike_baseline.json (exit 1 otherwise). --record writes the figures there instead.
+bench/spike_baseline.json, less its tolerance ("tolerance_rungs": steps of the ladder below it
+that still pass), else the exit code is 1. --record writes the figures there instead.
 
     python bench/spike.py [--setups postgresql,sqlite] [--steps 5,10,20,40,80,160]
-                          [--seconds 30] [--locust PATH] [--record]
+                          [--seconds 20] [--locust PATH] [--record] [--keep]
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ LOCUSTFILE = os.path.join(HERE, "locustfile.py")
 BIN = os.path.dirname(sys.executable)
 SECRET = "bench-spike-secret"
 P95_MS = 500
-STEPS = (5, 10, 20, 40, 80, 160)
+STEPS = (5, 10, 15, 20, 30, 40, 60, 80, 120, 160)
 # One machine plays every buyer, all from 127.0.0.1: the per-address limits on account checks
 # (20 a minute) and Buy presses (10 a minute) would refuse them after the first few journeys.
 # Raised, not switched off, so each limited request still does its counting (in Redis for
@@ -477,7 +478,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setups", default="postgresql,sqlite")
     parser.add_argument("--steps", default=",".join(map(str, STEPS)))
-    parser.add_argument("--seconds", type=int, default=30, help="each step's run")
+    parser.add_argument("--seconds", type=int, default=20, help="each step's run")
     parser.add_argument("--locust", help="the locust command (default: the venv's)")
     parser.add_argument("--record", action="store_true",
                         help=f"write the figures to {os.path.relpath(BASELINE, ROOT)}")
@@ -492,6 +493,9 @@ def main() -> int:
           f"p95 < {P95_MS} ms, 0 errors, every order delivered once "
           f"({version.split(' from ')[0].strip()}; load average {load_average()}, "
           f"{os.cpu_count()} cores)")
+    if os.getloadavg()[0] > 2 * (os.cpu_count() or 1):
+        print("(Other work is loading this machine: the figures come out lower, and vary by a "
+              "factor of 2-4 from run to run at such loads; see bench/README.md, Spike.)")
     figures = {name: spike(shops[name], locust, steps, args.seconds, args.keep)
                for name in names}
     if args.record:
@@ -511,10 +515,18 @@ def record(figures: dict, seconds: int) -> None:
         baseline[name] = {"held": figure["held"], "setup": figure["setup"],
                           "measured": dt.date.today().isoformat(), "commit": commit,
                           "seconds_per_step": seconds, "steps": figure["steps"]}
+    baseline.setdefault("tolerance_rungs", 1)
     with open(BASELINE, "w") as out:
         json.dump(baseline, out, indent=1, sort_keys=True)
         out.write("\n")
     print(f"\nRecorded in {os.path.relpath(BASELINE, ROOT)}")
+
+
+def allowed(before: int, rungs: int) -> int:
+    """The fewest buyers that still pass against `before`: `rungs` steps of the ladder
+    below it (the noise of a shared machine; bench/README.md, Spike)."""
+    lower = [n for n in STEPS if n < before]
+    return lower[-rungs] if rungs and len(lower) >= rungs else (0 if rungs else before)
 
 
 def compare(figures: dict) -> int:
@@ -523,12 +535,18 @@ def compare(figures: dict) -> int:
         return 1
     with open(BASELINE) as saved:
         baseline = json.load(saved)
+    rungs = int(baseline.get("tolerance_rungs", 0))
     missed = []
-    print("\n| setup | buyers held | before (baseline) | |\n|---|---|---|---|")
+    print(f"\n| setup | buyers held | before | at least (tolerance: {rungs} step) | |\n"
+          "|---|---|---|---|---|")
     for name, figure in figures.items():
         before = baseline.get(name, {}).get("held")
-        ok = before is not None and figure["held"] >= before
-        print(f"| {name} | {figure['held']} | {before} | {'ok' if ok else 'MISSED'} |")
+        least = allowed(before, rungs) if before is not None else None
+        ok = least is not None and figure["held"] >= least
+        verdict = "ok" if ok else "MISSED"
+        if ok and figure["held"] < before:
+            verdict = "ok, within the tolerance: run it again on a quieter machine"
+        print(f"| {name} | {figure['held']} | {before} | {least} | {verdict} |")
         if not ok:
             missed.append(name)
     if missed:
