@@ -103,6 +103,9 @@ def _failed(request_type, name, exception=None, **_) -> None:
 
 class PhoneBuyer(FastHttpUser):
     wait_time = constant(0)     # the journey has its own pauses
+    # A buyer gives up on a page after 10 s (Locust's default is 60 s of waiting).
+    connection_timeout = 10.0
+    network_timeout = 10.0
 
     def think(self, seconds: float | None = None) -> None:
         time.sleep(THINK * random.uniform(0.5, 1.5) if seconds is None else seconds)
