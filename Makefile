@@ -11,7 +11,8 @@ PYBABEL := $(VENV)/bin/pybabel
 PO := $(wildcard merchant/translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run dev test lint bench bench-orders clean translations messages lock lock-upgrade
+.PHONY: run dev test lint bench bench-spike bench-orders clean translations messages lock \
+	lock-upgrade
 
 # Installs come from the locks in requirements/ (exact versions with their hashes, made by
 # `make lock`): run.txt for run, dev and the translations; test.txt (run's versions plus the
@@ -95,15 +96,25 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check merchant tests bench
 	$(VENV)/bin/lint-imports --no-cache
 
-# Requests/s against budgets (bench/README.md), then Pay -> Delivered and Lighthouse; every
-# part runs, and any missed budget fails the target.
+# Requests/s against budgets (bench/README.md), then Pay -> Delivered, Lighthouse and the spike
+# of phone buyers; every part runs, and any missed budget fails the target.
 bench: $(VENV)/.installed-bench $(MO)
 	@./bench/tools.sh
 	@status=0; \
 	$(PY) bench/throughput.py || status=1; \
 	$(PY) bench/pay_to_delivered.py || status=1; \
 	$(PY) bench/lighthouse.py || status=1; \
+	$(MAKE) --no-print-directory bench-spike || status=1; \
 	exit $$status
+
+# Locust, which plays the buyers from its own process: the venv's (bench.txt), or any other
+# install with LOCUST=/path/to/bin/locust.
+LOCUST ?= $(VENV)/bin/locust
+
+# The most phone buyers at once held by gunicorn + workers on PostgreSQL and by `flask serve` on
+# SQLite, against bench/spike_baseline.json (bench/README.md, Spike; about 10 minutes).
+bench-spike: $(VENV)/.installed-bench $(MO)
+	$(PY) bench/spike.py --locust "$(LOCUST)"
 
 # The admin order list at 100,000 orders (SQLite; PostgreSQL when MERCHANT_TEST_DATABASE_URL is set).
 bench-orders: $(VENV)/.installed-bench $(MO)
