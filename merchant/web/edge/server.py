@@ -23,6 +23,11 @@ import waitress
 from flask import Flask
 
 THREADS = 8     # app threads; SQLite serialises writers anyway, PostgreSQL's pool is 5 + 10
+# Open connections waitress keeps (its default is 100). Every phone keeps its connection open
+# between requests, so at 100 buyers the 101st waited a minute for a free one (bench/spike.py
+# at 120 buyers); an idle connection costs waitress a socket and a few KB, not a thread. Kept
+# well under 1024, the file descriptors select() can watch and a common per-process limit.
+CONNECTION_LIMIT = 500
 
 # What a reverse proxy tells (werkzeug's ProxyFix reads the same four in web/guards.py).
 FORWARDED = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"}
@@ -43,7 +48,7 @@ def proxy_settings(proxies: int) -> dict:
 def settings(app: Flask, host: str, port: int, threads: int = THREADS) -> dict:
     """waitress's arguments for serving `app` (its documented settings)."""
     return {"host": host, "port": port, "threads": threads, "ident": "merchant",
-            **proxy_settings(int(app.config.get("PROXY_COUNT") or 0))}
+            "connection_limit": CONNECTION_LIMIT, **proxy_settings(int(app.config.get("PROXY_COUNT") or 0))}
 
 
 def server(app: Flask, host: str, port: int, threads: int = THREADS):
