@@ -40,12 +40,12 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from . import orders, outbox
     outbox.load_listeners(orders.LABELS)     # the receipts and other order-event listeners
     from . import catalog_cache, static_files
-    from .web import compression, kept_pages, register, status_poll
+    from .web import compression, page_cache, register, status_poll
     catalog_cache.init_app(app)
     static_files.init_app(app)
     status_poll.init_app(app)
     compression.init_app(app)
-    kept_pages.init_app(app)
+    page_cache.init_app(app)
     register(app)
     from .cli import register as register_cli
     register_cli(app)

@@ -20,11 +20,12 @@ from flask_babel import gettext as _
 
 from .. import orders, payment_events, qr
 from ..checkout import normalize_whatsapp
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..models import Order, utcnow
 from .htmx import vary
 
 bp = Blueprint("orders", __name__)
+csrf.exempt(bp)     # tracking posts no token: web/cross_origin.py refuses cross-site posts
 
 REMEMBERED = 20          # orders a browser session can reopen without the link's token
 POLL_GATEWAY_EVERY = 10  # seconds: the status poll asks the gateway at most this often
