@@ -109,13 +109,12 @@ def buy(base: str) -> str:
     """An order for a TikTok package, bought through the pages; its reference."""
     session = requests.Session()
     page = session.get(f"{base}/p/tiktok-coins").text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     package = re.search(r'name="package" value="(\d+)"', page).group(1)
     check = session.post(f"{base}/p/tiktok-coins/verify", headers={"HX-Request": "true"},
-                         data={"csrf_token": csrf, "username": "demo_user"}).text
+                         data={"username": "demo_user"}).text
     token = re.search(r'name="verification_token" value="([^"]+)"', check).group(1)
     order = session.post(f"{base}/p/tiktok-coins/order", data={
-        "csrf_token": csrf, "username": "demo_user", "verification_token": token,
+        "username": "demo_user", "verification_token": token,
         "package": package, "method": "QRIS", "email": "bench@example.com",
         "idempotency_key": os.urandom(8).hex()})
     return re.search(r"/o/([A-Z0-9]+)", order.url).group(1)

@@ -42,12 +42,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from merchant.core import outbox
     outbox.load_listeners(orders.LABELS)     # the receipts and other order-event listeners
     from merchant.core import versioned_cache
-    from merchant.web import compression, kept_pages, register
-    from merchant.web.edge import static_files
+    from merchant.web import compression, edge, page_cache, register
     versioned_cache.init_app(app)
-    static_files.init_app(app)
+    edge.install(app)
     compression.init_app(app)
-    kept_pages.init_app(app)
+    page_cache.init_app(app)
     register(app)
     from merchant.cli import register as register_cli
     register_cli(app)

@@ -34,3 +34,21 @@ document.addEventListener("htmx:afterSwap", function () {
     else input.removeAttribute("aria-describedby");
   });
 });
+
+// The purchase form's idempotency key, made when the form is sent: Buy pressed twice sends the
+// same key (one order); a form changed since the last press is another purchase (a new key).
+// Without this script (or without crypto), the field stays empty and the server makes the key
+// from the purchase itself (checkout.purchase_keys).
+document.addEventListener("submit", function (event) {
+  var field = event.target.querySelector && event.target.querySelector('input[name="idempotency_key"]');
+  if (!field || !window.crypto || !crypto.getRandomValues) return;
+  var data = new FormData(event.target);
+  data.delete("idempotency_key");
+  var purchase = new URLSearchParams(data).toString();
+  if (field.value && field.dataset.purchase === purchase) return;
+  var bytes = crypto.getRandomValues(new Uint8Array(16));
+  field.value = Array.prototype.map.call(bytes, function (b) {
+    return (b + 256).toString(16).slice(1);
+  }).join("");
+  field.dataset.purchase = purchase;
+});

@@ -187,7 +187,7 @@ def fresh_sandbox_supplier():
 @contextlib.contextmanager
 def flask_requests(app):
     """The requests Flask itself handled while the block ran (their paths): what a layer in
-    front of Flask (kept pages) answered is not among them."""
+    front of Flask (the status poll) answered is not among them."""
     seen: list[str] = []
 
     def started(sender, **extra):

@@ -12,14 +12,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "merchant"
 EDGE = PACKAGE / "web" / "edge"
 
-# Wrap app.wsgi_app outside web/edge/ today; each moves into it or goes away (static_files.py
-# is moving to web/edge/, kept_pages.py is being removed). Nothing may join this list.
-KNOWN_WRAPPERS = {
-    "merchant/static_files.py",     # WhiteNoise
-    "merchant/web/guards.py",       # werkzeug's ProxyFix, when MERCHANT_PROXY_COUNT is set
-    "merchant/web/kept_pages.py",   # storefront pages answered in front of Flask
-}
-
 
 def modules() -> list[tuple[str, ast.Module]]:
     return [(path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(), str(path)))
@@ -72,4 +64,4 @@ def test_only_the_edge_wraps_the_wsgi_app():
     offenders = {name: lines for name, tree in modules()
                  if not (ROOT / name).is_relative_to(EDGE)
                  and (lines := wsgi_app_wrapping(tree))}
-    assert set(offenders) <= KNOWN_WRAPPERS, offenders
+    assert offenders == {}

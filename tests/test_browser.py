@@ -120,3 +120,51 @@ def test_the_whole_purchase_works_without_javascript(live_shop, tmp_path):
         expect(page.locator("#order-status")).to_contain_text("Delivered", timeout=15_000)
         page.screenshot(path=str(tmp_path / "no-js-delivered.png"), full_page=True)
         browser.close()
+
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """live_shop, and the app behind it (to count what it stored)."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    with served(app) as url:
+        yield app, url
+
+
+def test_buy_pressed_twice_sends_one_key_and_makes_one_order(live_app, phone):
+    """The page carries no key: the shop's script makes one when the form is sent, the same
+    for a second press, a new one once the purchase changed. Two posts with it: one order."""
+    from playwright.sync_api import expect
+
+    from merchant.core.extensions import db
+    from merchant.core.models import Order
+    (app, url), page = live_app, phone
+    page.goto(f"{url}/p/tiktok-coins")
+    assert page.locator("input[name=idempotency_key]").input_value() == ""
+    page.fill("input[name=username]", "demo_user")
+    page.get_by_role("button", name="Check account").click()
+    expect(page.locator("#account-check")).to_contain_text("Account found")
+    page.locator("label.card", has_text="70 Coins").click()
+    page.locator("label.method", has_text="QRIS").click()
+    page.fill("input[name=email]", "buyer@example.com")
+    # Each press goes through the shop's own submit handler; this one, added after it, only
+    # keeps the page here and records what the form would send.
+    press = """() => {
+        const form = document.querySelector("form.buy");
+        const keep = (event) => event.preventDefault();
+        document.addEventListener("submit", keep);
+        form.requestSubmit(form.querySelector(".buy-button"));
+        document.removeEventListener("submit", keep);
+        return Object.fromEntries(new FormData(form));
+    }"""
+    first, second = page.evaluate(press), page.evaluate(press)
+    assert len(first["idempotency_key"]) == 32 and first == second
+    answers = [page.request.post(f"{url}/p/tiktok-coins/order", form=form, max_redirects=0,
+                                 headers={"Sec-Fetch-Site": "same-origin"})
+               for form in (first, second)]
+    assert [answer.status for answer in answers] == [303, 303]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    with app.app_context():
+        assert db.session.query(Order).count() == 1
+    page.locator("label.card", has_text="350 Coins").click()
+    assert page.evaluate(press)["idempotency_key"] != first["idempotency_key"]

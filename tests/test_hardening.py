@@ -246,7 +246,9 @@ def test_cookies_are_secure_when_the_shop_is_public_over_https(tmp_path):
 
 
 def session_cookie(app) -> str:
-    cookies = app.test_client().get("/p/tiktok-coins").headers.getlist("Set-Cookie")
+    """The session cookie an account check sets (the shop's pages themselves set none)."""
+    cookies = app.test_client().post("/p/tiktok-coins/verify", data={"username": "demo_user"},
+                                     headers={"HX-Request": "true"}).headers.getlist("Set-Cookie")
     return next(c for c in cookies if c.startswith("session="))
 
 

@@ -6,6 +6,7 @@ money must reconcile. PostgreSQL takes 200 orders; SQLite (one writer at a time)
 """
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
@@ -64,11 +65,11 @@ def place(traffic: Traffic, number: int, package: int):
     """One buyer: the product page, the account check, Buy. Returns (session, ref)."""
     buyer = requests.Session()
     page = traffic.send(buyer, "GET", "/p/tiktok-coins").text
-    csrf, key = hidden(page, "csrf_token"), hidden(page, "idempotency_key")
+    assert hidden(page, "idempotency_key") == ""      # the shop's script makes it on Buy
     account = {"username": f"loadbuyer{number:04d}"}
     checked = traffic.send(buyer, "POST", "/p/tiktok-coins/verify",
-                           data={**account, "csrf_token": csrf}, headers={"HX-Request": "true"})
-    form = {**account, "csrf_token": csrf, "idempotency_key": key, "package": package,
+                           data=account, headers={"HX-Request": "true"})
+    form = {**account, "idempotency_key": os.urandom(16).hex(), "package": package,
             "method": "QRIS", "email": f"load{number}@example.com",
             "verification_token": hidden(checked.text, "verification_token")}
     placed = traffic.send(buyer, "POST", "/p/tiktok-coins/order", data=form)

@@ -256,12 +256,11 @@ def test_healthz_reports_the_worker(client, app):
     assert health.status_code == 200 and health.json["database"] == "ok"
 
 
-def test_csrf_is_enforced_with_a_visible_message(tmp_path):
-    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
-    response = app.test_client().post("/p/tiktok-coins/verify", data={"username": "demo_user"},
-                                      headers=HX)
-    assert response.status_code == 400
-    assert "reload the page" in response.text.lower()
+def test_a_cross_site_post_is_refused_with_a_visible_message(client):
+    response = client.post("/p/tiktok-coins/verify", data={"username": "demo_user"},
+                           headers={**HX, "Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+    assert "sent from another website" in response.text
 
 
 def test_a_missing_secret_key_is_a_startup_error_that_says_what_to_set(tmp_path, monkeypatch):

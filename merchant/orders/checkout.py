@@ -1,7 +1,9 @@
 """Turns a customer's purchase form into an order with a payment waiting at the gateway.
 
 The price comes only from the database; the account only with a valid verification token; a
-repeated idempotency key returns the order it already made.
+repeated idempotency key returns the order it already made. The key comes with the form (the
+shop's script makes one when the form is sent) or, without JavaScript, is made here from the
+purchase itself and a short time window: Buy pressed twice is one order either way.
 """
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ log = logging.getLogger(__name__)
 
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"     # no 0/O, 1/I/L: read aloud over WhatsApp
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# Without a key from the form, the same purchase from the same buyer within this many seconds
+# (at least; at most twice as many) is the same order: a double tap, a reload of the post.
+DOUBLE_TAP_SECONDS = 30
+# Form fields that differ between two presses of the same Buy, or are no part of the purchase.
+NOT_THE_PURCHASE = frozenset({"idempotency_key", "verification_token", "csrf_token"})
 GATEWAY_DOWN = _l("The payment provider is not responding. Try again in a minute.")
 
 
@@ -81,10 +88,11 @@ def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[
 def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") -> Order:
     """Validate a purchase, create the order and its payment. :raise PurchaseError:
 
-    `key_owner` (the browser session's secret) binds the form's idempotency key: the same key
-    from another browser makes another order instead of finding this one.
+    `key_owner` (the browser session's secret) binds the idempotency key: the same key from
+    another browser makes another order instead of finding this one.
     """
-    key = bound_key(form.get("idempotency_key"), key_owner)
+    keys = purchase_keys(product, form, key_owner, utcnow())
+    key = keys[0]
     account, errors = accounts.read_fields(product, form)
     package = catalog.find_package(product, form.get("package"))
     if package is None:
@@ -111,7 +119,7 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
             promo = promos.check(form.get("promo"), product, package, contact_keys)
         except promos.PromoRefused as exc:
             # Buy pressed twice: the first press may have taken the code's last use.
-            existing = order_by_key(key)
+            existing = order_by_key(keys)
             if existing is not None:
                 return existing
             errors["promo"] = str(exc)
@@ -124,7 +132,7 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
     if errors:
         raise PurchaseError(errors)
 
-    existing = order_by_key(key)
+    existing = order_by_key(keys)
     if existing is not None:
         return existing
 
@@ -160,7 +168,7 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
             orders.record(order.id, "customer", placed, to_status=orders.AWAITING_PAYMENT)
     except (IntegrityError, promos.PromoRefused) as exc:
         # A double-tapped Buy: the other request made the order (and took the code's use).
-        existing = order_by_key(key)
+        existing = order_by_key(keys)
         if existing is not None:
             return existing
         if isinstance(exc, promos.PromoRefused):
@@ -224,13 +232,30 @@ def _first_value(account: dict[str, str]) -> str | None:
     return next(iter(account.values()), None)
 
 
-def bound_key(given, owner: str) -> str:
-    """The key as stored: a digest of the form's key and its owner (an invalid or missing key
-    from the form is a fresh one, so that Buy makes a new order)."""
-    if not isinstance(given, str) or not IDEMPOTENCY_KEY.fullmatch(given):
-        given = secrets.token_hex(16)
+def purchase_keys(product: Product, form: Mapping[str, str], owner: str,
+                  now: dt.datetime) -> list[str]:
+    """The keys of this Buy as stored, bound to `owner`: the first for a new order, any of
+    them to find the order an earlier press made.
+
+    The form's own key when it sent a valid one. Else (no JavaScript) one made from the
+    product and every field of the purchase, in DOUBLE_TAP_SECONDS windows: this window's,
+    and the previous one's so that two presses either side of a window's end still meet.
+    """
+    given = form.get("idempotency_key")
+    if isinstance(given, str) and IDEMPOTENCY_KEY.fullmatch(given):
+        return [bound_key(given, owner)]
+    purchase = sorted((name, (form.get(name) or "").strip()) for name in form
+                      if name not in NOT_THE_PURCHASE)
+    window = int(now.replace(tzinfo=dt.UTC).timestamp()) // DOUBLE_TAP_SECONDS
+    return [bound_key(hashlib.sha256(repr((product.id, purchase, w)).encode()).hexdigest(),
+                      owner) for w in (window, window - 1)]
+
+
+def bound_key(given: str, owner: str) -> str:
+    """The key as stored: a digest of the form's key and its owner."""
     return hashlib.sha256(f"{owner}\n{given}".encode()).hexdigest()
 
 
-def order_by_key(key: str) -> Order | None:
-    return db.session.scalar(sa.select(Order).where(Order.idempotency_key == key))
+def order_by_key(keys: list[str]) -> Order | None:
+    """The order stored under one of `keys`."""
+    return db.session.scalars(sa.select(Order).where(Order.idempotency_key.in_(keys))).first()

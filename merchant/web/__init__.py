@@ -27,6 +27,7 @@ DAY_SKELETONS = {"day": "MMMd", "date": "yMMMd"}
 def register(app: Flask) -> None:
     from merchant.web import (
         admin,
+        cross_origin,
         errors,
         guards,
         health,
@@ -40,11 +41,12 @@ def register(app: Flask) -> None:
         webhooks,
     )
     guards.install(app)
+    cross_origin.install(app)
     errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(supplier_webhooks.bp)
+    app.register_blueprint(cross_origin.exempt(webhooks.bp))
+    app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)

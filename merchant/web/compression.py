@@ -1,27 +1,23 @@
 """The app's own responses compressed (brotli or gzip, as the browser accepts): Flask-Compress.
 
-The static files come compressed already (merchant/web/edge/static_files.py); the status
-poll is left alone (its 204 is empty and its final fragment small, and it is the hottest
-route).
+The static files come compressed already (merchant/web/edge/static_files.py), and so do the shared
+storefront pages (compressed once per catalog version, web/page_cache.py); the status poll is
+left alone (its 204 is empty and its final fragment small, and it is the hottest route).
 """
 from __future__ import annotations
 
-import gzip
-
-import brotli
 from flask import Flask, request
 from flask_compress import Compress
 
 UNCOMPRESSED_ENDPOINTS = frozenset({"orders.status"})
-ENCODINGS = frozenset({None, "br", "gzip"})     # what COMPRESS_ALGORITHM can give, or none
 
 compress = Compress()
 
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
-    # Pages are compressed on every request (each carries its own CSRF token): the fastest
-    # levels, about 15 % bigger than level 4 for a quarter of the time.
+    # The other pages are compressed on every request: the fastest levels, about 15 % bigger
+    # than level 4 for a quarter of the time.
     app.config.setdefault("COMPRESS_BR_LEVEL", 1)
     app.config.setdefault("COMPRESS_LEVEL", 1)
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)         # bytes: smaller gains nothing
@@ -38,15 +34,3 @@ def init_app(app: Flask) -> None:
             return response
         return compress.after_request(response)
 
-
-def encode(app: Flask, body: bytes, encoding: str | None) -> bytes:
-    """`body` compressed as Flask-Compress compresses with this app's settings (one of
-    ENCODINGS), for answers made in front of Flask (kept_pages)."""
-    if encoding == "br":
-        return brotli.compress(body, mode=app.config["COMPRESS_BR_MODE"],
-                               quality=app.config["COMPRESS_BR_LEVEL"],
-                               lgwin=app.config["COMPRESS_BR_WINDOW"],
-                               lgblock=app.config["COMPRESS_BR_BLOCK"])
-    if encoding == "gzip":
-        return gzip.compress(body, compresslevel=app.config["COMPRESS_LEVEL"])
-    return body

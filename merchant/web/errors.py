@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from merchant.core.extensions import db
+from merchant.web.cross_origin import CrossOriginRefused
 from merchant.web.htmx import is_htmx, vary
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,13 @@ def register(app: Flask) -> None:
         return _answer(400, _("Please try again"),
                        _("This page was open too long or your session changed. "
                          "Reload the page and try again."))
+
+    @app.errorhandler(CrossOriginRefused)
+    def cross_origin_refused(error):
+        sender = request.headers.get("Origin") or request.headers.get("Sec-Fetch-Site", "")
+        log.info("refused %s %s: sent from %r", request.method, request.path[:200],
+                 sender[:200])
+        return _answer(403, _("Sent from another website"), str(error.description))
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -1,11 +1,12 @@
-"""The edge: what every request must be before a view sees it, and what every answer carries.
+"""The guards: what every request must be before a view sees it, and what every answer carries.
 
 - Ids in the address are bounded integers (an `int` route converter capped at the column size).
 - The path, the query, the form fields and the headers hold no control characters (one
   `before_request` guard, so views and services never meet a NUL).
 - Bodies are capped before they are read: MAX_CONTENT_LENGTH, bigger for the panel (picture
   uploads), smaller for callbacks.
-- The client address is the proxy's X-Forwarded-For only for MERCHANT_PROXY_COUNT proxies.
+- (The client address is the proxy's X-Forwarded-For only for MERCHANT_PROXY_COUNT proxies:
+  web/edge/__init__.py.)
 - HSTS over https; `Cache-Control: no-store` on pages with personal data.
 """
 from __future__ import annotations
@@ -14,7 +15,6 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Request, abort, current_app, request
 from flask_babel import gettext as _
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from merchant.core.validation import MAX_ID, has_control
@@ -113,10 +113,6 @@ def install(app: Flask) -> None:
     """Wire the guards into the app; before any blueprint is registered (the converter)."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.request_class = GuardedRequest
-    proxies = int(app.config["PROXY_COUNT"] or 0)
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
-                                x_host=proxies, x_port=proxies)
     # First of all before_request functions: CSRF and the rate limits read the form too.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_control_characters)
     app.after_request(security_headers)

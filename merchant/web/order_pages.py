@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from merchant import orders
-from merchant.core.extensions import db, limiter
+from merchant.core.extensions import csrf, db, limiter
 from merchant.core.models import Order, utcnow
 from merchant.orders import payment_events
 from merchant.orders.checkout import normalize_whatsapp
@@ -27,6 +27,7 @@ from merchant.web import qr
 from merchant.web.htmx import vary
 
 bp = Blueprint("orders", __name__)
+csrf.exempt(bp)     # tracking posts no token: web/cross_origin.py refuses cross-site posts
 
 REMEMBERED = 20          # orders a browser session can reopen without the link's token
 POLL_GATEWAY_EVERY = 10  # seconds: the status poll asks the gateway at most this often

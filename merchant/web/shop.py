@@ -19,13 +19,14 @@ from flask_babel import gettext as _
 from merchant import catalog
 from merchant.catalog import accounts, promos
 from merchant.catalog import cache as catalog_cache
-from merchant.core.extensions import limiter
+from merchant.core.extensions import csrf, limiter
 from merchant.orders import checkout
 from merchant.web import page_cache, remembered
 from merchant.web.htmx import is_htmx, vary
 from merchant.web.order_pages import remember
 
 bp = Blueprint("shop", __name__)
+csrf.exempt(bp)     # no token in the shared pages: web/cross_origin.py refuses cross-site posts
 
 
 @bp.get("/")
@@ -35,16 +36,23 @@ def index():
     query = request.args.get("q", "").strip()[:catalog.SEARCH_MAX]
     category = request.args.get("category", "")
     category = category if category in catalog.CATEGORIES else ""
+    template = "shop/_catalog.html" if is_htmx() else "shop/index.html"
+    if not query:
+        page = page_cache.shared(template, lambda: _catalog_context(query, category),
+                                 {"category": catalog.CATEGORIES, "q": ("",)})
+        if page is not None:
+            return page
+    return vary(render_template(template, **_catalog_context(query, category)))
+
+
+def _catalog_context(query: str, category: str) -> dict:
     products = catalog_cache.active_products(query, category)
     context = {"products": products, "query": query, "category": category,
                "categories": catalog.CATEGORIES, "shelves": None}
     if not query and not category:
         context["featured"] = [product for product in products if product.featured]
         context["shelves"] = catalog.shelves([p for p in products if not p.featured])
-    template = "shop/_catalog.html" if is_htmx() else "shop/index.html"
-    if not query and page_cache.plain_request({"category": catalog.CATEGORIES, "q": ("",)}):
-        return vary(page_cache.render(template, **context))
-    return vary(render_template(template, **context))
+    return context
 
 
 def _product_or_404(slug: str):
@@ -82,8 +90,6 @@ def render_product(product, values=None, errors=None, check=None, status=200, re
     """The whole product page, from whatever the customer has entered so far (`recalled`: the
     account last checked on this device, already filled in)."""
     values = dict(values or {})
-    values.setdefault("idempotency_key", secrets.token_hex(16))
-    _key_owner()      # in the session before Buy, so two quick taps share it
     context = _product_context(product, values, errors, check, recalled)
     return vary(render_template("shop/product.html", **context), status)
 
@@ -108,11 +114,11 @@ def product_page(slug):
     names = [spec["name"] for spec in product.account_fields]
     if not any(values.get(name) for name in names):
         recalled = remembered.recall(product)
-    if recalled is None and page_cache.plain_request():
-        # Nothing of this visitor's on the page: the shared copy, with its own token and key.
-        _key_owner()
-        context = _product_context(product, {"idempotency_key": page_cache.KEY_HOLE})
-        return vary(page_cache.render("shop/product.html", **context))
+    if recalled is None:
+        # Nothing of this visitor's on the page: the copy every visitor gets.
+        page = page_cache.shared("shop/product.html", lambda: _product_context(product, {}))
+        if page is not None:
+            return page
     if recalled:
         account = recalled["account"]
         values.update(account)
@@ -146,6 +152,7 @@ def verify(slug):
         # Checked on blur while other fields are still empty: say nothing yet.
         return vary(render_template("shop/_account_check.html", product=product, check=None))
     check = accounts.check(product, form)
+    _key_owner()        # before Buy, so that two quick taps on it share their owner
     status = 200 if check.ok else 422
     if is_htmx():
         response = vary(render_template("shop/_account_check.html", product=product,
@@ -159,8 +166,19 @@ def verify(slug):
 
 
 def _key_owner() -> str:
-    """This browser's secret that its idempotency keys are bound to."""
+    """This browser's secret that its idempotency keys are bound to, made by its first
+    account check (or Show total): the pages themselves leave the session alone."""
     return session.setdefault("key_owner", secrets.token_hex(16))
+
+
+def _buyer() -> str:
+    """Who a Buy's idempotency key belongs to: the session's secret; for a first post
+    without one (a game with no account check), this connection's address and browser,
+    which two quick taps share and a stranger elsewhere does not."""
+    owner = session.get("key_owner")
+    if owner:
+        return owner
+    return f"anonymous\n{request.remote_addr}\n{request.user_agent.string}"
 
 
 @bp.errorhandler(429)
@@ -186,6 +204,8 @@ def summary(slug):
     button posts the form, so its contact details and keys stay out of the address)."""
     product = _product_or_404(slug)
     values = request.form if request.method == "POST" else request.args
+    if request.method == "POST":
+        _key_owner()
     if is_htmx():
         return vary(render_template("shop/_summary.html", **_summary(product, values)))
     return render_product(product, values)
@@ -215,7 +235,7 @@ def place_order(slug):
     """Create the order and send the customer to its page (remembered by this browser)."""
     product = _product_or_404(slug)
     try:
-        order = checkout.place_order(product, request.form, key_owner=_key_owner())
+        order = checkout.place_order(product, request.form, key_owner=_buyer())
     except checkout.PurchaseError as exc:
         return render_product(product, request.form, errors=exc.errors, status=422)
     remember(order)

@@ -29,7 +29,7 @@ THREADS = 8     # app threads; SQLite serialises writers anyway, PostgreSQL's po
 # well under 1024, the file descriptors select() can watch and a common per-process limit.
 CONNECTION_LIMIT = 500
 
-# What a reverse proxy tells (werkzeug's ProxyFix reads the same four in web/guards.py).
+# What a reverse proxy tells (werkzeug's ProxyFix reads the same four in web/edge/__init__.py).
 FORWARDED = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"}
 
 
@@ -47,8 +47,9 @@ def proxy_settings(proxies: int) -> dict:
 
 def settings(app: Flask, host: str, port: int, threads: int = THREADS) -> dict:
     """waitress's arguments for serving `app` (its documented settings)."""
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
     return {"host": host, "port": port, "threads": threads, "ident": "merchant",
-            "connection_limit": CONNECTION_LIMIT, **proxy_settings(int(app.config.get("PROXY_COUNT") or 0))}
+            "connection_limit": CONNECTION_LIMIT, **proxy_settings(proxies)}
 
 
 def server(app: Flask, host: str, port: int, threads: int = THREADS):
