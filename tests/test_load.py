@@ -23,6 +23,8 @@ from merchant.extensions import db
 from merchant.models import Order, OrderEvent, WebhookEvent
 from merchant.payments.sandbox import SandboxGateway
 
+pytestmark = [pytest.mark.load, pytest.mark.process]
+
 ORDERS = 200 if TEST_DATABASE_URL else 60
 POLLERS = 50
 SETTINGS = {

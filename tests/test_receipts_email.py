@@ -382,6 +382,7 @@ def paid_not_delivered(client, app) -> str:
     return ref
 
 
+@pytest.mark.process
 def test_a_worker_killed_during_data_is_not_resent_and_is_left_in_doubt(
         app, client, smtp, workers, owner):
     ref = paid_not_delivered(client, app)
@@ -407,6 +408,7 @@ def test_a_worker_killed_during_data_is_not_resent_and_is_left_in_doubt(
     assert "Receipts that may not have arrived" not in owner.get("/admin/").text
 
 
+@pytest.mark.process
 def test_a_worker_killed_before_data_is_sent_exactly_once_after_a_restart(
         app, client, smtp, workers):
     paid_not_delivered(client, app)

@@ -103,6 +103,7 @@ def delivered_within(app, ref: str, seconds: float) -> bool:
     return True
 
 
+@pytest.mark.process
 def test_a_paid_callback_wakes_a_worker_in_another_process(client, app, tmp_path,
                                                            worker_process):
     # The first order is delivered by the worker's first pass or by a wake-up; after it the
