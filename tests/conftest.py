@@ -294,11 +294,38 @@ def app(tmp_path):
     return make_app(tmp_path)
 
 
+class VendorServer(HTTPServer):
+    """pytest-httpserver's server, knowing how many requests it is still answering."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answering = 0
+        self.changed = threading.Condition()
+
+    def application(self, request):
+        with self.changed:
+            self.answering += 1
+        try:
+            return super().application(request)       # logs the request once answered
+        finally:
+            with self.changed:
+                self.answering -= 1
+                self.changed.notify_all()
+
+    def clear_when_answered(self, seconds: float = 30) -> None:
+        """Clear handlers and log once no request is being answered: a slow answer a test's
+        client gave up on (a vendor timeout) is not logged into the next test's requests."""
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.answering == 0, seconds), \
+                "the fake vendor was still answering a request"
+        self.clear()
+
+
 @pytest.fixture(scope="module")
 def threaded_server():
     """A vendor's fake server, threaded so a 'slow' handler does not block other requests
     (a timed-out request still sleeps while the retry is answered)."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server = VendorServer(host="127.0.0.1", threaded=True)
     server.start()
     yield server
     server.stop()
@@ -307,9 +334,9 @@ def threaded_server():
 @pytest.fixture
 def vendor_server(threaded_server):
     """The threaded server with no handlers and an empty request log; a fake installs its own."""
-    threaded_server.clear()
+    threaded_server.clear_when_answered()
     yield threaded_server
-    threaded_server.clear()
+    threaded_server.clear_when_answered()
 
 
 @pytest.fixture
