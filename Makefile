@@ -86,10 +86,12 @@ dev: $(VENV)/.installed-run $(MO) instance/config.py
 	$(FLASK) dev --host $(HOST) --port $(PORT)
 
 # Also installs Debian's chromium for the browser tests when it can (.ci/chromium says what to
-# install when it cannot).
+# install when it cannot). The tests are spread over TEST_WORKERS processes (pytest-xdist), each
+# file kept on one of them.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed $(MO)
 	@./.ci/chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # ruff, then the package layers and the no-cycles rule of .importlinter (ARCHITECTURE.md).
 lint: $(VENV)/.installed

@@ -69,6 +69,9 @@ class Defaults:
     # Off: Flask-Limiter would put its Retry-After (the limit's reset) on every answer of a limited
     # route, a 503's own "5" included; a 429 gets one in web/guards.py.
     RATELIMIT_HEADERS_ENABLED = False
+    # werkzeug's scrypt for admin passwords. Only the test suite sets a cheap method
+    # ("pbkdf2:sha256:1"): refused unless TESTING, and admins.py reads it only while TESTING.
+    PASSWORD_HASH_METHOD = "scrypt"
     ADMIN_IDLE_MINUTES = 60                 # an admin session ends after this long unused
     ADMIN_SESSION_HOURS = 12                # ... and this long after signing in, whatever
     NEEDS_ATTENTION_MINUTES = 10            # paid but undelivered for longer: on the admin list
@@ -131,6 +134,10 @@ def check(config) -> None:
         raise ConfigError(f"merchant cannot start: MERCHANT_DEFAULT_LOCALE is "
                           f"{config.get('DEFAULT_LOCALE')!r}; use id (Bahasa Indonesia) or en "
                           "(English).")
+    if config.get("PASSWORD_HASH_METHOD") not in (None, "scrypt") and not config.get("TESTING"):
+        raise ConfigError(f"merchant cannot start: MERCHANT_PASSWORD_HASH_METHOD is "
+                          f"{config.get('PASSWORD_HASH_METHOD')!r}; remove it (admin passwords "
+                          "are hashed with scrypt; another method is for the test suite only).")
     missing = []
     if not config.get("SECRET_KEY"):
         missing.append("MERCHANT_SECRET_KEY")

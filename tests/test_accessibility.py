@@ -9,20 +9,11 @@ import re
 
 import pytest
 from conftest import buy, set_product, verify
-from test_browser import CHROMIUM, FLAGS, live_shop  # noqa: F401  (the live-server fixture)
+from test_browser import live_shop  # noqa: F401  (the live-server fixture)
 
 AXE = os.path.join(os.path.dirname(__file__), "vendor", "axe.min.js")
 LANGS = ["en", "id"]
 BAD = ("serious", "critical")
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def phone(browser, width=360, height=740):

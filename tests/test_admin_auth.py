@@ -15,6 +15,7 @@ from flask import url_for
 from werkzeug.routing import BuildError
 
 from merchant import cli
+from merchant.config import ConfigError
 from merchant.core.extensions import db
 from merchant.core.models import AdminRecoveryCode, AdminUser, AuditEntry, SetupToken, utcnow
 from merchant.staff import admins, two_factor
@@ -634,3 +635,21 @@ def test_a_lost_phone_is_reset_at_the_shell(app, owner, clock):
     assert again.exit_code == 1 and "has no authenticator app turned on" in again.output
     unknown = runner.invoke(args=["reset-2fa", "nobody@example.com"])
     assert unknown.exit_code == 1 and "There is no admin nobody@example.com" in unknown.output
+
+
+def test_passwords_are_scrypt_unless_a_test_app_asks_for_a_cheaper_hash(app, tmp_path):
+    """The suite hashes with one pbkdf2 round (conftest); a shop never does."""
+    assert app.config["PASSWORD_HASH_METHOD"] == "pbkdf2:sha256:1"
+    create_admin(app)
+    with app.app_context():
+        stored = sa.select(AdminUser.password_hash)
+        assert db.session.scalar(stored).startswith("pbkdf2:sha256:1$")
+        assert admins.authenticate("owner@example.com", ADMIN_PASSWORD) is not None
+        assert admins.authenticate("nobody@example.com", ADMIN_PASSWORD) is None
+        app.testing = False                 # a shop that is not a test: scrypt, whatever is set
+        admins.change_password(admins.by_email("owner@example.com"), ADMIN_PASSWORD,
+                               "a new long password")
+        assert db.session.scalar(stored).startswith("scrypt:")
+        assert admins.authenticate("owner@example.com", "a new long password") is not None
+    with pytest.raises(ConfigError, match="MERCHANT_PASSWORD_HASH_METHOD is 'pbkdf2:sha256:1'"):
+        make_app(tmp_path / "live", TESTING=False, PASSWORD_HASH_METHOD="pbkdf2:sha256:1")

@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from conftest import make_app, served
 from PIL import Image
-from test_browser import CHROMIUM, FLAGS
 
 from merchant.core.extensions import db
 from merchant.core.models import Order
@@ -78,89 +77,86 @@ def open_area(page, name: str) -> None:
 
 
 def test_owner_sets_up_an_empty_shop_and_delivers_a_failed_order_by_hand(empty_shop, fake,
-                                                                        tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+                                                                        tmp_path, browser):
+    from playwright.sync_api import expect
     app, base = empty_shop
     with app.app_context():
         token = admins.new_setup_token()          # what `make run` prints for a shop without admin
     # Digiflazz fails every delivery to this account (rc 02: a final failure).
     fake.script("123456782345", kind="fail", rc="02")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        errors: list[str] = []
-        owner = browser.new_context(**PHONE).new_page()
-        owner.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors: list[str] = []
+    owner = browser.new_context(**PHONE).new_page()
+    owner.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        # 1. The setup link creates the owner, once.
-        become_owner(owner, base, token)
+    # 1. The setup link creates the owner, once.
+    become_owner(owner, base, token)
 
-        # 2. Payment methods: the sandbox set is there; the owner adds one of their own.
-        open_area(owner, "Payment methods")
-        expect(owner.locator(".methods-table")).to_contain_text("QRIS")
-        owner.get_by_role("link", name="Add a method of your own").click()
-        owner.fill("#name", "Alfamart")
-        owner.fill("#code", "alfamart")
-        owner.fill("#fee_flat", "2500")
-        owner.get_by_role("button", name="Add the method").click()
-        expect(owner.locator(".methods-table")).to_contain_text("Alfamart")
+    # 2. Payment methods: the sandbox set is there; the owner adds one of their own.
+    open_area(owner, "Payment methods")
+    expect(owner.locator(".methods-table")).to_contain_text("QRIS")
+    owner.get_by_role("link", name="Add a method of your own").click()
+    owner.fill("#name", "Alfamart")
+    owner.fill("#code", "alfamart")
+    owner.fill("#fee_flat", "2500")
+    owner.get_by_role("button", name="Add the method").click()
+    expect(owner.locator(".methods-table")).to_contain_text("Alfamart")
 
-        # 3. Import the price list from (the fake) Digiflazz: its preview, then the progress page.
-        open_area(owner, "Catalog")
-        owner.get_by_role("link", name="Import prices").click()
-        owner.fill("#markup", "8%")
-        owner.get_by_role("button", name="Preview the changes").click()
-        expect(owner.get_by_role("button", name="Apply these changes")).to_be_visible(
-            timeout=15_000)
-        owner.get_by_role("button", name="Apply these changes").click()
-        expect(owner.locator("#import-job")).to_contain_text("Done", timeout=15_000)
+    # 3. Import the price list from (the fake) Digiflazz: its preview, then the progress page.
+    open_area(owner, "Catalog")
+    owner.get_by_role("link", name="Import prices").click()
+    owner.fill("#markup", "8%")
+    owner.get_by_role("button", name="Preview the changes").click()
+    expect(owner.get_by_role("button", name="Apply these changes")).to_be_visible(
+        timeout=15_000)
+    owner.get_by_role("button", name="Apply these changes").click()
+    expect(owner.locator("#import-job")).to_contain_text("Done", timeout=15_000)
 
-        # 4. Rename the imported product and give it a picture.
-        owner.get_by_role("link", name="See the catalog").click()
-        owner.get_by_role("link", name="Mobile Legends").first.click()
-        owner.get_by_role("link", name="Edit product").click()
-        owner.fill("#name", "Mobile Legends Diamonds")
-        owner.set_input_files("#picture", a_picture(tmp_path / "ml.png"))
-        owner.get_by_role("button", name="Save product").click()
-        expect(owner.get_by_role("heading", name="Mobile Legends Diamonds")).to_be_visible()
-        assert owner.evaluate("document.documentElement.scrollWidth") <= 390
+    # 4. Rename the imported product and give it a picture.
+    owner.get_by_role("link", name="See the catalog").click()
+    owner.get_by_role("link", name="Mobile Legends").first.click()
+    owner.get_by_role("link", name="Edit product").click()
+    owner.fill("#name", "Mobile Legends Diamonds")
+    owner.set_input_files("#picture", a_picture(tmp_path / "ml.png"))
+    owner.get_by_role("button", name="Save product").click()
+    expect(owner.get_by_role("heading", name="Mobile Legends Diamonds")).to_be_visible()
+    assert owner.evaluate("document.documentElement.scrollWidth") <= 390
 
-        # 5. A customer buys 86 Diamonds with Alfamart and pays on the sandbox page.
-        customer = browser.new_context(**PHONE).new_page()
-        customer.on("pageerror", lambda exc: errors.append(str(exc)))
-        customer.goto(base)
-        tile = customer.get_by_role("link", name="Mobile Legends Diamonds")
-        assert "/media/" in tile.locator("img").get_attribute("src")
-        tile.click()
-        check_mobile_legends_account(customer)
-        expect(customer.locator("#account-check")).to_contain_text("match")
-        customer.locator("label.card", has_text="86 Diamonds").click()
-        customer.locator("label.method", has_text="Alfamart").click()
-        expect(customer.locator("#summary")).to_contain_text("Rp 24.100")   # 21.600 + 2.500
-        customer.fill("input[name=email]", "buyer@example.com")
-        customer.get_by_role("button", name="Buy now").click()
-        customer.get_by_role("link", name="Pay Rp 24.100").click()
-        customer.get_by_role("button", name="Pay", exact=True).click()
-        expect(customer.locator("#order-status")).to_contain_text("Delivery failed",
-                                                                  timeout=15_000)
-        with app.app_context():
-            ref = db.session.scalar(sa.select(Order.ref))
+    # 5. A customer buys 86 Diamonds with Alfamart and pays on the sandbox page.
+    customer = browser.new_context(**PHONE).new_page()
+    customer.on("pageerror", lambda exc: errors.append(str(exc)))
+    customer.goto(base)
+    tile = customer.get_by_role("link", name="Mobile Legends Diamonds")
+    assert "/media/" in tile.locator("img").get_attribute("src")
+    tile.click()
+    check_mobile_legends_account(customer)
+    expect(customer.locator("#account-check")).to_contain_text("match")
+    customer.locator("label.card", has_text="86 Diamonds").click()
+    customer.locator("label.method", has_text="Alfamart").click()
+    expect(customer.locator("#summary")).to_contain_text("Rp 24.100")   # 21.600 + 2.500
+    customer.fill("input[name=email]", "buyer@example.com")
+    customer.get_by_role("button", name="Buy now").click()
+    customer.get_by_role("link", name="Pay Rp 24.100").click()
+    customer.get_by_role("button", name="Pay", exact=True).click()
+    expect(customer.locator("#order-status")).to_contain_text("Delivery failed",
+                                                              timeout=15_000)
+    with app.app_context():
+        ref = db.session.scalar(sa.select(Order.ref))
 
-        # 6. The order is in Needs attention; the owner delivers it by hand with a proof.
-        open_area(owner, "Needs attention")
-        row = owner.locator(".attention-item", has_text=ref)
-        expect(row).to_be_visible()
-        row.get_by_role("link").first.click()
-        expect(owner.get_by_role("heading", name=ref)).to_be_visible()
-        owner.fill("#proof", "Sent by hand, trx 55123")
-        owner.get_by_role("button", name="Mark delivered").click()
-        expect(owner.locator("body")).to_contain_text("Delivered")
-        assert owner.evaluate("document.documentElement.scrollWidth") <= 390
+    # 6. The order is in Needs attention; the owner delivers it by hand with a proof.
+    open_area(owner, "Needs attention")
+    row = owner.locator(".attention-item", has_text=ref)
+    expect(row).to_be_visible()
+    row.get_by_role("link").first.click()
+    expect(owner.get_by_role("heading", name=ref)).to_be_visible()
+    owner.fill("#proof", "Sent by hand, trx 55123")
+    owner.get_by_role("button", name="Mark delivered").click()
+    expect(owner.locator("body")).to_contain_text("Delivered")
+    assert owner.evaluate("document.documentElement.scrollWidth") <= 390
 
-        # 7. The customer's page shows Delivered, with the proof.
-        expect(customer.locator("#order-status")).to_contain_text("Delivered", timeout=10_000)
-        expect(customer.locator(".proof")).to_contain_text("trx 55123")
-        owner.screenshot(path=str(tmp_path / "owner-delivered.png"), full_page=True)
-        browser.close()
+    # 7. The customer's page shows Delivered, with the proof.
+    expect(customer.locator("#order-status")).to_contain_text("Delivered", timeout=10_000)
+    expect(customer.locator(".proof")).to_contain_text("trx 55123")
+    owner.screenshot(path=str(tmp_path / "owner-delivered.png"), full_page=True)
     assert errors == []
     assert fake.purchases["123456782345"] == 0 or sum(fake.purchases.values()) == 1

@@ -1,11 +1,8 @@
 """The panel on a 360 px phone: every area reachable from a menu, nothing scrolls sideways."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from conftest import ADMIN_PASSWORD, buy, create_admin, make_app, order_ref, package_id, served
-from test_browser import CHROMIUM, FLAGS
 
 from merchant.core.extensions import db
 from merchant.core.models import Package
@@ -32,16 +29,9 @@ def panel(tmp_path):
 
 
 @pytest.fixture
-def small_phone():
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(viewport={"width": WIDTH, "height": 740},
-                                      is_mobile=True, has_touch=True)
-        yield context.new_page()
-        browser.close()
+def small_phone(browser):
+    return browser.new_context(viewport={"width": WIDTH, "height": 740}, is_mobile=True,
+                               has_touch=True).new_page()
 
 
 # What scrolls sideways: the page itself, or a box inside it (a menu or table in a scroller),

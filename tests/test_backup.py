@@ -57,6 +57,7 @@ def open_shop(url, instance):
                        "SQLALCHEMY_DATABASE_URI": url}, instance_path=str(instance))
 
 
+@pytest.mark.process
 def test_a_backup_restores_into_a_fresh_database_with_orders_history_and_pictures(
         client, app, tmp_path):
     delivered, failed = delivered_order(client, app), failed_order(client, app)
@@ -90,6 +91,7 @@ def test_a_backup_restores_into_a_fresh_database_with_orders_history_and_picture
             db.engine.dispose()
 
 
+@pytest.mark.process
 def test_a_backup_while_an_order_is_being_written_holds_only_what_was_committed(
         client, app, tmp_path):
     ref = delivered_order(client, app)

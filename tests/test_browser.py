@@ -1,14 +1,8 @@
 """A real phone-sized Chromium buys 70 TikTok coins for demo_user and sees Delivered."""
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from conftest import make_app, served
-
-CHROMIUM = os.environ.get("MERCHANT_TEST_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
@@ -19,20 +13,14 @@ def live_shop(tmp_path):
 
 
 @pytest.fixture
-def phone():
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844},
-                                      is_mobile=True, has_touch=True)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page
-        browser.close()
-        assert errors == []
+def phone(browser):
+    """A page of a new 390 x 844 touch context; no script error may happen on it."""
+    page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                               has_touch=True).new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    assert errors == []
 
 
 def test_phone_buys_tiktok_coins_and_sees_delivered(live_shop, phone):
@@ -97,30 +85,26 @@ def test_account_errors_show_without_leaving_the_page(live_shop, phone):
     expect(page.locator("#account-check")).to_contain_text("6-12 digits")
 
 
-def test_the_whole_purchase_works_without_javascript(live_shop, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_context(viewport={"width": 360, "height": 740},
-                                   java_script_enabled=False).new_page()
-        page.goto(f"{live_shop}/p/free-fire")
-        page.fill("input[name=player_id]", "123456789")
-        page.get_by_role("button", name="Check account").click()      # a full page post
-        expect(page.locator("#account-check")).to_contain_text("Account found")
-        page.locator("label.card", has_text="140 Diamonds").click()
-        page.locator("label.method", has_text="DANA").click()
-        page.get_by_role("button", name="Show total").click()
-        expect(page.locator("#summary")).to_contain_text("Rp 19.793")   # 19.500 + 1.5 %
-        page.fill("input[name=whatsapp]", "0812 3456 7890")
-        page.get_by_role("button", name="Buy now").click()
-        expect(page.locator("#order-status")).to_contain_text("Waiting for payment")
-        page.get_by_role("link", name="Pay Rp 19.793").click()
-        page.get_by_role("button", name="Pay", exact=True).click()
-        # The order page reloads itself (meta refresh) until the top-up is delivered.
-        expect(page.locator("#order-status")).to_contain_text("Delivered", timeout=15_000)
-        page.screenshot(path=str(tmp_path / "no-js-delivered.png"), full_page=True)
-        browser.close()
-
+def test_the_whole_purchase_works_without_javascript(live_shop, tmp_path, browser):
+    from playwright.sync_api import expect
+    page = browser.new_context(viewport={"width": 360, "height": 740},
+                               java_script_enabled=False).new_page()
+    page.goto(f"{live_shop}/p/free-fire")
+    page.fill("input[name=player_id]", "123456789")
+    page.get_by_role("button", name="Check account").click()      # a full page post
+    expect(page.locator("#account-check")).to_contain_text("Account found")
+    page.locator("label.card", has_text="140 Diamonds").click()
+    page.locator("label.method", has_text="DANA").click()
+    page.get_by_role("button", name="Show total").click()
+    expect(page.locator("#summary")).to_contain_text("Rp 19.793")   # 19.500 + 1.5 %
+    page.fill("input[name=whatsapp]", "0812 3456 7890")
+    page.get_by_role("button", name="Buy now").click()
+    expect(page.locator("#order-status")).to_contain_text("Waiting for payment")
+    page.get_by_role("link", name="Pay Rp 19.793").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
+    # The order page reloads itself (meta refresh) until the top-up is delivered.
+    expect(page.locator("#order-status")).to_contain_text("Delivered", timeout=15_000)
+    page.screenshot(path=str(tmp_path / "no-js-delivered.png"), full_page=True)
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ def test_import_prices_without_supplier_settings_names_the_variables(tmp_path):
         "digiflazz." in unknown.output
 
 
+@pytest.mark.process
 def test_the_real_command_line_before_and_after_the_migrations(tmp_path):
     """The issue's case, as the operator types it: `flask --app merchant import-prices ...`."""
     env = {key: value for key, value in os.environ.items()
@@ -70,6 +71,7 @@ def test_the_real_command_line_before_and_after_the_migrations(tmp_path):
     assert "Traceback" not in after.stderr + after.stdout
 
 
+@pytest.mark.process
 def test_missing_startup_settings_are_named_without_a_traceback(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("MERCHANT_")}
     env.update(MERCHANT_INSTANCE_PATH=str(tmp_path))

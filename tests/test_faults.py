@@ -154,6 +154,7 @@ def assert_delivered_once(shop, fake, ref):
     assert get_order(shop, ref).delivery_proof == fake.transactions[ref]["sn"]
 
 
+@pytest.mark.process
 def test_worker_killed_between_claim_and_supplier_answer_delivers_once_after_restart(
         shop, fake, tmp_path):
     # The request dies with the worker before Digiflazz processed it: nothing was bought.
@@ -166,6 +167,7 @@ def test_worker_killed_between_claim_and_supplier_answer_delivers_once_after_res
     assert any("Transaksi Sukses" in line["message"] for line in lines)
 
 
+@pytest.mark.process
 def test_worker_killed_after_the_supplier_accepted_delivers_once_after_restart(
         shop, fake, tmp_path):
     # Digiflazz bought it and is answering; the worker dies before it can record the answer.

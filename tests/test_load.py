@@ -24,6 +24,8 @@ from merchant.core.extensions import db
 from merchant.core.models import Order, OrderEvent, WebhookEvent
 from merchant.vendors.payments.sandbox import SandboxGateway
 
+pytestmark = [pytest.mark.load, pytest.mark.process]
+
 ORDERS = 200 if TEST_DATABASE_URL else 60
 POLLERS = 50
 SETTINGS = {

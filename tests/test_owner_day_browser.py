@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from conftest import bare_app, empty_database, served
 from PIL import Image
 from test_admin_journey import PHONE, become_owner, check_mobile_legends_account
-from test_browser import CHROMIUM, FLAGS
 
 from merchant.core.extensions import db
 from merchant.core.models import Order, Product, ShopSettings
@@ -54,90 +53,87 @@ def no_sideways_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
 
 
-def test_owner_day_on_a_phone_from_an_empty_shop(started_empty, fake, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_owner_day_on_a_phone_from_an_empty_shop(started_empty, fake, tmp_path, browser):
+    from playwright.sync_api import expect
     app, base = started_empty
     with app.app_context():
         token = admins.new_setup_token()
     fake.script("123456782345", kind="fail", rc="02")       # Digiflazz fails this account
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        errors: list[str] = []
-        owner = browser.new_context(**PHONE).new_page()
-        owner.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors: list[str] = []
+    owner = browser.new_context(**PHONE).new_page()
+    owner.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        # The setup link makes the owner.
-        become_owner(owner, base, token)
-        no_sideways_scroll(owner)
+    # The setup link makes the owner.
+    become_owner(owner, base, token)
+    no_sideways_scroll(owner)
 
-        # Settings: a logo, then the name changed with the logo kept (once a 500).
-        owner.goto(f"{base}/admin/settings")
-        owner.fill("#shop_name", "Dewi Top Up")
-        owner.set_input_files("#logo", a_logo(tmp_path / "logo.png"))
-        owner.get_by_role("button", name="Save settings").click()
-        expect(owner.locator("body")).to_contain_text("Settings saved")
-        owner.fill("#shop_name", "Dewi Top Up Murah")
-        owner.get_by_role("button", name="Save settings").click()
-        expect(owner.locator("body")).to_contain_text("Settings saved")
-        with app.app_context():
-            settings = db.session.get(ShopSettings, 1)
-            assert settings.shop_name == "Dewi Top Up Murah" and settings.logo
-        no_sideways_scroll(owner)
+    # Settings: a logo, then the name changed with the logo kept (once a 500).
+    owner.goto(f"{base}/admin/settings")
+    owner.fill("#shop_name", "Dewi Top Up")
+    owner.set_input_files("#logo", a_logo(tmp_path / "logo.png"))
+    owner.get_by_role("button", name="Save settings").click()
+    expect(owner.locator("body")).to_contain_text("Settings saved")
+    owner.fill("#shop_name", "Dewi Top Up Murah")
+    owner.get_by_role("button", name="Save settings").click()
+    expect(owner.locator("body")).to_contain_text("Settings saved")
+    with app.app_context():
+        settings = db.session.get(ShopSettings, 1)
+        assert settings.shop_name == "Dewi Top Up Murah" and settings.logo
+    no_sideways_scroll(owner)
 
-        # The price import: its preview first, then applied.
-        owner.goto(f"{base}/admin/catalog/import")
-        owner.fill("#markup", "8%")
-        owner.get_by_role("button", name="Preview the changes").click()
-        apply = owner.get_by_role("button", name="Apply these changes")
-        expect(apply).to_be_visible(timeout=15_000)
-        expect(owner.locator("body")).to_contain_text("86 Diamonds")
-        with app.app_context():
-            assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 0
-        no_sideways_scroll(owner)
-        apply.click()
-        expect(owner.locator("#import-job")).to_contain_text("Done", timeout=15_000)
+    # The price import: its preview first, then applied.
+    owner.goto(f"{base}/admin/catalog/import")
+    owner.fill("#markup", "8%")
+    owner.get_by_role("button", name="Preview the changes").click()
+    apply = owner.get_by_role("button", name="Apply these changes")
+    expect(apply).to_be_visible(timeout=15_000)
+    expect(owner.locator("body")).to_contain_text("86 Diamonds")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 0
+    no_sideways_scroll(owner)
+    apply.click()
+    expect(owner.locator("#import-job")).to_contain_text("Done", timeout=15_000)
 
-        # A customer buys for an account Digiflazz refuses: the delivery fails.
-        customer = browser.new_context(**PHONE).new_page()
-        customer.on("pageerror", lambda exc: errors.append(str(exc)))
-        customer.goto(base)
-        customer.get_by_role("link", name="Mobile Legends").first.click()
-        check_mobile_legends_account(customer)
-        customer.locator("label.card", has_text="86 Diamonds").click()
-        customer.locator("label.method", has_text="QRIS").click()
-        customer.fill("input[name=email]", "dewi.shop@example.com")
-        customer.get_by_role("button", name="Buy now").click()
-        customer.get_by_role("link", name="Pay").first.click()
-        customer.get_by_role("button", name="Pay", exact=True).click()
-        expect(customer.locator("#order-status")).to_contain_text("Delivery failed",
-                                                                  timeout=15_000)
-        with app.app_context():
-            order = db.session.scalar(sa.select(Order))
-            ref, total = order.ref, order.total
+    # A customer buys for an account Digiflazz refuses: the delivery fails.
+    customer = browser.new_context(**PHONE).new_page()
+    customer.on("pageerror", lambda exc: errors.append(str(exc)))
+    customer.goto(base)
+    customer.get_by_role("link", name="Mobile Legends").first.click()
+    check_mobile_legends_account(customer)
+    customer.locator("label.card", has_text="86 Diamonds").click()
+    customer.locator("label.method", has_text="QRIS").click()
+    customer.fill("input[name=email]", "dewi.shop@example.com")
+    customer.get_by_role("button", name="Buy now").click()
+    customer.get_by_role("link", name="Pay").first.click()
+    customer.get_by_role("button", name="Pay", exact=True).click()
+    expect(customer.locator("#order-status")).to_contain_text("Delivery failed",
+                                                              timeout=15_000)
+    with app.app_context():
+        order = db.session.scalar(sa.select(Order))
+        ref, total = order.ref, order.total
 
-        # The owner finds it by part of the customer's address and of the account ID.
-        owner.goto(f"{base}/admin/orders")
-        for part in ("dewi", "345678"):
-            owner.fill("input[name=q]", part)
-            owner.locator("input[name=q]").press("Enter")
-            expect(owner.locator("main")).to_contain_text(ref)
-        no_sideways_scroll(owner)
-        owner.locator("main").get_by_role("link", name=ref).first.click()
-        expect(owner.get_by_role("heading", name=ref)).to_be_visible()
+    # The owner finds it by part of the customer's address and of the account ID.
+    owner.goto(f"{base}/admin/orders")
+    for part in ("dewi", "345678"):
+        owner.fill("input[name=q]", part)
+        owner.locator("input[name=q]").press("Enter")
+        expect(owner.locator("main")).to_contain_text(ref)
+    no_sideways_scroll(owner)
+    owner.locator("main").get_by_role("link", name=ref).first.click()
+    expect(owner.get_by_role("heading", name=ref)).to_be_visible()
 
-        # The refund asks first, with the amount and where the money goes.
-        owner.get_by_role("link", name="Refund through sandbox…").click()
-        facts = owner.locator(".refund-facts")
-        expect(facts).to_contain_text(money(total))
-        expect(facts).to_contain_text("QRIS")
-        no_sideways_scroll(owner)
-        owner.fill("#note", "Account refused by the supplier")
-        owner.get_by_role("button", name=f"Refund {money(total)} through sandbox").click()
-        expect(owner.locator("body")).to_contain_text("Refunded")
-        with app.app_context():
-            assert db.session.scalar(sa.select(Order.status)) == "refunded"
-        expect(customer.locator("#order-status")).to_contain_text("Refunded", timeout=10_000)
-        expect(customer.locator("#order-status")).to_contain_text(money(total))
-        browser.close()
+    # The refund asks first, with the amount and where the money goes.
+    owner.get_by_role("link", name="Refund through sandbox…").click()
+    facts = owner.locator(".refund-facts")
+    expect(facts).to_contain_text(money(total))
+    expect(facts).to_contain_text("QRIS")
+    no_sideways_scroll(owner)
+    owner.fill("#note", "Account refused by the supplier")
+    owner.get_by_role("button", name=f"Refund {money(total)} through sandbox").click()
+    expect(owner.locator("body")).to_contain_text("Refunded")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Order.status)) == "refunded"
+    expect(customer.locator("#order-status")).to_contain_text("Refunded", timeout=10_000)
+    expect(customer.locator("#order-status")).to_contain_text(money(total))
     assert errors == []

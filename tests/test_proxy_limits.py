@@ -11,7 +11,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
+import pytest
+
 from tests import processes
+
+pytestmark = pytest.mark.process
 
 LIMIT = 3
 CHECK = "/p/tiktok-coins/verify"

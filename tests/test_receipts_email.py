@@ -2,6 +2,7 @@
 sent by the worker's outbox pass, also when the worker is SIGKILLed mid-send."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -204,8 +205,9 @@ def test_a_temporary_refusal_is_sent_at_the_retry(app, client, smtp, clock):
 
 
 def test_an_unreachable_server_is_tried_again_later(tmp_path, smtp):
-    app = make_app(tmp_path, **{**smtp_config(smtp), "SMTP_PORT": unused_port()})
-    delivered_order(app.test_client(), app)
+    with refusing_port() as port:
+        app = make_app(tmp_path, **{**smtp_config(smtp), "SMTP_PORT": port})
+        delivered_order(app.test_client(), app)
     [row] = receipts(app)
     assert row.state == "pending" and "ConnectionRefusedError" in row.error
     with app.app_context():
@@ -214,10 +216,13 @@ def test_an_unreachable_server_is_tried_again_later(tmp_path, smtp):
         assert "email receipt not sent yet" in job.last_error
 
 
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@contextlib.contextmanager
+def refusing_port():
+    """A port bound but never listening: connections to it are refused, and no other process
+    (another xdist worker's server) can take it while the block runs."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound.getsockname()[1]
 
 
 def test_a_connection_lost_during_data_is_left_in_doubt_and_never_resent(
@@ -383,6 +388,7 @@ def paid_not_delivered(client, app) -> str:
     return ref
 
 
+@pytest.mark.process
 def test_a_worker_killed_during_data_is_not_resent_and_is_left_in_doubt(
         app, client, smtp, workers, owner):
     ref = paid_not_delivered(client, app)
@@ -408,6 +414,7 @@ def test_a_worker_killed_during_data_is_not_resent_and_is_left_in_doubt(
     assert "Receipts that may not have arrived" not in owner.get("/admin/").text
 
 
+@pytest.mark.process
 def test_a_worker_killed_before_data_is_sent_exactly_once_after_a_restart(
         app, client, smtp, workers):
     paid_not_delivered(client, app)

@@ -37,6 +37,7 @@ def serve(app, tmp_path, **env) -> tuple[processes.Process, int]:
     return server, port
 
 
+@pytest.mark.process
 def test_host_0_0_0_0_serves_other_addresses_and_the_link_is_on_the_public_url(app, tmp_path):
     address = this_machines_address()
     server, port = serve(app, tmp_path, HOST="0.0.0.0")      # PUBLIC_URL is http://shop.test

@@ -12,6 +12,8 @@ import requests
 
 from tests import processes
 
+pytestmark = pytest.mark.process
+
 REDIS = "redis://127.0.0.1:6379/0"
 LIMIT = 20
 

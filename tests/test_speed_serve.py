@@ -7,12 +7,14 @@ import sys
 import threading
 
 import processes
+import pytest
 import requests
 from conftest import buy, make_app, order_ref, sandbox_pay
 
 from merchant.web.edge import server
 
 
+@pytest.mark.process
 def test_serve_runs_the_production_server_with_the_worker(tmp_path):
     app = make_app(tmp_path)
     port = processes.free_port()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import brotli
+import pytest
 
 from merchant import ROOT
 from merchant.web.edge.static_files import build_folder
@@ -102,6 +103,7 @@ def test_a_changed_file_gets_a_new_name_and_the_old_one_keeps_working(tmp_path):
         assert os.path.exists(os.path.join(served, name + ".gz"))
 
 
+@pytest.mark.process
 def test_processes_starting_together_on_an_empty_instance_all_start(tmp_path):
     """gunicorn's workers and the flask workers build the same folder at the same moment: none
     may trip over another's half-made files while WhiteNoise lists the folder."""

@@ -90,7 +90,10 @@ def test_a_dead_workers_socket_is_removed_and_the_live_worker_still_woken(tmp_pa
 def worker_process(app, tmp_path):
     """`flask --app merchant worker` in its own process on the test's database, polling only
     every 30 s: anything it does sooner, a wake-up made it do."""
-    process = processes.worker(app, tmp_path / "worker.log", WORKER_POLL_SECONDS="30")
+    # Its ^C waits up to max(SMTP_TIMEOUT, FONNTE_TIMEOUT) + 1 s for the receipt lane, which
+    # polls every 30 s too: receipts are off here, so 1 s each.
+    process = processes.worker(app, tmp_path / "worker.log", WORKER_POLL_SECONDS="30",
+                               SMTP_TIMEOUT="1", FONNTE_TIMEOUT="1")
     yield process.popen
     process.stop()             # ^C: it closes its LISTEN connection / socket
 
@@ -105,6 +108,7 @@ def delivered_within(app, ref: str, seconds: float) -> bool:
     return True
 
 
+@pytest.mark.process
 def test_a_paid_callback_wakes_a_worker_in_another_process(client, app, tmp_path,
                                                            worker_process):
     # The first order is delivered by the worker's first pass or by a wake-up; after it the

@@ -16,6 +16,7 @@ import secrets
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,12 +30,26 @@ from merchant.staff import two_factor
 MIN_PASSWORD = 10
 SETUP_TOKEN_LIFETIME = dt.timedelta(hours=24)
 ROLES = (OWNER, STAFF)
-# Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password")
+PASSWORD_HASH = "scrypt"        # werkzeug's; config.PASSWORD_HASH_METHOD differs only in tests
+# Checked against when the email is unknown, so a wrong email costs as long as a wrong password
+# (one per hash method: the test suite's cheap one is made when first needed).
+_DUMMY_HASHES = {PASSWORD_HASH: generate_password_hash("not a real password", PASSWORD_HASH)}
 
 
 class AdminError(ValueError):
     """An admin account cannot be created or changed as asked. The message says why."""
+
+
+def _hash_method() -> str:
+    """scrypt, unless a test app asks for a cheaper method (config.check refuses that outside
+    TESTING)."""
+    if current_app.testing:
+        return current_app.config.get("PASSWORD_HASH_METHOD") or PASSWORD_HASH
+    return PASSWORD_HASH
+
+
+def _password_hash(password: str) -> str:
+    return generate_password_hash(password, _hash_method())
 
 
 def normalize_email(raw: str) -> str:
@@ -69,7 +84,7 @@ def create(email: str, password: str, role: str = OWNER,
         raise AdminError(_("The role must be owner or staff."))
     if by_email(email) is not None:
         raise AdminError(_("There is already an admin %(email)s.", email=email))
-    admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=role,
+    admin = AdminUser(email=email, password_hash=_password_hash(password), role=role,
                       must_change_password=temporary)
     db.session.add(admin)
     try:
@@ -90,7 +105,10 @@ def authenticate(email: str, password: str) -> AdminUser | None:
     except AdminError:
         admin = None
     if admin is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        method = _hash_method()
+        if method not in _DUMMY_HASHES:
+            _DUMMY_HASHES[method] = generate_password_hash("not a real password", method)
+        check_password_hash(_DUMMY_HASHES[method], password or "")
         return None
     if not check_password_hash(admin.password_hash, password or "") or not admin.active:
         return None
@@ -182,7 +200,7 @@ def claim_setup(token: str, email: str, password: str) -> AdminUser:
         db.session.rollback()
         raise AdminError(_("This setup link has been used or has expired. Ask for a new one "
                            "with `flask --app merchant setup-link`, or sign in."))
-    admin = AdminUser(email=email, password_hash=generate_password_hash(password), role=OWNER)
+    admin = AdminUser(email=email, password_hash=_password_hash(password), role=OWNER)
     db.session.add(admin)
     db.session.flush()
     owner = audit.Actor(email, admin.id, OWNER)
@@ -326,7 +344,7 @@ def change_password(admin: AdminUser, current: str, new: str) -> AdminUser:
     check_password(new)
     if new == current:
         raise AdminError(_("Choose a new password: the new one is the same as the current one."))
-    admin.password_hash = generate_password_hash(new)
+    admin.password_hash = _password_hash(new)
     admin.must_change_password = False
     admin.session_epoch += 1
     audit.record(audit.Actor.of(admin), "admin.password", "admin", admin.id,
