@@ -26,7 +26,6 @@ import pytest
 import sqlalchemy as sa
 from jinja2 import FileSystemBytecodeCache
 from pytest_httpserver import HTTPServer
-from werkzeug.routing.rules import Rule
 from werkzeug.serving import make_server
 
 from merchant import create_app
@@ -81,22 +80,6 @@ def pytest_sessionstart(session):
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-# werkzeug compiles two Python functions for each URL rule of each app (half of create_app's
-# time); they depend only on the rule's text and defaults, so the suite's apps share them.
-_route_builders: dict[tuple, object] = {}
-_compile_builder = Rule._compile_builder
-
-
-def _shared_builder(rule, append_unknown=True):
-    key = (rule.rule, tuple(rule._trace), repr(rule.defaults), append_unknown)
-    if key not in _route_builders:
-        _route_builders[key] = _compile_builder(rule, append_unknown)
-    return _route_builders[key]
-
-
-Rule._compile_builder = _shared_builder
 
 
 def make_app(tmp_path, **overrides):

@@ -12,11 +12,11 @@ import processes
 import pytest
 import sqlalchemy as sa
 from conftest import buy, get_order, history, order_ref
-from test_supplier_digiflazz import paid_order, shop_app
 
 from merchant.core.extensions import db
 from merchant.core.models import Order, OrderEvent
 from tests.fakes.digiflazz import FakeDigiflazz
+from tests.orders.test_supplier_digiflazz import paid_order, shop_app
 
 
 def count(app, model) -> int:

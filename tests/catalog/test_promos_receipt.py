@@ -6,7 +6,7 @@ import pytest
 from conftest import get_order, make_app, order_ref, sandbox_pay, work
 from fakes.smtp import FakeSmtp
 
-from tests.test_promos import add_promo, buy_with
+from tests.catalog.test_promos import add_promo, buy_with
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from merchant.core.extensions import db
 from merchant.core.models import OutboxDelivery, OutboxEvent, Receipt
 from merchant.receipts import listeners
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SENDER = "Merchant Top-Up <receipts@shop.test>"
 
 

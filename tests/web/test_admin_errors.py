@@ -38,7 +38,7 @@ def test_the_shop_keeps_its_own_error_page(app, owner):
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_a_too_large_picture_in_the_panel(app, owner, lang):
     """Past what the panel reads at all (8 times the picture limit): back in the panel's form,
-    in the panel's layout, saying the limit (tests/test_admin_uploads.py has the rest)."""
+    in the panel's layout, saying the limit (tests/core/test_admin_uploads.py has the rest)."""
     owner.get(f"/admin/?lang={lang}")
     boundary, body = encode_multipart(
         {"logo": FileStorage(io.BytesIO(b"\x89PNG" + b"0" * (20 * 1024 * 1024)), "logo.png")})

@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from conftest import create_admin, make_app, sign_in
 from PIL import Image
-from test_admin_catalog import product_form, product_id
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from merchant.core.extensions import db
 from merchant.core.models import Product
+from tests.catalog.test_admin_catalog import product_form, product_id
 
 
 def multipart(fields: dict) -> dict:

@@ -81,7 +81,7 @@ def test_bad_signature_is_unavailable_with_the_vendor_message(fake):
 
 
 def test_missing_credentials_keep_it_from_being_ready(fake):
-    """The registry refuses to build it, so no request goes out (see tests/test_registry.py)."""
+    """The registry refuses to build it, so no request goes out (tests/vendors/test_registry.py)."""
     readiness = registry.ready("verifier", "apigames",
                                {"APIGAMES_API_URL": fake.settings["APIGAMES_API_URL"]})
 

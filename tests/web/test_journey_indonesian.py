@@ -12,7 +12,7 @@ from fakes.smtp import FakeSmtp
 from playwright.sync_api import expect
 from test_browser import phone  # noqa: F401  (the phone fixture)
 
-from tests.test_promos import add_promo
+from tests.catalog.test_promos import add_promo
 
 INDONESIAN = {m.id: m.string for m in catalogs.load(catalogs.po_files()[0])
               if isinstance(m.id, str) and m.string}

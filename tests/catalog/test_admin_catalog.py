@@ -487,7 +487,7 @@ def digiflazz_package(app, sku: str) -> tuple[int, int | None, bool]:
 
 def preview_import(app, owner, fake) -> tuple[str, str]:
     """Six minutes later (a fresh price list), start an import: (its page, its job URL)."""
-    from tests.test_import_prices import expire_cache
+    from tests.catalog.test_import_prices import expire_cache
     expire_cache(app)
     started = owner.post("/admin/catalog/import",
                          data={"supplier": "digiflazz", "markup": "8%", "round_to": "100"})
@@ -631,7 +631,7 @@ def test_a_preview_is_applied_only_to_the_price_list_it_showed(tmp_path, fake):
     assert "Not applied: a newer import was previewed." in refused.text
 
     # The shell fetched a newer list meanwhile: the preview no longer says what would happen.
-    from tests.test_import_prices import expire_cache
+    from tests.catalog.test_import_prices import expire_cache
     expire_cache(app)
     fake.change_product("ML86", price=30_000)
     cli = app.test_cli_runner().invoke(args=["import-prices", "digiflazz", "--markup", "8%"])

@@ -6,10 +6,10 @@ import re
 
 import pytest
 from conftest import package_id
-from test_admin_catalog import audit_actions, package_form, price_of
 
 from merchant.catalog import prices
 from merchant.core import money
+from tests.catalog.test_admin_catalog import audit_actions, package_form, price_of
 
 
 @pytest.mark.parametrize("text, currency, locale, minor", [

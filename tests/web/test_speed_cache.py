@@ -14,7 +14,7 @@ from merchant.core import audit, shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import Package, PaymentMethod, Product
 from tests.conftest import buy, make_app, package_id, set_product
-from tests.test_speed_poll import statements
+from tests.web.test_speed_poll import statements
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from merchant.core.extensions import db
 from merchant.core.models import Order
-from tests.test_promos import add_promo, contact_uses, set_promo, uses
+from tests.catalog.test_promos import add_promo, contact_uses, set_promo, uses
 
 BUYERS = 20
 SLUG = "tiktok-coins"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from conftest import create_admin, make_app, set_product, sign_in, verify
 
 from merchant.core.extensions import db
-from tests.test_speed_cache import renders
+from tests.web.test_speed_cache import renders
 
 PRODUCT = "/p/free-fire"
 PAGES = ["/", PRODUCT, "/?category=games"]

@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 
 import sqlalchemy as sa
 from conftest import set_package, set_product
-from test_admin_catalog import product_form, product_id
 
 from merchant.core.extensions import db
 from merchant.core.models import Package, Product
+from tests.catalog.test_admin_catalog import product_form, product_id
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"

@@ -10,7 +10,7 @@ from conftest import ADMIN_PASSWORD, create_admin, make_app, order_ref
 
 from merchant.core.extensions import db
 from merchant.core.models import AuditEntry, Promo
-from tests.test_promos import add_promo, amounts, buy_with, summary
+from tests.catalog.test_promos import add_promo, amounts, buy_with, summary
 
 HX = {"HX-Request": "true"}
 

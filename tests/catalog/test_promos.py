@@ -26,7 +26,7 @@ def add_promo(app, code="SAVE10", **values) -> int:
     """A promo through the service the panel and the CLI use; returns its id.
 
     The demo's packages cost 92 % of their price, so these tests' 10 % codes sell below cost:
-    allowed here unless a test says otherwise (tests/test_promos_cost.py is about that)."""
+    allowed here unless a test says otherwise (tests/catalog/test_promos_cost.py is about that)."""
     with app.app_context():
         product = values.pop("product", None)
         fields = {"code": code, "percent_bp": None, "amount_off": None, "currency": "IDR",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import make_app, served
 from playwright.sync_api import expect
-from test_browser import phone  # noqa: F401  (the phone fixture)
 
-from tests.test_promos import add_promo
+from tests.catalog.test_promos import add_promo
+from tests.web.test_browser import phone  # noqa: F401  (the phone fixture)
 
 
 @pytest.fixture

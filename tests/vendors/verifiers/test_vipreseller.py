@@ -97,7 +97,7 @@ def test_bad_credentials_are_unavailable(fake, field):
 
 
 def test_missing_credentials_keep_it_from_being_ready(fake):
-    """The registry refuses to build it, so no request goes out (see tests/test_registry.py)."""
+    """The registry refuses to build it, so no request goes out (tests/vendors/test_registry.py)."""
     readiness = registry.ready("verifier", "vipreseller", {"VIPRESELLER_API_ID": "x"})
 
     assert not readiness and readiness.missing == ("MERCHANT_VIPRESELLER_API_KEY",)

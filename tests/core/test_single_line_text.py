@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 from conftest import buy, get_order, make_app, order_ref, package_id, sandbox_pay, work
 from fakes.smtp import FakeSmtp
-from test_admin_catalog import package_form, product_form, product_id
 
 from merchant.core.extensions import db
 from merchant.core.models import Package, Product, Receipt
+from tests.catalog.test_admin_catalog import package_form, product_form, product_id
 
 
 def names(app) -> tuple[str, str]:

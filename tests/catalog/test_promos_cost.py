@@ -11,7 +11,7 @@ from test_promos_admin import audit_log, form, promo_row, run, signed_in_owner
 
 from merchant.core.extensions import db
 from merchant.core.models import AuditEntry, Product, Promo
-from tests.test_promos import add_promo, amounts, buy_with, count_orders, summary
+from tests.catalog.test_promos import add_promo, amounts, buy_with, count_orders, summary
 
 
 def tiktok_id(app) -> int:

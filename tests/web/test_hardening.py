@@ -391,8 +391,8 @@ def stripe(httpserver):
 
 # -- numbers in the panel's forms --------------------------------------------------------------
 
-from tests.test_admin_catalog import package_form  # noqa: E402
-from tests.test_admin_methods import CUSTOM  # noqa: E402
+from tests.catalog.test_admin_catalog import package_form  # noqa: E402
+from tests.catalog.test_admin_methods import CUSTOM  # noqa: E402
 
 
 @pytest.mark.parametrize("field, value", [

@@ -11,7 +11,7 @@ import pytest
 from conftest import buy, set_product, verify
 from test_browser import live_shop  # noqa: F401  (the live-server fixture)
 
-AXE = os.path.join(os.path.dirname(__file__), "vendor", "axe.min.js")
+AXE = os.path.join(os.path.dirname(__file__), "..", "vendor", "axe.min.js")
 LANGS = ["en", "id"]
 BAD = ("serious", "critical")
 
