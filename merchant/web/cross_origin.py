@@ -13,7 +13,7 @@ The rule of Go 1.25's net/http CrossOriginProtection, for every POST, PUT, PATCH
   `Origin: null`: 403 with a sentence for the customer.
 
 So the storefront's pages need no per-visitor token and are the same bytes for everyone (and so
-cacheable, web/shared_pages.py). Callbacks from vendors (the webhook blueprints) are exempt:
+cacheable, web/page_cache.py). Callbacks from vendors (the webhook blueprints) are exempt:
 servers post them, signed. The panel keeps Flask-WTF's token as well: its pages are per user
 anyway, and a second guard costs nothing there.
 """
