@@ -12,11 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-
-def N_(text: str) -> str:
-    """Marks preset text for `make messages`; it is translated when shown, not here."""
-    return text
-
+from merchant.core.i18n import N_
 
 CUSTOM = "custom"       # a product whose fields match no preset (edited by hand or by an import)
 

@@ -26,6 +26,12 @@ COOKIE_DAYS = 365
 TRANSLATIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "translations")
 
 
+def N_(text: str) -> str:
+    """Marks `text` for `make messages` where it is defined; it is translated where it is
+    shown (gettext then), so the English stays at hand for logs and history."""
+    return text
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=locale, timezone_selector=timezone)
     app.after_request(_remember_choice)

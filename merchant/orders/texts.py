@@ -12,11 +12,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext
 
-
-def N_(message: str) -> str:
-    """Marks `message` for translation where it is shown, not where it is defined."""
-    return message
-
+from merchant.core.i18n import N_
 
 MESSAGES = {
     "placed": N_("Order placed: %(package)s via %(method)s"),

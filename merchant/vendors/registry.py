@@ -15,6 +15,7 @@ import requests
 from flask import current_app
 from flask_babel import gettext
 
+from merchant.core.i18n import N_
 from merchant.vendors import payments, suppliers, verifiers
 from merchant.vendors.payments.base import Gateway, PaymentError
 from merchant.vendors.suppliers.base import Supplier, SupplierError
@@ -31,11 +32,6 @@ _CLASSES = {GATEWAY: payments.gateway_class, SUPPLIER: suppliers.supplier_class,
 UNKNOWN = "unknown"
 SWITCHED_OFF = "switched_off"
 UNCONFIGURED = "unconfigured"
-
-
-def N_(text: str) -> str:
-    """Marks a sentence for `make messages`; it is translated when said, not here."""
-    return text
 
 
 _WORDING = {
@@ -148,9 +144,9 @@ def _build(kind: str, name: str):
     registry = _registry()
     key = (kind, name)
     if key not in registry:
+        session = http_session()
         with _lock:
             if key not in registry:
-                session = registry.setdefault(("session", ""), requests.Session())
                 registry[key] = _adapter_class(kind, name)(current_app.config, session)
     return registry[key]
 
