@@ -30,7 +30,7 @@ from werkzeug.serving import make_server
 
 from merchant import create_app
 from merchant.core import clock as domain_clock
-from merchant.core.extensions import db
+from merchant.core.extensions import db, limiter
 from merchant.core.models import FIRST_CATALOG_VERSION, Order, Package, Product
 from merchant.ops import demo, worker
 from merchant.vendors.suppliers import sandbox as sandbox_supplier
@@ -255,13 +255,16 @@ _made: list = []
 
 @pytest.fixture(autouse=True)
 def close_apps():
-    """Every app a test made gives its database connections back when the test ends."""
+    """Every app a test made gives its database connections back when the test ends, and the
+    limiter forgets its default limit: it is one object for every app of the process and keeps
+    the first default it is given (RATELIMIT_DEFAULT), which later tests' apps must not inherit."""
     yield
     while _made:
         made = _made.pop()
         with made.app_context():
             db.session.remove()
             db.engine.dispose()
+    limiter.limit_manager.set_default_limits([])
 
 
 @pytest.fixture
