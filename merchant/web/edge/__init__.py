@@ -1,7 +1,7 @@
 """What runs around Flask rather than inside it: the WSGI server and the layers that wrap
 `app.wsgi_app`.
 
-Only this package may wrap `app.wsgi_app` (tests/test_architecture_edge.py), and only with the
+Only this package may wrap `app.wsgi_app` (tests/test_architecture.py), and only with the
 libraries' public APIs: a request is answered by Flask with every hook the app has, except
 what these layers answer or change first.
 """
