@@ -378,6 +378,21 @@ def refunds_and_order_search(data: Data) -> None:
                                 else None)
 
 
+def customers(data: Data) -> None:
+    """a1c5d7e9f203: customer accounts and price levels; every older order was a guest's."""
+    data["price_levels"] = [{"id": 1, "name": "Reseller", "sort_order": 1, "created_at": at(1000)}]
+    data["customers"] = [
+        {"id": 1, "email": "dewi@example.com", "whatsapp": None, "name": "Dewi",
+         "password_hash": None, "level_id": None, "session_epoch": 0, "active": True,
+         "created_at": at(1001), "last_login_at": at(1002)},
+        {"id": 2, "email": None, "whatsapp": "6281234567890", "name": "",
+         "password_hash": None, "level_id": 1, "session_epoch": 2, "active": True,
+         "created_at": at(1003), "last_login_at": None},
+    ]
+    for order in data["orders"]:
+        order["customer_id"] = None
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -391,6 +406,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("7a4c2e9d1b08", catalog_guards_and_archive),
     ("2d8b6f3e9a51", panel_sessions),
     ("9c3a7e5f2b14", refunds_and_order_search),
+    ("a1c5d7e9f203", customers),
 ]
 
 
@@ -418,4 +434,5 @@ FILLED_IN = {
     "2d8b6f3e9a51": {"admin_users": {"must_change_password": False}},
     "9c3a7e5f2b14": {"shop_settings": {"staff_may_refund": False},
                      "orders": {"refund_note": None}},
+    "a1c5d7e9f203": {"orders": {"customer_id": None}},
 }

@@ -173,6 +173,10 @@ class Order(db.Model):
     discount: Mapped[int] = mapped_column(default=0, server_default="0")
     promo_counted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
+    # The signed-in customer who placed it (None: a guest order, as every order before accounts).
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", name="fk_orders_customer_id"), index=True)
+
     flag: Mapped[str | None] = mapped_column(sa.String(200), index=True)  # why to look at it
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -491,3 +495,35 @@ sa.event.listen(Order.__table__, "before_create",
 # create_all (the tests) makes the row the migration inserts.
 FIRST_CATALOG_VERSION = sa.DDL("INSERT INTO catalog_version (id, version) VALUES (1, 1)")
 sa.event.listen(CatalogVersion.__table__, "after_create", FIRST_CATALOG_VERSION)
+
+
+class PriceLevel(db.Model):
+    """A price level customers can hold (Member, Reseller, VIP ...): what they pay for a
+    package is derived from its rule (merchant/customers/ holds the pricing)."""
+    __tablename__ = "price_levels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Customer(db.Model):
+    """A buyer with an account (optional: guests buy without one). Signs in with a one-time
+    code sent to the email address or WhatsApp number; a password is optional."""
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    whatsapp: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    level_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("price_levels.id", name="fk_customers_level_id"), index=True)
+    # Bumped by "sign out everywhere" or a password change: older sessions stop working.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+
+    level: Mapped[PriceLevel | None] = relationship()
