@@ -29,7 +29,7 @@ from merchant.core.transactions import write_unit
 from merchant.core.validation import MAX_INT
 from merchant.vendors import registry
 from merchant.vendors.suppliers import ADAPTERS, supplier_class
-from merchant.vendors.suppliers.digiflazz import PriceItem
+from merchant.vendors.suppliers.base import PriceItem
 
 PRICE_LIST_MAX_AGE = 300
 

@@ -48,6 +48,27 @@ class SupplierResult:
     raw: Mapping = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PriceItem:
+    """One product on a supplier's price list, in Digiflazz's terms (every adapter maps its own
+    list onto these). `price` is minor units; cut-off times are "HH:MM" in the supplier's time
+    zone ("" when it has none)."""
+    sku: str
+    product_name: str
+    category: str
+    brand: str
+    type: str
+    seller_name: str
+    price: int
+    buyer_product_status: bool
+    seller_product_status: bool
+    unlimited_stock: bool
+    stock: int
+    desc: str
+    start_cut_off: str = ""
+    end_cut_off: str = ""
+
+
 class Supplier(VendorAdapter):
     name: str = ""
     # False for suppliers whose PENDING only changes by someone's hand (manual delivery): the
@@ -71,6 +92,11 @@ class Supplier(VendorAdapter):
     def balance(self) -> int | None:
         """Deposit left with the supplier, minor units; None if it cannot be known."""
         return None
+
+    def price_list(self) -> list[PriceItem]:
+        """Every product the supplier sells, with its price and availability.
+        :raise SupplierError: on any failure; NotImplementedError if it publishes no list."""
+        raise NotImplementedError
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> SupplierResult:
         raise ForgedCallback(f"{self.name} sends no callbacks")

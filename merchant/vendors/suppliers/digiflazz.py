@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -27,6 +26,7 @@ from merchant.vendors.suppliers.base import (
     RETRY,
     Delivery,
     ForgedCallback,
+    PriceItem,
     Supplier,
     SupplierError,
     SupplierResult,
@@ -126,25 +126,6 @@ RC_ADVICE = {
     "69": _l("Digiflazz's price is above the most you pay (the package's supplier cost): raise "
              "the supplier cost or the price, then retry."),
 }
-
-
-@dataclass(frozen=True)
-class PriceItem:
-    """One prepaid product from Digiflazz's price list. `price` is whole rupiah."""
-    sku: str
-    product_name: str
-    category: str
-    brand: str
-    type: str
-    seller_name: str
-    price: int
-    buyer_product_status: bool
-    seller_product_status: bool
-    unlimited_stock: bool
-    stock: int
-    desc: str
-    start_cut_off: str = ""
-    end_cut_off: str = ""
 
 
 def customer_no(account: Mapping[str, str]) -> str:

@@ -15,9 +15,10 @@ from merchant.vendors.suppliers.base import (
     RETRY,
     Delivery,
     ForgedCallback,
+    PriceItem,
     SupplierError,
 )
-from merchant.vendors.suppliers.digiflazz import DigiflazzSupplier, PriceItem, customer_no
+from merchant.vendors.suppliers.digiflazz import DigiflazzSupplier, customer_no
 from tests.fakes.digiflazz import FakeDigiflazz
 
 ML = {"user_id": "123456789", "zone_id": "1234"}
