@@ -389,6 +389,8 @@ def customers(data: Data) -> None:
          "password_hash": None, "level_id": 1, "session_epoch": 2, "active": True,
          "created_at": at(1003), "last_login_at": None},
     ]
+    data["customer_sessions"] = [
+        {"token_hash": "3" * 64, "customer_id": 1, "epoch": 0, "created_at": at(1002)}]
     for order in data["orders"]:
         order["customer_id"] = None
 

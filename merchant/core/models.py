@@ -527,3 +527,14 @@ class Customer(db.Model):
     last_login_at: Mapped[dt.datetime | None]
 
     level: Mapped[PriceLevel | None] = relationship()
+
+
+class CustomerSession(db.Model):
+    """One signed-in browser of a customer (only its token's hash is kept)."""
+    __tablename__ = "customer_sessions"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    epoch: Mapped[int]              # the customer's session_epoch when it began
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

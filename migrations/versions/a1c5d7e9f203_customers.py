@@ -1,4 +1,4 @@
-"""customers: accounts for buyers who come back, the price levels they can hold, and
+"""customers: accounts for buyers who come back and their signed-in browsers, the price levels they can hold, and
 which customer placed an order (none: a guest)
 
 Revision ID: a1c5d7e9f203
@@ -45,6 +45,18 @@ def upgrade():
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customers_level_id'), ['level_id'], unique=False)
 
+    op.create_table('customer_sessions',
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('epoch', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_hash')
+    )
+    with op.batch_alter_table('customer_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_sessions_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_sessions_customer_id'), ['customer_id'], unique=False)
+
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('customer_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_orders_customer_id'), ['customer_id'], unique=False)
@@ -58,6 +70,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_orders_customer_id'))
         batch_op.drop_column('customer_id')
 
+    op.drop_table('customer_sessions')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_level_id'))
 
