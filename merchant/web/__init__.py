@@ -42,6 +42,7 @@ def register(app: Flask) -> None:
     )
     guards.install(app)
     cross_origin.install(app)
+    order_pages.install(app)
     errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
