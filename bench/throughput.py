@@ -43,8 +43,8 @@ SLUG, PACKAGE, METHOD = "tiktok-coins", "70 Coins", "QRIS"
 ENCODINGS = "br, gzip"
 YEAR = 365 * 24 * 3600
 # Share of the bare Flask app's requests/s each page must reach, and the first-load weight.
-# The unchanged status poll (an empty 200, HX-Reswap: none) is answered by Flask itself, through every
-# extension's hooks and the session: at least half of what the bare app does. The pages run all
+# The unchanged status poll (an empty 200, HX-Reswap: none) is answered by Flask itself, right
+# after the guards, with the session: at least half of what the bare app does. The pages run all
 # of Flask's hooks too: 30 % of a bare app for a first visit; a repeat visit is a 304 answered
 # before anything is rendered.
 RATIO_BUDGETS = {"poll unchanged": 0.50, "product": 0.30, "catalog": 0.30,
