@@ -36,11 +36,13 @@ def register(app: Flask) -> None:
         pages,
         sandbox,
         seo,
+        session_signing,
         shop,
         supplier_webhooks,
         webhooks,
     )
     guards.install(app)
+    session_signing.install(app)
     cross_origin.install(app)
     order_pages.install(app)
     errors.register(app)
