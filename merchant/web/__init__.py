@@ -71,7 +71,7 @@ def register(app: Flask) -> None:
         "2 Des 2026 11.30 WIB", full_seconds "2 Des 2026 11.30.00 WIB".
         """
         day, clock, zone = TIME_STYLES[style]
-        local = moment.replace(tzinfo=dt.UTC).astimezone(shop_settings.current().zone)
+        local = shop_settings.in_shop_zone(moment)
         parts = [format_skeleton(DAY_SKELETONS[day], local, tzinfo=local.tzinfo,
                                  locale=flask_babel.get_locale())] if day else []
         parts.append(flask_babel.format_time(moment, clock))
