@@ -1,13 +1,29 @@
 """Delivery through VIP Reseller, Apigames and Tokovoucher (their fakes), through the real app:
 an order paid at the sandbox gateway, placed by the worker, left pending by the supplier and
-settled by its signed callback; a replay and a forgery change nothing."""
+settled by its signed callback (a replay and a forgery change nothing); an answer lost after the
+purchase found again without buying twice; a price above the cost not bought; the owner's
+package form offering the three."""
 from __future__ import annotations
 
 import logging
 
 import pytest
-from conftest import buy, get_order, history, make_app, order_ref, sandbox_pay, set_package, work
+from conftest import (
+    buy,
+    create_admin,
+    get_order,
+    history,
+    make_app,
+    order_ref,
+    package_id,
+    sandbox_pay,
+    set_package,
+    sign_in,
+    work,
+)
 
+from merchant.core.extensions import db
+from merchant.core.models import Package
 from tests.fakes.apigames import FakeApigames
 from tests.fakes.tokovoucher import FakeTokovoucher
 from tests.fakes.vipreseller import FakeVipReseller
@@ -114,3 +130,99 @@ def test_tokovoucher_delivers_a_paid_order_settled_by_its_webhook(tmp_path, toko
     order = settle_by_callback(app, client, "tokovoucher", ref, body, headers, caplog)
     assert order.delivery_proof == "VC-9911"
     assert tokovoucher.purchases[ref] == 1 and tokovoucher.order_calls[ref] == 1
+
+
+def work_until(app, clock, ref, status, passes=10):
+    """Worker passes, each once the order's re-check fell due on the test's clock."""
+    for _ in range(passes):
+        order = get_order(app, ref)
+        if order.status == status:
+            break
+        if order.next_check_at is not None:
+            clock.advance(max(0.0, (order.next_check_at - clock.now()).total_seconds()))
+        work(app)
+    return get_order(app, ref)
+
+
+def lost_answer(app, clock, ref):
+    """The supplier bought, but its answer came after our timeout: RETRY, then found."""
+    app.config["HTTP_TIMEOUT"] = 0.4                # the fakes answer after 1 s
+    work(app)
+    order = get_order(app, ref)
+    assert order.status == "fulfilling" and order.supplier_attempts == 1
+    assert any("retrying in" in d for *_, d in history(app, ref))
+    app.config["HTTP_TIMEOUT"] = 5
+    return work_until(app, clock, ref, "delivered")
+
+
+def test_an_answer_lost_at_vipreseller_is_found_by_account_and_bought_once(tmp_path, vip, clock):
+    vip.script("123456789", "timeout")
+    vip.slow_seconds = 1.0
+    app = shop(tmp_path, "vipreseller", vip.settings, "MLB86-S1", 20_000)
+    client = app.test_client()
+    ref = order_ref(buy(client, app, slug="mobile-legends", package="86 Diamonds", **ML))
+    sandbox_pay(client, app, ref)
+    order = lost_answer(app, clock, ref)
+    [trxid] = vip.trxids("123456789")
+    assert (order.status, order.supplier_ref, order.delivery_proof) == (
+        "delivered", trxid, f"SN-{trxid}")
+    assert vip.order_calls == 1
+
+
+def test_an_answer_lost_at_apigames_is_found_by_ref_id_and_bought_once(tmp_path, apigames,
+                                                                       clock):
+    apigames.script("123456789", "timeout")
+    apigames.slow_seconds = 1.0
+    app = shop(tmp_path, "apigames", apigames.settings, "ML86", 20_000)
+    client = app.test_client()
+    ref = order_ref(buy(client, app, slug="mobile-legends", package="86 Diamonds", **ML))
+    sandbox_pay(client, app, ref)
+    assert lost_answer(app, clock, ref).status == "delivered"
+    assert apigames.purchases[ref] == 1 and apigames.order_calls[ref] == 1
+
+
+def test_tokovoucher_dearer_than_the_cost_is_not_bought_and_the_owner_is_told_why(
+        tmp_path, tokovoucher):
+    app = shop(tmp_path, "tokovoucher", tokovoucher.settings(), "ML86", 19_000)   # it is 19.500
+    client = app.test_client()
+    ref = order_ref(buy(client, app, slug="mobile-legends", package="86 Diamonds", **ML))
+    sandbox_pay(client, app, ref)
+    work(app)
+    assert get_order(app, ref).status == "fulfillment_failed"
+    assert not tokovoucher.purchases and not tokovoucher.order_calls
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    page = owner.get(f"/admin/orders/{ref}", headers={"Accept-Language": "en"}).text
+    assert "Tokovoucher&#39;s price is above the most you pay" in page
+
+
+def test_the_owner_picks_the_new_suppliers_on_the_package_form(tmp_path, tokovoucher):
+    app = shop(tmp_path, "sandbox", tokovoucher.settings(), "", 20_000)
+    create_admin(app)
+    owner = app.test_client()
+    sign_in(owner)
+    pkg = package_id(app, "mobile-legends", "86 Diamonds")
+    form = owner.get(f"/admin/catalog/packages/{pkg}/edit").text
+    for name in ("vipreseller", "apigames", "tokovoucher"):
+        assert f'<option value="{name}"' in form
+    with app.app_context():
+        p = db.session.get(Package, pkg)
+        data = {key: "" if getattr(p, key) is None else str(getattr(p, key)) for key in (
+            "name", "quantity", "bonus", "price", "badge", "supplier_cost", "fallback_supplier",
+            "fallback_sku", "fallback_cost", "sort_order")}
+    data.update(active="y", supplier="tokovoucher", supplier_sku="")
+    refused = owner.post(f"/admin/catalog/packages/{pkg}/edit", data=data)
+    assert refused.status_code == 422 and "Enter the supplier SKU" in refused.text
+    unconfigured = owner.post(f"/admin/catalog/packages/{pkg}/edit",
+                              data={**data, "supplier": "vipreseller", "supplier_sku": "X"})
+    assert unconfigured.status_code == 422 and "MERCHANT_VIPRESELLER_API_ID" in unconfigured.text
+    saved = owner.post(f"/admin/catalog/packages/{pkg}/edit", data={**data, "supplier_sku": "ML86"})
+    assert saved.status_code == 303, saved.text
+    shop_client = app.test_client()
+    ref = order_ref(buy(shop_client, app, slug="mobile-legends", package="86 Diamonds", **ML))
+    sandbox_pay(shop_client, app, ref)
+    work(app)
+    order = get_order(app, ref)
+    assert (order.status, order.supplier) == ("delivered", "tokovoucher")
+    assert order.delivery_proof == tokovoucher.transactions[ref]["sn"]
