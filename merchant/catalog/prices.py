@@ -29,7 +29,7 @@ from merchant.core.transactions import write_unit
 from merchant.core.validation import MAX_INT
 from merchant.vendors import registry
 from merchant.vendors.suppliers import ADAPTERS, supplier_class
-from merchant.vendors.suppliers.base import PriceItem
+from merchant.vendors.suppliers.base import PriceItem, Supplier
 
 PRICE_LIST_MAX_AGE = 300
 
@@ -96,7 +96,8 @@ class Summary:
 
 def importable() -> list[str]:
     """The suppliers whose price list can be imported."""
-    return [name for name in ADAPTERS if hasattr(supplier_class(name), "price_list")]
+    return [name for name in ADAPTERS
+            if supplier_class(name).price_list is not Supplier.price_list]
 
 
 def price_list(name: str, max_age: float = PRICE_LIST_MAX_AGE) -> tuple[list[PriceItem], bool,

@@ -86,7 +86,8 @@ def _renew_lease(order_id: int, now: dt.datetime) -> bool:
 
 def delivery_for(order: Order) -> Delivery:
     return Delivery(ref_id=order.supplier_ref_id or order.ref, sku=order.supplier_sku,
-                    account=dict(order.account), max_price=order.supplier_cost)
+                    account=dict(order.account), max_price=order.supplier_cost,
+                    supplier_ref=order.supplier_ref)
 
 
 def _drive(order_id: int, first: bool) -> None:
@@ -239,6 +240,8 @@ def _fail(order: Order, detail: str, source: str, keep_ref: bool,
     current = order.supplier_ref_id or order.ref
     next_ref = current if keep_ref else derived_ref(order.ref, current)
     extra = {"flag": flag[:200]} if flag else {}
+    if not keep_ref:
+        extra["supplier_ref"] = None    # that transaction is over; the next ref_id gets its own
     orders.transition(order.id, orders.FULFILLMENT_FAILED, source=source, detail=detail,
                       next_check_at=None, supplier_ref_id=next_ref, **extra)
 
