@@ -206,3 +206,15 @@ def test_a_code_that_could_not_be_sent_says_so(tmp_path, fonnte):
     assert response.status_code == 503
     assert "We could not send the code just now" in response.text
 
+
+
+def test_signing_in_speaks_bahasa_indonesia(app, client, smtp):
+    client.set_cookie("lang", "id")
+    page = client.get("/account/sign-in")
+    assert "Masuk atau buat akun" in page.text and "Kirim kode" in page.text
+    client.post("/account/sign-in", data={"contact": "dewi@example.com"})
+    message = smtp.wait_for(1)[-1].message
+    assert message["Subject"].startswith("Kode masuk Anda: ")
+    assert "Jangan bagikan kode ini" in message.get_content()
+    assert "Kami mengirim kode 6 angka lewat email ke d***@example.com" in \
+        client.get("/account/code").text
