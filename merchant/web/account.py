@@ -9,6 +9,7 @@ and never kept by a cache.
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -206,18 +207,16 @@ def show():
 
 def _account_page(customer, notice=None, password_error=None, status=200):
     orders = history.orders_of(customer)
-    products = {p.id: p for p in db.session.query(Product).filter(
-        Product.id.in_({o.product_id for o in orders} |
-                       {s.product_id for s in saved_accounts.of(customer)}))}
+    saved = saved_accounts.of(customer)
+    wanted = {o.product_id for o in orders} | {s.product_id for s in saved}
+    products = {p.id: p for p in db.session.scalars(sa.select(Product)
+                                                    .where(Product.id.in_(wanted)))}
     return render_template("account/show.html", customer=customer, orders=orders,
                            claimable=history.claimable(customer),
-                           saved=saved_accounts.of(customer), products=products,
+                           saved=saved, products=products,
                            notice=notice or request.args.get("done"),
                            password_error=password_error,
                            min_password=accounts.MIN_PASSWORD), status
-
-
-NOTICES = ("claimed", "saved", "removed", "password", "bought")
 
 
 @bp.post("/password")
@@ -266,7 +265,7 @@ def claim():
 
 
 def _own_order(ref: str, customer) -> Order:
-    order = db.session.query(Order).filter_by(ref=ref).one_or_none()
+    order = db.session.scalar(sa.select(Order).where(Order.ref == ref))
     if order is None or order.customer_id != customer.id:
         abort(404)
     return order

@@ -151,6 +151,11 @@ def test_a_promo_code_and_a_level_price_do_not_add_up(app, client, owner, smtp):
         db.session.add(Promo(code="HEMAT5", percent_bp=500, currency="IDR"))   # 14.250
         db.session.add(Promo(code="HEMAT1", percent_bp=100, currency="IDR"))   # 14.850
         db.session.commit()
+    summary = client.get("/p/tiktok-coins/summary", query_string={
+        "package": package_id(app, "tiktok-coins", "70 Coins"), "method": "QRIS",
+        "promo": "HEMAT1"}, headers={"HX-Request": "true"})
+    assert "Your level price is lower than the code" in summary.text
+    assert rupiah(app, 14_700) in summary.text
     better = get_order(app, buy_70_coins(client, app, promo="HEMAT5"))
     assert (better.subtotal, better.promo_code) == (14_250, "HEMAT5")
     worse = get_order(app, buy_70_coins(client, app, promo="HEMAT1"))
