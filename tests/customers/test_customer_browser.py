@@ -3,6 +3,8 @@ level, buys at that level's price and pays; the account page lists the order and
 works; the same sign-in works without JavaScript."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from conftest import make_app, served
@@ -101,3 +103,40 @@ def test_signing_in_works_without_javascript(shop, smtp, browser):
     sign_in_on(page, url, smtp, "rina@example.com")
     page.get_by_role("button", name="Sign out everywhere").click()
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+
+
+AXE = Path(__file__).parent.parent / "vendor" / "axe.min.js"
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']}: {v['help']} at {[node['target'] for node in v['nodes']][:5]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_axe_finds_nothing_serious_on_the_account_pages(shop, smtp, browser, lang):
+    app, url = shop
+    page = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                               has_touch=True, bypass_csp=True).new_page()
+    found = {}
+    page.goto(f"{url}/account/sign-in?lang={lang}")
+    found["sign in"] = serious_violations(page)
+    page.fill("input[name=contact]", "dewi@example.com")
+    page.locator("button.primary").click()
+    page.wait_for_url("**/account/code")
+    code = code_in(smtp.wait_for(1)[-1].message["Subject"])
+    page.fill("input[name=code]", "000000" if code != "000000" else "111111")
+    page.locator("button.primary").click()
+    found["wrong code"] = serious_violations(page)
+    page.fill("input[name=code]", code)
+    page.locator("button.primary").click()
+    page.wait_for_url("**/account")
+    put_at_reseller(app)
+    found["account"] = serious_violations(page)
+    page.goto(f"{url}/p/tiktok-coins")
+    found["product, signed in"] = serious_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert {name: v for name, v in found.items() if v} == {}
