@@ -237,3 +237,14 @@ def test_the_panel_filters_customers_by_level(app, owner, client, smtp):
 def test_levels_keep_working_without_a_signed_in_customer(tmp_path):
     app = make_app(tmp_path)
     assert app.test_client().get("/p/tiktok-coins").status_code == 200
+
+
+def test_the_panel_finds_a_customer_by_whatsapp_number_however_typed(app, owner):
+    with app.app_context():
+        db.session.add(Customer(whatsapp="+6281234567890", name="Budi"))
+        db.session.commit()
+    for typed in ("0812 3456 7890", "+62 812-3456", "81234567890", "budi"):
+        page = owner.get("/admin/customers", query_string={"q": typed})
+        assert "+6281234567890" in page.text, typed
+    assert "+6281234567890" not in owner.get("/admin/customers",
+                                             query_string={"q": "0899 1111"}).text
