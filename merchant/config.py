@@ -75,6 +75,11 @@ class Defaults:
     ADMIN_IDLE_MINUTES = 60                 # an admin session ends after this long unused
     ADMIN_SESSION_HOURS = 12                # ... and this long after signing in, whatever
     CUSTOMER_SESSION_DAYS = 30              # a customer stays signed in this long on one phone
+    CUSTOMER_CODE_MINUTES = 10              # a sign-in code works this long ...
+    CUSTOMER_CODE_TRIES = 5                 # ... for this many wrong guesses
+    RATELIMIT_CUSTOMER_CODE = "5 per 10 minutes"   # codes sent per client IP and per contact
+    RATELIMIT_CUSTOMER_SIGN_IN = "10 per minute"   # codes or passwords tried per client IP
+    LEVEL_REVIEW_SECONDS = 300              # how often the worker moves customers up by spend
     NEEDS_ATTENTION_MINUTES = 10            # paid but undelivered for longer: on the admin list
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024      # product pictures and logos
     IMPORT_JOBS_INLINE = False              # panel price imports in the request (tests)

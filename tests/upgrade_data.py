@@ -395,6 +395,22 @@ def customers(data: Data) -> None:
         order["customer_id"] = None
 
 
+def accounts_and_levels(data: Data) -> None:
+    """e5a7c9d1f246: price levels' rules and hand prices, sign-in codes, saved game accounts."""
+    data["price_levels"][0].update(kind="discount", percent_bp=500, flat=0, round_to=100,
+                                   allow_below_cost=False, spend_threshold=1_000_000,
+                                   spend_days=30, currency="IDR")
+    data["level_prices"] = [{"level_id": 1, "package_id": data["packages"][0]["id"],
+                             "price": data["packages"][0]["price"] - 100}]
+    data["sign_in_codes"] = [
+        {"id": 1, "contact": "dewi@example.com", "code_hash": "4" * 64, "tries": 1,
+         "created_at": at(1004), "expires_at": at(1014), "used_at": at(1005)}]
+    data["saved_accounts"] = [
+        {"id": 1, "customer_id": 1, "product_id": data["products"][0]["id"],
+         "account": {"username": "dewi_plays"}, "account_key": "5" * 64,
+         "nickname": "Dewi Plays", "created_at": at(1006)}]
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -409,6 +425,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("2d8b6f3e9a51", panel_sessions),
     ("9c3a7e5f2b14", refunds_and_order_search),
     ("a1c5d7e9f203", customers),
+    ("e5a7c9d1f246", accounts_and_levels),
 ]
 
 
@@ -437,4 +454,8 @@ FILLED_IN = {
     "9c3a7e5f2b14": {"shop_settings": {"staff_may_refund": False},
                      "orders": {"refund_note": None}},
     "a1c5d7e9f203": {"orders": {"customer_id": None}},
+    "e5a7c9d1f246": {"price_levels": {"kind": "discount", "percent_bp": 0, "flat": 0,
+                                      "round_to": 100, "allow_below_cost": False,
+                                      "spend_threshold": None, "spend_days": 30,
+                                      "currency": "IDR"}},
 }

@@ -126,8 +126,13 @@ def find_method(code) -> PaymentMethod | None:
     )
 
 
-def quote(package: Package, method: PaymentMethod, promo: Promo | None = None) -> Quote:
+def quote(package: Package, method: PaymentMethod, promo: Promo | None = None,
+          level_price: int | None = None) -> Quote:
     """Price a package with a method and an already checked promo, from the database only.
+
+    `level_price`: what the signed-in customer's price level pays for the package. A promo
+    code and a level price do not add up: the customer pays the lower of the two subtotals,
+    and the quote keeps the promo only when it won (so its use is counted only then).
 
     The discount never takes the subtotal below the method's smallest amount (nor below one
     minor unit: no gateway takes a payment of nothing), so a discounted order stays payable.
@@ -143,6 +148,9 @@ def quote(package: Package, method: PaymentMethod, promo: Promo | None = None) -
         room = price.amount - max(method.min_amount, 1)
         discount = money.Money(max(0, min(promos.amount_off(promo, price).amount, room)),
                                price.currency)
+    if level_price is not None and level_price <= (price - discount).amount:
+        price, discount, promo = money.Money(level_price, price.currency), \
+            money.Money(0, price.currency), None
     subtotal = price - discount
     fee = money.fee(subtotal, method.fee_flat, method.fee_percent_bp)
     total = subtotal + fee

@@ -506,6 +506,19 @@ class PriceLevel(db.Model):
     name: Mapped[str] = mapped_column(sa.String(40), unique=True)
     sort_order: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The level's rule: a markup over the supplier's cost, or a discount off the retail price,
+    # rounded up to round_to like the price import (LEVEL_MARKUP / LEVEL_DISCOUNT below).
+    kind: Mapped[str] = mapped_column(sa.String(10), default="discount",
+                                      server_default="discount")
+    percent_bp: Mapped[int] = mapped_column(default=0, server_default="0")     # 500 = 5 %
+    flat: Mapped[int] = mapped_column(default=0, server_default="0")   # a markup's flat part
+    round_to: Mapped[int] = mapped_column(default=100, server_default="100")
+    allow_below_cost: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Customers whose delivered orders over the last spend_days add up to spend_threshold
+    # (minor units of `currency`) move up to this level by themselves; None: by hand only.
+    spend_threshold: Mapped[int | None]
+    spend_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    currency: Mapped[str] = mapped_column(sa.String(3), default="IDR", server_default="IDR")
 
 
 class Customer(db.Model):
@@ -538,3 +551,48 @@ class CustomerSession(db.Model):
         sa.ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     epoch: Mapped[int]              # the customer's session_epoch when it began
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+# Price levels' rules and hand prices, sign-in codes and saved game accounts (issue 20).
+
+LEVEL_MARKUP, LEVEL_DISCOUNT = "markup", "discount"
+
+
+class LevelPrice(db.Model):
+    """A level's price for one package, set by the owner's hand (wins over the level's rule)."""
+    __tablename__ = "level_prices"
+
+    level_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("price_levels.id", ondelete="CASCADE"), primary_key=True)
+    package_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True)
+    price: Mapped[int]
+
+
+class SignInCode(db.Model):
+    """A one-time sign-in code sent to an email address or a WhatsApp number: only its keyed
+    hash is kept; it works once, until expires_at, for a few tries."""
+    __tablename__ = "sign_in_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact: Mapped[str] = mapped_column(sa.String(254), index=True)   # normalized
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    tries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class SavedAccount(db.Model):
+    """A game account a customer keeps for one product (ID, zone ... and its checked nickname)."""
+    __tablename__ = "saved_accounts"
+    __table_args__ = (sa.UniqueConstraint("customer_id", "product_id", "account_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    account: Mapped[dict] = mapped_column(sa.JSON)
+    account_key: Mapped[str] = mapped_column(sa.String(64))    # a digest of `account`
+    nickname: Mapped[str | None] = mapped_column(sa.String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

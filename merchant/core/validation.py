@@ -58,3 +58,15 @@ def one_line(text: str) -> str:
     """`text` with every run of control characters, line breaks and spaces made one space:
     fit for an email header or a log line whatever was stored."""
     return " ".join(_LINE_SEPARATORS.sub(" ", _CONTROL.sub(" ", text)).split())
+
+
+def whatsapp_number(raw: str) -> str | None:
+    """'0812-3456-7890' -> '+6281234567890'. None when it cannot be a phone number."""
+    digits = re.sub(r"[\s().-]", "", raw)
+    if digits.startswith("+"):
+        digits = digits[1:]
+    elif digits.startswith("0"):
+        digits = "62" + digits[1:]          # a local Indonesian number
+    if not re.fullmatch(r"[1-9][0-9]{7,14}", digits):
+        return None
+    return "+" + digits

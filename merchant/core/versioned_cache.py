@@ -26,10 +26,19 @@ from sqlalchemy.orm import Session
 
 from merchant.core import clock
 from merchant.core.extensions import db
-from merchant.core.models import CatalogVersion, Package, PaymentMethod, Product
+from merchant.core.models import (
+    CatalogVersion,
+    LevelPrice,
+    Package,
+    PaymentMethod,
+    PriceLevel,
+    Product,
+)
 
+# Price levels too: a guest's product page shows what each level would pay.
 CATALOG_TABLES = frozenset({
     Product.__tablename__, Package.__tablename__, PaymentMethod.__tablename__, "shop_settings",
+    PriceLevel.__tablename__, LevelPrice.__tablename__,
 })
 CHANGED = "catalog_changed"     # Session.info key: this transaction wrote a catalog table
 BUMPED = "catalog_bumped"       # ... and its commit raises the version

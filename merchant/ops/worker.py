@@ -24,6 +24,7 @@ from flask import Flask
 from merchant.core import outbox, wakeup
 from merchant.core.extensions import db
 from merchant.core.models import WorkerBeat, utcnow
+from merchant.customers import levels
 from merchant.ops import balances
 from merchant.orders import fulfillment, reconciliation
 
@@ -38,6 +39,7 @@ def deliver_once() -> int:
     payments. Returns how many orders it touched."""
     done = fulfillment.dispatch_paid() + fulfillment.follow_up() + reconciliation.sweep()
     balances.check_due()     # throttles itself to one supplier call every few minutes
+    levels.review_due()      # customers moved up by their spend, every few minutes
     db.session.remove()
     return done
 

@@ -23,10 +23,11 @@ from sqlalchemy.exc import IntegrityError
 
 from merchant import catalog, orders
 from merchant.catalog import accounts, payment_methods, promos
-from merchant.core import i18n, logs, receipt_channels
+from merchant.core import i18n, logs, receipt_channels, validation
 from merchant.core.extensions import db
-from merchant.core.models import Order, OrderEvent, Product, utcnow
+from merchant.core.models import Customer, Order, OrderEvent, Product, utcnow
 from merchant.core.transactions import write_unit
+from merchant.customers import levels
 from merchant.orders.texts import said
 from merchant.vendors import registry
 from merchant.vendors.payments.base import PaymentError, PaymentRequest, Unservable
@@ -57,14 +58,7 @@ def new_ref() -> str:
 
 def normalize_whatsapp(raw: str) -> str | None:
     """'0812-3456-7890' -> '+6281234567890'. None when it cannot be a phone number."""
-    digits = re.sub(r"[\s().-]", "", raw)
-    if digits.startswith("+"):
-        digits = digits[1:]
-    elif digits.startswith("0"):
-        digits = "62" + digits[1:]          # a local Indonesian number
-    if not re.fullmatch(r"[1-9][0-9]{7,14}", digits):
-        return None
-    return "+" + digits
+    return validation.whatsapp_number(raw)
 
 
 def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
@@ -85,11 +79,13 @@ def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[
     return email, whatsapp, errors
 
 
-def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") -> Order:
+def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
+                customer: Customer | None = None) -> Order:
     """Validate a purchase, create the order and its payment. :raise PurchaseError:
 
     `key_owner` (the browser session's secret) binds the idempotency key: the same key from
-    another browser makes another order instead of finding this one.
+    another browser makes another order instead of finding this one. `customer`: the signed-in
+    customer, whose order it becomes and whose price level prices it (from the live rows).
     """
     keys = purchase_keys(product, form, key_owner, utcnow())
     key = keys[0]
@@ -126,7 +122,7 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
     quote = None
     if package and method:
         try:
-            quote = catalog.quote(package, method, promo)
+            quote = catalog.quote(package, method, promo, levels.price_for(customer, package))
         except catalog.CatalogError as exc:
             errors["method"] = str(exc)
     if errors:
@@ -136,6 +132,7 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
     if existing is not None:
         return existing
 
+    promo = quote.promo         # None when the customer's level price was lower
     now = utcnow()
     expiry = dt.timedelta(minutes=int(current_app.config["PAYMENT_EXPIRY_MINUTES"]))
     order = Order(
@@ -153,6 +150,7 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
         discount=quote.discount.amount, promo_counted=promo is not None,
         supplier=package.supplier, supplier_sku=package.supplier_sku,
         supplier_cost=package.supplier_cost, created_at=now, updated_at=now,
+        customer_id=customer.id if customer else None,
     )
     placed = said("placed", package=package.name, method=method.name)
     if promo is not None:

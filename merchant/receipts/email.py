@@ -137,7 +137,7 @@ def send(receipt: Receipt, smtp: Smtp) -> str:
         return _not_ours(receipt)
     receipt = records.get(receipt.id)
     try:
-        connection = _connect(smtp)
+        connection = connect(smtp)
     except (OSError, smtplib.SMTPException) as exc:
         return _not_sent(receipt, token, SENDING, exc)
     try:
@@ -215,7 +215,7 @@ def _code(exc: Exception) -> int | None:
     return None
 
 
-def _connect(smtp: Smtp) -> smtplib.SMTP:
+def connect(smtp: Smtp) -> smtplib.SMTP:
     """A session ready for MAIL FROM: connected, TLS as configured, signed in."""
     name = urlsplit(str(current_app.config["PUBLIC_URL"])).hostname or "localhost"
     if smtp.security == "ssl":

@@ -26,6 +26,7 @@ DAY_SKELETONS = {"day": "MMMd", "date": "yMMMd"}
 
 def register(app: Flask) -> None:
     from merchant.web import (
+        account,
         admin,
         cross_origin,
         errors,
@@ -48,6 +49,7 @@ def register(app: Flask) -> None:
     errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(cross_origin.exempt(webhooks.bp))
     app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))
     app.register_blueprint(health.bp)

@@ -15,6 +15,9 @@ browser's Sec-Fetch-Site and Origin headers instead, web/cross_origin.py) and no
 - `Vary: HX-Request, Accept-Encoding, Accept-Language, Cookie`: the language comes from ?lang=,
   the `lang` cookie or Accept-Language, and a product page is the visitor's own when the
   remembered-account cookie fills it in (then it is not a shared page at all).
+- A signed-in customer's browser never gets or fills a shared copy (their level's prices and
+  their account link are on the page): their pages are rendered for them and sent
+  `Cache-Control: private, no-store` (`signed_in`, `_personal`).
 
 Only plain requests are shared: no search, no values typed in, only parameters from a short
 list of known values (so odd query strings cannot fill the memory). As a last guard, an answer
@@ -36,6 +39,7 @@ from flask import Flask, Response, current_app, render_template, request, sessio
 
 from merchant import version
 from merchant.core import i18n, versioned_cache
+from merchant.web import customer_session
 from merchant.web.htmx import is_htmx
 
 ENCODINGS = ("br", "gzip")          # compressed once per page, at these levels
@@ -68,9 +72,10 @@ def plain_request(allowed: Mapping[str, Collection[str]] | None = None) -> bool:
 def shared(template: str, context: Callable[[], dict],
            allowed: Mapping[str, Collection[str]] | None = None) -> Response | None:
     """The page every visitor gets for this address, or None when the request is not a plain
-    one (see plain_request) and the caller renders it for this visitor. `context()` must not
-    depend on the visitor; it is called only when the page is not kept yet."""
-    if not plain_request(allowed):
+    one (see plain_request) or comes from a signed-in customer's browser, and the caller
+    renders it for this visitor. `context()` must not depend on the visitor; it is called only
+    when the page is not kept yet."""
+    if not plain_request(allowed) or signed_in():
         return None
     encoding = request.accept_encodings.best_match(ENCODINGS)
     key = ("page", template, request.path, tuple(sorted(request.args.items(multi=True))),
@@ -135,8 +140,18 @@ def release(app: Flask) -> str:
     return digest
 
 
+def signed_in() -> bool:
+    """A browser that carries a customer's session (even one since ended): its pages are its
+    own (their prices, their header), so it never reads or fills the shared copies."""
+    return customer_session.SESSION_KEY in session
+
+
 def _personal(response: Response) -> Response:
-    """Never public: an answer that sets a cookie (or will: a changed session)."""
+    """Never public: an answer that sets a cookie (or will: a changed session). A signed-in
+    customer's storefront pages are kept by nobody but may be stored by no cache at all."""
+    if signed_in() and not response.headers.get("Cache-Control"):
+        response.headers["Cache-Control"] = "private, no-store"
+        response.vary.add("Cookie")
     if response.headers.get("Cache-Control", "").startswith("public") and (
             "Set-Cookie" in response.headers or session.modified):
         response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"

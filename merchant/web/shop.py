@@ -20,8 +20,10 @@ from merchant import catalog
 from merchant.catalog import accounts, promos
 from merchant.catalog import cache as catalog_cache
 from merchant.core.extensions import csrf, limiter
+from merchant.customers import levels, saved_accounts
 from merchant.orders import checkout
 from merchant.web import page_cache, remembered
+from merchant.web.customer_session import current_customer
 from merchant.web.htmx import is_htmx, vary
 from merchant.web.order_pages import remember
 
@@ -80,27 +82,40 @@ def _summary(product, values, promo_error=None) -> dict:
                "promo_code": promo.code if promo else None}
     if package is not None and method is not None:
         try:
-            context["quote"] = catalog.quote(package, method, promo)
+            context["quote"] = catalog.quote(package, method, promo,
+                                             levels.price_for(current_customer(), package))
         except catalog.CatalogError as exc:
             context["quote_error"] = str(exc)
     return context
 
 
-def render_product(product, values=None, errors=None, check=None, status=200, recalled=None):
+def render_product(product, values=None, errors=None, check=None, status=200, recalled=None,
+                   saved=None):
     """The whole product page, from whatever the customer has entered so far (`recalled`: the
-    account last checked on this device, already filled in)."""
+    account last checked on this device, already filled in; `saved`: the signed-in customer's
+    saved account filled in)."""
     values = dict(values or {})
-    context = _product_context(product, values, errors, check, recalled)
+    context = _product_context(product, values, errors, check, recalled, saved)
     return vary(render_template("shop/product.html", **context), status)
 
 
-def _product_context(product, values, errors=None, check=None, recalled=None) -> dict:
+def _product_context(product, values, errors=None, check=None, recalled=None,
+                     saved=None) -> dict:
     if check is None:
         check = accounts.restore(product, values)
     errors = errors or {}
-    return {"product": product, "packages": catalog_cache.active_packages(product),
+    packages = catalog_cache.active_packages(product)
+    customer = current_customer()
+    level = levels.get(customer.level_id) if customer else None
+    return {"product": product, "packages": packages,
             "methods": catalog_cache.active_methods(), "values": values, "errors": errors,
-            "check": check, "recalled": recalled,
+            "check": check, "recalled": recalled, "customer": customer, "level": level,
+            # A guest's page (the shared one) shows what each level would pay; a signed-in
+            # customer's shows their own level's prices.
+            "level_prices": levels.prices_for(level, packages),
+            "level_offers": levels.offers(packages) if customer is None else {},
+            "saved_accounts": saved_accounts.for_product(customer, product.id),
+            "saved": saved,
             **_summary(product, values, errors.get("promo"))}
 
 
@@ -112,6 +127,12 @@ def product_page(slug):
     values = request.args.to_dict()
     recalled = None
     names = [spec["name"] for spec in product.account_fields]
+    customer = current_customer()
+    if customer is not None and not any(values.get(name) for name in names):
+        saved = _saved_choice(customer, product, values.pop("saved", None))
+        if saved is not None:
+            _fill(product, values, saved.account)
+        return render_product(product, values, saved=saved)
     if not any(values.get(name) for name in names):
         recalled = remembered.recall(product)
     if recalled is None:
@@ -120,11 +141,21 @@ def product_page(slug):
         if page is not None:
             return page
     if recalled:
-        account = recalled["account"]
-        values.update(account)
-        values.update({accounts.confirm_name(spec): account[spec["name"]]
-                       for spec in accounts.confirm_fields(product)})
+        _fill(product, values, recalled["account"])
     return render_product(product, values, recalled=recalled)
+
+
+def _fill(product, values: dict, account: dict) -> None:
+    names = [spec["name"] for spec in product.account_fields]
+    values.update({name: str(account.get(name, "")) for name in names})
+    values.update({accounts.confirm_name(spec): str(account.get(spec["name"], ""))
+                   for spec in accounts.confirm_fields(product)})
+
+
+def _saved_choice(customer, product, chosen):
+    """The saved account to fill in: the one chosen (?saved=<id>), else the newest."""
+    saved = saved_accounts.for_product(customer, product.id)
+    return next((s for s in saved if str(s.id) == str(chosen)), saved[0] if saved else None)
 
 
 @bp.post("/p/<slug>/forget")
@@ -234,9 +265,13 @@ def _account_key() -> str:
 def place_order(slug):
     """Create the order and send the customer to its page (remembered by this browser)."""
     product = _product_or_404(slug)
+    customer = current_customer()
     try:
-        order = checkout.place_order(product, request.form, key_owner=_buyer())
+        order = checkout.place_order(product, request.form, key_owner=_buyer(),
+                                     customer=customer)
     except checkout.PurchaseError as exc:
         return render_product(product, request.form, errors=exc.errors, status=422)
+    if customer is not None and request.form.get("save_account"):
+        saved_accounts.save_from_order(customer, order)
     remember(order)
     return redirect(url_for("orders.show", ref=order.ref), code=303)
