@@ -38,6 +38,7 @@ def register(app: Flask) -> None:
         seo,
         shop,
         supplier_webhooks,
+        telegram_webhook,
         webhooks,
     )
     guards.install(app)
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(order_pages.bp)
     app.register_blueprint(cross_origin.exempt(webhooks.bp))
     app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))
+    app.register_blueprint(cross_origin.exempt(telegram_webhook.bp))
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)
