@@ -8,7 +8,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from conftest import bare_app, failed_order, get_order, make_app, order_ref, buy, sandbox_pay, work
+from conftest import bare_app, buy, failed_order, get_order, make_app, order_ref, sandbox_pay, work
 from fakes.telegram import TOKEN, FakeTelegram
 
 from merchant.alerts import (
