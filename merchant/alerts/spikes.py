@@ -17,7 +17,7 @@ from merchant.core.extensions import db
 from merchant.core.models import SupplierFailure, utcnow
 from merchant.core.transactions import write_unit
 
-KEEP = dt.timedelta(days=1)       # older failures are deleted by settle()
+KEEP = dt.timedelta(days=1)       # older failures are deleted with each new one
 
 
 def failed(supplier: str, attempt: str, final: bool, now: dt.datetime | None = None) -> bool:
@@ -26,6 +26,8 @@ def failed(supplier: str, attempt: str, final: bool, now: dt.datetime | None = N
     now = now or utcnow()
     try:
         with write_unit():
+            db.session.execute(sa.delete(SupplierFailure).where(
+                SupplierFailure.supplier == supplier, SupplierFailure.at < now - KEEP))
             db.session.add(SupplierFailure(supplier=supplier, attempt=attempt[:80], final=final,
                                            at=now))
     except sa.exc.IntegrityError:
@@ -47,14 +49,12 @@ def _count(supplier: str, minutes: int, now: dt.datetime) -> int:
 
 
 def settle(now: dt.datetime | None = None) -> int:
-    """Clear the spikes whose window has calmed down, and forget old failures. Returns how
-    many cleared."""
+    """Clear the spikes whose window has calmed down. Returns how many cleared."""
     now = now or utcnow()
     prefs = preferences.current()
     cleared = 0
     for episode in episodes.open_episodes(kinds.SUPPLIER_FAILURES):
         if _count(episode.key, prefs.spike_minutes, now) < prefs.spike_failures:
             cleared += episodes.clear_alert(kinds.SUPPLIER_FAILURES, episode.key)
-    with write_unit():
-        db.session.execute(sa.delete(SupplierFailure).where(SupplierFailure.at < now - KEEP))
+    db.session.commit()
     return cleared
