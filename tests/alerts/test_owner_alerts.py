@@ -152,6 +152,38 @@ def test_a_blocked_bot_gives_up_at_once(app, telegram, clock):
     assert telegram.calls.count("sendMessage") == 1
 
 
+def test_a_lost_answer_is_sent_once_more_then_left_in_doubt(app, telegram, clock):
+    link_chat(app)
+    telegram.script = ["drop", "drop"]
+    deposit_low(app)
+    work(app, passes=3)
+    clock.advance(7200)
+    work(app)
+    assert len(telegram.sent) == 2                 # one resend after a lost answer, no more
+    [message] = messages(app)
+    assert message.state == "in_doubt" and message.lost_answers == 2
+
+
+def test_two_processes_raising_at_once_open_one_episode(app, tmp_path, telegram, clock):
+    link_chat(app)
+    other = bare_app(tmp_path, **alert_config(telegram))
+    start = threading.Barrier(2)
+    opened = []
+
+    def raise_in(one):
+        start.wait()
+        opened.append(deposit_low(one))
+    threads = [threading.Thread(target=raise_in, args=(a,)) for a in (app, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(opened) == [False, True]
+    work(app)
+    work(other)
+    assert len(telegram.sent) == 1
+
+
 def test_telegram_down_never_blocks_a_delivery(app, client, telegram, clock):
     link_chat(app)
     telegram.down = True

@@ -7,13 +7,15 @@ text), getUpdates (offset acknowledges earlier updates; only those at or after i
 setWebhook, deleteWebhook.
 
 `script` holds answers for the next sendMessage calls, one each: "ok", ("429", seconds),
-"500" (a server error, not sent), "403" (the bot was blocked by the user). Once it runs out,
+"500" (a server error, not sent), "403" (the bot was blocked by the user), "drop" (the
+message goes out, then the connection is closed with no answer: a lost answer). Once it runs out,
 every send is "ok". `down`: every call answers 502 with an HTML page (a proxy in front).
 """
 from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -101,6 +103,9 @@ class FakeTelegram:
             return _error(403, "Forbidden: bot was blocked by the user")
         with self._lock:
             self.sent.append(Sent(int(body["chat_id"]), body["text"]))
+        if answer == "drop":
+            request.environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+            return Response(status=200)           # never reaches the client
         return _ok({"message_id": next(self._message_ids), "date": 1_765_000_000,
                     "chat": {"id": int(body["chat_id"]), "type": "private"},
                     "text": body["text"]})
