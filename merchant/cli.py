@@ -14,14 +14,16 @@ from flask.cli import with_appcontext
 from werkzeug.serving import is_running_from_reloader, run_simple
 
 from merchant import config
+from merchant.alerts import telegram_link
 from merchant.catalog import payment_presets, prices, promos
 from merchant.core import audit, shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import Order, Product
 from merchant.core.money import Money, to_minor
-from merchant.ops import backup, demo, upgrades, worker
+from merchant.ops import backup, demo, owner_alerts, upgrades, worker
 from merchant.orders import operator_actions
 from merchant.staff import admins
+from merchant.vendors import telegram
 from merchant.vendors.suppliers.base import SupplierError
 from merchant.version import __version__
 from merchant.web.edge import server
@@ -71,7 +73,7 @@ command = functools.partial(click.command, cls=OperatorCommand)
 def register(app: Flask) -> None:
     for command in (upgrade, version, init_db, seed_demo, run_worker, serve, dev, import_prices,
                     deliver, retry, refund, create_admin, reset_two_factor, setup_link,
-                    make_backup, promo):
+                    make_backup, promo, alerts):
         app.cli.add_command(command)
 
 
@@ -444,3 +446,30 @@ def promo_disable(code):
         click.echo(f"Promo code {found.code} was already off.")
         return
     click.echo(f"Promo code {found.code} is off.")
+
+
+@click.group("alerts")
+def alerts():
+    """The owner's alerts: the check for cron, the Telegram webhook."""
+
+
+@alerts.command("check", cls=OperatorCommand)
+@with_appcontext
+def alerts_check():
+    """Raise "worker stopped" when no worker ran for ALERT_WORKER_STOPPED_SECONDS, queue the
+    daily summary when due, and send the queued alerts. Run it every minute from cron or a
+    systemd timer: a dead worker can neither notice that nor send anything."""
+    tried = owner_alerts.check_and_send()
+    click.echo(f"Alerts checked; {tried} message(s) sent or tried.")
+
+
+@alerts.command("telegram-webhook", cls=OperatorCommand)
+@with_appcontext
+def alerts_telegram_webhook():
+    """Have Telegram post the bot's messages to this shop (MERCHANT_PUBLIC_URL must be public
+    HTTPS); then set MERCHANT_TELEGRAM_WEBHOOK=true so the worker stops polling."""
+    try:
+        url = telegram_link.set_webhook()
+    except (telegram.TelegramError, telegram.Unreachable, telegram.AnswerLost) as exc:
+        raise click.ClickException(f"Telegram did not take the webhook: {exc}") from None
+    click.echo(f"Telegram now posts to {url}. Set MERCHANT_TELEGRAM_WEBHOOK=true.")

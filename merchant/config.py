@@ -98,6 +98,19 @@ class Defaults:
     FONNTE_TIMEOUT = 10                     # seconds for Fonnte's answer
     RECEIPT_LEASE_SECONDS = 120             # a worker that died mid-send is taken over after this
     RECEIPT_MAX_ATTEMPTS = 8                # sends refused (or unreachable) before giving up
+
+    # Owner alerts (merchant/alerts). No TELEGRAM_BOT_TOKEN: no Telegram (WhatsApp and email
+    # use the receipts' settings above).
+    TELEGRAM_BOT_TOKEN = None               # from @BotFather
+    TELEGRAM_API_URL = "https://api.telegram.org"
+    TELEGRAM_TIMEOUT = 10                   # seconds for Telegram's answer
+    TELEGRAM_WEBHOOK = False                # True after `flask alerts telegram-webhook`: no polling
+    ALERT_LEASE_SECONDS = 120               # a worker that died mid-send is taken over after this
+    ALERT_RETRY_BASE_SECONDS = 30           # an alert not sent: again after 30, 60, 120 s ...
+    ALERT_RETRY_MAX_SECONDS = 3600          # ... at most an hour apart
+    ALERT_MAX_ATTEMPTS = 10                 # then it is given up
+    ALERT_WORKER_STOPPED_SECONDS = 300      # no worker heartbeat this long: "worker stopped"
+    ALERT_CHECK_SECONDS = 30                # how often a worker checks the time-driven alerts
     SESSION_COOKIE_SAMESITE = "Lax"
     LOG_FORMAT = "text"                     # or "json": one JSON object a line (logs.py)
     METRICS_TOKEN = None                    # Bearer token for /metrics; unset: /metrics is 404

@@ -411,6 +411,59 @@ def accounts_and_levels(data: Data) -> None:
          "nickname": "Dewi Plays", "created_at": at(1006)}]
 
 
+def owner_alerts(data: Data) -> None:
+    """d4f6b8c0e135: the owner's alert settings, a used Telegram link code, a deposit-low
+    episode (raised and cleared, its messages sent), a delivery that failed for good, and the
+    supplier failures the spike alert counts."""
+    data["alert_settings"] = [
+        {"id": 1, "channels": {"deposit_low": ["telegram", "whatsapp"],
+                               "daily_summary": ["email"]},
+         "telegram_chat_id": 5550001, "telegram_user_id": 5550001,
+         "telegram_name": "@toko_owner", "telegram_bot": "merchant_alerts_bot",
+         "telegram_offset": 700000002, "whatsapp": "+6281234567890",
+         "email": "owner@tokodewi.id", "deposit_threshold": 100_000, "spike_failures": 5,
+         "spike_minutes": 15, "summary_hour": 21, "summary_day": dt.date(2026, 11, 20),
+         "updated_at": at(1010)}]
+    data["alert_link_codes"] = [{"code_hash": "4" * 64, "created_at": at(1005),
+                                 "expires_at": at(1015), "used_at": at(1006)}]
+    data["alert_episodes"] = [
+        {"id": 1, "kind": "deposit_low", "key": "digiflazz", "open_key": None,
+         "params": {"supplier": "digiflazz", "balance": 40_000, "pending_cost": 0,
+                    "threshold": 100_000, "currency": "IDR"},
+         "opened_at": at(1020), "closed_at": at(1080)},
+        {"id": 2, "kind": "delivery_failed", "key": "M4J9S3U7B:3",
+         "open_key": "delivery_failed:M4J9S3U7B:3",
+         "params": {"ref": "M4J9S3U7B", "product": "TikTok Coins", "package": "70 Coins",
+                    "supplier": "sandbox", "reason": "sandbox: rejected"},
+         "opened_at": at(1030), "closed_at": None}]
+    sent = {"state": "sent", "attempts": 1, "lost_answers": 0, "claim": None,
+            "claimed_until": at(1023), "error": None}
+    data["alert_messages"] = [
+        {"id": 1, "episode_id": 1, "event": "raised", "channel": "telegram",
+         "recipient": "5550001", "subject": "Shop: Deposit at digiflazz is low",
+         "body": "Deposit at digiflazz is low: Rp 40.000 left.", "next_attempt_at": at(1020),
+         "created_at": at(1020), "sent_at": at(1021), **sent},
+        {"id": 2, "episode_id": 1, "event": "raised", "channel": "whatsapp",
+         "recipient": "+6281234567890", "subject": "Shop: Deposit at digiflazz is low",
+         "body": "Deposit at digiflazz is low: Rp 40.000 left.", "next_attempt_at": at(1020),
+         "created_at": at(1020), "sent_at": None, **sent, "state": "failed",
+         "error": "Fonnte refused: device disconnected"},
+        {"id": 3, "episode_id": 1, "event": "cleared", "channel": "telegram",
+         "recipient": "5550001", "subject": "Shop: Deposit at digiflazz is enough again",
+         "body": "Deposit at digiflazz is enough again: Rp 500.000.",
+         "next_attempt_at": at(1080), "created_at": at(1080), "sent_at": at(1080), **sent},
+        {"id": 4, "episode_id": 2, "event": "raised", "channel": "telegram",
+         "recipient": "5550001", "subject": "Shop: Order M4J9S3U7B failed",
+         "body": "Order M4J9S3U7B failed for good.", "next_attempt_at": at(1090),
+         "created_at": at(1030), "sent_at": None, **sent, "state": "pending", "attempts": 2,
+         "error": "Telegram: 429 Too Many Requests: retry after 60"}]
+    data["supplier_failures"] = [
+        {"id": 1, "supplier": "sandbox", "attempt": "M4J9S3U7B#0", "final": True,
+         "at": at(1030)},
+        {"id": 2, "supplier": "digiflazz", "attempt": "M6M3U5W9D#1", "final": False,
+         "at": at(1040)}]
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -426,6 +479,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("9c3a7e5f2b14", refunds_and_order_search),
     ("a1c5d7e9f203", customers),
     ("e5a7c9d1f246", accounts_and_levels),
+    ("d4f6b8c0e135", owner_alerts),
 ]
 
 

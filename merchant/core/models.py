@@ -596,3 +596,94 @@ class SavedAccount(db.Model):
     account_key: Mapped[str] = mapped_column(sa.String(64))    # a digest of `account`
     nickname: Mapped[str | None] = mapped_column(sa.String(120))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AlertSettings(db.Model):
+    """The owner's alerts (one row, id 1): where they go, per kind, and their thresholds.
+
+    merchant/alerts/ reads and writes it; summary_day is also the daily summary's claim."""
+    __tablename__ = "alert_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # kind -> the channels it goes to (telegram, whatsapp, email); a kind not named: defaults.
+    channels: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    telegram_chat_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    telegram_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    telegram_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    telegram_bot: Mapped[str] = mapped_column(sa.String(64), default="")   # the bot's username
+    telegram_offset: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # getUpdates offset
+    whatsapp: Mapped[str] = mapped_column(sa.String(20), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    deposit_threshold: Mapped[int | None] = mapped_column(sa.BigInteger)   # minor units (IDR)
+    spike_failures: Mapped[int] = mapped_column(default=5)
+    spike_minutes: Mapped[int] = mapped_column(default=15)
+    summary_hour: Mapped[int | None] = mapped_column(default=21)   # the shop's hour; None: off
+    summary_day: Mapped[dt.date | None]              # the last shop day a summary was queued for
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AlertLinkCode(db.Model):
+    """A one-time code for `/start <code>` that links the owner's Telegram chat (hash only)."""
+    __tablename__ = "alert_link_codes"
+
+    code_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class AlertEpisode(db.Model):
+    """One alert from its raise to its clear: "deposit low at digiflazz" until it recovers.
+
+    open_key is "<kind>:<key>" while the episode is open and NULL once cleared: the unique
+    constraint makes a second raise of an open alert a no-op (NULLs never collide)."""
+    __tablename__ = "alert_episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    key: Mapped[str] = mapped_column(sa.String(120))
+    open_key: Mapped[str | None] = mapped_column(sa.String(160), unique=True)
+    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    closed_at: Mapped[dt.datetime | None]
+
+
+class AlertMessage(db.Model):
+    """One message to the owner on one channel: an episode's raise or its clear.
+
+    Moved by conditional updates only (merchant/alerts/queue.py), like receipts."""
+    __tablename__ = "alert_messages"
+    __table_args__ = (sa.UniqueConstraint("episode_id", "event", "channel"),
+                      sa.Index("ix_alert_messages_state_due", "state", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(sa.ForeignKey("alert_episodes.id"))
+    event: Mapped[str] = mapped_column(sa.String(16))        # raised, cleared
+    channel: Mapped[str] = mapped_column(sa.String(16))      # telegram, whatsapp, email
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200), default="")
+    body: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    lost_answers: Mapped[int] = mapped_column(default=0)
+    claim: Mapped[str | None] = mapped_column(sa.String(32))
+    claimed_until: Mapped[dt.datetime | None]
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class SupplierFailure(db.Model):
+    """A supplier attempt that failed (for good or for now), for the failure-spike alert.
+    `attempt` (ref_id and attempt number) is unique: a callback and a worker seeing the same
+    failure count it once."""
+    __tablename__ = "supplier_failures"
+    __table_args__ = (sa.UniqueConstraint("supplier", "attempt"),
+                      sa.Index("ix_supplier_failures_supplier_at", "supplier", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier: Mapped[str] = mapped_column(sa.String(32))
+    attempt: Mapped[str] = mapped_column(sa.String(80))
+    final: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

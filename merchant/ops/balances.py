@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from merchant import orders
+from merchant.alerts import DEPOSIT_LOW, clear_alert, preferences, raise_alert
 from merchant.core.extensions import db
 from merchant.core.models import Order, Package, SupplierBalance, utcnow
 from merchant.core.money import Money
@@ -107,7 +108,20 @@ def check(name: str) -> SupplierBalance:
         log.warning("supplier balance: %s", error)
     elif balance is not None and balance < cost:
         log.warning("supplier balance: %s", _short(name, balance, cost))
+    if balance is not None:
+        _alert(name, balance, cost)
     return row
+
+
+def _alert(name: str, balance: int, cost: int) -> None:
+    """The owner's "deposit low" alert: raised while the deposit cannot cover the paid orders
+    waiting or is under the owner's threshold; cleared (once) when it is enough again."""
+    threshold = preferences.current().deposit_threshold
+    if balance < cost or (threshold is not None and balance < threshold):
+        raise_alert(DEPOSIT_LOW, name, supplier=name, balance=balance, pending_cost=cost,
+                    threshold=threshold, currency="IDR")
+    else:
+        clear_alert(DEPOSIT_LOW, name, balance=balance, currency="IDR")
 
 
 def _short(name: str, balance: int, cost: int) -> str:

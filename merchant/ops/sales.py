@@ -195,3 +195,17 @@ def _bucket(column, bounds: list[dt.datetime], low: int, high: int):
     middle = (low + high) // 2
     return sa.case((column < bounds[middle], _bucket(column, bounds, low, middle)),
                    else_=_bucket(column, bounds, middle, high))
+
+
+def summary(start: dt.datetime, end: dt.datetime, currency: str) -> dict[str, int | str]:
+    """The daily summary's figures for [start, end) (naive UTC), in `currency` (the shop's):
+    orders paid, delivered, revenue, margin, failed and refunded."""
+    span = Period("summary", "", start, end)
+    sales = next((s for s in _sales(_delivered_between(start, end)) if s.currency == currency),
+                 CurrencySales(currency, 0, 0, 0, 0))
+    failed, refunded = _failed_and_refunded(span)
+    paid = db.session.scalar(sa.select(sa.func.count()).select_from(Order)
+                             .where(_within(Order.paid_at, span)))
+    return {"orders": int(paid), "delivered": sales.delivered, "revenue": sales.revenue,
+            "margin": sales.margin, "failed": failed, "refunded": refunded,
+            "currency": currency}

@@ -1,5 +1,5 @@
 """The worker: delivery, follow-ups and payment reconciliation, over and over, and beside
-them the order-event listeners (receipts).
+them the order-event listeners (receipts) and the owner's alerts.
 
 Run it as `flask --app merchant worker` (any number of them), or as the thread `serve` starts.
 It works in two lanes, each its own thread: deliveries, and notifications (outbox jobs). A mail
@@ -25,7 +25,7 @@ from merchant.core import outbox, wakeup
 from merchant.core.extensions import db
 from merchant.core.models import WorkerBeat, utcnow
 from merchant.customers import levels
-from merchant.ops import balances
+from merchant.ops import balances, owner_alerts
 from merchant.orders import fulfillment, reconciliation
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,9 @@ def deliver_once() -> int:
 
 
 def notify_once() -> int:
-    """One pass of the notification lane: due listener jobs. Returns how many ran."""
-    done = outbox.dispatch()
+    """One pass of the notification lane: due listener jobs and owner alerts. Returns how many
+    ran."""
+    done = outbox.dispatch() + owner_alerts.send_due()
     db.session.remove()
     return done
 
@@ -88,7 +89,7 @@ def run(app: Flask, stop: threading.Event | None = None, name: str | None = None
         # A receipt in flight ends within its timeout; one cut short is taken over later
         # (its lease), as after a crash.
         notifier.join(max(float(app.config[key] or 10)
-                          for key in ("SMTP_TIMEOUT", "FONNTE_TIMEOUT")) + 1)
+                          for key in ("SMTP_TIMEOUT", "FONNTE_TIMEOUT", "TELEGRAM_TIMEOUT")) + 1)
     log.info("worker %s stopped", name)
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from merchant import orders
+from merchant.alerts import spikes
 from merchant.core import logs, wakeup
 from merchant.core.extensions import db
 from merchant.core.models import Order, Package, utcnow
@@ -142,6 +143,10 @@ def settle(order: Order, result: SupplierResult, source: str, first: bool = Fals
     log.info("order %s: %s (%s)", order.ref, said, source)
     extra = {"supplier_ref": result.supplier_ref} if result.supplier_ref else {}
     now = utcnow()
+    if result.status in (RETRY, FAILED, REFUSED):
+        # For the owner's failure-spike alert: each attempt counted once, whoever reports it.
+        spikes.failed(supplier, f"{order.supplier_ref_id or order.ref}#{order.supplier_attempts}",
+                      final=result.status != RETRY, now=now)
     if result.status == DELIVERED:
         # Only from fulfilling: a failed order is the operator's to deliver by hand.
         orders.transition(order.id, orders.DELIVERED, source=source, detail=said,

@@ -16,11 +16,8 @@ import datetime as dt
 import email.utils
 import logging
 import smtplib
-import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -33,42 +30,22 @@ from merchant.core.receipt_channels import EMAIL
 from merchant.core.validation import one_line
 from merchant.receipts import content, records
 from merchant.receipts.records import DATA_STARTED, FAILED, IN_DOUBT, PENDING, SENDING, SENT
+from merchant.vendors.smtp import (
+    SECURITY,
+    Smtp,
+    close,
+    connect,
+    envelope,
+    failure_code,
+    settings,
+    why,
+)
 
 log = logging.getLogger(__name__)
-
-SECURITY = ("starttls", "ssl", "none")
-DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 
 class Retry(Exception):
     """The receipt was not sent this time and should be tried again later."""
-
-
-@dataclass(frozen=True)
-class Smtp:
-    host: str
-    port: int
-    security: str                 # starttls, ssl or none
-    username: str | None
-    password: str | None
-    sender: str                   # the From header: "Shop <receipts@shop.example>"
-    timeout: float
-
-    @property
-    def sender_address(self) -> str:
-        return email.utils.parseaddr(self.sender)[1]
-
-
-def settings(config) -> Smtp | None:
-    """The SMTP settings, or None when email receipts are off (no MERCHANT_SMTP_HOST)."""
-    host = config.get("SMTP_HOST")
-    if not host:
-        return None
-    security = str(config.get("SMTP_SECURITY") or "starttls").lower()
-    return Smtp(host=host, port=int(config.get("SMTP_PORT") or DEFAULT_PORTS[security]),
-                security=security, username=config.get("SMTP_USERNAME") or None,
-                password=config.get("SMTP_PASSWORD") or None, sender=config["SMTP_FROM"],
-                timeout=float(config.get("SMTP_TIMEOUT") or 10))
 
 
 def missing_settings(config) -> list[str]:
@@ -143,13 +120,13 @@ def send(receipt: Receipt, smtp: Smtp) -> str:
     try:
         return _transfer(connection, receipt, token, smtp, message)
     finally:
-        _close(connection)
+        close(connection)
 
 
 def _transfer(connection: smtplib.SMTP, receipt: Receipt, token: str, smtp: Smtp,
               message: EmailMessage) -> str:
     try:
-        _envelope(connection, smtp.sender_address, receipt.recipient)
+        envelope(connection, smtp.sender_address, receipt.recipient)
     except (OSError, smtplib.SMTPException) as exc:
         return _not_sent(receipt, token, SENDING, exc)
     if not records.move(receipt, token, SENDING, DATA_STARTED, live=True,
@@ -160,7 +137,7 @@ def _transfer(connection: smtplib.SMTP, receipt: Receipt, token: str, smtp: Smtp
     except smtplib.SMTPResponseException as exc:
         return _not_sent(receipt, token, DATA_STARTED, exc)  # the server answered: not taken
     except (OSError, smtplib.SMTPException) as exc:
-        records.move(receipt, token, DATA_STARTED, IN_DOUBT, error=_why(exc)[:300],
+        records.move(receipt, token, DATA_STARTED, IN_DOUBT, error=why(exc)[:300],
                      note=_doubt_note(receipt))
         log.warning("receipt %s: connection lost during the data transfer (%s); not resent",
                     receipt.id, type(exc).__name__)
@@ -192,76 +169,18 @@ def _not_sent(receipt: Receipt, token: str, state: str, exc: Exception) -> str:
 
     :raise Retry: unless it failed for good.
     """
-    why = _why(exc)[:300]
-    code = _code(exc)
+    reason = why(exc)[:300]
+    code = failure_code(exc)
     # A refused sign-in is the operator's settings, not this receipt: worth trying again.
     permanent = code is not None and code >= 500 \
         and not isinstance(exc, smtplib.SMTPAuthenticationError)
     if permanent or receipt.attempts >= int(current_app.config["RECEIPT_MAX_ATTEMPTS"]):
-        records.move(receipt, token, state, FAILED, error=why,
-                     note=f"Receipt email to {receipt.recipient} not sent: {why}")
-        log.warning("receipt %s: email not sent, giving up (%s)", receipt.id, why)
+        records.move(receipt, token, state, FAILED, error=reason,
+                     note=f"Receipt email to {receipt.recipient} not sent: {reason}")
+        log.warning("receipt %s: email not sent, giving up (%s)", receipt.id, reason)
         return FAILED
-    records.move(receipt, token, state, PENDING, error=why)
-    raise Retry(f"email receipt not sent yet: {why}") from exc
-
-
-def _code(exc: Exception) -> int | None:
-    """The server's reply code, when the server answered."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return next(iter(exc.recipients.values()))[0]
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code
-    return None
-
-
-def connect(smtp: Smtp) -> smtplib.SMTP:
-    """A session ready for MAIL FROM: connected, TLS as configured, signed in."""
-    name = urlsplit(str(current_app.config["PUBLIC_URL"])).hostname or "localhost"
-    if smtp.security == "ssl":
-        connection = smtplib.SMTP_SSL(smtp.host, smtp.port, local_hostname=name,
-                                      timeout=smtp.timeout, context=ssl.create_default_context())
-    else:
-        connection = smtplib.SMTP(smtp.host, smtp.port, local_hostname=name, timeout=smtp.timeout)
-    try:
-        connection.ehlo()
-        if smtp.security == "starttls":
-            connection.starttls(context=ssl.create_default_context())
-            connection.ehlo()
-        if smtp.username:
-            connection.login(smtp.username, smtp.password or "")
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def _envelope(connection: smtplib.SMTP, sender: str, recipient: str) -> None:
-    """MAIL FROM and RCPT TO. :raise smtplib.SMTPResponseException: refused."""
-    code, reply = connection.mail(sender)
-    if code != 250:
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    code, reply = connection.rcpt(recipient)
-    if code not in (250, 251):
-        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-
-
-def _close(connection: smtplib.SMTP) -> None:
-    try:
-        connection.quit()
-    except (OSError, smtplib.SMTPException):
-        connection.close()
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code, reply = next(iter(exc.recipients.values()))
-        return f"{code} {reply.decode(errors='replace')}"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        reply = exc.smtp_error
-        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-        return f"{exc.smtp_code} {text}"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    records.move(receipt, token, state, PENDING, error=reason)
+    raise Retry(f"email receipt not sent yet: {reason}") from exc
 
 
 def _doubt_note(receipt: Receipt) -> str:

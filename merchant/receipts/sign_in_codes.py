@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from merchant.core import shop_settings
 from merchant.core.receipt_channels import EMAIL, channels_on
 from merchant.customers.accounts import Contact
-from merchant.receipts import email as smtp_receipts
-from merchant.receipts import whatsapp
+from merchant.vendors import fonnte as fonnte_api
 from merchant.vendors import registry
+from merchant.vendors import smtp as smtp_api
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def send(contact: Contact, code: str) -> None:
 
 
 def _send_email(address: str, code: str) -> None:
-    smtp = smtp_receipts.settings(current_app.config)
+    smtp = smtp_api.settings(current_app.config)
     message = EmailMessage(policy=SMTP_POLICY)
     message["Subject"] = _("Your sign-in code: %(code)s", code=code)
     message["From"] = smtp.sender
@@ -62,7 +62,7 @@ def _send_email(address: str, code: str) -> None:
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text(code))
     try:
-        connection = smtp_receipts.connect(smtp)
+        connection = smtp_api.connect(smtp)
         try:
             connection.send_message(message, smtp.sender_address, [address])
         finally:
@@ -73,9 +73,9 @@ def _send_email(address: str, code: str) -> None:
 
 
 def _send_whatsapp(number: str, code: str) -> None:
-    fonnte = whatsapp.gateway(current_app.config, registry.http_session())
+    fonnte = fonnte_api.gateway(current_app.config, registry.http_session())
     try:
         fonnte.send(number.lstrip("+"), text(code))
-    except (whatsapp.Refused, whatsapp.AnswerLost, requests.RequestException) as exc:
+    except (fonnte_api.Refused, fonnte_api.AnswerLost, requests.RequestException) as exc:
         log.warning("sign-in code not sent by WhatsApp: %s", exc)
         raise NotSent("whatsapp") from exc

@@ -10,13 +10,11 @@ started) before the request, and accept at most one duplicate, only when an answ
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
 from flask import current_app
 from flask_babel import gettext as _
-from urllib3.exceptions import NewConnectionError
 
 from merchant.core import logs, shop_settings
 from merchant.core.extensions import db
@@ -25,76 +23,13 @@ from merchant.core.receipt_channels import WHATSAPP
 from merchant.receipts import content, records
 from merchant.receipts.records import FAILED, IN_DOUBT, LOST_ANSWERS_LIMIT, PENDING, SENDING, SENT
 from merchant.vendors import registry
+from merchant.vendors.fonnte import AnswerLost, Fonnte, Refused, gateway
 
 log = logging.getLogger(__name__)
 
 
 class Retry(Exception):
     """The WhatsApp receipt was not sent this time and should be tried again later."""
-
-
-class Refused(Exception):
-    """Fonnte answered `status: false`: the message was not sent. Carries Fonnte's reason."""
-
-
-class AnswerLost(Exception):
-    """The request may have reached Fonnte, but no answer came back."""
-
-
-@dataclass(frozen=True)
-class Fonnte:
-    """Fonnte's send API: POST form fields with the device token in Authorization."""
-    token: str
-    url: str
-    timeout: float
-    session: requests.Session
-
-    def send(self, target: str, message: str) -> str:
-        """Send one text message; Fonnte's message id (or "").
-
-        :raise Refused: Fonnte said it did not send it.
-        :raise AnswerLost: the request may have been sent, the answer never came.
-        :raise requests.ConnectionError: Fonnte could not be reached (nothing was sent).
-        """
-        try:
-            response = self.session.post(
-                self.url, headers={"Authorization": self.token},
-                # The number is already international ("62812..."): countryCode 0 tells Fonnte
-                # not to rewrite a leading zero.
-                data={"target": target, "message": message, "countryCode": "0"},
-                timeout=self.timeout)
-        except (requests.ConnectTimeout, requests.ConnectionError) as exc:
-            if isinstance(exc, requests.ConnectTimeout) or _never_connected(exc):
-                raise
-            raise AnswerLost(type(exc).__name__) from exc
-        except requests.RequestException as exc:
-            raise AnswerLost(type(exc).__name__) from exc
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict) or not isinstance(answer.get("status"), bool):
-            raise AnswerLost(f"HTTP {response.status_code} without Fonnte's answer")
-        if not answer["status"]:
-            raise Refused(str(answer.get("reason") or "no reason given"))
-        ids = answer.get("id")
-        return str(ids[0] if isinstance(ids, list) and ids else ids or "")
-
-
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    """A connection refused or a name that does not resolve: no byte of the request left."""
-    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
-    return isinstance(reason, NewConnectionError)
-
-
-def gateway(config, session: requests.Session) -> Fonnte | None:
-    """The Fonnte client, or None when WhatsApp receipts are off (no MERCHANT_FONNTE_TOKEN)."""
-    token = config.get("FONNTE_TOKEN")
-    if not token:
-        return None
-    return Fonnte(token=token, url=config["FONNTE_URL"],
-                  timeout=float(config.get("FONNTE_TIMEOUT") or 10),
-                  session=session)
 
 
 def send(receipt: Receipt, fonnte: Fonnte) -> str:

@@ -40,6 +40,7 @@ def register(app: Flask) -> None:
         session_signing,
         shop,
         supplier_webhooks,
+        telegram_webhook,
         webhooks,
     )
     guards.install(app)
@@ -52,6 +53,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(cross_origin.exempt(webhooks.bp))
     app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))
+    app.register_blueprint(cross_origin.exempt(telegram_webhook.bp))
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)

@@ -12,7 +12,8 @@ PAGES = ["/admin/", "/admin/orders", "/admin/orders/{ref}", "/admin/catalog",
          "/admin/catalog/{product}", "/admin/catalog/packages/{package}/edit",
          "/admin/catalog/import", "/admin/methods", "/admin/methods/new", "/admin/promos",
          "/admin/promos/new", "/admin/dashboard", "/admin/settings", "/admin/users",
-         "/admin/audit", "/admin/account", "/admin/export", "/admin/no-such-page"]
+         "/admin/audit", "/admin/account", "/admin/export", "/admin/alerts",
+         "/admin/no-such-page"]
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ MENU = [
     ("admin.levels", _l("Price levels"), True),
     ("admin.dashboard", _l("Dashboard"), True),
     ("admin.settings", _l("Settings"), True),
+    ("admin.alerts", _l("Alerts"), True),
     ("admin.users", _l("Admins"), True),
     ("admin.audit", _l("Audit log"), True),
     ("admin.account", _l("My account"), False),
@@ -137,6 +138,7 @@ def admin_menu():
 # The areas register their routes on bp when imported.
 from merchant.web.admin import (  # noqa: E402,F401
     account,
+    alerts,
     archive,
     audit_log,
     auth,
