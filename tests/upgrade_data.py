@@ -395,6 +395,44 @@ def customers(data: Data) -> None:
         order["customer_id"] = None
 
 
+def supply(data: Data) -> None:
+    """b2d4f6a8c013: many offers per package, the suppliers' products as the last sync saw
+    them, the cost tolerance and offer rule, what the supplier charged and when a ref_id was
+    first sent."""
+    data["package_offers"] = [
+        {"id": 1, "package_id": 1, "position": 0, "supplier": "sandbox", "sku": "SKU-1",
+         "cost": 5_000},
+        {"id": 2, "package_id": 2, "position": 0, "supplier": "sandbox", "sku": "SKU-2",
+         "cost": 13_500},
+        {"id": 3, "package_id": 3, "position": 0, "supplier": "sandbox", "sku": "SKU-3",
+         "cost": 28_000},
+        {"id": 4, "package_id": 3, "position": 1, "supplier": "manual", "sku": "TT140",
+         "cost": 28_500},
+        {"id": 5, "package_id": 5, "position": 0, "supplier": "sandbox", "sku": "SKU-5",
+         "cost": 20_500},
+        {"id": 6, "package_id": 5, "position": 1, "supplier": "digiflazz", "sku": "ML86",
+         "cost": 20_100},
+    ]
+    data["supplier_products"] = [
+        {"supplier": "digiflazz", "sku": "ML86", "listed": True, "buyer_product_status": True,
+         "seller_product_status": True, "unlimited_stock": False, "stock": 40,
+         "start_cut_off": "23:45", "end_cut_off": "0:15", "price": 20_100,
+         "synced_at": at(1010)}]
+    data["packages"][4].update(offer_rule="cheapest", unavailable_reason=None,
+                               unavailable_until=None, fallback_supplier="digiflazz",
+                               fallback_sku="ML86", fallback_cost=20_100)
+    data["packages"][2].update(offer_rule="", unavailable_reason="cutoff",
+                               unavailable_until="00:30 WIB")
+    data["shop_settings"][0].update(offer_rule="priority", cost_tolerance=500)
+    data["supplier_balances"][0]["short"] = False
+    for order in data["orders"]:
+        delivered = order["status"] == "delivered"
+        order["supply_plan"] = [[order["supplier"], order["supplier_sku"],
+                                 order["supplier_cost"]]] if order["id"] == 2 else None
+        order["supplier_paid"] = order["supplier_cost"] if delivered else None
+        order["supplier_sent_at"] = order["paid_at"] if order["paid_at"] else None
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -409,6 +447,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("2d8b6f3e9a51", panel_sessions),
     ("9c3a7e5f2b14", refunds_and_order_search),
     ("a1c5d7e9f203", customers),
+    ("b2d4f6a8c013", supply),
 ]
 
 
@@ -437,4 +476,10 @@ FILLED_IN = {
     "9c3a7e5f2b14": {"shop_settings": {"staff_may_refund": False},
                      "orders": {"refund_note": None}},
     "a1c5d7e9f203": {"orders": {"customer_id": None}},
+    "b2d4f6a8c013": {"orders": {"supply_plan": None, "supplier_paid": None,
+                                "supplier_sent_at": None},
+                     "packages": {"offer_rule": "", "unavailable_reason": None,
+                                  "unavailable_until": None},
+                     "shop_settings": {"offer_rule": "", "cost_tolerance": 0},
+                     "supplier_balances": {"short": False}},
 }

@@ -24,14 +24,14 @@ from merchant.catalog import account_presets
 from merchant.catalog.margins import Loss, below_cost
 from merchant.core import audit, money
 from merchant.core.extensions import db
-from merchant.core.models import Package, Product, SupplierPriceCache, utcnow
+from merchant.core.models import Package, Product
 from merchant.core.transactions import write_unit
 from merchant.core.validation import MAX_INT
-from merchant.vendors import registry
+from merchant.supply import offers, price_lists
 from merchant.vendors.suppliers import ADAPTERS, supplier_class
 from merchant.vendors.suppliers.base import PriceItem
 
-PRICE_LIST_MAX_AGE = 300
+PRICE_LIST_MAX_AGE = price_lists.PRICE_LIST_MAX_AGE
 
 # Any other brand gets one "Customer ID" field; these categories ask for a phone number.
 PHONE_CATEGORIES = {"PULSA", "DATA", "PAKET SMS & TELPON", "MASA AKTIF"}
@@ -101,40 +101,32 @@ def importable() -> list[str]:
 
 def price_list(name: str, max_age: float = PRICE_LIST_MAX_AGE) -> tuple[list[PriceItem], bool,
                                                                        dt.datetime]:
-    """The supplier's price list, from the cache when younger than max_age.
+    """The supplier's price list, from the cache when younger than max_age (supply/price_lists).
 
     Returns (items, from_cache, fetched_at). :raise SupplierError: when it cannot be fetched;
     :raise PriceImportError: for a supplier without a price list or without its settings.
     """
-    now = utcnow()
-    row = db.session.get(SupplierPriceCache, name)
-    if row is not None and row.fetched_at > now - dt.timedelta(seconds=max_age):
-        return [PriceItem(**item) for item in row.payload], True, row.fetched_at
+    found = price_lists.cached(name, max_age)
+    if found is not None:
+        return found[0], True, found[1]
     if name not in importable():
         raise PriceImportError(f"{name!r} has no price list to import; use one of "
                                f"{', '.join(importable()) or 'none'}.")
     try:
-        supplier = registry.supplier(name)
-    except registry.VendorNotReady as exc:
+        return price_lists.price_list(name, max_age)
+    except price_lists.NoPriceList as exc:
         raise PriceImportError(str(exc)) from None
-    items = supplier.price_list()
-    with write_unit():
-        row = db.session.get(SupplierPriceCache, name) or SupplierPriceCache(supplier=name)
-        row.fetched_at = now
-        row.payload = [dataclasses.asdict(item) for item in items]
-        db.session.add(row)
-    return items, False, now
 
 
 def previewed_list(name: str, fetched_at: dt.datetime) -> list[PriceItem]:
     """The cached price list fetched at `fetched_at`, whatever its age: the one a preview
     showed, so that applying it does what the preview said.
     :raise PriceImportError: a newer fetch replaced it since."""
-    row = db.session.get(SupplierPriceCache, name)
-    if row is None or row.fetched_at != fetched_at:
+    items = price_lists.previewed_list(name, fetched_at)
+    if items is None:
         raise PriceImportError(_("The price list changed since this preview: start the import "
                                  "again to preview the new one."))
-    return [PriceItem(**item) for item in row.payload]
+    return items
 
 
 def slugify(text: str) -> str:
@@ -198,6 +190,8 @@ class ImportPlan:
     # What to write: the items that become packages, and columns per existing package.
     additions: list[PriceItem] = dataclasses.field(default_factory=list)
     updates: dict[int, dict] = dataclasses.field(default_factory=dict)
+    # Every product of the list: its price is the cost of the offers that buy it.
+    costs: list[PriceItem] = dataclasses.field(default_factory=list)
 
     def shown(self) -> dict:
         """The plan as JSON for the panel's preview (the import job keeps it)."""
@@ -231,6 +225,7 @@ def plan_import(name: str, items: Iterable[PriceItem], markup: Markup,
         if item.sku in listed:
             continue
         listed.add(item.sku)
+        plan.costs.append(item)
         package = packages.get(item.sku)
         if package is None:
             _plan_new(plan, item, markup, round_to, products)
@@ -322,6 +317,8 @@ def import_items(name: str, items: Iterable[PriceItem], markup: Markup,
             package = db.session.get(Package, package_id)
             for key, value in values.items():
                 setattr(package, key, value)
+        for item in plan.costs:
+            offers.update_costs(name, item.sku, item.price)
         audit.record(actor, "prices.import", "supplier", name,
                      describe(plan.summary, markup, round_to) + _kept_note(plan))
     return plan

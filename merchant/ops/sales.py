@@ -20,7 +20,7 @@ from merchant import orders
 from merchant.core import shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import Order, Product, SupplierBalance
-from merchant.ops import balances
+from merchant.supply import deposits
 
 # key -> (days, label)
 PERIODS = {"today": (1, _l("Today")), "7d": (7, _l("Last 7 days")), "30d": (30, _l("Last 30 days"))}
@@ -73,7 +73,7 @@ class Figures:
     top_products: list[ProductSales]
     daily: dict[str, list[Day]]     # currency -> the last CHART_DAYS days, oldest first
     balances: list[SupplierBalance] = field(default_factory=list)
-    warnings: list[balances.BalanceWarning] = field(default_factory=list)
+    warnings: list[deposits.BalanceWarning] = field(default_factory=list)
 
     @property
     def success_rate(self) -> float | None:
@@ -116,7 +116,7 @@ def figures(key: str, now: dt.datetime | None = None) -> Figures:
         daily=daily_revenue(now),
         balances=list(db.session.scalars(
             sa.select(SupplierBalance).order_by(SupplierBalance.supplier))),
-        warnings=balances.balance_warnings(),
+        warnings=deposits.balance_warnings(),
     )
 
 
