@@ -28,7 +28,6 @@ from merchant.core.models import Package, Product
 from merchant.core.transactions import write_unit
 from merchant.core.validation import MAX_INT
 from merchant.supply import offers, price_lists
-from merchant.vendors.suppliers import ADAPTERS, supplier_class
 from merchant.vendors.suppliers.base import PriceItem
 
 PRICE_LIST_MAX_AGE = price_lists.PRICE_LIST_MAX_AGE
@@ -96,7 +95,7 @@ class Summary:
 
 def importable() -> list[str]:
     """The suppliers whose price list can be imported."""
-    return [name for name in ADAPTERS if hasattr(supplier_class(name), "price_list")]
+    return price_lists.listing()
 
 
 def price_list(name: str, max_age: float = PRICE_LIST_MAX_AGE) -> tuple[list[PriceItem], bool,

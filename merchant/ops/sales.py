@@ -58,7 +58,7 @@ class CurrencySales:
     currency: str
     delivered: int
     revenue: int
-    margin: int                     # subtotal - supplier cost, over orders with a known cost
+    margin: int                     # subtotal - what the supplier charged (else the cost)
     cost_unknown: int               # delivered orders whose supplier cost is not recorded
 
 
@@ -74,6 +74,8 @@ class Figures:
     daily: dict[str, list[Day]]     # currency -> the last CHART_DAYS days, oldest first
     balances: list[SupplierBalance] = field(default_factory=list)
     warnings: list[deposits.BalanceWarning] = field(default_factory=list)
+    # Suppliers in use that tell no balance: their deposit holds no sale back.
+    unknown_balances: list[str] = field(default_factory=list)
 
     @property
     def success_rate(self) -> float | None:
@@ -117,6 +119,7 @@ def figures(key: str, now: dt.datetime | None = None) -> Figures:
         balances=list(db.session.scalars(
             sa.select(SupplierBalance).order_by(SupplierBalance.supplier))),
         warnings=deposits.balance_warnings(),
+        unknown_balances=deposits.unknown(),
     )
 
 
@@ -126,10 +129,12 @@ def _delivered_between(start: dt.datetime, end: dt.datetime):
 
 
 def _sales(delivered_in) -> list[CurrencySales]:
-    known = Order.supplier_cost.is_not(None)
+    # What the supplier really charged where its answer said so, else the cost we priced at.
+    cost = sa.func.coalesce(Order.supplier_paid, Order.supplier_cost)
+    known = cost.is_not(None)
     rows = db.session.execute(
         sa.select(Order.currency, sa.func.count(), sa.func.sum(Order.subtotal),
-                  sa.func.sum(sa.case((known, Order.subtotal - Order.supplier_cost), else_=0)),
+                  sa.func.sum(sa.case((known, Order.subtotal - cost), else_=0)),
                   sa.func.sum(sa.case((known, 0), else_=1)))
         .where(delivered_in).group_by(Order.currency).order_by(Order.currency))
     return [CurrencySales(currency, int(n), int(revenue), int(margin), int(unknown))

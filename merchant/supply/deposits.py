@@ -61,6 +61,14 @@ def watched() -> list[str]:
     return sorted(n for n in names if n in ADAPTERS and reports_balance(n))
 
 
+def unknown() -> list[str]:
+    """Suppliers that active packages use and whose balance is not known: they tell none, or
+    have not been asked yet."""
+    known = set(db.session.scalars(sa.select(SupplierBalance.supplier)
+                                   .where(SupplierBalance.balance.is_not(None))))
+    return sorted(name for name in suppliers_in_use() if name not in known)
+
+
 def pending_cost(name: str) -> int:
     """What the paid orders still waiting for `name` will cost us, minor units."""
     return int(db.session.scalar(
