@@ -23,11 +23,11 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from merchant.core.extensions import db
-from merchant.core.models import Order, Package, PackageOffer, SupplierBalance, utcnow
+from merchant.core.models import Order, SupplierBalance, utcnow
 from merchant.core.money import Money
 from merchant.core.transactions import write_unit
 from merchant.supply import transitions
-from merchant.supply.offers import Offer, suppliers_in_use
+from merchant.supply.offers import Offer, cheapest_cost, suppliers_in_use
 from merchant.vendors import registry
 from merchant.vendors.suppliers import ADAPTERS, supplier_class
 from merchant.vendors.suppliers.base import Supplier, SupplierError
@@ -204,11 +204,7 @@ def refresh_short(name: str, now: dt.datetime | None = None) -> None:
     of its offers) or recovering: once per change, by a conditional UPDATE."""
     now = now or utcnow()
     room = headroom([name], now).get(name)
-    cheapest = db.session.scalar(
-        sa.select(sa.func.min(PackageOffer.cost))
-        .join(Package, Package.id == PackageOffer.package_id)
-        .where(PackageOffer.supplier == name, Package.active)) or 0
-    short = room is not None and room < cheapest
+    short = room is not None and room < cheapest_cost(name)
     with write_unit():
         changed = db.session.execute(
             sa.update(SupplierBalance)

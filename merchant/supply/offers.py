@@ -126,3 +126,12 @@ def suppliers_in_use() -> set[str]:
     names |= set(db.session.scalars(sa.select(Package.fallback_supplier).where(
         Package.active, Package.fallback_supplier.is_not(None))))
     return names
+
+
+def cheapest_cost(supplier: str) -> int:
+    """The lowest cost among active packages' offers at `supplier` (0 when none has one)."""
+    packages = db.session.scalars(sa.select(Package).where(Package.active,
+                                                           Package.archived_at.is_(None)))
+    costs = [offer.cost for found in offers_by_package(packages).values() for offer in found
+             if offer.supplier == supplier and offer.cost is not None]
+    return min(costs, default=0)
