@@ -146,8 +146,9 @@ def _package_form(product: Product, package: Package | None):
         product.packages[0].currency if product.packages else shop_settings.current().currency)
     form = PackageForm(obj=package, currency=currency)
     if request.method == "GET":
-        for offer in offers.offers_of(package) if package else []:
-            form.offers.append_entry({"supplier": offer.supplier, "sku": offer.sku})
+        for rank, offer in enumerate(offers.offers_of(package) if package else [], start=1):
+            form.offers.append_entry({"rank": rank, "supplier": offer.supplier,
+                                      "sku": offer.sku})
             form.offers[-1].form.cost.data = offer.cost
         form.prepare_offers()
     error = None

@@ -135,7 +135,7 @@ RULE_CHOICES = [SelectChoice("", _l("The shop's rule")),
 
 class OfferForm(Form):
     """One supplier that can deliver the package; no supplier chosen: no offer."""
-    rank = IntegerField(_l("Order"), render_kw=WHOLE_NUMBER, validators=[
+    rank = IntegerField(_l("Priority"), render_kw=WHOLE_NUMBER, validators=[
         Optional(), NumberRange(min=0, max=1000)])
     supplier = SelectField(_l("Supplier"))
     sku = LineField(_l("Supplier SKU"), validators=[Length(max=64)])
@@ -182,8 +182,8 @@ class PackageForm(FlaskForm):
             raise ValidationError(_l("Each offer must be another supplier or SKU."))
 
     def offer_values(self) -> list:
-        """The offers typed, in the owner's order (by Order, then by row)."""
-        rows = [(entry.form.rank.data if entry.form.rank.data is not None else number, number,
+        """The offers typed, in the owner's order (by Priority, else the row's place)."""
+        rows = [(entry.form.rank.data if entry.form.rank.data is not None else number + 1, number,
                  entry.form) for number, entry in enumerate(self.offers)
                 if entry.form.supplier.data]
         return [Offer(form.supplier.data, (form.sku.data or "").strip(), form.cost.data)
