@@ -418,11 +418,10 @@ def supply(data: Data) -> None:
          "seller_product_status": True, "unlimited_stock": False, "stock": 40,
          "start_cut_off": "23:45", "end_cut_off": "0:15", "price": 20_100,
          "synced_at": at(1010)}]
-    data["packages"][4].update(offer_rule="cheapest", unavailable_reason=None,
-                               unavailable_until=None, fallback_supplier="digiflazz",
+    for package in data["packages"]:
+        package.update(offer_rule="", unavailable_reason=None, unavailable_until=None)
+    data["packages"][4].update(offer_rule="cheapest", fallback_supplier="digiflazz",
                                fallback_sku="ML86", fallback_cost=20_100)
-    data["packages"][2].update(offer_rule="", unavailable_reason="cutoff",
-                               unavailable_until="00:30 WIB")
     data["shop_settings"][0].update(offer_rule="priority", cost_tolerance=500)
     data["supplier_balances"][0]["short"] = False
     for order in data["orders"]:
