@@ -424,6 +424,8 @@ def supply(data: Data) -> None:
                                fallback_sku="ML86", fallback_cost=20_100)
     data["shop_settings"][0].update(offer_rule="priority", cost_tolerance=500)
     data["supplier_balances"][0]["short"] = False
+    for job in data["import_jobs"]:
+        job["merge"] = job["id"] == 2
     for order in data["orders"]:
         delivered = order["status"] == "delivered"
         order["supply_plan"] = [[order["supplier"], order["supplier_sku"],
@@ -480,5 +482,6 @@ FILLED_IN = {
                      "packages": {"offer_rule": "", "unavailable_reason": None,
                                   "unavailable_until": None},
                      "shop_settings": {"offer_rule": "", "cost_tolerance": 0},
-                     "supplier_balances": {"short": False}},
+                     "supplier_balances": {"short": False},
+                     "import_jobs": {"merge": False}},
 }

@@ -482,6 +482,9 @@ class ImportJob(db.Model):
     supplier: Mapped[str] = mapped_column(sa.String(32))
     markup: Mapped[str] = mapped_column(sa.String(20))
     round_to: Mapped[int] = mapped_column(default=100)
+    # The list's products of a brand and denomination another supplier sells become more
+    # offers of those packages (prices.plan_import).
+    merge: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # running, ready (a preview waits for the owner), done, failed
     status: Mapped[str] = mapped_column(sa.String(16), default="running")
     stage: Mapped[str] = mapped_column(sa.String(200), default="")

@@ -1,7 +1,8 @@
 """supply: many offers per package (supplier, SKU, cost) with the rule that picks one, the
 availability of the suppliers' products as the last price-list sync saw it, and on orders the
 offers they may be delivered by, what the supplier really charged and when their ref_id was
-first sent. Every package's supplier and fallback become its first and second offers; the old
+first sent, and whether a price import merges into other suppliers' packages. Every package's
+supplier and fallback become its first and second offers; the old
 columns stay, kept equal to the first two offers.
 
 Revision ID: b2d4f6a8c013
@@ -65,6 +66,9 @@ def upgrade():
     with op.batch_alter_table('supplier_balances', schema=None) as batch_op:
         batch_op.add_column(sa.Column('short', sa.Boolean(), server_default=sa.false(), nullable=False))
 
+    with op.batch_alter_table('import_jobs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('merge', sa.Boolean(), server_default=sa.false(), nullable=False))
+
     # Every package's supplier is its first offer, its fallback (if any) the second.
     packages = sa.table('packages', sa.column('id', sa.Integer), sa.column('supplier', sa.String),
                         sa.column('supplier_sku', sa.String), sa.column('supplier_cost', sa.Integer),
@@ -83,6 +87,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('import_jobs', schema=None) as batch_op:
+        batch_op.drop_column('merge')
+
     with op.batch_alter_table('supplier_balances', schema=None) as batch_op:
         batch_op.drop_column('short')
 

@@ -231,7 +231,7 @@ def products_import():
     if form.validate_on_submit():
         try:
             job = import_jobs.start(form.supplier.data, form.markup.data, form.round_to.data,
-                                    _actor())
+                                    _actor(), merge=form.merge.data)
         except import_jobs.ImportJobError as exc:
             error = str(exc)
         else:

@@ -216,6 +216,7 @@ class ImportForm(FlaskForm):
     round_to = IntegerField(_l("Round up to"), render_kw=WHOLE_NUMBER, default=100, validators=[
         InputRequired(_l("Enter a step, like 100.")),
         NumberRange(min=1, message=_l("At least 1.")), NumberRange(max=MAX_INT)])
+    merge = BooleanField(_l("Add to packages other suppliers sell"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
