@@ -12,8 +12,10 @@ import datetime as dt
 import logging
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from merchant.core import clock
 from merchant.core.extensions import db
 from merchant.core.models import (
     Package,
@@ -31,6 +33,11 @@ from merchant.vendors.suppliers.base import PriceItem, SupplierError
 log = logging.getLogger(__name__)
 
 
+# Packages are looked at again at least this often (a cut-off window opening or closing), and
+# after every supplier call.
+REFRESH_SECONDS = 30
+
+
 def run_due(now: dt.datetime | None = None) -> int:
     """One supply pass. Returns how many supplier calls it made."""
     now = now or utcnow()
@@ -40,7 +47,11 @@ def run_due(now: dt.datetime | None = None) -> int:
             calls += 1
             sync_products(name)
     calls += deposits.check_due(now)
-    refresh_packages()
+    state = current_app.extensions.setdefault("supply_sync", {"refreshed": None})
+    if calls or state["refreshed"] is None \
+            or clock.monotonic() - state["refreshed"] >= REFRESH_SECONDS:
+        refresh_packages()
+        state["refreshed"] = clock.monotonic()
     return calls
 
 
