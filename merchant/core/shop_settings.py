@@ -190,17 +190,21 @@ def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return start.astimezone(dt.UTC).replace(tzinfo=None)
 
 
+def in_shop_zone(moment: dt.datetime, shop_zone: ZoneInfo | None = None) -> dt.datetime:
+    """A naive UTC time from the database as an aware time in the shop's time zone."""
+    return moment.replace(tzinfo=dt.UTC).astimezone(shop_zone or zone())
+
+
 def local_today(now: dt.datetime | None = None) -> dt.date:
     """The shop's date at the naive UTC instant `now`."""
-    now = now or utcnow()
-    return now.replace(tzinfo=dt.UTC).astimezone(zone()).date()
+    return in_shop_zone(now or utcnow()).date()
 
 
 def to_local(moment: dt.datetime | None) -> dt.datetime | None:
     """A naive UTC time as a naive time in the shop's time zone (what the owner typed)."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=dt.UTC).astimezone(zone()).replace(tzinfo=None)
+    return in_shop_zone(moment).replace(tzinfo=None)
 
 
 def to_utc(local: dt.datetime | None) -> dt.datetime | None:

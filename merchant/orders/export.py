@@ -80,7 +80,7 @@ def _cells(row, zone) -> list:
     def when(moment: dt.datetime | None) -> str:
         if moment is None:
             return ""
-        return moment.replace(tzinfo=dt.UTC).astimezone(zone).isoformat(timespec="seconds")
+        return shop_settings.in_shop_zone(moment, zone).isoformat(timespec="seconds")
 
     account = " / ".join(str(value) for value in (row.account or {}).values())
     refunded = row.status == orders.REFUNDED

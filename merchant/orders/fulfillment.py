@@ -94,7 +94,8 @@ def delivery_for(order: Order) -> Delivery:
     if order.supplier_cost is not None:
         max_price = order.supplier_cost + shop_settings.current().cost_tolerance
     return Delivery(ref_id=order.supplier_ref_id or order.ref, sku=order.supplier_sku,
-                    account=dict(order.account), max_price=max_price)
+                    account=dict(order.account), max_price=max_price,
+                    supplier_ref=order.supplier_ref)
 
 
 def _drive(order_id: int, first: bool) -> None:
@@ -290,6 +291,7 @@ def _fail(order: Order, detail: str, source: str, keep_ref: bool,
     next_ref = current if keep_ref else derived_ref(order.ref, current)
     extra = {"flag": flag[:200]} if flag else {}
     if not keep_ref:
+        extra["supplier_ref"] = None    # that transaction is over; the next ref_id gets its own
         extra["supplier_sent_at"] = None        # the fresh ref_id has not been sent yet
     orders.transition(order.id, orders.FULFILLMENT_FAILED, source=source, detail=detail,
                       next_check_at=None, supplier_ref_id=next_ref, **extra)

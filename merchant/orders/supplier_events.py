@@ -49,12 +49,14 @@ def receive_callback(name: str, body: bytes, headers: Mapping[str, str]) -> str:
                                                           WebhookEvent.event_id == event_id)):
         log.info("%s callback %s is a duplicate; ignored", provider, event_id)
         return "duplicate"
-    order = db.session.scalar(sa.select(Order).where(Order.supplier_ref_id == result.ref_id,
-                                                     Order.supplier == name))
+    # Suppliers without a client reference (VIP Reseller) name the order by their own id.
+    key = (Order.supplier_ref_id == result.ref_id if result.ref_id
+           else Order.supplier_ref == result.supplier_ref)
+    order = db.session.scalar(sa.select(Order).where(key, Order.supplier == name))
     if order is None:
         outcome = "no such order"
         log.warning("%s callback for unknown or no longer current ref_id %s", name,
-                    result.ref_id)
+                    result.ref_id or result.supplier_ref)
     elif order.status != orders.FULFILLING:
         outcome = f"ignored: order is {order.status}"
     else:

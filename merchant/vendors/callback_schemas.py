@@ -123,6 +123,42 @@ class DigiflazzWebhook(Schema):
     data: DigiflazzTransaction | None = None    # None: a ping, or an event without a transaction
 
 
+Amount = Minor | Annotated[str, Field(pattern=r"^[0-9]{1,15}(\.[0-9]{1,2})?$")] | Annotated[
+    float, Field(ge=0, le=2**53, allow_inf_nan=False)]
+
+
+class VipResellerTransaction(Schema):
+    trxid: Id | None = None
+    status: Text | None = None
+    note: Text | None = None
+
+
+class VipResellerCallback(Schema):
+    """Form or JSON; the trxid flat or under `data` (VIP publishes no callback format)."""
+    data: VipResellerTransaction | None = None
+    trxid: Id | None = None
+    status: Text | None = None
+
+
+class ApigamesWebhook(Schema):
+    ref_id: Id
+    trx_id: Id | None = None
+    status: Text | None = None
+    sn: Text | None = None
+    message: Text | None = None
+    last_balance: Amount | None = None
+
+
+class TokovoucherWebhook(Schema):
+    ref_id: Id
+    trx_id: Id | None = None
+    status: Text | None = None
+    sn: Text | None = None
+    message: Text | None = None
+    sisa_saldo: Amount | None = None
+    price: Amount | None = None
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -135,6 +171,11 @@ def read(schema: type[M], body: bytes, what: str) -> dict:
         raise Malformed(f"{what}: the body is not JSON") from None
     if not isinstance(data, dict):
         raise Malformed(f"{what}: the body is not a JSON object")
+    return check_fields(schema, data, what)
+
+
+def check_fields(schema: type[M], data: dict, what: str) -> dict:
+    """`data` (a parsed JSON or form body) once `schema` accepts it. :raise Malformed:"""
     try:
         schema.model_validate(data)
     except ValidationError as exc:

@@ -37,12 +37,15 @@ def register(app: Flask) -> None:
         pages,
         sandbox,
         seo,
+        session_signing,
         shop,
         supplier_webhooks,
         webhooks,
     )
     guards.install(app)
+    session_signing.install(app)
     cross_origin.install(app)
+    order_pages.install(app)
     errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
@@ -69,7 +72,7 @@ def register(app: Flask) -> None:
         "2 Des 2026 11.30 WIB", full_seconds "2 Des 2026 11.30.00 WIB".
         """
         day, clock, zone = TIME_STYLES[style]
-        local = moment.replace(tzinfo=dt.UTC).astimezone(shop_settings.current().zone)
+        local = shop_settings.in_shop_zone(moment)
         parts = [format_skeleton(DAY_SKELETONS[day], local, tzinfo=local.tzinfo,
                                  locale=flask_babel.get_locale())] if day else []
         parts.append(flask_babel.format_time(moment, clock))

@@ -109,31 +109,30 @@ def _is_poll() -> bool:
 
 @bp.get("/o/<ref>/status")
 def status(ref):
-    """The polled status block: 204 while nothing changed, 286 (stop polling) once final.
+    """The polled status block: empty while nothing changed, 286 (stop polling) once final.
 
     The order page polls every 2 s with `since` = the status it shows, and nearly every answer
-    is "unchanged". That is the conditional request, and 204 its "not modified": htmx swaps
-    nothing on a 204 (base.html's responseHandling), where an empty 304 or 200 would replace
-    the block with nothing (a 304 is what a browser's cache answers, and these answers are
-    never cached: `no-store`). Without JavaScript nothing polls; the page refreshes itself.
+    is "unchanged": an empty 200 with `HX-Reswap: none` (_unchanged), so htmx swaps nothing and
+    the connection is kept. These answers are never cached (`no-store`). Without JavaScript
+    nothing polls; the page refreshes itself.
 
-    The unchanged answer is one indexed read of a few columns (_poll_row) and the session
-    cookie read by Flask: no order object, no template, no locale, no rate limit (_is_poll).
-    A database error is the app's 503, which htmx does not swap: the block stays and the next
-    poll asks again, on a fresh connection.
+    An unchanged poll of an order this browser placed or opened is answered before this view,
+    right after the guards (answer_unchanged_poll): one indexed read of a few columns, no order
+    object, no template, no locale, no rate limit. A database error is the app's 503, which
+    htmx does not swap: the block stays and the next poll asks again, on a fresh connection.
     """
     row = _poll_row(ref)
     if not _may_see(row.ref if row else None, row.view_token if row else None):
         abort(404)
     since = request.args.get("since")
     if unchanged(row, since):
-        return vary("", 204)
+        return _unchanged()
     order = db.session.get(Order, row.id)
     if gateway_due(row) and payment_events.refresh(order, "poll", POLL_GATEWAY_EVERY):
         db.session.refresh(order)
     final = order.status in orders.FINAL
     if since == order.status and not final:
-        return vary("", 204)
+        return _unchanged()
     response = vary(render_template("orders/_status.html", **_context(order)),
                     286 if final else 200)
     if final:
@@ -142,6 +141,36 @@ def status(ref):
         response.add_etag()
         response.make_conditional(request)
     return response
+
+
+def answer_unchanged_poll():
+    """before_request, right after the guards: the unchanged status poll of an order this
+    browser placed or opened, answered before CSRF, the rate limits and the languages run,
+    with one indexed read. Anything else (a change, an order opened by its link's token, a
+    poll without `since`) goes on to the `status` view, which answers every case."""
+    if request.endpoint != "orders.status":
+        return None
+    since = request.args.get("since")
+    row = _poll_row(request.view_args["ref"]) if since else None
+    if row is None or row.ref not in session.get("orders", ()) or not unchanged(row, since):
+        return None
+    return _unchanged()
+
+
+def _unchanged():
+    """Nothing to swap: an empty 200 that tells htmx to swap nothing (HX-Reswap: none).
+
+    Not a 204: a response without a body carries no Content-Length, and waitress then closes
+    the connection after it, so every poll of every open order page would open a new one."""
+    return current_app.response_class(b"", 200, [("Vary", "HX-Request"),
+                                                 ("HX-Reswap", "none")])
+
+
+def install(app) -> None:
+    """Put the unchanged poll's answer right after the guards (web/guards.py,
+    web/cross_origin.py), ahead of every other before_request function."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(2, answer_unchanged_poll)
 
 
 def _poll_row(ref: str):

@@ -44,7 +44,7 @@ def test_import_prices_without_supplier_settings_names_the_variables(tmp_path):
     assert f"The digiflazz supplier is not configured: set {MISSING}." in result.output
     unknown = app.test_cli_runner().invoke(args=["import-prices", "nosuch", "--markup", "8%"])
     assert unknown.exit_code == 1 and "'nosuch' has no price list to import; use one of " \
-        "digiflazz." in unknown.output
+        "digiflazz, vipreseller, tokovoucher." in unknown.output
 
 
 @pytest.mark.process

@@ -89,7 +89,7 @@ def poll(traffic: Traffic, buyer, ref: str, done: threading.Event) -> None:
                               params={"since": since})
         if answer.status_code == 286:
             return
-        if answer.status_code == 200:
+        if answer.status_code == 200 and answer.headers.get("HX-Reswap") != "none":
             since = re.search(r'class="box status status-(\w+)"', answer.text).group(1)
         done.wait(2)
 

@@ -39,8 +39,8 @@ def test_serve_runs_the_production_server_with_the_worker(tmp_path):
 
 
 def test_the_status_poll_through_the_production_server(app, client):
-    """Unchanged: an empty 204, poll after poll (waitress closes the connection after each,
-    merchant/web/edge/server.py says why that is kept); changed: the new block."""
+    """Unchanged: an empty answer, poll after poll on one kept connection (a 204 would make
+    waitress close it each time, merchant/web/edge/server.py); changed: the new block."""
     ref = order_ref(buy(client, app))
     cookie = f"session={client.get_cookie('session').value}"
     served = server.server(app, "127.0.0.1", 0, threads=2)
@@ -55,12 +55,15 @@ def test_the_status_poll_through_the_production_server(app, client):
     url = f"/o/{ref}/status?since=awaiting_payment"
     headers = {"Cookie": cookie, "HX-Request": "true"}
     try:
-        answers = []
+        answers, sockets = [], set()
         for _ in range(3):
-            connection.request("GET", url, headers=headers)    # reconnects after a close
+            connection.request("GET", url, headers=headers)
+            sockets.add(connection.sock)          # http.client reconnects after a close
             answer = connection.getresponse()
-            answers.append((answer.status, answer.read(), answer.getheader("Server")))
-        assert answers == [(204, b"", "merchant")] * 3
+            answers.append((answer.status, answer.read(), answer.getheader("HX-Reswap"),
+                            answer.getheader("Server")))
+        assert answers == [(200, b"", "none", "merchant")] * 3
+        assert len(sockets) == 1 and connection.sock is not None
         sandbox_pay(client, app, ref)
         connection.request("GET", url, headers=headers)
         changed = connection.getresponse()

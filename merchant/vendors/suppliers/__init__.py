@@ -9,6 +9,9 @@ ADAPTERS = {
     "sandbox": "merchant.vendors.suppliers.sandbox:SandboxSupplier",
     "manual": "merchant.vendors.suppliers.manual:ManualSupplier",
     "digiflazz": "merchant.vendors.suppliers.digiflazz:DigiflazzSupplier",
+    "vipreseller": "merchant.vendors.suppliers.vipreseller:VipResellerSupplier",
+    "apigames": "merchant.vendors.suppliers.apigames:ApigamesSupplier",
+    "tokovoucher": "merchant.vendors.suppliers.tokovoucher:TokovoucherSupplier",
 }
 
 

@@ -33,6 +33,9 @@ class Delivery:
     sku: str                       # the supplier's product code
     account: Mapping[str, str]     # the product's account fields: {"user_id": .., "zone_id": ..}
     max_price: int | None = None   # never pay more (minor units), where the supplier supports it
+    # The supplier's own id for this ref_id, once an answer gave one (VIP Reseller's trxid):
+    # how suppliers without a client reference find the order again instead of buying twice.
+    supplier_ref: str | None = None
 
 
 @dataclass(frozen=True)

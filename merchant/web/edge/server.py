@@ -7,13 +7,10 @@ is used: waitress.serve and waitress.create_server with documented arguments.
 
 Keep-alive and bodiless answers: waitress 3.0 closes the connection after any answer without a
 Content-Length, so after every 204 and 304 (which must not carry one), while a 200 with
-`Content-Length: 0` keeps it. The order page's unchanged status poll stays a 204 all the same
-(htmx swaps nothing on a 204 and would swap an empty 200 in; web/order_pages.status), because
-the closed connection costs little where it happens: waitress speaks no TLS, so a phone's
-handshake is always with the proxy in front (Caddy, nginx), which keeps the phone's
-connection; behind it the closing is a reconnect on the loopback, and the deployed gunicorn
-sync workers close after every answer anyway. The bench measures the poll through waitress,
-reconnects included (bench/throughput.py).
+`Content-Length: 0` keeps it. So the order page's unchanged status poll, sent every 2 s by
+every open order page, is an empty 200 that tells htmx to swap nothing (`HX-Reswap: none`,
+web/order_pages.py), and the proxy in front (Caddy keeps its upstream connections) or the
+phone itself keeps its connection between polls.
 """
 from __future__ import annotations
 
