@@ -219,14 +219,17 @@ def dev(host, port):
               help="Added to the supplier's cost: a percentage like 8% or rupiah like 500.")
 @click.option("--round-to", default=100, show_default=True, type=int,
               help="Round each price up to a multiple of this.")
-def import_prices(supplier, markup, round_to):
+@click.option("--merge", is_flag=True,
+              help="Add products of a brand and denomination another supplier sells as more "
+                   "offers of those packages.")
+def import_prices(supplier, markup, round_to, merge):
     """Create or update products and packages from SUPPLIER's price list (e.g. digiflazz)."""
     parsed = prices.parse_markup(markup)
     items, cached, fetched_at = prices.price_list(supplier)
     age = "cached, fetched at most 5 minutes ago" if cached else "fetched just now"
     click.echo(f"{len(items)} products in the {supplier} price list ({age}).")
     with click.progressbar(items, label="Importing", show_pos=True) as bar:
-        plan = prices.import_items(supplier, bar, parsed, round_to)
+        plan = prices.import_items(supplier, bar, parsed, round_to, merge=merge)
     click.echo(prices.describe(plan.summary))
     if plan.kept:
         click.echo("Kept these prices set by hand (their cost is updated; clear the mark on "

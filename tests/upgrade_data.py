@@ -464,6 +464,45 @@ def owner_alerts(data: Data) -> None:
          "at": at(1040)}]
 
 
+def supply(data: Data) -> None:
+    """b2d4f6a8c013: many offers per package, the suppliers' products as the last sync saw
+    them, the cost tolerance and offer rule, what the supplier charged and when a ref_id was
+    first sent."""
+    data["package_offers"] = [
+        {"id": 1, "package_id": 1, "position": 0, "supplier": "sandbox", "sku": "SKU-1",
+         "cost": 5_000},
+        {"id": 2, "package_id": 2, "position": 0, "supplier": "sandbox", "sku": "SKU-2",
+         "cost": 13_500},
+        {"id": 3, "package_id": 3, "position": 0, "supplier": "sandbox", "sku": "SKU-3",
+         "cost": 28_000},
+        {"id": 4, "package_id": 3, "position": 1, "supplier": "manual", "sku": "TT140",
+         "cost": 28_500},
+        {"id": 5, "package_id": 5, "position": 0, "supplier": "sandbox", "sku": "SKU-5",
+         "cost": 20_500},
+        {"id": 6, "package_id": 5, "position": 1, "supplier": "digiflazz", "sku": "ML86",
+         "cost": 20_100},
+    ]
+    data["supplier_products"] = [
+        {"supplier": "digiflazz", "sku": "ML86", "listed": True, "buyer_product_status": True,
+         "seller_product_status": True, "unlimited_stock": False, "stock": 40,
+         "start_cut_off": "23:45", "end_cut_off": "0:15", "price": 20_100,
+         "synced_at": at(1010)}]
+    for package in data["packages"]:
+        package.update(offer_rule="", unavailable_reason=None, unavailable_until=None)
+    data["packages"][4].update(offer_rule="cheapest", fallback_supplier="digiflazz",
+                               fallback_sku="ML86", fallback_cost=20_100)
+    data["shop_settings"][0].update(offer_rule="priority", cost_tolerance=500)
+    data["supplier_balances"][0]["short"] = False
+    for job in data["import_jobs"]:
+        job["merge"] = job["id"] == 2
+    for order in data["orders"]:
+        delivered = order["status"] == "delivered"
+        order["supply_plan"] = [[order["supplier"], order["supplier_sku"],
+                                 order["supplier_cost"]]] if order["id"] == 2 else None
+        order["supplier_paid"] = order["supplier_cost"] if delivered else None
+        order["supplier_sent_at"] = order["paid_at"] if order["paid_at"] else None
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -480,6 +519,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("a1c5d7e9f203", customers),
     ("e5a7c9d1f246", accounts_and_levels),
     ("d4f6b8c0e135", owner_alerts),
+    ("b2d4f6a8c013", supply),
 ]
 
 
@@ -512,4 +552,11 @@ FILLED_IN = {
                                       "round_to": 100, "allow_below_cost": False,
                                       "spend_threshold": None, "spend_days": 30,
                                       "currency": "IDR"}},
+    "b2d4f6a8c013": {"orders": {"supply_plan": None, "supplier_paid": None,
+                                "supplier_sent_at": None},
+                     "packages": {"offer_rule": "", "unavailable_reason": None,
+                                  "unavailable_until": None},
+                     "shop_settings": {"offer_rule": "", "cost_tolerance": 0},
+                     "supplier_balances": {"short": False},
+                     "import_jobs": {"merge": False}},
 }

@@ -9,20 +9,23 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from merchant.catalog import account_presets, prices
+from merchant.catalog import account_presets, margins, prices
 from merchant.core import audit, shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import Package, Product
+from merchant.core.money import Money
 from merchant.core.transactions import write_unit
+from merchant.supply import offers
 from merchant.vendors import registry
 from merchant.vendors.suppliers import supplier_class
 
 PRODUCT_FIELDS = ("name", "slug", "publisher", "image", "help_text", "verifier", "verifier_code",
                   "allow_unverified", "active", "sort_order", "category", "featured",
                   "meta_title", "meta_description", "guide", "faq")
-PACKAGE_FIELDS = ("name", "quantity", "bonus", "price", "badge", "supplier", "supplier_sku",
-                  "supplier_cost", "fallback_supplier", "fallback_sku", "fallback_cost",
-                  "active", "sort_order")
+PACKAGE_FIELDS = ("name", "quantity", "bonus", "price", "badge", "offer_rule", "active",
+                  "sort_order")
+# What the audit log keeps of a package besides PACKAGE_FIELDS: its offers.
+OFFER_KEY = "offers"
 
 
 class CatalogEditError(ValueError):
@@ -61,7 +64,10 @@ def snapshot(thing: Product | Package) -> dict:
         values["account_fields"] = [spec.get("name") for spec in thing.account_fields or []]
         values["hints"] = [spec.get("hint", "") for spec in thing.account_fields or []]
         return values
-    return {key: getattr(thing, key) for key in PACKAGE_FIELDS}
+    values = {key: getattr(thing, key) for key in PACKAGE_FIELDS}
+    values[OFFER_KEY] = [f"{o.supplier} {o.sku} {o.cost}".replace(" None", "")
+                         for o in offers.offers_of(thing)]
+    return values
 
 
 def save_product(actor: audit.Actor, product_id: int | None, values: dict,
@@ -129,28 +135,31 @@ def save_package(actor: audit.Actor, product_id: int, package_id: int | None, va
                                                or package.product_id != product_id)):
             raise CatalogEditError(_("That package no longer exists."))
         before = snapshot(package) if package else {}
+        chosen = values["offers"]
+        known = {o.supplier for o in offers.offers_of(package)} if package else set()
         # Only a newly chosen supplier must be usable: a package whose supplier lost its
         # settings can still be edited (switched off, repriced).
-        if values["supplier"] != before.get("supplier"):
-            _ready(registry.SUPPLIER, values["supplier"])
-        if values["fallback_supplier"] not in (None, before.get("fallback_supplier")):
-            _ready(registry.SUPPLIER, values["fallback_supplier"])
-        _sku_given(values["supplier"], values["supplier_sku"], fallback=False)
-        if values["fallback_supplier"]:
-            _sku_given(values["fallback_supplier"], values["fallback_sku"], fallback=True)
+        for number, offer in enumerate(chosen):
+            if offer.supplier not in known:
+                _ready(registry.SUPPLIER, offer.supplier)
+            _sku_given(offer.supplier, offer.sku, fallback=number > 0)
         if package is None:
             package = Package(currency=_currency(product))
         if package_id is None or values["price"] != package.price:
             package.price_by_hand = True        # price imports keep it
         for key in PACKAGE_FIELDS:
             setattr(package, key, values[key])
-        loss = prices.below_cost(package, package.price)
+        if package_id is None:
+            product.packages.append(package)
+        offers.replace(package, chosen)
+        loss = prices.below_cost(package, package.price) or next(
+            (margins.Loss(package.name, Money(package.price, package.currency),
+                          Money(o.cost, package.currency), fallback=True)
+             for o in chosen[2:] if o.cost is not None and package.price < o.cost), None)
         if loss and not below_cost_ok:
             raise prices.BelowCost(_("Not saved: %(loss)s. Raise the price, or tick \"Sell "
                                      "below cost\" to sell at a loss on purpose.",
                                      loss=loss.said()))
-        if package_id is None:
-            product.packages.append(package)
         db.session.flush()
         changed_before, changed_after = audit.changes(before, snapshot(package))
         action = "package.update" if package_id else "package.create"

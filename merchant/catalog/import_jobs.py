@@ -74,9 +74,10 @@ class ImportJobError(ValueError):
     """The import cannot start as asked. The message says what to change."""
 
 
-def start(supplier: str, markup: str, round_to: int, actor: audit.Actor) -> ImportJob:
-    """Record a new import job and start it. :raise ImportJobError: for a bad supplier or
-    markup, or while another import is running."""
+def start(supplier: str, markup: str, round_to: int, actor: audit.Actor,
+          merge: bool = False) -> ImportJob:
+    """Record a new import job and start it (`merge`: see prices.plan_import).
+    :raise ImportJobError: for a bad supplier or markup, or while another import is running."""
     if supplier not in prices.importable():
         raise ImportJobError(f"{supplier!r} has no price list to import.")
     try:
@@ -98,12 +99,12 @@ def start(supplier: str, markup: str, round_to: int, actor: audit.Actor) -> Impo
             sa.update(ImportJob).where(ImportJob.status == READY)
             .values(status=FAILED, stage="stopped", finished_at=utcnow(), error="superseded"))
         job = ImportJob(supplier=supplier, markup=markup.strip(), round_to=round_to,
-                        stage="waiting", started_by=actor.name)
+                        merge=merge, stage="waiting", started_by=actor.name)
         db.session.add(job)
         db.session.flush()
         audit.record(actor, "prices.import_start", "import_job", job.id,
                      f"Price import from {supplier} started (markup {markup.strip()}, rounded "
-                     f"up to {round_to})")
+                     f"up to {round_to}{', merged with other suppliers' if merge else ''})")
     _launch(preview, job.id, actor)
     return job
 
@@ -148,7 +149,8 @@ def preview(app: Flask, job_id: int, actor: audit.Actor) -> None:
         _update(job_id, stage="fetching")
         items, cached, fetched_at = prices.price_list(name)
         _update(job_id, total=len(items), stage="comparing_cached" if cached else "comparing")
-        plan = prices.plan_import(name, _counted(job_id, items), markup, job.round_to)
+        plan = prices.plan_import(name, _counted(job_id, items), markup, job.round_to,
+                                  job.merge)
         _update(job_id, status=READY, done=len(items), list_fetched_at=fetched_at,
                 stage=prices.describe(plan.summary, planned=True), preview=plan.shown(),
                 summary=dataclasses.asdict(plan.summary, dict_factory=_json))
@@ -162,7 +164,7 @@ def run(app: Flask, job_id: int, actor: audit.Actor) -> None:
         items = prices.previewed_list(name, job.list_fetched_at)
         _update(job_id, total=len(items), stage="importing")
         plan = prices.import_items(name, _counted(job_id, items), markup, job.round_to,
-                                   actor=actor)
+                                   actor=actor, merge=job.merge)
         _update(job_id, status=DONE, stage=prices.describe(plan.summary), done=len(items),
                 summary=dataclasses.asdict(plan.summary, dict_factory=_json),
                 finished_at=utcnow())

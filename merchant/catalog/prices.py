@@ -24,14 +24,13 @@ from merchant.catalog import account_presets
 from merchant.catalog.margins import Loss, below_cost
 from merchant.core import audit, money
 from merchant.core.extensions import db
-from merchant.core.models import Package, Product, SupplierPriceCache, utcnow
+from merchant.core.models import Package, Product
 from merchant.core.transactions import write_unit
 from merchant.core.validation import MAX_INT
-from merchant.vendors import registry
-from merchant.vendors.suppliers import ADAPTERS, supplier_class
-from merchant.vendors.suppliers.base import PriceItem, Supplier
+from merchant.supply import offers, price_lists
+from merchant.vendors.suppliers.base import PriceItem
 
-PRICE_LIST_MAX_AGE = 300
+PRICE_LIST_MAX_AGE = price_lists.PRICE_LIST_MAX_AGE
 
 # Any other brand gets one "Customer ID" field; these categories ask for a phone number.
 PHONE_CATEGORIES = {"PULSA", "DATA", "PAKET SMS & TELPON", "MASA AKTIF"}
@@ -90,52 +89,44 @@ class Summary:
     products_added: int = 0
     kept: int = 0            # prices set by hand, kept
     hand_repriced: int = 0   # prices set by hand below the new cost, so repriced
+    merged: int = 0          # offers added to another supplier's packages
     cached: bool = False
     fetched_at: dt.datetime | None = None
 
 
 def importable() -> list[str]:
     """The suppliers whose price list can be imported."""
-    return [name for name in ADAPTERS
-            if supplier_class(name).price_list is not Supplier.price_list]
+    return price_lists.listing()
 
 
 def price_list(name: str, max_age: float = PRICE_LIST_MAX_AGE) -> tuple[list[PriceItem], bool,
                                                                        dt.datetime]:
-    """The supplier's price list, from the cache when younger than max_age.
+    """The supplier's price list, from the cache when younger than max_age (supply/price_lists).
 
     Returns (items, from_cache, fetched_at). :raise SupplierError: when it cannot be fetched;
     :raise PriceImportError: for a supplier without a price list or without its settings.
     """
-    now = utcnow()
-    row = db.session.get(SupplierPriceCache, name)
-    if row is not None and row.fetched_at > now - dt.timedelta(seconds=max_age):
-        return [PriceItem(**item) for item in row.payload], True, row.fetched_at
+    found = price_lists.cached(name, max_age)
+    if found is not None:
+        return found[0], True, found[1]
     if name not in importable():
         raise PriceImportError(f"{name!r} has no price list to import; use one of "
                                f"{', '.join(importable()) or 'none'}.")
     try:
-        supplier = registry.supplier(name)
-    except registry.VendorNotReady as exc:
+        return price_lists.price_list(name, max_age)
+    except price_lists.NoPriceList as exc:
         raise PriceImportError(str(exc)) from None
-    items = supplier.price_list()
-    with write_unit():
-        row = db.session.get(SupplierPriceCache, name) or SupplierPriceCache(supplier=name)
-        row.fetched_at = now
-        row.payload = [dataclasses.asdict(item) for item in items]
-        db.session.add(row)
-    return items, False, now
 
 
 def previewed_list(name: str, fetched_at: dt.datetime) -> list[PriceItem]:
     """The cached price list fetched at `fetched_at`, whatever its age: the one a preview
     showed, so that applying it does what the preview said.
     :raise PriceImportError: a newer fetch replaced it since."""
-    row = db.session.get(SupplierPriceCache, name)
-    if row is None or row.fetched_at != fetched_at:
+    items = price_lists.previewed_list(name, fetched_at)
+    if items is None:
         raise PriceImportError(_("The price list changed since this preview: start the import "
                                  "again to preview the new one."))
-    return [PriceItem(**item) for item in row.payload]
+    return items
 
 
 def slugify(text: str) -> str:
@@ -184,6 +175,17 @@ class KeptPrice:
     cost: int              # the new supplier cost
 
 
+@dataclass(frozen=True)
+class MergedOffer:
+    """A listed product that becomes another offer of a package another supplier sells: same
+    brand (product) and denomination (quantity)."""
+    package_id: int
+    name: str              # "Mobile Legends 86 Diamonds"
+    sku: str
+    cost: int
+    currency: str
+
+
 @dataclass
 class ImportPlan:
     """What an import of a price list does to the catalog: planned (the panel's preview) or
@@ -199,6 +201,9 @@ class ImportPlan:
     # What to write: the items that become packages, and columns per existing package.
     additions: list[PriceItem] = dataclasses.field(default_factory=list)
     updates: dict[int, dict] = dataclasses.field(default_factory=dict)
+    # Every product of the list: its price is the cost of the offers that buy it.
+    costs: list[PriceItem] = dataclasses.field(default_factory=list)
+    merged: list[MergedOffer] = dataclasses.field(default_factory=list)
 
     def shown(self) -> dict:
         """The plan as JSON for the panel's preview (the import job keeps it)."""
@@ -210,16 +215,19 @@ class ImportPlan:
                 "hand_below_cost": [change(c) for c in self.hand_below_cost],
                 "kept": [dataclasses.asdict(k) for k in self.kept],
                 "switched_off": self.switched_off,
+                "merged": [dataclasses.asdict(m) for m in self.merged],
                 "unchanged": self.summary.unchanged}
 
 
 def plan_import(name: str, items: Iterable[PriceItem], markup: Markup,
-                round_to: int = 100) -> ImportPlan:
+                round_to: int = 100, merge: bool = False) -> ImportPlan:
     """What importing `items` would change, changing nothing.
 
     A package whose price was set by hand keeps it (its cost and on-sale state still follow
     the list), unless the price is below the new cost: then it takes the import's price, which
-    never is. :raise PriceImportError: for a bad round_to."""
+    never is. With `merge`, a product of the same brand and denomination as a package another
+    supplier sells becomes one more offer of that package instead of a package of its own.
+    :raise PriceImportError: for a bad round_to."""
     if round_to < 1:
         raise PriceImportError("--round-to must be at least 1.")
     plan = ImportPlan()
@@ -228,13 +236,24 @@ def plan_import(name: str, items: Iterable[PriceItem], markup: Markup,
     packages = {p.supplier_sku: p for p in db.session.scalars(
         sa.select(Package).options(selectinload(Package.product))
         .where(Package.supplier == name).order_by(Package.id))}
+    offered, others = _other_suppliers_packages(name) if merge else (set(), {})
     for item in items:
         if item.sku in listed:
             continue
         listed.add(item.sku)
+        plan.costs.append(item)
         package = packages.get(item.sku)
+        if package is None and item.sku in offered:
+            continue                    # already another offer of a package: its cost follows
         if package is None:
-            _plan_new(plan, item, markup, round_to, products)
+            key = (slugify(item.brand), quantity_of(package_name(item)))
+            match = others.get(key) if key[1] else None
+            if match is not None and item.buyer_product_status and item.seller_product_status:
+                plan.merged.append(MergedOffer(match.id, _full_name(match), item.sku,
+                                               item.price, match.currency))
+                plan.summary.merged += 1
+            else:
+                _plan_new(plan, item, markup, round_to, products)
         else:
             _plan_update(plan, package, item, markup, round_to)
     for sku, package in packages.items():
@@ -297,18 +316,34 @@ def _plan_update(plan: ImportPlan, package: Package, item: PriceItem, markup: Ma
         plan.summary.changed += 1
 
 
+def _other_suppliers_packages(name: str) -> tuple[set[str], dict[tuple[str, int], Package]]:
+    """(`name`'s SKUs that are offers of packages another supplier leads, those packages by
+    (product slug, denomination)): where a list merges into the catalog."""
+    rows = list(db.session.scalars(
+        sa.select(Package).options(selectinload(Package.product))
+        .where(Package.supplier != name, Package.archived_at.is_(None)).order_by(Package.id)))
+    offered, by_denomination = set(), {}
+    for found in offers.offers_by_package(rows).values():
+        offered |= {offer.sku for offer in found if offer.supplier == name}
+    for package in rows:
+        for quantity in {package.quantity, package.quantity + package.bonus}:
+            by_denomination.setdefault((package.product.slug, quantity), package)
+    return offered, by_denomination
+
+
 def _full_name(package: Package) -> str:
     return f"{package.product.name} {package.name}"
 
 
 def import_items(name: str, items: Iterable[PriceItem], markup: Markup,
-                 round_to: int = 100, actor: audit.Actor = audit.CLI) -> ImportPlan:
+                 round_to: int = 100, actor: audit.Actor = audit.CLI,
+                 merge: bool = False) -> ImportPlan:
     """Create or update products and packages from `items` (iterate it with a progress bar if
     you like), then deactivate this supplier's packages the list dropped or disabled; prices
     set by hand are kept (see plan_import). All in one transaction, with its audit entry.
     :raise PriceImportError: for a bad round_to."""
     with write_unit():
-        plan = plan_import(name, items, markup, round_to)
+        plan = plan_import(name, items, markup, round_to, merge)
         products = {p.slug: p for p in db.session.scalars(sa.select(Product))}
         for item in plan.additions:
             product = products.get(slugify(item.brand))
@@ -323,6 +358,12 @@ def import_items(name: str, items: Iterable[PriceItem], markup: Markup,
             package = db.session.get(Package, package_id)
             for key, value in values.items():
                 setattr(package, key, value)
+        for item in plan.costs:
+            offers.update_costs(name, item.sku, item.price)
+        for merge in plan.merged:
+            package = db.session.get(Package, merge.package_id)
+            offers.replace(package, [*offers.offers_of(package),
+                                     offers.Offer(name, merge.sku, merge.cost)])
         audit.record(actor, "prices.import", "supplier", name,
                      describe(plan.summary, markup, round_to) + _kept_note(plan))
     return plan
@@ -352,7 +393,9 @@ def describe(summary: Summary, markup: Markup | None = None, round_to: int | Non
             + (f"; {'keep' if planned else 'kept'} {summary.kept} prices set by hand"
                if summary.kept else "")
             + (f"; {'reprice' if planned else 'repriced'} {summary.hand_repriced} prices set "
-               "by hand that are below the new cost" if summary.hand_repriced else ""))
+               "by hand that are below the new cost" if summary.hand_repriced else "")
+            + (f"; {'add' if planned else 'added'} {summary.merged} offers to packages of "
+               "other suppliers" if summary.merged else ""))
     if markup is not None:
         text += f" (markup {markup}, rounded up to {round_to})"
     return text + "."
@@ -363,7 +406,7 @@ def summary_text(summary: dict, planned: bool = False) -> str:
     job's row)."""
     counts = {key: summary.get(key) or 0 for key in (
         "added", "changed", "deactivated", "unchanged", "products_added", "kept",
-        "hand_repriced")}
+        "hand_repriced", "merged")}
     if planned:
         parts = [_("Would add %(added)s, change %(changed)s, deactivate %(deactivated)s, leave "
                    "unchanged %(unchanged)s packages", **counts)]
@@ -381,6 +424,10 @@ def summary_text(summary: dict, planned: bool = False) -> str:
                        "cost", **counts) if planned else
                      _("repriced %(hand_repriced)s prices set by hand that are below the new "
                        "cost", **counts))
+    if counts["merged"]:
+        parts.append(_("add %(merged)s offers to packages of other suppliers", **counts)
+                     if planned else
+                     _("added %(merged)s offers to packages of other suppliers", **counts))
     return "; ".join(parts) + "."
 
 

@@ -69,6 +69,13 @@ class Package(db.Model):
     sort_order: Mapped[int] = mapped_column(default=0)
     # Set in the panel (the package form or "Change prices"): price imports keep the price.
     price_by_hand: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # How an order picks among the package's offers: "priority", "cheapest"; "" the shop's rule.
+    offer_rule: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
+    # Why no offer can sell it now (merchant/supply/availability.py), kept by the worker's
+    # supply pass for the pages; None while it sells. `unavailable_until`: "HH:MM" in the
+    # supplier's time zone when a cut-off ends.
+    unavailable_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    unavailable_until: Mapped[str | None] = mapped_column(sa.String(24))
     archived_at: Mapped[dt.datetime | None]
 
     product: Mapped[Product] = relationship(back_populates="packages")
@@ -155,7 +162,14 @@ class Order(db.Model):
     supplier_ref_id: Mapped[str | None] = mapped_column(sa.String(40))  # our idempotency key there
     supplier_ref: Mapped[str | None] = mapped_column(sa.String(128))    # the supplier's own id
     supplier_attempts: Mapped[int] = mapped_column(default=0)
-    supplier_choice: Mapped[int] = mapped_column(default=0)   # 0 the package's supplier, 1 fallback
+    supplier_choice: Mapped[int] = mapped_column(default=0)   # index in supply_plan being tried
+    # The offers this order may be delivered by, in the order they are tried:
+    # [[supplier, sku, cost], ...] (None for orders placed before offers: the package's).
+    supply_plan: Mapped[list | None] = mapped_column(sa.JSON)
+    supplier_paid: Mapped[int | None]       # what the supplier really charged, minor units
+    # When the current supplier_ref_id was first sent: past the supplier's safe window it is
+    # never sent again automatically (Digiflazz buys anew for a ref_id older than 90 days).
+    supplier_sent_at: Mapped[dt.datetime | None]
     next_check_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     delivery_proof: Mapped[str | None] = mapped_column(sa.Text)
     delivered_at: Mapped[dt.datetime | None]
@@ -338,6 +352,8 @@ class SupplierBalance(db.Model):
     balance: Mapped[int | None]                       # minor units; None when the check failed
     pending_cost: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.String(300))
+    # The deposit cannot cover what paid and waiting orders will cost (merchant/supply/).
+    short: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class NicknameCache(db.Model):
@@ -451,6 +467,10 @@ class ShopSettings(db.Model):
     refund_policy: Mapped[str] = mapped_column(sa.Text, default="")
     # Whether staff admins may refund orders (gateway or manual); the owner always may.
     staff_may_refund: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Which offer a package's order takes when the package leaves it to the shop.
+    offer_rule: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
+    # What a supplier may charge above an offer's cost before we refuse (max_price), minor units.
+    cost_tolerance: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -462,6 +482,9 @@ class ImportJob(db.Model):
     supplier: Mapped[str] = mapped_column(sa.String(32))
     markup: Mapped[str] = mapped_column(sa.String(20))
     round_to: Mapped[int] = mapped_column(default=100)
+    # The list's products of a brand and denomination another supplier sells become more
+    # offers of those packages (prices.plan_import).
+    merge: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # running, ready (a preview waits for the owner), done, failed
     status: Mapped[str] = mapped_column(sa.String(16), default="running")
     stage: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -687,3 +710,36 @@ class SupplierFailure(db.Model):
     attempt: Mapped[str] = mapped_column(sa.String(80))
     final: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PackageOffer(db.Model):
+    """One supplier able to deliver a package: its SKU there and what it costs us. A package's
+    offers are tried in `position` order (or cheapest first, by the package's rule)."""
+    __tablename__ = "package_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("packages.id", name="fk_package_offers_package_id", ondelete="CASCADE"),
+        index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    supplier: Mapped[str] = mapped_column(sa.String(32))
+    sku: Mapped[str] = mapped_column(sa.String(64), default="")
+    cost: Mapped[int | None]
+
+
+class SupplierProduct(db.Model):
+    """A product on a supplier's price list that one of our offers uses, as the last sync saw
+    it: status, stock, cut-off window (\"HH:MM\" in the supplier's time zone) and price."""
+    __tablename__ = "supplier_products"
+
+    supplier: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    sku: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    listed: Mapped[bool] = mapped_column(default=True)      # False: gone from the list
+    buyer_product_status: Mapped[bool] = mapped_column(default=True)
+    seller_product_status: Mapped[bool] = mapped_column(default=True)
+    unlimited_stock: Mapped[bool] = mapped_column(default=True)
+    stock: Mapped[int] = mapped_column(default=0)
+    start_cut_off: Mapped[str] = mapped_column(sa.String(8), default="")
+    end_cut_off: Mapped[str] = mapped_column(sa.String(8), default="")
+    price: Mapped[int | None]
+    synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -28,9 +28,11 @@ DEFAULT_ACCENT = "#0f766e"        # --brand in static/app.css
 COLOR = re.compile(r"#[0-9a-f]{6}")
 # The row's columns the owner edits, in the order the settings page shows them.
 FIELDS = ("shop_name", "logo", "accent_color", "support_whatsapp", "support_email", "currency",
-          "timezone", "default_locale", "terms", "refund_policy")
+          "timezone", "default_locale", "terms", "refund_policy", "offer_rule")
 # The row's yes/no columns the owner edits; they have no "default" state, only False.
 FLAGS = ("staff_may_refund",)
+# The row's whole-number columns the owner edits (amounts in minor units); the default is 0.
+NUMBERS = ("cost_tolerance",)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Settings:
     terms: str
     refund_policy: str
     staff_may_refund: bool = False    # the owner always may refund; staff only when this says so
+    offer_rule: str = ""      # how packages that leave it to the shop pick an offer (supply/)
+    cost_tolerance: int = 0   # what a supplier may charge above an offer's cost (max_price)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -98,14 +102,16 @@ def _load() -> Settings:
     if not COLOR.fullmatch(chosen.get("accent_color", DEFAULT_ACCENT)):
         chosen.pop("accent_color")      # it goes into CSS: only ever a plain colour
     chosen.update({name: bool(getattr(row, name)) for name in FLAGS})
+    chosen.update({name: int(getattr(row, name) or 0) for name in NUMBERS})
     return dataclasses.replace(base, **chosen)
 
 
-def stored() -> dict[str, str | bool]:
+def stored() -> dict[str, str | bool | int]:
     """The owner's own values (empty where the default applies), for the settings form."""
     row = db.session.get(ShopSettings, 1)
     return {**{name: (getattr(row, name) if row else "") or "" for name in FIELDS},
-            **{name: bool(row and getattr(row, name)) for name in FLAGS}}
+            **{name: bool(row and getattr(row, name)) for name in FLAGS},
+            **{name: int(getattr(row, name) or 0) if row else 0 for name in NUMBERS}}
 
 
 def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
@@ -115,7 +121,7 @@ def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
     Values must already be valid: the settings form checks them. Returns the new effective
     settings.
     """
-    unknown = set(values) - set(FIELDS) - set(FLAGS)
+    unknown = set(values) - set(FIELDS) - set(FLAGS) - set(NUMBERS)
     if unknown:
         raise KeyError(f"not a shop setting: {', '.join(sorted(unknown))}")
     row = _row_for_update()
@@ -123,6 +129,8 @@ def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
     for name, value in values.items():
         if name in FLAGS:
             setattr(row, name, bool(value))
+        elif name in NUMBERS:
+            setattr(row, name, int(value or 0))
         else:
             setattr(row, name, (value or "").replace("\r\n", "\n").strip())
     after = _values(row)
@@ -137,9 +145,10 @@ def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
     return current()
 
 
-def _values(row: ShopSettings) -> dict[str, str | bool]:
+def _values(row: ShopSettings) -> dict[str, str | bool | int]:
     return {**{name: getattr(row, name) or "" for name in FIELDS},
-            **{name: bool(getattr(row, name)) for name in FLAGS}}
+            **{name: bool(getattr(row, name)) for name in FLAGS},
+            **{name: int(getattr(row, name) or 0) for name in NUMBERS}}
 
 
 def _row_for_update() -> ShopSettings:
@@ -150,7 +159,8 @@ def _row_for_update() -> ShopSettings:
     try:
         with db.session.begin_nested():
             row = ShopSettings(id=1, **{name: "" for name in FIELDS},
-                               **{name: False for name in FLAGS})
+                               **{name: False for name in FLAGS},
+                               **{name: 0 for name in NUMBERS})
             db.session.add(row)
     except sa.exc.IntegrityError:
         row = db.session.get(ShopSettings, 1)

@@ -21,9 +21,10 @@ from merchant.core import receipt_channels
 from merchant.core.extensions import db
 from merchant.core.models import Order, OrderEvent, Package, PaymentMethod, Product, Receipt, utcnow
 from merchant.core.receipt_channels import EMAIL
-from merchant.ops import balances, worker
+from merchant.ops import worker
 from merchant.orders.manual_delivery import MANUAL
 from merchant.receipts import records
+from merchant.supply import deposits
 from merchant.vendors import registry
 
 LIMIT = 20          # rows shown per kind; the rest are counted
@@ -225,7 +226,7 @@ def _balances() -> list[Item]:
     url = url_for("admin.dashboard")
     return [Item("balance", w.supplier, w.message[:1].upper() + w.message[1:] + ".",
                  w.checked_at, url, _("See balances"))
-            for w in balances.balance_warnings()]
+            for w in deposits.balance_warnings()]
 
 
 def _unsold() -> tuple[list[Item], int]:

@@ -20,7 +20,7 @@ from merchant import orders
 from merchant.core import shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import Order, Product, SupplierBalance
-from merchant.ops import balances
+from merchant.supply import deposits
 
 # key -> (days, label)
 PERIODS = {"today": (1, _l("Today")), "7d": (7, _l("Last 7 days")), "30d": (30, _l("Last 30 days"))}
@@ -58,7 +58,7 @@ class CurrencySales:
     currency: str
     delivered: int
     revenue: int
-    margin: int                     # subtotal - supplier cost, over orders with a known cost
+    margin: int                     # subtotal - what the supplier charged (else the cost)
     cost_unknown: int               # delivered orders whose supplier cost is not recorded
 
 
@@ -73,7 +73,9 @@ class Figures:
     top_products: list[ProductSales]
     daily: dict[str, list[Day]]     # currency -> the last CHART_DAYS days, oldest first
     balances: list[SupplierBalance] = field(default_factory=list)
-    warnings: list[balances.BalanceWarning] = field(default_factory=list)
+    warnings: list[deposits.BalanceWarning] = field(default_factory=list)
+    # Suppliers in use that tell no balance: their deposit holds no sale back.
+    unknown_balances: list[str] = field(default_factory=list)
 
     @property
     def success_rate(self) -> float | None:
@@ -116,7 +118,8 @@ def figures(key: str, now: dt.datetime | None = None) -> Figures:
         daily=daily_revenue(now),
         balances=list(db.session.scalars(
             sa.select(SupplierBalance).order_by(SupplierBalance.supplier))),
-        warnings=balances.balance_warnings(),
+        warnings=deposits.balance_warnings(),
+        unknown_balances=deposits.unknown(),
     )
 
 
@@ -126,10 +129,12 @@ def _delivered_between(start: dt.datetime, end: dt.datetime):
 
 
 def _sales(delivered_in) -> list[CurrencySales]:
-    known = Order.supplier_cost.is_not(None)
+    # What the supplier really charged where its answer said so, else the cost we priced at.
+    cost = sa.func.coalesce(Order.supplier_paid, Order.supplier_cost)
+    known = cost.is_not(None)
     rows = db.session.execute(
         sa.select(Order.currency, sa.func.count(), sa.func.sum(Order.subtotal),
-                  sa.func.sum(sa.case((known, Order.subtotal - Order.supplier_cost), else_=0)),
+                  sa.func.sum(sa.case((known, Order.subtotal - cost), else_=0)),
                   sa.func.sum(sa.case((known, 0), else_=1)))
         .where(delivered_in).group_by(Order.currency).order_by(Order.currency))
     return [CurrencySales(currency, int(n), int(revenue), int(margin), int(unknown))

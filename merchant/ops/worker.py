@@ -25,8 +25,9 @@ from merchant.core import outbox, wakeup
 from merchant.core.extensions import db
 from merchant.core.models import WorkerBeat, utcnow
 from merchant.customers import levels
-from merchant.ops import balances, owner_alerts
+from merchant.ops import owner_alerts
 from merchant.orders import fulfillment, reconciliation
+from merchant.supply import sync
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,9 @@ def deliver_once() -> int:
     """One pass of the delivery lane, inside an app context: paid orders, follow-ups and
     payments. Returns how many orders it touched."""
     done = fulfillment.dispatch_paid() + fulfillment.follow_up() + reconciliation.sweep()
-    balances.check_due()     # throttles itself to one supplier call every few minutes
+    # Price lists and balances on each supplier's own schedule, then what sells: its supplier
+    # calls are not counted as work (they would keep the lane from resting).
+    sync.run_due()
     levels.review_due()      # customers moved up by their spend, every few minutes
     db.session.remove()
     return done

@@ -29,6 +29,7 @@ from merchant.core.models import Customer, Order, OrderEvent, Product, utcnow
 from merchant.core.transactions import write_unit
 from merchant.customers import levels
 from merchant.orders.texts import said
+from merchant.supply import availability, deposits
 from merchant.vendors import registry
 from merchant.vendors.payments.base import PaymentError, PaymentRequest, Unservable
 
@@ -42,6 +43,10 @@ DOUBLE_TAP_SECONDS = 30
 # Form fields that differ between two presses of the same Buy, or are no part of the purchase.
 NOT_THE_PURCHASE = frozenset({"idempotency_key", "verification_token", "csrf_token"})
 GATEWAY_DOWN = _l("The payment provider is not responding. Try again in a minute.")
+
+
+class SoldOut(Exception):
+    """No offer's supplier deposit can cover the order (found under the row locks)."""
 
 
 class PurchaseError(ValueError):
@@ -119,6 +124,13 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
             if existing is not None:
                 return existing
             errors["promo"] = str(exc)
+    supply = None
+    if package is not None:
+        supply = availability.of_package(package)
+        if not supply.available:
+            errors["package"] = _("%(package)s cannot be bought right now: %(reason)s.",
+                                  package=package.name,
+                                  reason=availability.describe(supply.reason, supply.until))
     quote = None
     if package and method:
         try:
@@ -148,9 +160,8 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
         currency=quote.total.currency, payment_expires_at=now + expiry,
         promo_id=promo.id if promo else None, promo_code=promo.code if promo else None,
         discount=quote.discount.amount, promo_counted=promo is not None,
-        supplier=package.supplier, supplier_sku=package.supplier_sku,
-        supplier_cost=package.supplier_cost, created_at=now, updated_at=now,
-        customer_id=customer.id if customer else None,
+        supply_plan=[state.offer.as_plan() for state in supply.states],
+        created_at=now, updated_at=now, customer_id=customer.id if customer else None,
     )
     placed = said("placed", package=package.name, method=method.name)
     if promo is not None:
@@ -158,12 +169,29 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
                       promo=promo.code, discount=quote.discount)
     try:
         with write_unit():
+            # The deposit this order will use, reserved under the suppliers' row locks until
+            # the order is in: a buyer counted after another sees the other's order.
+            offer = deposits.reserve(supply.sellable, now)
+            if offer is None:
+                raise SoldOut(package.name)
+            order.supplier, order.supplier_sku, order.supplier_cost = \
+                offer.supplier, offer.sku, offer.cost
+            order.supplier_choice = next(i for i, state in enumerate(supply.states)
+                                         if state.offer == offer)
             if promo is not None:
                 # The use is counted in the order's own transaction: no order, no use.
                 promos.redeem(promo, product, package, contact_keys)
             db.session.add(order)
             db.session.flush()
             orders.record(order.id, "customer", placed, to_status=orders.AWAITING_PAYMENT)
+    except SoldOut:
+        existing = order_by_key(keys)       # a double tap: the first press took the last unit
+        if existing is not None:
+            return existing
+        log.warning("order for %s refused: no supplier deposit can cover it", package.name)
+        raise PurchaseError({"package": _(
+            "%(package)s cannot be bought right now: %(reason)s.", package=package.name,
+            reason=availability.describe(availability.DEPOSIT))}) from None
     except (IntegrityError, promos.PromoRefused) as exc:
         # A double-tapped Buy: the other request made the order (and took the code's use).
         existing = order_by_key(keys)

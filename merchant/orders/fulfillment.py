@@ -11,17 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
 
 from merchant import orders
 from merchant.alerts import spikes
-from merchant.core import logs, wakeup
+from merchant.core import logs, shop_settings, wakeup
 from merchant.core.extensions import db
 from merchant.core.models import Order, Package, utcnow
 from merchant.core.transactions import write_unit
 from merchant.orders.texts import said
+from merchant.supply import availability, deposits, offers, windows
+from merchant.supply.offers import Offer
 from merchant.vendors import registry
 from merchant.vendors.suppliers.base import (
     DELIVERED,
@@ -54,7 +57,8 @@ def dispatch_paid(limit: int = 20) -> int:
         # The claim also fixes the ref_id the supplier gets, so a crash after it is harmless.
         if orders.transition(order_id, orders.FULFILLING, source="worker",
                              detail=said("claimed"), next_check_at=lease,
-                             supplier_ref_id=sa.func.coalesce(Order.supplier_ref_id, Order.ref)):
+                             supplier_ref_id=sa.func.coalesce(Order.supplier_ref_id, Order.ref),
+                             supplier_sent_at=sa.func.coalesce(Order.supplier_sent_at, now)):
             claimed += 1
             _drive(order_id, first=True)
     return claimed
@@ -86,14 +90,29 @@ def _renew_lease(order_id: int, now: dt.datetime) -> bool:
 
 
 def delivery_for(order: Order) -> Delivery:
+    """What the supplier gets: never more than the offer's cost plus the owner's tolerance."""
+    max_price = None
+    if order.supplier_cost is not None:
+        max_price = order.supplier_cost + shop_settings.current().cost_tolerance
     return Delivery(ref_id=order.supplier_ref_id or order.ref, sku=order.supplier_sku,
-                    account=dict(order.account), max_price=order.supplier_cost,
+                    account=dict(order.account), max_price=max_price,
                     supplier_ref=order.supplier_ref)
 
 
 def _drive(order_id: int, first: bool) -> None:
     order = db.session.get(Order, order_id, populate_existing=True)
     delivery = delivery_for(order)
+    sent_at = order.supplier_sent_at or order.paid_at or order.created_at
+    if windows.expired(order.supplier, sent_at, utcnow()):
+        # Re-sending this ref_id could buy a second top-up: a person checks at the supplier.
+        days = (utcnow() - sent_at).days
+        log.error("order %s: ref_id %s was first sent to %s %s days ago, past its safe window; "
+                  "not sent again", order.ref, delivery.ref_id, order.supplier, days)
+        _hold(order, None, f"{order.supplier}: ref_id {delivery.ref_id} was first sent {days} "
+                           "days ago, past the supplier's safe window: not sent again, as it "
+                           "could buy a second top-up; check it at the supplier",
+              {"flag": f"ref_id past {order.supplier}'s safe window: check it there"[:200]})
+        return
     try:
         supplier = registry.supplier(order.supplier)
     except registry.VendorNotReady as exc:
@@ -142,12 +161,17 @@ def settle(order: Order, result: SupplierResult, source: str, first: bool = Fals
         said += _CODE.format(result.code)
     log.info("order %s: %s (%s)", order.ref, said, source)
     extra = {"supplier_ref": result.supplier_ref} if result.supplier_ref else {}
+    if result.balance is not None and source == "worker":
+        # The deposit left, as the supplier's own answer says (a callback may be late).
+        deposits.record_answer(supplier, result.balance)
     now = utcnow()
     if result.status in (RETRY, FAILED, REFUSED):
         # For the owner's failure-spike alert: each attempt counted once, whoever reports it.
         spikes.failed(supplier, f"{order.supplier_ref_id or order.ref}#{order.supplier_attempts}",
                       final=result.status != RETRY, now=now)
     if result.status == DELIVERED:
+        if result.price is not None:
+            extra["supplier_paid"] = result.price
         # Only from fulfilling: a failed order is the operator's to deliver by hand.
         orders.transition(order.id, orders.DELIVERED, source=source, detail=said,
                           allowed={orders.FULFILLING},
@@ -189,18 +213,43 @@ def _hold(order: Order, until: dt.datetime | None, note: str | None, values: dic
             orders.record(order.id, "worker", note)
 
 
-def fallback_for(order: Order) -> tuple[str, str, int | None] | None:
-    """(supplier, sku, cost) to try after the current supplier failed finally, or None."""
-    if order.supplier_choice != 0:
-        return None
+class NextOffer(NamedTuple):
+    index: int                  # its place in `plan`
+    supplier: str
+    sku: str
+    cost: int | None
+    plan: list[Offer]           # the order's plan, with offers added to the package since
+
+
+def plan_of(order: Order) -> list[Offer]:
+    """The offers the order may be delivered by, in the order they are tried. Orders placed
+    before offers existed: the package's offers (their supplier first, then the fallback)."""
+    if order.supply_plan:
+        return [Offer.from_plan(entry) for entry in order.supply_plan]
     package = db.session.get(Package, order.package_id)
-    if package is None or not package.fallback_supplier:
-        return None
-    return package.fallback_supplier, package.fallback_sku, package.fallback_cost
+    return offers.offers_of(package) if package is not None else []
+
+
+def fallback_for(order: Order) -> NextOffer | None:
+    """The offer to try after the current one failed finally, or None: the next of the
+    order's plan (then of offers the package gained since) that can sell now; one off, out of
+    stock, in cut-off or without deposit is skipped."""
+    plan = plan_of(order)
+    package = db.session.get(Package, order.package_id)
+    current, sellable = [], []
+    if package is not None:
+        found = availability.of_package(package)
+        current = [state.offer for state in found.states]
+        sellable = found.sellable
+    plan += [offer for offer in current if offer not in plan]
+    for index, offer in list(enumerate(plan))[order.supplier_choice + 1:]:
+        if offer in sellable or offer not in current:
+            return NextOffer(index, offer.supplier, offer.sku, offer.cost, plan)
+    return None
 
 
 def _failover(order: Order, said: str, source: str) -> bool:
-    """After a final failure, switch the order to the package's fallback supplier and place it.
+    """After a final failure, switch the order to its next offer and place it there.
 
     The switch is one conditional UPDATE on (status, supplier_choice), so a callback and a
     worker that both see the failure switch it once. The order stays fulfilling throughout.
@@ -209,29 +258,30 @@ def _failover(order: Order, said: str, source: str) -> bool:
     target = fallback_for(order)
     if target is None:
         return False
-    name, sku, cost = target
     new_ref = derived_ref(order.ref, order.supplier_ref_id or order.ref)
     now = utcnow()
-    # From the worker the fallback is placed at once; from a callback the worker does it.
+    # From the worker the next offer is placed at once; from a callback the worker does it.
     due = now + _seconds("FULFILLMENT_LEASE_SECONDS") if source == "worker" else now
     with write_unit():
         switched = db.session.execute(
             sa.update(Order)
             .where(Order.id == order.id, Order.status == orders.FULFILLING,
                    Order.supplier_choice == order.supplier_choice)
-            .values(supplier=name, supplier_sku=sku, supplier_cost=cost, supplier_ref_id=new_ref,
-                    supplier_ref=None, supplier_attempts=0, supplier_choice=1,
+            .values(supplier=target.supplier, supplier_sku=target.sku,
+                    supplier_cost=target.cost, supplier_ref_id=new_ref, supplier_ref=None,
+                    supplier_attempts=0, supplier_choice=target.index, supplier_sent_at=now,
+                    supply_plan=[offer.as_plan() for offer in target.plan],
                     next_check_at=due, updated_at=now)
         ).rowcount == 1
         if switched:
-            orders.record(order.id, source, f"{said}; failing over to {name} ({sku}) "
-                                            f"with ref_id {new_ref}")
+            orders.record(order.id, source, f"{said}; failing over to {target.supplier} "
+                                            f"({target.sku}) with ref_id {new_ref}")
             if source != "worker":
                 wakeup.after_commit()
     if not switched:
         return True                     # someone else switched (or settled) it already
     log.warning("order %s: %s failed finally; failing over to %s with ref_id %s",
-                order.ref, order.supplier, name, new_ref)
+                order.ref, order.supplier, target.supplier, new_ref)
     if source == "worker":
         _drive(order.id, first=True)
     return True
@@ -247,6 +297,7 @@ def _fail(order: Order, detail: str, source: str, keep_ref: bool,
     extra = {"flag": flag[:200]} if flag else {}
     if not keep_ref:
         extra["supplier_ref"] = None    # that transaction is over; the next ref_id gets its own
+        extra["supplier_sent_at"] = None        # the fresh ref_id has not been sent yet
     orders.transition(order.id, orders.FULFILLMENT_FAILED, source=source, detail=detail,
                       next_check_at=None, supplier_ref_id=next_ref, **extra)
 

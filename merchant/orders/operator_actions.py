@@ -66,7 +66,7 @@ def choices(order: Order) -> Choices:
     fallback = fulfillment.fallback_for(order) if failed else None
     api_ok, why_not = _api_refund(order) if failed else (False, "")
     return Choices(
-        retry=failed, fallback=fallback[0] if fallback else None,
+        retry=failed, fallback=fallback.supplier if fallback else None,
         deliver=failed or _waiting_for_hand(order), refund=failed,
         api_refund=api_ok, api_refund_why_not=why_not, clear_flag=bool(order.flag))
 
@@ -97,9 +97,11 @@ def retry_delivery(ref: str, actor: Actor, fallback: bool = False) -> Order:
         target = fulfillment.fallback_for(order)
         if target is None:
             raise ActionRefused(_no_fallback(order))
-        supplier, sku, cost = target
-        values.update(supplier=supplier, supplier_sku=sku, supplier_cost=cost, supplier_ref=None,
-                      supplier_choice=1, supplier_ref_id=fulfillment.derived_ref(
+        supplier = target.supplier
+        values.update(supplier=supplier, supplier_sku=target.sku, supplier_cost=target.cost,
+                      supplier_ref=None, supplier_choice=target.index, supplier_sent_at=None,
+                      supply_plan=[offer.as_plan() for offer in target.plan],
+                      supplier_ref_id=fulfillment.derived_ref(
                           order.ref, order.supplier_ref_id or order.ref))
     ref_id = values.get("supplier_ref_id", order.supplier_ref_id or order.ref)
     how = f"with the fallback supplier {supplier}" if fallback else f"with {supplier} again"

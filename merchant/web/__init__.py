@@ -9,6 +9,7 @@ from flask import Flask
 
 from merchant import orders
 from merchant.core import money, shop_settings
+from merchant.supply import availability
 
 # style -> (date part, time part, zone abbreviation), for the local_time filter
 TIME_STYLES = {
@@ -88,4 +89,11 @@ def register(app: Flask) -> None:
     def shop_globals():
         settings = shop_settings.current()
         return {"shop": settings, "shop_name": settings.shop_name,
-                "status_labels": orders.LABELS, "format_bp": money.format_bp}
+                "status_labels": orders.LABELS, "format_bp": money.format_bp,
+                "why_unavailable": why_unavailable}
+
+
+def why_unavailable(package, owner: bool = False) -> str:
+    """Why a package does not sell now, as the worker's last supply pass found ("" if it
+    does): "Cut-off until 00:30 WIB", "Out of stock" ..."""
+    return availability.describe(package.unavailable_reason, package.unavailable_until, owner)

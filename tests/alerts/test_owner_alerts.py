@@ -108,18 +108,18 @@ def test_messages_are_in_the_shops_language(tmp_path, telegram, clock):
 def test_deposit_low_from_the_balance_watch(tmp_path, vendor_server, telegram, clock):
     from fakes.digiflazz import FakeDigiflazz
 
-    from merchant.ops import balances
+    from merchant.supply import deposits
     fake = FakeDigiflazz(vendor_server, deposit=40_000)
     app = make_app(tmp_path, **alert_config(telegram), **fake.settings())
     link_chat(app, deposit_threshold=100_000)
-    in_app(app, balances.check, "digiflazz")
-    in_app(app, balances.check, "digiflazz")         # still low: no second alert
+    in_app(app, deposits.check, "digiflazz")
+    in_app(app, deposits.check, "digiflazz")         # still low: no second alert
     work(app)
     assert len(telegram.sent) == 1
     assert "Deposit at digiflazz is low: Rp 40.000 left (your alert is at Rp 100.000)" \
         in telegram.texts()[0]
     fake.deposit = 250_000
-    in_app(app, balances.check, "digiflazz")
+    in_app(app, deposits.check, "digiflazz")
     work(app)
     assert telegram.texts()[1].startswith("Deposit at digiflazz is enough again: Rp 250.000.")
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from merchant.core.extensions import db
 from merchant.core.models import AuditEntry, ImportJob, Package, Product
+from merchant.supply import offers
 from tests.fakes.digiflazz import FakeDigiflazz
 
 
@@ -37,15 +38,30 @@ def product_form(app, current: str, **changes) -> dict:
     return form
 
 
+# The package form's first two offer rows, by the package columns they mirror.
+OFFER_ROWS = {"supplier": "offers-0-supplier", "supplier_sku": "offers-0-sku",
+              "supplier_cost": "offers-0-cost", "fallback_supplier": "offers-1-supplier",
+              "fallback_sku": "offers-1-sku", "fallback_cost": "offers-1-cost"}
+
+
 def package_form(app, slug: str, name: str, **changes) -> dict:
+    """The package's edit form as the panel fills it in, with `changes` (a change to
+    supplier or fallback_* goes to the first or second offer row)."""
+    return package_form_of(app, package_id(app, slug, name), **changes)
+
+
+def package_form_of(app, pid: int, **changes) -> dict:
     with app.app_context():
-        p = db.session.get(Package, package_id(app, slug, name))
+        p = db.session.get(Package, pid)
         form = {key: "" if getattr(p, key) is None else str(getattr(p, key)) for key in (
-            "name", "quantity", "bonus", "price", "badge", "supplier", "supplier_sku",
-            "supplier_cost", "fallback_supplier", "fallback_sku", "fallback_cost", "sort_order")}
+            "name", "quantity", "bonus", "price", "badge", "sort_order")}
+        for number, offer in enumerate(offers.offers_of(p)):
+            form.update({f"offers-{number}-supplier": offer.supplier,
+                         f"offers-{number}-sku": offer.sku,
+                         f"offers-{number}-cost": "" if offer.cost is None else str(offer.cost)})
         if p.active:
             form["active"] = "y"
-    form.update(changes)
+    form.update({OFFER_ROWS.get(key, key): value for key, value in changes.items()})
     return form
 
 
@@ -137,8 +153,8 @@ def test_new_product_and_package_sell_in_the_shop_and_slugs_stay_unique(app, own
     pid = int(re.search(r"/admin/catalog/(\d+)", created.headers["Location"]).group(1))
     package = owner.post(f"/admin/catalog/{pid}/packages/new", data={
         "name": "60 Oneiric Shards", "quantity": "60", "bonus": "0", "price": "16000",
-        "supplier": "sandbox", "supplier_sku": "HSR60", "supplier_cost": "15000",
-        "fallback_supplier": "", "sort_order": "0", "active": "y"})
+        "offers-0-supplier": "sandbox", "offers-0-sku": "HSR60", "offers-0-cost": "15000",
+        "offers-1-supplier": "", "sort_order": "0", "active": "y"})
     assert package.status_code == 303, package.text
 
     panel = owner.get(f"/admin/catalog/{pid}").text
@@ -458,7 +474,7 @@ def test_a_package_on_a_supplier_that_delivers_by_sku_needs_its_sku_and_a_cost_i
     assert audit_actions(app) == []
 
     # With its SKU it saves; without a cost the owner is told what cannot be checked.
-    saved = owner.post(edit, data={**no_sku, "supplier_sku": "ML86"}, follow_redirects=True)
+    saved = owner.post(edit, data={**no_sku, "offers-0-sku": "ML86"}, follow_redirects=True)
     assert saved.status_code == 200
     warning = "86 Diamonds has no cost: margins and the below-cost guard cannot be checked."
     assert warning in saved.text
@@ -508,11 +524,7 @@ def test_a_reimport_is_previewed_first_and_keeps_prices_set_by_hand(tmp_path, fa
     # The owner prices 86 Diamonds by hand: the mark shows on its form and in the list.
     with app.app_context():
         ml86 = db.session.scalar(sa.select(Package.id).where(Package.supplier_sku == "ML86"))
-        form = {key: "" if getattr(p, key) is None else str(getattr(p, key))
-                for p in [db.session.get(Package, ml86)] for key in (
-                    "name", "quantity", "bonus", "price", "badge", "supplier", "supplier_sku",
-                    "supplier_cost", "fallback_supplier", "fallback_sku", "fallback_cost",
-                    "sort_order")}
+    form = package_form_of(app, ml86)
     saved = owner.post(f"/admin/catalog/packages/{ml86}/edit",
                        data={**form, "price": "23000", "active": "y"})
     assert saved.status_code == 303, saved.text

@@ -9,7 +9,7 @@ from conftest import get_order, make_app, order_ref, sandbox_pay, verify, work
 
 from merchant.catalog import prices
 from merchant.core.extensions import db
-from merchant.core.models import AuditEntry, Package, Product, SupplierPriceCache
+from merchant.core.models import AuditEntry, Package, Product, SupplierPriceCache, utcnow
 from tests.fakes.digiflazz import FakeDigiflazz
 
 
@@ -40,7 +40,7 @@ def expire_cache(app):
     """Six minutes pass: the cached price list is stale."""
     with app.app_context():
         db.session.execute(sa.update(SupplierPriceCache).values(
-            fetched_at=prices.utcnow() - dt.timedelta(minutes=6)))
+            fetched_at=utcnow() - dt.timedelta(minutes=6)))
         db.session.commit()
 
 

@@ -11,7 +11,9 @@ Install it on a pytest_httpserver.HTTPServer; it serves POST /v1/transaction, /v
 - a purchase takes the product's price from `deposit` (rc 44 when too low; a Gagal refunds it);
   with `"testing": true` nothing is deducted and the documented test numbers apply;
 - `max_price` below the product's price is rc 69, nothing formed.
-Outcomes are scripted per customer_no (see `script`). `callback()` builds a signed webhook.
+Outcomes are scripted per customer_no (see `script`) or per SKU (`script_sku`, which wins: one
+seller failing whoever buys). The body of the last /transaction request per ref_id is kept in
+`bodies` (what max_price we sent). `callback()` builds a signed webhook.
 `on_transaction(stage, ref_id)`, when set, runs inside the /v1/transaction handler: at
 "received" (before anything; returning "lost" drops the request unprocessed, as a connection
 that died on the way does) and at "formed" (the transaction is on the books, the answer not yet
@@ -123,6 +125,8 @@ class FakeDigiflazz:
         self.price_list_calls = 0
         self.balance_calls = 0
         self.outcomes: dict[str, Outcome] = {}
+        self.sku_outcomes: dict[str, Outcome] = {}
+        self.bodies: dict[str, dict] = {}
         self.on_transaction = None
         self.products = {p["buyer_sku_code"]: dict(p) for p in DEFAULT_PRODUCTS}
         self._lock = threading.RLock()
@@ -146,6 +150,10 @@ class FakeDigiflazz:
     def script(self, customer_no: str, kind: str = "success", **kwargs) -> None:
         """Decide what a new transaction for `customer_no` does (see Outcome)."""
         self.outcomes[customer_no] = Outcome(kind, **kwargs)
+
+    def script_sku(self, sku: str, kind: str = "success", **kwargs) -> None:
+        """Decide what a new transaction for `sku` does, whoever it is for (see Outcome)."""
+        self.sku_outcomes[sku] = Outcome(kind, **kwargs)
 
     def add_product(self, sku: str, price: int, **fields) -> None:
         row = {"product_name": sku, "category": "Games", "brand": "GAME", "type": "Umum",
@@ -227,9 +235,10 @@ class FakeDigiflazz:
             return self._error(refused, echo)
         testing = body.get("testing") is True
         outcome = (TEST_NUMBERS.get(customer) if testing else None) \
-            or self.outcomes.get(customer) or Outcome()
+            or self.sku_outcomes.get(sku) or self.outcomes.get(customer) or Outcome()
         with self._lock:
             self.calls[ref_id] += 1
+            self.bodies[ref_id] = dict(body)
             existing = self.transactions.get(ref_id)
             if existing is not None:
                 if (existing["buyer_sku_code"], existing["customer_no"]) != (sku, customer):

@@ -209,15 +209,18 @@ def test_the_owner_picks_the_new_suppliers_on_the_package_form(tmp_path, tokovou
     with app.app_context():
         p = db.session.get(Package, pkg)
         data = {key: "" if getattr(p, key) is None else str(getattr(p, key)) for key in (
-            "name", "quantity", "bonus", "price", "badge", "supplier_cost", "fallback_supplier",
-            "fallback_sku", "fallback_cost", "sort_order")}
-    data.update(active="y", supplier="tokovoucher", supplier_sku="")
+            "name", "quantity", "bonus", "price", "badge", "sort_order")}
+        data["offers-0-cost"] = "" if p.supplier_cost is None else str(p.supplier_cost)
+    # The package's one offer becomes Tokovoucher's.
+    data.update({"active": "y", "offers-0-supplier": "tokovoucher", "offers-0-sku": ""})
     refused = owner.post(f"/admin/catalog/packages/{pkg}/edit", data=data)
     assert refused.status_code == 422 and "Enter the supplier SKU" in refused.text
     unconfigured = owner.post(f"/admin/catalog/packages/{pkg}/edit",
-                              data={**data, "supplier": "vipreseller", "supplier_sku": "X"})
+                              data={**data, "offers-0-supplier": "vipreseller",
+                                    "offers-0-sku": "X"})
     assert unconfigured.status_code == 422 and "MERCHANT_VIPRESELLER_API_ID" in unconfigured.text
-    saved = owner.post(f"/admin/catalog/packages/{pkg}/edit", data={**data, "supplier_sku": "ML86"})
+    saved = owner.post(f"/admin/catalog/packages/{pkg}/edit",
+                       data={**data, "offers-0-sku": "ML86"})
     assert saved.status_code == 303, saved.text
     shop_client = app.test_client()
     ref = order_ref(buy(shop_client, app, slug="mobile-legends", package="86 Diamonds", **ML))

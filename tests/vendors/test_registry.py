@@ -23,7 +23,7 @@ from flask_babel import force_locale
 
 from merchant.core.extensions import db
 from merchant.core.models import PaymentMethod
-from merchant.ops import balances
+from merchant.supply import deposits
 from merchant.vendors import registry
 from merchant.vendors.payments.base import PaymentError
 from merchant.vendors.suppliers.base import SupplierError
@@ -119,7 +119,7 @@ def test_fulfillment_refuses_an_unready_supplier_in_the_order_history(client, ap
 def test_the_balance_watch_shows_the_reason_on_the_owners_home(app):
     set_package(app, "tiktok-coins", "70 Coins", supplier="digiflazz", supplier_sku="TT70")
     with app.app_context():
-        assert balances.check_due() == 1
+        assert deposits.check_due() == 1
     owner = signed_in_owner(app)
     assert DIGIFLAZZ in html.unescape(owner.get("/admin/").text)
 

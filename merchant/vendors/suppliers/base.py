@@ -49,6 +49,7 @@ class SupplierResult:
     code: str | None = None        # the supplier's own result code (e.g. Digiflazz rc)
     event_id: str | None = None    # callbacks: the delivery's dedupe key
     raw: Mapping = field(default_factory=dict)
+    balance: int | None = None     # the deposit left after this answer, where it says so
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,13 @@ class Supplier(VendorAdapter):
     # What the operator should do when a delivery ends with one of the supplier's own result
     # codes (SupplierResult.code), in the panel's language; other codes get general advice.
     ADVICE: Mapping[str, str] = {}
+    # The zone of the price list's cut-off times (Indonesian suppliers: WIB).
+    timezone: str = "Asia/Jakarta"
+    # Days after which re-sending a ref_id (the status check of suppliers that re-place) is
+    # no longer safe: None where it always is.
+    safe_window_days: int | None = None
+    # Seconds between two price-list fetches the supplier allows.
+    price_list_every: int = 300
 
     def place(self, delivery: Delivery) -> SupplierResult:
         """Place the order, or, with the same ref_id, learn what became of it."""

@@ -162,6 +162,9 @@ class DigiflazzSupplier(Supplier):
     name = "digiflazz"
     required_settings = ("DIGIFLAZZ_USERNAME", "DIGIFLAZZ_API_KEY")
     ADVICE = RC_ADVICE
+    # Digiflazz buys anew for a ref_id re-sent after 90 days (topupstatus page): stop at 85.
+    safe_window_days = 85
+    price_list_every = 300       # rc 83 when asked more often
 
     @property
     def _username(self) -> str:
@@ -240,6 +243,10 @@ class DigiflazzSupplier(Supplier):
         message = f"Digiflazz {status or 'answer'} rc {rc or '-'}: {said}".strip()
         if rc in _HINTS and outcome != DELIVERED:
             message += f" ({_HINTS[rc]})"
+        try:
+            balance = _int(data["buyer_last_saldo"])
+        except (KeyError, TypeError, ValueError):
+            balance = None
         price = None
         if outcome in (DELIVERED, PENDING):    # a Gagal transaction is refunded: nothing charged
             try:
@@ -256,6 +263,7 @@ class DigiflazzSupplier(Supplier):
             code=rc or None,
             event_id=event_id,
             raw=dict(data),
+            balance=balance,
         )
 
     def balance(self) -> int:

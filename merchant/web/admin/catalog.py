@@ -10,9 +10,11 @@ from merchant.catalog import edits as catalog_edits
 from merchant.core import audit, media, shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import ImportJob, Package, Product
+from merchant.supply import offers
 from merchant.web.admin import bp, owner_only, redirect_to
 from merchant.web.admin.catalog_forms import (
     FAQ_MAX,
+    OFFERS_MAX,
     ConfirmForm,
     ImportForm,
     PackageForm,
@@ -113,9 +115,10 @@ def _product_page(product: Product, form: RepriceForm, error: str | None = None,
     preset = account_presets.matching(product.account_fields)
     uncosted = [package.name for package in product.packages
                 if package.supplier_cost is None and package.archived_at is None]
+    packages = [p for p in product.packages if p.archived_at is None]
     return render_template(
         "admin/catalog/product.html", product=product, form=form, error=error, plan=plan,
-        packages=[p for p in product.packages if p.archived_at is None],
+        packages=packages, offers=offers.offers_by_package(packages),
         archived_packages=[p for p in product.packages if p.archived_at is not None],
         preset=account_presets.PRESETS.get(preset), uncosted=uncosted,
         history=audit.entries_for("product", product.id)[-10:]), status
@@ -142,8 +145,12 @@ def _package_form(product: Product, package: Package | None):
     currency = package.currency if package else (
         product.packages[0].currency if product.packages else shop_settings.current().currency)
     form = PackageForm(obj=package, currency=currency)
-    if request.method == "GET" and package is not None:
-        form.fallback_supplier.data = package.fallback_supplier or ""
+    if request.method == "GET":
+        for rank, offer in enumerate(offers.offers_of(package) if package else [], start=1):
+            form.offers.append_entry({"rank": rank, "supplier": offer.supplier,
+                                      "sku": offer.sku})
+            form.offers[-1].form.cost.data = offer.cost
+        form.prepare_offers()
     error = None
     if form.validate_on_submit():
         try:
@@ -158,6 +165,10 @@ def _package_form(product: Product, package: Package | None):
                 flash(warning)
             return redirect_to(url_for("admin.products_show", product_id=product.id))
     status = 422 if error or form.errors else 200
+    # Room for two more offers (rows without a supplier are not saved).
+    for _extra in range(min(2, OFFERS_MAX - len(form.offers))):
+        form.offers.append_entry()
+    form.prepare_offers()
     warnings = catalog_edits.cost_warnings(package) if package else []
     return render_template("admin/catalog/package_form.html", form=form, product=product,
                            package=package, currency=currency, error=error,
@@ -220,7 +231,7 @@ def products_import():
     if form.validate_on_submit():
         try:
             job = import_jobs.start(form.supplier.data, form.markup.data, form.round_to.data,
-                                    _actor())
+                                    _actor(), merge=form.merge.data)
         except import_jobs.ImportJobError as exc:
             error = str(exc)
         else:

@@ -10,6 +10,7 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     TextAreaField,
@@ -19,6 +20,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     Regexp,
     ValidationError,
 )
@@ -27,6 +29,7 @@ from merchant import catalog
 from merchant.catalog import account_presets, prices
 from merchant.core import media
 from merchant.core.validation import MAX_INT, bounded_id
+from merchant.supply.offers import Offer
 from merchant.vendors import suppliers, verifiers
 from merchant.web.admin.fields import WHOLE_NUMBER, LineField, MoneyField
 
@@ -124,6 +127,21 @@ def _package_currency(form) -> str:
     return form.money_currency
 
 
+OFFERS_MAX = 8          # offer rows a package form takes
+RULE_CHOICES = [SelectChoice("", _l("The shop's rule")),
+                SelectChoice("priority", _l("By priority: in the order above")),
+                SelectChoice("cheapest", _l("Cheapest available first"))]
+
+
+class OfferForm(Form):
+    """One supplier that can deliver the package; no supplier chosen: no offer."""
+    rank = IntegerField(_l("Priority"), render_kw=WHOLE_NUMBER, validators=[
+        Optional(), NumberRange(min=0, max=1000)])
+    supplier = SelectField(_l("Supplier"))
+    sku = LineField(_l("Supplier SKU"), validators=[Length(max=64)])
+    cost = MoneyField(_l("Cost"), currency=_package_currency, required=False)
+
+
 class PackageForm(FlaskForm):
     name = LineField(_l("Name"), validators=[DataRequired(_l("Enter the package's name, like "
                                                       "86 Diamonds.")), Length(max=120)])
@@ -135,12 +153,8 @@ class PackageForm(FlaskForm):
                        required_message=_l("Enter the price."),
                        minimum=1, minimum_message=_l("The price must be at least 1."))
     badge = LineField(_l("Badge"), validators=[Length(max=40)])
-    supplier = SelectField(_l("Supplier"))
-    supplier_sku = LineField(_l("Supplier SKU"), validators=[Length(max=64)])
-    supplier_cost = MoneyField(_l("Supplier cost"), currency=_package_currency, required=False)
-    fallback_supplier = SelectField(_l("Fallback supplier"))
-    fallback_sku = LineField(_l("Fallback SKU"), validators=[Length(max=64)])
-    fallback_cost = MoneyField(_l("Fallback cost"), currency=_package_currency, required=False)
+    offers = FieldList(FormField(OfferForm), max_entries=OFFERS_MAX)
+    offer_rule = SelectField(_l("Which offer an order takes"), choices=RULE_CHOICES, default="")
     active = BooleanField(_l("On sale"), default=True)
     sort_order = IntegerField(_l("Position"), render_kw=WHOLE_NUMBER, default=0,
                               validators=[InputRequired(_l("Enter a position (0 comes first).")),
@@ -150,23 +164,37 @@ class PackageForm(FlaskForm):
     def __init__(self, *args, currency: str = "IDR", **kwargs):
         self.money_currency = currency      # before the fields read what was typed
         super().__init__(*args, **kwargs)
-        self.supplier.choices = [(name, name) for name in suppliers.ADAPTERS]
-        self.fallback_supplier.choices = [("", _l("None"))] + self.supplier.choices
+        self.prepare_offers()
 
-    def validate_fallback_supplier(self, field):
-        if field.data and field.data == self.supplier.data:
-            raise ValidationError(_l("The fallback must be another supplier."))
+    def prepare_offers(self) -> None:
+        """Every offer row's supplier choices, currency and labels (call after adding rows)."""
+        names = [SelectChoice(name) for name in suppliers.ADAPTERS]
+        for number, entry in enumerate(self.offers, start=1):
+            entry.form.money_currency = self.money_currency
+            entry.form.supplier.choices = [SelectChoice("", _l("None"))] + names
+            entry.form.supplier.label.text = _l("Supplier %(number)s", number=number)
+
+    def validate_offers(self, field):
+        chosen = [(entry.supplier, entry.sku.strip()) for entry in self.offer_values()]
+        if not chosen:
+            raise ValidationError(_l("Choose at least one supplier."))
+        if len(set(chosen)) != len(chosen):
+            raise ValidationError(_l("Each offer must be another supplier or SKU."))
+
+    def offer_values(self) -> list:
+        """The offers typed, in the owner's order (by Priority, else the row's place)."""
+        rows = [(entry.form.rank.data if entry.form.rank.data is not None else number + 1, number,
+                 entry.form) for number, entry in enumerate(self.offers)
+                if entry.form.supplier.data]
+        return [Offer(form.supplier.data, (form.sku.data or "").strip(), form.cost.data)
+                for _, _, form in sorted(rows, key=lambda row: row[:2])]
 
     def values(self) -> dict:
-        """The package's columns from the form."""
+        """The package's columns from the form, and its offers."""
         return {"name": self.name.data.strip(), "quantity": self.quantity.data,
                 "bonus": self.bonus.data, "price": self.price.data,
-                "badge": (self.badge.data or "").strip(), "supplier": self.supplier.data,
-                "supplier_sku": (self.supplier_sku.data or "").strip(),
-                "supplier_cost": self.supplier_cost.data,
-                "fallback_supplier": self.fallback_supplier.data or None,
-                "fallback_sku": (self.fallback_sku.data or "").strip(),
-                "fallback_cost": self.fallback_cost.data,
+                "badge": (self.badge.data or "").strip(), "offers": self.offer_values(),
+                "offer_rule": self.offer_rule.data or "",
                 "active": self.active.data, "sort_order": self.sort_order.data}
 
 
@@ -188,6 +216,7 @@ class ImportForm(FlaskForm):
     round_to = IntegerField(_l("Round up to"), render_kw=WHOLE_NUMBER, default=100, validators=[
         InputRequired(_l("Enter a step, like 100.")),
         NumberRange(min=1, message=_l("At least 1.")), NumberRange(max=MAX_INT)])
+    merge = BooleanField(_l("Add to packages other suppliers sell"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,7 +12,7 @@ from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from merchant.core import i18n, media, money, shop_settings
 from merchant.orders.checkout import normalize_whatsapp
-from merchant.web.admin.fields import LineField
+from merchant.web.admin.fields import LineField, MoneyField
 
 
 def _strip(value):
@@ -44,6 +44,11 @@ class SettingsForm(FlaskForm):
     refund_policy = TextAreaField(_l("Refund policy"), validators=[Length(max=20_000)],
                                   render_kw={"rows": 8})
     staff_may_refund = BooleanField(_l("Staff may refund orders"))
+    offer_rule = SelectField(_l("Which offer an order takes"), default="", choices=[
+        SelectChoice("", _l("By priority: in each package's order")),
+        SelectChoice("cheapest", _l("Cheapest available first"))])
+    cost_tolerance = MoneyField(_l("Cost tolerance"), required=False,
+                                currency=lambda form: shop_settings.current().currency)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,7 +97,9 @@ class SettingsForm(FlaskForm):
                 "currency": self.currency.data or "", "timezone": self.timezone.data or "",
                 "default_locale": self.default_locale.data or "",
                 "terms": self.terms.data or "", "refund_policy": self.refund_policy.data or "",
-                "staff_may_refund": bool(self.staff_may_refund.data)}
+                "staff_may_refund": bool(self.staff_may_refund.data),
+                "offer_rule": self.offer_rule.data or "",
+                "cost_tolerance": self.cost_tolerance.data or 0}
 
 
 def zone_suggestions() -> list[str]:
