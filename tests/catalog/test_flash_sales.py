@@ -80,6 +80,7 @@ def test_a_scheduled_sale_shows_only_while_it_runs(client, app, clock):
     # The end time written by the server (Jakarta time): right without JavaScript.
     assert f"Ends {ends.day} {ends.strftime('%b')} {ends.year} {ends:%H.%M} WIB" in page.text
     assert 'data-sale-ends="' in page.text
+    assert '"price": "14000"' in page.text          # the JSON-LD offer too
     catalog = client.get("/")
     assert "⚡ Flash sale" in catalog.text
     shelf = catalog.text[catalog.text.index('id="shelf-flash"'):]

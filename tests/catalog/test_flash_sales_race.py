@@ -18,8 +18,10 @@ from conftest import make_app, package_id
 from werkzeug.serving import make_server
 
 from merchant import orders
+from merchant.catalog import flash_sales
 from merchant.core.extensions import db
 from merchant.core.models import FlashSaleItem, Order
+from merchant.core.transactions import write_unit
 from merchant.orders import reconciliation
 from tests.catalog.test_flash_sales import PACKAGE, SLUG, add_sale
 from tests.fakes.tripay import FakeTripay
@@ -131,3 +133,35 @@ def test_buyers_race_for_ten_units_and_exactly_ten_get_them(app, shop_url, tripa
         order = db.session.get(Order, order_id)
         assert (order.status, order.subtotal, order.flash_counted) == ("paid", 14_000, True)
         assert db.session.get(FlashSaleItem, order.flash_item_id).sold == STOCK + 1
+
+
+def test_the_update_alone_never_sells_past_the_stock(app):
+    """Every thread read the item while it had stock (the checkout's early check passes for
+    all of them); the conditional UPDATE alone gives out the three units."""
+    sale_id = add_sale(app, stock=3)
+    threads, barrier, won, lost = 12, threading.Barrier(12), [], []
+
+    def taker():
+        with app.app_context():
+            row = db.session.scalar(sa.select(FlashSaleItem)
+                                    .where(FlashSaleItem.sale_id == sale_id))
+            assert row.sold < row.stock
+            barrier.wait()
+            try:
+                with write_unit():
+                    flash_sales.take(row, [])
+                won.append(1)
+            except flash_sales.FlashRefused as exc:
+                lost.append(str(exc))
+            db.session.remove()
+
+    workers = [threading.Thread(target=taker) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert (len(won), len(lost)) == (3, 9)
+    assert all(message.startswith("Sold out") for message in lost)
+    with app.app_context():
+        assert db.session.scalar(sa.select(FlashSaleItem.sold)
+                                 .where(FlashSaleItem.sale_id == sale_id)) == 3
