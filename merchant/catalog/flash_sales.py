@@ -357,6 +357,9 @@ def problems(values: dict, items: list[ItemValues], sale: FlashSale | None = Non
     if not items:
         errors["items"] = _("Give at least one package a sale price and a stock.")
     held = {item.package_id: item.sold for item in sale.items} if sale else {}
+    ordered = set(db.session.scalars(
+        sa.select(FlashSaleItem.package_id).join(Order, Order.flash_item_id == FlashSaleItem.id)
+        .where(FlashSaleItem.sale_id == sale.id))) if sale else set()
     for item in items:
         package = db.session.get(Package, item.package_id)
         if package is None:
@@ -370,10 +373,10 @@ def problems(values: dict, items: list[ItemValues], sale: FlashSale | None = Non
                                 "%(num)d units orders already hold.", package=package.name,
                                 num=held.get(item.package_id, 0))
     kept = {item.package_id for item in items}
-    for package_id, sold in held.items():
-        if package_id not in kept and sold:
-            errors["items"] = _("A package whose sale units orders hold cannot leave the sale; "
-                                "set its stock to what they hold instead.")
+    if ordered - kept:
+        # Its orders name it (even those that gave their unit back): it stays, as a record.
+        errors["items"] = _("A package that was ordered in this sale cannot leave it; set its "
+                            "stock to the units orders hold instead.")
     if "items" not in errors and starts and ends and values["active"]:
         overlap = db.session.execute(
             sa.select(Package.name, FlashSale.name).select_from(FlashSaleItem)
@@ -394,8 +397,8 @@ def losses(items: list[ItemValues]) -> list[str]:
         package = db.session.get(Package, item.package_id)
         below = margins.below_cost(package, item.sale_price) if package else None
         if below is not None:
-            found.append(_("%(package)s at %(price)s costs %(cost)s",
-                           package=f"{package.product.name} {package.name}",
+            named = f"{package.product.name} {package.name}"
+            found.append(_("%(package)s at %(price)s costs %(cost)s", package=named,
                            price=Money(item.sale_price, package.currency), cost=below.cost))
     return found
 

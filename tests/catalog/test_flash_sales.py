@@ -298,3 +298,29 @@ def test_the_owner_schedules_a_sale_in_the_panel_without_javascript(app, owner, 
 
 def test_staff_cannot_open_flash_sales(staff):
     assert staff.get("/admin/flash-sales").status_code in (403, 404)
+
+
+def test_the_owner_edits_a_sale_and_an_ordered_package_stays_in_it(app, owner, client):
+    sale_id = add_sale(app, price=14_000, stock=10)
+    assert buy(client, app).status_code == 303
+    pid = package_id(app, SLUG, PACKAGE)
+    page = owner.get(f"/admin/flash-sales/{sale_id}")
+    assert 'value="14.000"' in page.text and 'value="10"' in page.text and "1 sold" in page.text
+    other = package_id(app, SLUG, "140 Coins")
+    form = {"name": "Flash Sale 12.12", "starts_at": "2026-01-01T10:00",
+            "ends_at": "2036-01-01T10:00", "active": "y", f"price-{other}": "28.000",
+            f"stock-{other}": "3"}
+    refused = owner.post(f"/admin/flash-sales/{sale_id}", data=form)
+    assert refused.status_code == 422
+    assert "A package that was ordered in this sale cannot leave it" in refused.text
+    too_few = owner.post(f"/admin/flash-sales/{sale_id}", data={
+        **form, f"price-{pid}": "14.000", f"stock-{pid}": "0"})
+    assert "at least the 1 units orders already hold" in too_few.text
+    saved = owner.post(f"/admin/flash-sales/{sale_id}", data={
+        **form, f"price-{pid}": "14.200", f"stock-{pid}": "4"})
+    assert saved.status_code == 303
+    text = card(app.test_client().get(f"/p/{SLUG}").text)
+    assert "Rp 14.200" in text and "3 left" in text
+    assert "Rp 28.000" in card(app.test_client().get(f"/p/{SLUG}").text, "140 Coins")
+    history = owner.get(f"/admin/flash-sales/{sale_id}").text
+    assert "Changed the flash sale Flash Sale 12.12: ends_at, items, starts_at" in history

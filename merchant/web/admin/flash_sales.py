@@ -72,6 +72,7 @@ def _edit(form: FlashSaleForm, sale):
     return render_template(
         "admin/flash_sales/form.html", form=form, sale=sale, error=error, packages=packages,
         state=flash_sales.state(sale) if sale else None, states=STATE_LABELS,
+        held={item.package_id: item.sold for item in sale.items} if sale else {},
         orders=flash_sales.recent_orders(sale) if sale else [],
         history=audit.entries_for("flash_sale", sale.id) if sale else []), status
 
