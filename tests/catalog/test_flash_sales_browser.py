@@ -3,6 +3,7 @@ the countdown ticks beside the end time, the buyer pays the sale price, the stoc
 the sale ends and the normal price returns."""
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -74,3 +75,26 @@ def test_phone_buys_in_a_flash_sale_until_it_ends(sale_shop, phone, clock):  # n
     expect(card(page)).not_to_contain_text("Rp 14.000")
     page.goto(sale_shop)
     expect(page.locator("#shelf-flash")).to_have_count(0)
+
+
+AXE = os.path.join(os.path.dirname(__file__), "..", "vendor", "axe.min.js")
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_360px_phone_reads_the_sale_and_axe_finds_nothing_serious(sale_shop, browser, clock,
+                                                                     lang):
+    # axe is injected as a script of its own: the shop's CSP (script-src 'self') would refuse it.
+    page = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                               has_touch=True, bypass_csp=True).new_page()
+    clock.advance(600)
+    for path in ("/", "/p/tiktok-coins"):
+        page.goto(f"{sale_shop}{path}?lang={lang}")
+        expect(page.locator(".stock").first).to_contain_text(
+            "5 left" if lang == "en" else "tersisa 5")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.add_script_tag(path=AXE)
+        result = page.evaluate(
+            "async () => await axe.run(document, {resultTypes: ['violations']})")
+        serious = [f"{v['id']}: {v['help']}" for v in result["violations"]
+                   if v["impact"] in ("serious", "critical")]
+        assert serious == [], (path, serious)
