@@ -17,6 +17,29 @@
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
 })();
 
+// A flash sale's time left, ticking beside the end time the server wrote ("{time} left" in the
+// page's language). When the sale ends while the page is open, the page is read again: the
+// server then shows the normal price.
+(function () {
+  var seen = {};
+  function tick() {
+    document.querySelectorAll("[data-sale-ends]").forEach(function (el, i) {
+      var left = Math.floor((Date.parse(el.dataset.saleEnds) - Date.now()) / 1000);
+      if (isNaN(left)) return;
+      if (left <= 0) {
+        if (seen[i]) location.reload();
+        return;
+      }
+      seen[i] = true;
+      var h = Math.floor(left / 3600), m = Math.floor(left / 60) % 60, s = left % 60;
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      el.textContent = el.dataset.left.replace("{time}", h + ":" + pad(m) + ":" + pad(s));
+      el.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
+})();
+
 // After an account check is swapped in, mark the fields it names as invalid (tied to their
 // message), and clear the marks of the fields it no longer names.
 document.addEventListener("htmx:afterSwap", function () {

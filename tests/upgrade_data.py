@@ -503,6 +503,27 @@ def supply(data: Data) -> None:
         order["supplier_sent_at"] = order["paid_at"] if order["paid_at"] else None
 
 
+def flash_sales(data: Data) -> None:
+    """a7c9e1f3b468: flash sales, their packages and stock, units per contact; the sale item
+    that priced an order and whether it still holds its unit."""
+    data["flash_sales"] = [
+        {"id": 1, "name": "Flash Sale 12.12", "starts_at": at(1_100), "ends_at": at(1_400),
+         "max_per_contact": 1, "with_promo": False, "allow_below_cost": False, "active": True,
+         "created_at": at(1_050)}]
+    data["flash_sale_items"] = [
+        {"id": 1, "sale_id": 1, "package_id": 1, "sale_price": 5_900, "stock": 20, "sold": 1},
+        {"id": 2, "sale_id": 1, "package_id": 2, "sale_price": 14_000, "stock": 10, "sold": 0}]
+    data["flash_sale_contact_uses"] = [
+        {"sale_id": 1, "contact": "buyer4@example.com", "uses": 1},
+        {"sale_id": 1, "contact": "buyer7@example.com", "uses": 0}]
+    for order in data["orders"]:
+        order |= {"flash_item_id": None, "flash_counted": False}
+    for order in data["orders"]:
+        if order["id"] in (4, 7):       # one holds its unit, one expired and gave it back
+            order |= {"flash_item_id": 1, "flash_counted": order["id"] == 4,
+                      "subtotal": 5_900, "total": 5_900 + order["fee"]}
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -520,6 +541,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("e5a7c9d1f246", accounts_and_levels),
     ("d4f6b8c0e135", owner_alerts),
     ("b2d4f6a8c013", supply),
+    ("a7c9e1f3b468", flash_sales),
 ]
 
 
@@ -559,4 +581,5 @@ FILLED_IN = {
                      "shop_settings": {"offer_rule": "", "cost_tolerance": 0},
                      "supplier_balances": {"short": False},
                      "import_jobs": {"merge": False}},
+    "a7c9e1f3b468": {"orders": {"flash_item_id": None, "flash_counted": False}},
 }

@@ -32,6 +32,7 @@ class Quote:
     fee: money.Money
     total: money.Money
     promo: Promo | None = None
+    was: money.Money | None = None      # the normal price, when a flash sale's price applies
 
     @property
     def discount_capped(self) -> bool:
@@ -127,8 +128,9 @@ def find_method(code) -> PaymentMethod | None:
 
 
 def quote(package: Package, method: PaymentMethod, promo: Promo | None = None,
-          level_price: int | None = None) -> Quote:
-    """Price a package with a method and an already checked promo, from the database only.
+          level_price: int | None = None, price: int | None = None) -> Quote:
+    """Price a package with a method and an already checked promo, from the database only;
+    at `price` instead of the package's own when a flash sale prices it.
 
     `level_price`: what the signed-in customer's price level pays for the package. A promo
     code and a level price do not add up: the customer pays the lower of the two subtotals,
@@ -139,7 +141,8 @@ def quote(package: Package, method: PaymentMethod, promo: Promo | None = None,
 
     :raise CatalogError: when the method cannot take this amount or currency.
     """
-    price = money.Money(package.price, package.currency)
+    was = money.Money(package.price, package.currency) if price is not None else None
+    price = money.Money(package.price if price is None else price, package.currency)
     if method.currency != package.currency:
         raise CatalogError(_("%(method)s does not accept %(currency)s.", method=method.name,
                              currency=package.currency))
@@ -160,4 +163,4 @@ def quote(package: Package, method: PaymentMethod, promo: Promo | None = None,
     if method.max_amount is not None and total.amount > method.max_amount:
         raise CatalogError(_("%(method)s takes at most %(amount)s.", method=method.name,
                              amount=money.Money(method.max_amount, method.currency)))
-    return Quote(package, method, price, discount, subtotal, fee, total, promo)
+    return Quote(package, method, price, discount, subtotal, fee, total, promo, was)

@@ -191,6 +191,13 @@ class Order(db.Model):
     customer_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("customers.id", name="fk_orders_customer_id"), index=True)
 
+    # A flash sale's package: the order was priced at its sale price (catalog/flash_sales.py).
+    # flash_counted: the order holds one unit of the sale's stock (given back when it dies
+    # unpaid, as promo uses are).
+    flash_item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("flash_sale_items.id", name="fk_orders_flash_item_id"), index=True)
+    flash_counted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
     flag: Mapped[str | None] = mapped_column(sa.String(200), index=True)  # why to look at it
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -743,3 +750,49 @@ class SupplierProduct(db.Model):
     end_cut_off: Mapped[str] = mapped_column(sa.String(8), default="")
     price: Mapped[int | None]
     synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FlashSale(db.Model):
+    """A flash sale: some packages at a sale price, between two times, while its stock lasts."""
+    __tablename__ = "flash_sales"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    max_per_contact: Mapped[int | None]         # per email, and per WhatsApp number
+    # Whether a promo code may take more off the sale price (the owner's rule; default not).
+    with_promo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The owner accepted that some sale prices are below the packages' cost.
+    allow_below_cost: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    items: Mapped[list[FlashSaleItem]] = relationship(
+        back_populates="sale", order_by="FlashSaleItem.id", cascade="all, delete-orphan")
+
+
+class FlashSaleItem(db.Model):
+    """One package of a flash sale: its sale price and stock, and how many units orders hold."""
+    __tablename__ = "flash_sale_items"
+    __table_args__ = (sa.UniqueConstraint("sale_id", "package_id",
+                                          name="uq_flash_sale_items_sale_package"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("flash_sales.id"), index=True)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id"), index=True)
+    sale_price: Mapped[int]                     # minor units, in the package's currency
+    stock: Mapped[int]
+    sold: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    sale: Mapped[FlashSale] = relationship(back_populates="items")
+    package: Mapped[Package] = relationship()
+
+
+class FlashSaleContactUse(db.Model):
+    """How many units of a flash sale one contact (an email or a WhatsApp number) holds."""
+    __tablename__ = "flash_sale_contact_uses"
+
+    sale_id: Mapped[int] = mapped_column(sa.ForeignKey("flash_sales.id"), primary_key=True)
+    contact: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    uses: Mapped[int] = mapped_column(default=0)

@@ -39,6 +39,9 @@ from merchant.core.models import (
 CATALOG_TABLES = frozenset({
     Product.__tablename__, Package.__tablename__, PaymentMethod.__tablename__, "shop_settings",
     PriceLevel.__tablename__, LevelPrice.__tablename__,
+    # The pages show a flash sale's price and its stock left: a unit taken or given back is a
+    # catalog change too (at most twice per unit of stock, catalog/flash_sales.py).
+    "flash_sales", "flash_sale_items",
 })
 CHANGED = "catalog_changed"     # Session.info key: this transaction wrote a catalog table
 BUMPED = "catalog_bumped"       # ... and its commit raises the version

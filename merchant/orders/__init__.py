@@ -15,7 +15,7 @@ import logging
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from merchant.catalog import promos
+from merchant.catalog import flash_sales, promos
 from merchant.core import outbox, wakeup
 from merchant.core.extensions import db
 from merchant.core.models import Order, OrderEvent, utcnow
@@ -106,6 +106,11 @@ def move(order_id: int, to: str, source: str, detail: str | Said, allowed=None, 
     outbox.add(order_id, to)
     if to == PAID:
         wakeup.after_commit()          # the worker delivers it
+    # The sale's unit before the promo's use: checkout takes them in that order too, so two
+    # transactions never wait for each other's row the other way round.
+    flash_note = flash_sales.on_status(order_id, previous, to)
+    if flash_note:
+        record(order_id, source, flash_note)
     promo_note = promos.on_status(order_id, previous, to)
     if promo_note:
         record(order_id, source, promo_note)

@@ -22,10 +22,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from merchant import catalog, orders
-from merchant.catalog import accounts, payment_methods, promos
+from merchant.catalog import accounts, flash_sales, margins, payment_methods, promos
 from merchant.core import i18n, logs, receipt_channels, validation
 from merchant.core.extensions import db
 from merchant.core.models import Customer, Order, OrderEvent, Product, utcnow
+from merchant.core.money import Money
 from merchant.core.transactions import write_unit
 from merchant.customers import levels
 from merchant.orders.texts import said
@@ -131,12 +132,28 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
             errors["package"] = _("%(package)s cannot be bought right now: %(reason)s.",
                                   package=package.name,
                                   reason=availability.describe(supply.reason, supply.until))
+    sale_item = None
+    if package is not None and "package" not in errors:
+        try:
+            sale_item = flash_sales.price_for(package, flash_sales.shown(form), contact_keys)
+        except flash_sales.FlashRefused as exc:
+            existing = order_by_key(keys)       # the first press took the last unit
+            if existing is not None:
+                return existing
+            errors["package"] = str(exc)
+    if sale_item is not None and promo is not None and not sale_item.sale.with_promo:
+        errors["promo"] = str(flash_sales.NO_PROMO)
     quote = None
     if package and method:
         try:
-            quote = catalog.quote(package, method, promo, levels.price_for(customer, package))
+            quote = catalog.quote(package, method, promo, levels.price_for(customer, package),
+                                  price=sale_item.sale_price if sale_item else None)
         except catalog.CatalogError as exc:
             errors["method"] = str(exc)
+    if quote and sale_item and promo and not promo.allow_below_cost \
+            and margins.below_cost(package, quote.subtotal.amount) is not None:
+        # The code on top of the sale price goes below cost: the owner never accepted that.
+        errors["promo"] = str(promos.NOT_FOR_PACKAGE)
     if errors:
         raise PurchaseError(errors)
 
@@ -160,6 +177,7 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
         currency=quote.total.currency, payment_expires_at=now + expiry,
         promo_id=promo.id if promo else None, promo_code=promo.code if promo else None,
         discount=quote.discount.amount, promo_counted=promo is not None,
+        flash_item_id=sale_item.id if sale_item else None, flash_counted=sale_item is not None,
         supply_plan=[state.offer.as_plan() for state in supply.states],
         created_at=now, updated_at=now, customer_id=customer.id if customer else None,
     )
@@ -178,12 +196,19 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
                 offer.supplier, offer.sku, offer.cost
             order.supplier_choice = next(i for i, state in enumerate(supply.states)
                                          if state.offer == offer)
+            if sale_item is not None:
+                # The unit first, then the code's use: the order every path takes them in.
+                flash_sales.take(sale_item, contact_keys)
             if promo is not None:
                 # The use is counted in the order's own transaction: no order, no use.
                 promos.redeem(promo, product, package, contact_keys)
             db.session.add(order)
             db.session.flush()
             orders.record(order.id, "customer", placed, to_status=orders.AWAITING_PAYMENT)
+            if sale_item is not None:
+                orders.record(order.id, "customer", said(
+                    "flash_price", sale=sale_item.sale.name, price=quote.price,
+                    normal=Money(package.price, package.currency)))
     except SoldOut:
         existing = order_by_key(keys)       # a double tap: the first press took the last unit
         if existing is not None:
@@ -192,11 +217,13 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
         raise PurchaseError({"package": _(
             "%(package)s cannot be bought right now: %(reason)s.", package=package.name,
             reason=availability.describe(availability.DEPOSIT))}) from None
-    except (IntegrityError, promos.PromoRefused) as exc:
+    except (IntegrityError, promos.PromoRefused, flash_sales.FlashRefused) as exc:
         # A double-tapped Buy: the other request made the order (and took the code's use).
         existing = order_by_key(keys)
         if existing is not None:
             return existing
+        if isinstance(exc, flash_sales.FlashRefused):
+            raise PurchaseError({"package": str(exc)}) from exc
         if isinstance(exc, promos.PromoRefused):
             raise PurchaseError({"promo": str(exc)}) from exc
         raise
@@ -222,6 +249,7 @@ def _open_payment(order: Order, product: Product) -> Order:
     except Exception as exc:
         # Whatever went wrong, an order that cannot be paid is not kept.
         with write_unit():
+            flash_sales.give_back(order.id)
             promos.give_back(order.id)
             db.session.execute(sa.delete(OrderEvent).where(OrderEvent.order_id == order.id))
             db.session.execute(sa.delete(Order).where(Order.id == order.id))

@@ -18,6 +18,7 @@ MESSAGES = {
     "placed": N_("Order placed: %(package)s via %(method)s"),
     "placed_promo": N_("Order placed: %(package)s via %(method)s with promo code %(promo)s "
                        "(-%(discount)s)"),
+    "flash_price": N_("Flash sale %(sale)s: %(price)s instead of %(normal)s"),
     "payment_opened": N_("Payment opened at %(gateway)s: %(payment)s"),
     "claimed": N_("Claimed for delivery"),
     "expired": N_("Payment window closed without payment"),

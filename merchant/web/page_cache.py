@@ -38,7 +38,7 @@ import brotli
 from flask import Flask, Response, current_app, render_template, request, session
 
 from merchant import version
-from merchant.core import i18n, versioned_cache
+from merchant.core import clock, i18n, versioned_cache
 from merchant.web import customer_session
 from merchant.web.htmx import is_htmx
 
@@ -70,16 +70,21 @@ def plain_request(allowed: Mapping[str, Collection[str]] | None = None) -> bool:
 
 
 def shared(template: str, context: Callable[[], dict],
-           allowed: Mapping[str, Collection[str]] | None = None) -> Response | None:
+           allowed: Mapping[str, Collection[str]] | None = None, state: tuple = (),
+           until: dt.datetime | None = None) -> Response | None:
     """The page every visitor gets for this address, or None when the request is not a plain
     one (see plain_request) or comes from a signed-in customer's browser, and the caller
     renders it for this visitor. `context()` must not depend on the visitor; it is called only
-    when the page is not kept yet."""
+    when the page is not kept yet.
+
+    `state`: what the page shows that the catalog version does not tell and the clock changes
+    (the flash sales on now), part of its key and ETag; `until` (naive UTC): when that state
+    next changes, past which no proxy may keep the page."""
     if not plain_request(allowed) or signed_in():
         return None
     encoding = request.accept_encodings.best_match(ENCODINGS)
     key = ("page", template, request.path, tuple(sorted(request.args.items(multi=True))),
-           i18n.language(), is_htmx())
+           i18n.language(), is_htmx(), state)
     tag = _etag(key, encoding)
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
@@ -89,8 +94,10 @@ def shared(template: str, context: Callable[[], dict],
         if encoding:
             response.headers["Content-Encoding"] = encoding
     response.headers["ETag"] = f'"{tag}"'
-    response.headers["Cache-Control"] = PUBLIC.format(
-        seconds=int(current_app.config["PAGE_PROXY_SECONDS"]))
+    seconds = int(current_app.config["PAGE_PROXY_SECONDS"])
+    if until is not None:
+        seconds = max(0, min(seconds, int((until - clock.now()).total_seconds())))
+    response.headers["Cache-Control"] = PUBLIC.format(seconds=seconds)
     response.headers["Vary"] = VARY
     return response
 

@@ -62,8 +62,15 @@ def decimal_price(amount: int, currency: str) -> str:
 
 
 @bp.app_template_global()
-def product_data(product: Product, packages: list[Package], description: str) -> dict:
-    """schema.org Product with one Offer per package on sale."""
+def product_data(product: Product, packages: list[Package], description: str,
+                 offers: dict | None = None) -> dict:
+    """schema.org Product with one Offer per package on sale, at the flash sale's price while
+    it lasts (`offers`: package id -> flash_sales.Offer)."""
+    offers = offers or {}
+
+    def price(package) -> int:
+        offer = offers.get(package.id)
+        return offer.price if offer is not None and offer.left else package.price
     url = absolute(url_for("shop.product_page", slug=product.slug))
     data = {
         "@context": "https://schema.org", "@type": "Product", "name": product.name,
@@ -71,7 +78,7 @@ def product_data(product: Product, packages: list[Package], description: str) ->
         "category": str(catalog.CATEGORIES.get(product.category, "")),
         "offers": [{
             "@type": "Offer", "name": package.name,
-            "price": decimal_price(package.price, package.currency),
+            "price": decimal_price(price(package), package.currency),
             "priceCurrency": package.currency, "availability": IN_STOCK,
             "url": absolute(url_for("shop.product_page", slug=product.slug, package=package.id)),
         } for package in packages],

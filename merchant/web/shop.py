@@ -17,9 +17,10 @@ from flask import (
 from flask_babel import gettext as _
 
 from merchant import catalog
-from merchant.catalog import accounts, promos
+from merchant.catalog import accounts, flash_sales, promos
 from merchant.catalog import cache as catalog_cache
 from merchant.core.extensions import csrf, limiter
+from merchant.core.models import utcnow
 from merchant.customers import levels, saved_accounts
 from merchant.orders import checkout
 from merchant.web import page_cache, remembered
@@ -39,21 +40,25 @@ def index():
     category = request.args.get("category", "")
     category = category if category in catalog.CATEGORIES else ""
     template = "shop/_catalog.html" if is_htmx() else "shop/index.html"
+    now = utcnow()
     if not query:
-        page = page_cache.shared(template, lambda: _catalog_context(query, category),
-                                 {"category": catalog.CATEGORIES, "q": ("",)})
+        sales, until = flash_sales.phase(now)
+        page = page_cache.shared(template, lambda: _catalog_context(query, category, now),
+                                 {"category": catalog.CATEGORIES, "q": ("",)},
+                                 state=sales, until=until)
         if page is not None:
             return page
-    return vary(render_template(template, **_catalog_context(query, category)))
+    return vary(render_template(template, **_catalog_context(query, category, now)))
 
 
-def _catalog_context(query: str, category: str) -> dict:
+def _catalog_context(query: str, category: str, now) -> dict:
     products = catalog_cache.active_products(query, category)
     context = {"products": products, "query": query, "category": category,
-               "categories": catalog.CATEGORIES, "shelves": None}
+               "categories": catalog.CATEGORIES, "shelves": None, "flash_shelf": []}
     if not query and not category:
         context["featured"] = [product for product in products if product.featured]
         context["shelves"] = catalog.shelves([p for p in products if not p.featured])
+        context["flash_shelf"] = flash_sales.shelf(products, now)
     return context
 
 
@@ -64,11 +69,14 @@ def _product_or_404(slug: str):
     return product
 
 
-def _summary(product, values, promo_error=None) -> dict:
+def _summary(product, values, promo_error=None, now=None) -> dict:
     """The price summary's context: the quote for the chosen package, method and promo code
-    (or why there is none), and the code's offer or refusal."""
+    (or why there is none), at the flash sale's price while it lasts, and the code's offer or
+    refusal."""
     package = catalog_cache.find_package(product, values.get("package"))
     method = catalog_cache.find_method(values.get("method"))
+    offer = flash_sales.live(now).get(package.id) if package is not None else None
+    offer = offer if offer is not None and offer.left else None
     promo = None
     if promos.normalize(values.get("promo")) and promo_error is None:
         email, whatsapp, _ = checkout.read_contact(values)
@@ -77,13 +85,16 @@ def _summary(product, values, promo_error=None) -> dict:
                                  promos.contacts(email, whatsapp))
         except promos.PromoRefused as exc:
             promo_error = str(exc)
+        if promo is not None and offer is not None and not offer.with_promo:
+            promo, promo_error = None, str(flash_sales.NO_PROMO)
     context = {"quote": None, "quote_error": None, "promo_error": promo_error,
                "promo_offer": promos.describe(promo) if promo else None,
                "promo_code": promo.code if promo else None}
     if package is not None and method is not None:
         try:
             context["quote"] = catalog.quote(package, method, promo,
-                                             levels.price_for(current_customer(), package))
+                                             levels.price_for(current_customer(), package),
+                                             price=offer.price if offer else None)
         except catalog.CatalogError as exc:
             context["quote_error"] = str(exc)
     return context
@@ -100,23 +111,29 @@ def render_product(product, values=None, errors=None, check=None, status=200, re
 
 
 def _product_context(product, values, errors=None, check=None, recalled=None,
-                     saved=None) -> dict:
+                     saved=None, now=None) -> dict:
     if check is None:
         check = accounts.restore(product, values)
     errors = errors or {}
+    now = now or utcnow()
     packages = catalog_cache.active_packages(product)
+    live = flash_sales.live(now)
+    offers = {p.id: live[p.id] for p in packages if p.id in live}
     customer = current_customer()
     level = levels.get(customer.level_id) if customer else None
     return {"product": product, "packages": packages,
             "methods": catalog_cache.active_methods(), "values": values, "errors": errors,
-            "check": check, "recalled": recalled, "customer": customer, "level": level,
+            "check": check, "recalled": recalled, "offers": offers,
+            # The sale prices this page shows: the purchase holds the buyer to them.
+            "flash_shown": ",".join(str(o.item_id) for o in offers.values() if o.left),
+            "customer": customer, "level": level,
             # A guest's page (the shared one) shows what each level would pay; a signed-in
             # customer's shows their own level's prices.
             "level_prices": levels.prices_for(level, packages),
             "level_offers": levels.offers(packages) if customer is None else {},
             "saved_accounts": saved_accounts.for_product(customer, product.id),
             "saved": saved,
-            **_summary(product, values, errors.get("promo"))}
+            **_summary(product, values, errors.get("promo"), now)}
 
 
 @bp.get("/p/<slug>")
@@ -137,7 +154,11 @@ def product_page(slug):
         recalled = remembered.recall(product)
     if recalled is None:
         # Nothing of this visitor's on the page: the copy every visitor gets.
-        page = page_cache.shared("shop/product.html", lambda: _product_context(product, {}))
+        now = utcnow()
+        sales, until = flash_sales.phase(now)
+        page = page_cache.shared("shop/product.html",
+                                 lambda: _product_context(product, {}, now=now),
+                                 state=sales, until=until)
         if page is not None:
             return page
     if recalled:
