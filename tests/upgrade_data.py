@@ -395,6 +395,38 @@ def customers(data: Data) -> None:
         order["customer_id"] = None
 
 
+def reviews_claims_and_identity(data: Data) -> None:
+    """b8d0f2a4c579: a buyer's review (and a hidden one), a problem report answered (its
+    answer sent as an outbox event) and one open, the shop's identity and privacy policy."""
+    first, second = data["orders"][0], data["orders"][1]
+    data["reviews"] = [
+        {"id": 1, "order_id": first["id"], "product_id": first["product_id"], "rating": 5,
+         "comment": "Cepat, masuk 1 menit", "author": "P***1", "created_at": at(1100),
+         "hidden_at": None, "hidden_reason": None},
+        {"id": 2, "order_id": second["id"], "product_id": second["product_id"], "rating": 1,
+         "comment": "beli di toko lain aja", "author": "P***2", "created_at": at(1101),
+         "hidden_at": at(1102), "hidden_reason": "not about this order"},
+    ]
+    data["claims"] = [
+        {"id": 1, "order_id": second["id"], "open_order_id": None, "kind": "not_received",
+         "message": "Diamonds belum masuk", "created_at": at(1103),
+         "answer": "Sudah kami cek: masuk jam 10.02, SN 88910002.",
+         "answered_by": "owner@example.com", "answered_at": at(1110)},
+        {"id": 2, "order_id": first["id"], "open_order_id": first["id"], "kind": "other",
+         "message": "Saya mau faktur atas nama PT", "created_at": at(1120), "answer": None,
+         "answered_by": None, "answered_at": None},
+    ]
+    data["outbox_events"].append(
+        {"id": 4, "order_id": second["id"], "kind": "claim_answered", "created_at": at(1110)})
+    data["outbox_deliveries"].append(
+        {"event_id": 4, "listener": "email_receipt", "attempts": 1, "next_attempt_at": None,
+         "last_error": None, "done_at": at(1110)})
+    data["shop_settings"][0] |= {
+        "privacy_policy": "Kami menyimpan email dan nomor WhatsApp untuk mengirim struk.",
+        "legal_name": "CV Dewi Top Up", "nib": "9120001234567",
+        "pse_number": "012345.01/DJAI.PSE/07/2026", "claim_window_days": 14}
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -409,6 +441,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("2d8b6f3e9a51", panel_sessions),
     ("9c3a7e5f2b14", refunds_and_order_search),
     ("a1c5d7e9f203", customers),
+    ("b8d0f2a4c579", reviews_claims_and_identity),
 ]
 
 
@@ -437,4 +470,6 @@ FILLED_IN = {
     "9c3a7e5f2b14": {"shop_settings": {"staff_may_refund": False},
                      "orders": {"refund_note": None}},
     "a1c5d7e9f203": {"orders": {"customer_id": None}},
+    "b8d0f2a4c579": {"shop_settings": {"privacy_policy": "", "legal_name": "", "nib": "",
+                                       "pse_number": "", "claim_window_days": None}},
 }

@@ -28,9 +28,13 @@ DEFAULT_ACCENT = "#0f766e"        # --brand in static/app.css
 COLOR = re.compile(r"#[0-9a-f]{6}")
 # The row's columns the owner edits, in the order the settings page shows them.
 FIELDS = ("shop_name", "logo", "accent_color", "support_whatsapp", "support_email", "currency",
-          "timezone", "default_locale", "terms", "refund_policy")
+          "timezone", "default_locale", "terms", "refund_policy", "privacy_policy", "legal_name",
+          "nib", "pse_number")
 # The row's yes/no columns the owner edits; they have no "default" state, only False.
 FLAGS = ("staff_may_refund",)
+# The row's whole-number columns the owner edits; None means the default.
+NUMBERS = ("claim_window_days",)
+DEFAULT_CLAIM_WINDOW_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class Settings:
     terms: str
     refund_policy: str
     staff_may_refund: bool = False    # the owner always may refund; staff only when this says so
+    privacy_policy: str = ""
+    legal_name: str = ""              # the registered business behind the shop
+    nib: str = ""                     # Nomor Induk Berusaha
+    pse_number: str = ""              # the PSE registration at Komdigi, in every page's foot
+    claim_window_days: int = DEFAULT_CLAIM_WINDOW_DAYS   # problem reports, after delivery
 
     @property
     def zone(self) -> ZoneInfo:
@@ -98,24 +107,26 @@ def _load() -> Settings:
     if not COLOR.fullmatch(chosen.get("accent_color", DEFAULT_ACCENT)):
         chosen.pop("accent_color")      # it goes into CSS: only ever a plain colour
     chosen.update({name: bool(getattr(row, name)) for name in FLAGS})
+    chosen.update({name: getattr(row, name) for name in NUMBERS if getattr(row, name) is not None})
     return dataclasses.replace(base, **chosen)
 
 
-def stored() -> dict[str, str | bool]:
+def stored() -> dict[str, str | bool | int | None]:
     """The owner's own values (empty where the default applies), for the settings form."""
     row = db.session.get(ShopSettings, 1)
     return {**{name: (getattr(row, name) if row else "") or "" for name in FIELDS},
-            **{name: bool(row and getattr(row, name)) for name in FLAGS}}
+            **{name: bool(row and getattr(row, name)) for name in FLAGS},
+            **{name: getattr(row, name) if row else None for name in NUMBERS}}
 
 
-def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
-    """Store the owner's values (only keys of FIELDS, "" meaning the default, and of FLAGS),
-    audited.
+def update(values: dict[str, str | bool | int | None], actor: audit.Actor) -> Settings:
+    """Store the owner's values (only keys of FIELDS, "" meaning the default, of FLAGS, and of
+    NUMBERS, None meaning the default), audited.
 
     Values must already be valid: the settings form checks them. Returns the new effective
     settings.
     """
-    unknown = set(values) - set(FIELDS) - set(FLAGS)
+    unknown = set(values) - set(FIELDS) - set(FLAGS) - set(NUMBERS)
     if unknown:
         raise KeyError(f"not a shop setting: {', '.join(sorted(unknown))}")
     row = _row_for_update()
@@ -123,6 +134,8 @@ def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
     for name, value in values.items():
         if name in FLAGS:
             setattr(row, name, bool(value))
+        elif name in NUMBERS:
+            setattr(row, name, None if value in (None, "") else int(value))
         else:
             setattr(row, name, (value or "").replace("\r\n", "\n").strip())
     after = _values(row)
@@ -137,9 +150,10 @@ def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
     return current()
 
 
-def _values(row: ShopSettings) -> dict[str, str | bool]:
+def _values(row: ShopSettings) -> dict[str, str | bool | int | None]:
     return {**{name: getattr(row, name) or "" for name in FIELDS},
-            **{name: bool(getattr(row, name)) for name in FLAGS}}
+            **{name: bool(getattr(row, name)) for name in FLAGS},
+            **{name: getattr(row, name) for name in NUMBERS}}
 
 
 def _row_for_update() -> ShopSettings:

@@ -28,8 +28,12 @@ from merchant.core import clock
 from merchant.core.extensions import db
 from merchant.core.models import CatalogVersion, Package, PaymentMethod, Product
 
+# Reviews are shown on the product pages, which are kept per catalog version: a new or hidden
+# review bumps it like an edit does. They come at most one per delivered order, far rarer
+# than page views, so the pages rendered again after one cost little.
 CATALOG_TABLES = frozenset({
     Product.__tablename__, Package.__tablename__, PaymentMethod.__tablename__, "shop_settings",
+    "reviews",
 })
 CHANGED = "catalog_changed"     # Session.info key: this transaction wrote a catalog table
 BUMPED = "catalog_bumped"       # ... and its commit raises the version

@@ -9,6 +9,7 @@ from flask import Flask
 
 from merchant import orders
 from merchant.core import money, shop_settings
+from merchant.trust import identity
 
 # style -> (date part, time part, zone abbreviation), for the local_time filter
 TIME_STYLES = {
@@ -81,4 +82,5 @@ def register(app: Flask) -> None:
     def shop_globals():
         settings = shop_settings.current()
         return {"shop": settings, "shop_name": settings.shop_name,
-                "status_labels": orders.LABELS, "format_bp": money.format_bp}
+                "status_labels": orders.LABELS, "format_bp": money.format_bp,
+                "seller_name": identity.seller_name, "registrations": identity.registrations}

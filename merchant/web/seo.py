@@ -16,6 +16,7 @@ from merchant import catalog
 from merchant.core import money
 from merchant.core.i18n import LANGUAGES
 from merchant.core.models import Package, Product
+from merchant.trust.reviews import Summary
 from merchant.web.media import image_url
 
 bp = Blueprint("seo", __name__)
@@ -62,8 +63,10 @@ def decimal_price(amount: int, currency: str) -> str:
 
 
 @bp.app_template_global()
-def product_data(product: Product, packages: list[Package], description: str) -> dict:
-    """schema.org Product with one Offer per package on sale."""
+def product_data(product: Product, packages: list[Package], description: str,
+                 reviews: Summary | None = None) -> dict:
+    """schema.org Product with one Offer per package on sale, and the buyers' aggregateRating
+    once there are enough visible reviews (reviews.RATING_SHOWN_FROM)."""
     url = absolute(url_for("shop.product_page", slug=product.slug))
     data = {
         "@context": "https://schema.org", "@type": "Product", "name": product.name,
@@ -76,6 +79,10 @@ def product_data(product: Product, packages: list[Package], description: str) ->
             "url": absolute(url_for("shop.product_page", slug=product.slug, package=package.id)),
         } for package in packages],
     }
+    if reviews is not None and reviews.rich:
+        data["aggregateRating"] = {
+            "@type": "AggregateRating", "ratingValue": str(reviews.average),
+            "reviewCount": reviews.count, "bestRating": 5, "worstRating": 1}
     if product.publisher:
         data["brand"] = {"@type": "Brand", "name": product.publisher}
     return data

@@ -21,6 +21,7 @@ from merchant.catalog import accounts, promos
 from merchant.catalog import cache as catalog_cache
 from merchant.core.extensions import csrf, limiter
 from merchant.orders import checkout
+from merchant.trust import reviews
 from merchant.web import page_cache, remembered
 from merchant.web.htmx import is_htmx, vary
 from merchant.web.order_pages import remember
@@ -100,7 +101,7 @@ def _product_context(product, values, errors=None, check=None, recalled=None) ->
     errors = errors or {}
     return {"product": product, "packages": catalog_cache.active_packages(product),
             "methods": catalog_cache.active_methods(), "values": values, "errors": errors,
-            "check": check, "recalled": recalled,
+            "check": check, "recalled": recalled, "reviews": reviews.summary(product.id),
             **_summary(product, values, errors.get("promo"))}
 
 

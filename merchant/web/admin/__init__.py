@@ -46,6 +46,7 @@ MENU = [
     ("admin.products", _l("Catalog"), True),
     ("admin.methods", _l("Payment methods"), True),
     ("admin.promos", _l("Promo codes"), True),
+    ("admin.reviews", _l("Reviews"), True),
     ("admin.dashboard", _l("Dashboard"), True),
     ("admin.settings", _l("Settings"), True),
     ("admin.users", _l("Admins"), True),
@@ -147,6 +148,7 @@ from merchant.web.admin import (  # noqa: E402,F401
     orders,
     promos,
     receipts,
+    reviews,
     settings,
     users,
 )
