@@ -40,6 +40,11 @@ MESSAGES = {
 }
 
 
+# The lines of a problem report and its answer (the timeline titles them apart from notes).
+CLAIM_LINES = frozenset({"claim_not_received", "claim_wrong_account", "claim_other",
+                         "claim_answered"})
+
+
 @dataclass(frozen=True)
 class Said:
     """One history line: a code of MESSAGES and its parameters (plain strings)."""

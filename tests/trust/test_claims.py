@@ -22,11 +22,13 @@ WORDS = {
     "en": {"title": "A problem with this order?", "sent": "We have your report",
            "subject": "Our answer about order {ref}", "answer": "Our answer",
            "history": "The customer reports the top-up did not arrive: {message}",
-           "answered": "owner@example.com answered the customer's report: {answer}"},
+           "answered": "owner@example.com answered the customer's report: {answer}",
+           "moment": "<b>Problem report</b>"},
     "id": {"title": "Ada masalah dengan pesanan?", "sent": "Laporan Anda sudah kami terima",
            "subject": "Jawaban kami tentang pesanan {ref}", "answer": "Jawaban kami",
            "history": "Pelanggan melaporkan top-up tidak masuk: {message}",
-           "answered": "owner@example.com menjawab laporan pelanggan: {answer}"},
+           "answered": "owner@example.com menjawab laporan pelanggan: {answer}",
+           "moment": "<b>Laporan masalah</b>"},
 }
 
 
@@ -104,6 +106,7 @@ def test_a_claim_round_trip(app, client, owner, smtp, lang):
     timeline = html.unescape(owner.get(f"/admin/orders/{ref}?lang={lang}").text)
     assert words["history"].format(message=message) in timeline
     assert words["answered"].format(answer=answer) in timeline
+    assert timeline.count(words["moment"]) == 2
 
 
 def test_a_claim_outside_the_window_is_refused(app, client, clock, owner):
