@@ -38,9 +38,10 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     i18n.init_app(app)
     receipts.init_app(app)
 
-    from merchant import orders
+    from merchant import orders, trust
     from merchant.core import outbox
-    outbox.load_listeners(orders.LABELS)     # the receipts and other order-event listeners
+    # The receipts and other listeners: of order statuses, and of answers to problem reports.
+    outbox.load_listeners({*orders.LABELS, *trust.EVENT_KINDS})
     from merchant.core import versioned_cache
     from merchant.web import compression, edge, page_cache, register
     versioned_cache.init_app(app)

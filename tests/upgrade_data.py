@@ -524,6 +524,38 @@ def flash_sales(data: Data) -> None:
                       "subtotal": 5_900, "total": 5_900 + order["fee"]}
 
 
+def reviews_claims_and_identity(data: Data) -> None:
+    """b8d0f2a4c579: a buyer's review (and a hidden one), a problem report answered (its
+    answer sent as an outbox event) and one open, the shop's identity and privacy policy."""
+    first, second = data["orders"][0], data["orders"][1]
+    data["reviews"] = [
+        {"id": 1, "order_id": first["id"], "product_id": first["product_id"], "rating": 5,
+         "comment": "Cepat, masuk 1 menit", "author": "P***1", "created_at": at(1100),
+         "hidden_at": None, "hidden_reason": None},
+        {"id": 2, "order_id": second["id"], "product_id": second["product_id"], "rating": 1,
+         "comment": "beli di toko lain aja", "author": "P***2", "created_at": at(1101),
+         "hidden_at": at(1102), "hidden_reason": "not about this order"},
+    ]
+    data["claims"] = [
+        {"id": 1, "order_id": second["id"], "open_order_id": None, "kind": "not_received",
+         "message": "Diamonds belum masuk", "created_at": at(1103),
+         "answer": "Sudah kami cek: masuk jam 10.02, SN 88910002.",
+         "answered_by": "owner@example.com", "answered_at": at(1110)},
+        {"id": 2, "order_id": first["id"], "open_order_id": first["id"], "kind": "other",
+         "message": "Saya mau faktur atas nama PT", "created_at": at(1120), "answer": None,
+         "answered_by": None, "answered_at": None},
+    ]
+    data["outbox_events"].append(
+        {"id": 4, "order_id": second["id"], "kind": "claim_answered", "created_at": at(1110)})
+    data["outbox_deliveries"].append(
+        {"event_id": 4, "listener": "email_receipt", "attempts": 1, "next_attempt_at": None,
+         "last_error": None, "done_at": at(1110)})
+    data["shop_settings"][0] |= {
+        "privacy_policy": "Kami menyimpan email dan nomor WhatsApp untuk mengirim struk.",
+        "legal_name": "CV Dewi Top Up", "nib": "9120001234567",
+        "pse_number": "012345.01/DJAI.PSE/07/2026", "claim_window_days": 14}
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -542,6 +574,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("d4f6b8c0e135", owner_alerts),
     ("b2d4f6a8c013", supply),
     ("a7c9e1f3b468", flash_sales),
+    ("b8d0f2a4c579", reviews_claims_and_identity),
 ]
 
 
@@ -582,4 +615,6 @@ FILLED_IN = {
                      "supplier_balances": {"short": False},
                      "import_jobs": {"merge": False}},
     "a7c9e1f3b468": {"orders": {"flash_item_id": None, "flash_counted": False}},
+    "b8d0f2a4c579": {"shop_settings": {"privacy_policy": "", "legal_name": "", "nib": "",
+                                       "pse_number": "", "claim_window_days": None}},
 }

@@ -478,6 +478,14 @@ class ShopSettings(db.Model):
     offer_rule: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
     # What a supplier may charge above an offer's cost before we refuse (max_price), minor units.
     cost_tolerance: Mapped[int] = mapped_column(default=0, server_default="0")
+    privacy_policy: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Who sells, as the law names them (merchant/trust/identity.py): the business's registered
+    # name, its NIB (Nomor Induk Berusaha) and its PSE registration at Komdigi (Indonesia).
+    legal_name: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    nib: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    pse_number: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
+    # Days after delivery a customer may report a problem with an order; None: the default.
+    claim_window_days: Mapped[int | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -796,3 +804,46 @@ class FlashSaleContactUse(db.Model):
     sale_id: Mapped[int] = mapped_column(sa.ForeignKey("flash_sales.id"), primary_key=True)
     contact: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
     uses: Mapped[int] = mapped_column(default=0)
+
+
+class Review(db.Model):
+    """A buyer's rating (1-5) and short comment on a delivered order: one per order, held by
+    the unique order_id. The owner can hide one (with a reason), never change it."""
+    __tablename__ = "reviews"
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="ck_reviews_rating"),
+        # The product page's latest visible reviews and its average.
+        sa.Index("ix_reviews_product_hidden", "product_id", "hidden_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("orders.id", name="fk_reviews_order_id"), unique=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id", name="fk_reviews_product_id"))
+    rating: Mapped[int]
+    comment: Mapped[str] = mapped_column(sa.String(500), default="")
+    author: Mapped[str] = mapped_column(sa.String(40), default="")   # masked: "D***i"
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    hidden_at: Mapped[dt.datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class Claim(db.Model):
+    """A customer's report of a problem with a delivered order, and the shop's answer.
+
+    open_order_id is the order's id while the claim is open and NULL once answered: its unique
+    constraint allows one open claim per order (NULLs never collide, on SQLite and PostgreSQL).
+    """
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("orders.id", name="fk_claims_order_id"), index=True)
+    open_order_id: Mapped[int | None] = mapped_column(unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))     # not_received, wrong_account, other
+    message: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    answer: Mapped[str | None] = mapped_column(sa.Text)
+    answered_by: Mapped[str | None] = mapped_column(sa.String(254))
+    answered_at: Mapped[dt.datetime | None]

@@ -81,7 +81,8 @@ def listener(name: str, kinds: Iterable[str]) -> Callable:
 
 
 def load_listeners(statuses: Iterable[str]) -> None:
-    """Import LISTENER_MODULES; refuse a listener for a kind of event that never happens."""
+    """Import LISTENER_MODULES; refuse a listener for a kind of event that never happens
+    (`statuses`: the kinds there are, the order statuses and a few others)."""
     for module in LISTENER_MODULES:
         importlib.import_module(module)
     statuses = set(statuses)
@@ -89,7 +90,7 @@ def load_listeners(statuses: Iterable[str]) -> None:
         unknown = registered.kinds - statuses
         if unknown:
             raise ValueError(f"listener {registered.name!r} listens to {sorted(unknown)}, "
-                             f"which are not order statuses")
+                             f"which are not kinds of order event")
 
 
 def add(order_id: int, kind: str) -> None:

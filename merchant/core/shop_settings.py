@@ -28,11 +28,14 @@ DEFAULT_ACCENT = "#0f766e"        # --brand in static/app.css
 COLOR = re.compile(r"#[0-9a-f]{6}")
 # The row's columns the owner edits, in the order the settings page shows them.
 FIELDS = ("shop_name", "logo", "accent_color", "support_whatsapp", "support_email", "currency",
-          "timezone", "default_locale", "terms", "refund_policy", "offer_rule")
+          "timezone", "default_locale", "terms", "refund_policy", "offer_rule",
+          "privacy_policy", "legal_name", "nib", "pse_number")
 # The row's yes/no columns the owner edits; they have no "default" state, only False.
 FLAGS = ("staff_may_refund",)
-# The row's whole-number columns the owner edits (amounts in minor units); the default is 0.
-NUMBERS = ("cost_tolerance",)
+# The row's whole-number columns the owner edits (amounts in minor units); None means the
+# default (the dataclass's).
+NUMBERS = ("cost_tolerance", "claim_window_days")
+DEFAULT_CLAIM_WINDOW_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class Settings:
     staff_may_refund: bool = False    # the owner always may refund; staff only when this says so
     offer_rule: str = ""      # how packages that leave it to the shop pick an offer (supply/)
     cost_tolerance: int = 0   # what a supplier may charge above an offer's cost (max_price)
+    privacy_policy: str = ""
+    legal_name: str = ""              # the registered business behind the shop
+    nib: str = ""                     # Nomor Induk Berusaha
+    pse_number: str = ""              # the PSE registration at Komdigi, in every page's foot
+    claim_window_days: int = DEFAULT_CLAIM_WINDOW_DAYS   # problem reports, after delivery
 
     @property
     def zone(self) -> ZoneInfo:
@@ -102,21 +110,21 @@ def _load() -> Settings:
     if not COLOR.fullmatch(chosen.get("accent_color", DEFAULT_ACCENT)):
         chosen.pop("accent_color")      # it goes into CSS: only ever a plain colour
     chosen.update({name: bool(getattr(row, name)) for name in FLAGS})
-    chosen.update({name: int(getattr(row, name) or 0) for name in NUMBERS})
+    chosen.update({name: getattr(row, name) for name in NUMBERS if getattr(row, name) is not None})
     return dataclasses.replace(base, **chosen)
 
 
-def stored() -> dict[str, str | bool | int]:
+def stored() -> dict[str, str | bool | int | None]:
     """The owner's own values (empty where the default applies), for the settings form."""
     row = db.session.get(ShopSettings, 1)
     return {**{name: (getattr(row, name) if row else "") or "" for name in FIELDS},
             **{name: bool(row and getattr(row, name)) for name in FLAGS},
-            **{name: int(getattr(row, name) or 0) if row else 0 for name in NUMBERS}}
+            **{name: getattr(row, name) if row else None for name in NUMBERS}}
 
 
-def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
-    """Store the owner's values (only keys of FIELDS, "" meaning the default, and of FLAGS),
-    audited.
+def update(values: dict[str, str | bool | int | None], actor: audit.Actor) -> Settings:
+    """Store the owner's values (only keys of FIELDS, "" meaning the default, of FLAGS, and of
+    NUMBERS, None meaning the default), audited.
 
     Values must already be valid: the settings form checks them. Returns the new effective
     settings.
@@ -130,7 +138,7 @@ def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
         if name in FLAGS:
             setattr(row, name, bool(value))
         elif name in NUMBERS:
-            setattr(row, name, int(value or 0))
+            setattr(row, name, None if value in (None, "") else int(value))
         else:
             setattr(row, name, (value or "").replace("\r\n", "\n").strip())
     after = _values(row)
@@ -145,10 +153,10 @@ def update(values: dict[str, str | bool], actor: audit.Actor) -> Settings:
     return current()
 
 
-def _values(row: ShopSettings) -> dict[str, str | bool | int]:
+def _values(row: ShopSettings) -> dict[str, str | bool | int | None]:
     return {**{name: getattr(row, name) or "" for name in FIELDS},
             **{name: bool(getattr(row, name)) for name in FLAGS},
-            **{name: int(getattr(row, name) or 0) for name in NUMBERS}}
+            **{name: getattr(row, name) for name in NUMBERS}}
 
 
 def _row_for_update() -> ShopSettings:

@@ -42,6 +42,9 @@ CATALOG_TABLES = frozenset({
     # The pages show a flash sale's price and its stock left: a unit taken or given back is a
     # catalog change too (at most twice per unit of stock, catalog/flash_sales.py).
     "flash_sales", "flash_sale_items",
+    # Reviews are shown on the product pages: a new or hidden review bumps the version like an
+    # edit does (at most one per delivered order, far rarer than page views).
+    "reviews",
 })
 CHANGED = "catalog_changed"     # Session.info key: this transaction wrote a catalog table
 BUMPED = "catalog_bumped"       # ... and its commit raises the version

@@ -25,6 +25,7 @@ from merchant.ops import worker
 from merchant.orders.manual_delivery import MANUAL
 from merchant.receipts import records
 from merchant.supply import deposits
+from merchant.trust import claims
 from merchant.vendors import registry
 
 LIMIT = 20          # rows shown per kind; the rest are counted
@@ -36,6 +37,7 @@ KINDS = {
     "failed": _l("Failed deliveries"),
     "late": _l("Paid, not delivered yet"),
     "flagged": _l("Flagged orders"),
+    "claims": _l("Problems reported by customers"),
     "receipts": _l("Receipts that may not have arrived"),
     "balance": _l("Supplier balance"),
     "settings": _l("Missing settings"),
@@ -78,6 +80,7 @@ def needs_attention(owner: bool, now: dt.datetime | None = None) -> list[Group]:
         # Flags are never empty; "> ''" lets SQLite use the index, which IS NOT NULL does not.
         "flagged": _orders("flagged", Order.flag > "", Order.updated_at, _flagged_item),
         "receipts": _receipts(now),
+        "claims": _claims(),
     }
     if owner:
         found["balance"] = (_balances(), 0)
@@ -171,6 +174,22 @@ def _failed() -> tuple[list[Item], int]:
                     why=why.get(o.id) or _("no reason given")),
                   o.updated_at, order_url(o.ref), _("Retry or refund")) for o in rows]
     return items, _rest(where, len(rows))
+
+
+def _claims() -> tuple[list[Item], int]:
+    """Open problem reports, oldest first: the customer waits for an answer."""
+    rows, more = claims.waiting(LIMIT)
+    items = [Item("claims", order.ref,
+                  _("%(what)s: %(kind)s. \"%(message)s\"", what=_what(order),
+                    kind=claims.KINDS[claim.kind], message=_shortened(claim.message)),
+                  claim.created_at, order_url(order.ref), _("Answer"))
+             for claim, order in rows]
+    return items, more
+
+
+def _shortened(text: str, length: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length - 1] + "…"
 
 
 def _receipts(now: dt.datetime) -> tuple[list[Item], int]:

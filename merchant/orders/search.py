@@ -207,7 +207,7 @@ _SAME_ACTION = dt.timedelta(milliseconds=5)
 
 def timeline(order: Order) -> list[Moment]:
     """The order's events, the payment callbacks about it and the admins' actions, oldest first."""
-    moments = [Moment(e.at, "event", _event_title(e.from_status, e.to_status),
+    moments = [Moment(e.at, "event", _event_title(e.from_status, e.to_status, e.code),
                       order_texts.text(e), e.source) for e in order.events]
     callbacks = db.session.scalars(
         sa.select(WebhookEvent).where(WebhookEvent.order_id == order.id)
@@ -229,9 +229,9 @@ def _when(moment: Moment) -> dt.datetime:
     return moment.at + (_SAME_ACTION if moment.kind == "admin" else dt.timedelta())
 
 
-def _event_title(from_status: str | None, to_status: str | None) -> str:
+def _event_title(from_status: str | None, to_status: str | None, code: str | None = None) -> str:
     if not to_status:
-        return _("Note")
+        return _("Problem report") if code in order_texts.CLAIM_LINES else _("Note")
     to = orders.LABELS.get(to_status, to_status)
     if not from_status:
         return _("Created: %(status)s", status=str(to).lower())

@@ -32,7 +32,18 @@ MESSAGES = {
     "refunded_by_hand": N_("Refunded by hand: %(note)s"),
     "note": N_("Note from %(admin)s: %(text)s"),
     "flag_cleared": N_("Flag cleared (%(flag)s): %(note)s"),
+    # The customer's problem reports (merchant/trust/claims.py), one line per kind.
+    "claim_not_received": N_("The customer reports the top-up did not arrive: %(message)s"),
+    "claim_wrong_account": N_("The customer reports the top-up went to the wrong account: "
+                              "%(message)s"),
+    "claim_other": N_("The customer reports a problem: %(message)s"),
+    "claim_answered": N_("%(admin)s answered the customer's report: %(answer)s"),
 }
+
+
+# The lines of a problem report and its answer (the timeline titles them apart from notes).
+CLAIM_LINES = frozenset({"claim_not_received", "claim_wrong_account", "claim_other",
+                         "claim_answered"})
 
 
 @dataclass(frozen=True)

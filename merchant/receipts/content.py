@@ -12,9 +12,12 @@ from flask_babel import gettext as _
 from merchant import orders
 from merchant.core import i18n, money, shop_settings
 from merchant.core.models import Order
+from merchant.trust import claims
 
-# The order events that send a receipt.
-KINDS = frozenset({orders.DELIVERED, orders.FULFILLMENT_FAILED, orders.REFUNDED})
+# The order events that send a receipt, and the shop's answer to a problem report (sent the
+# same way, to the same email and WhatsApp number).
+KINDS = frozenset({orders.DELIVERED, orders.FULFILLMENT_FAILED, orders.REFUNDED,
+                   claims.CLAIM_ANSWERED})
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ def order_link(order: Order) -> str:
 def texts(order: Order, kind: str) -> Texts:
     """The receipt's headline and what happens next, in the current locale."""
     who = order.nickname or ", ".join(order.account.values())
+    if kind == claims.CLAIM_ANSWERED:
+        return Texts(_("We answered your report about order %(ref)s", ref=order.ref),
+                     _("You told us about a problem with %(package)s. Our answer is below, and "
+                       "on your order page.", package=order.package_name))
     if kind == orders.DELIVERED:
         return Texts(_("Your top-up is delivered"),
                      _("%(package)s went to %(who)s. It can take a few minutes to show in the "
@@ -59,6 +66,8 @@ def texts(order: Order, kind: str) -> Texts:
 def render(template: str, order: Order, kind: str) -> str:
     """A receipt template (under templates/emails/) for `order` after the event `kind`, in the
     current locale (see in_language)."""
+    answered = claims.latest_answer(order.id) if kind == claims.CLAIM_ANSWERED else None
     return render_template(f"emails/{template}", order=order, kind=kind,
                            texts=texts(order, kind), link=order_link(order), lang=order.locale,
-                           shop=shop_settings.current(), account=order.account_lines())
+                           shop=shop_settings.current(), account=order.account_lines(),
+                           answered=answered)

@@ -30,6 +30,7 @@ from merchant.core.receipt_channels import EMAIL
 from merchant.core.validation import one_line
 from merchant.receipts import content, records
 from merchant.receipts.records import DATA_STARTED, FAILED, IN_DOUBT, PENDING, SENDING, SENT
+from merchant.trust import claims
 from merchant.vendors.smtp import (
     SECURITY,
     Smtp,
@@ -62,6 +63,8 @@ def missing_settings(config) -> list[str]:
 
 
 def subject(order: Order, kind: str) -> str:
+    if kind == claims.CLAIM_ANSWERED:
+        return _("Our answer about order %(ref)s", ref=order.ref)
     if kind == orders.DELIVERED:
         return _("Delivered: %(package)s · order %(ref)s", package=order.package_name,
                  ref=order.ref)

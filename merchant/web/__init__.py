@@ -10,6 +10,7 @@ from flask import Flask
 from merchant import orders
 from merchant.core import money, shop_settings
 from merchant.supply import availability
+from merchant.trust import identity
 
 # style -> (date part, time part, zone abbreviation), for the local_time filter
 TIME_STYLES = {
@@ -90,7 +91,8 @@ def register(app: Flask) -> None:
         settings = shop_settings.current()
         return {"shop": settings, "shop_name": settings.shop_name,
                 "status_labels": orders.LABELS, "format_bp": money.format_bp,
-                "why_unavailable": why_unavailable}
+                "why_unavailable": why_unavailable,
+                "seller_name": identity.seller_name, "registrations": identity.registrations}
 
 
 def why_unavailable(package, owner: bool = False) -> str:

@@ -23,6 +23,7 @@ from merchant.core.extensions import csrf, db, limiter
 from merchant.core.models import Order, utcnow
 from merchant.orders import payment_events
 from merchant.orders.checkout import normalize_whatsapp
+from merchant.trust import access, claims, reviews
 from merchant.web import qr
 from merchant.web.htmx import vary
 
@@ -89,7 +90,56 @@ def show(ref):
         # The link's token opened the order for this browser; keep it out of the address bar,
         # the history and the access log from here on.
         return redirect(url_for("orders.show", ref=order.ref), code=303)
-    return vary(render_template("orders/show.html", **_context(order)))
+    return vary(render_template("orders/show.html", **_context(order), **_trust(order)))
+
+
+def _trust(order: Order, **errors) -> dict:
+    """The order page's review and problem-report blocks. The forms carry the link's token:
+    only its holder may post (a browser that opened the page holds it)."""
+    return {"review": reviews.of_order(order.id), "claims": claims.of_order(order.id),
+            "may_report": claims.may_report(order), "report_until": claims.deadline(order),
+            "claim_kinds": claims.KINDS, "review_error": None, "claim_error": None,
+            "values": {}, **errors}
+
+
+def _posted_order(ref: str) -> Order:
+    """The order a review or report is posted about. :raise 404: unknown, or the form does not
+    carry its link's token (the same answer, as for the page)."""
+    order = db.session.scalar(sa.select(Order).where(Order.ref == ref.upper()))
+    if order is None or not access.holds_link(order, request.form.get("t")):
+        abort(404)
+    _remember_ref(order.ref)        # the token opens the page, as the link does
+    return order
+
+
+def _refused(order: Order, **errors):
+    page = render_template("orders/show.html", **_context(order),
+                           **_trust(order, values=request.form, **errors))
+    return vary(page, 422)
+
+
+@bp.post("/o/<ref>/review")
+def review(ref):
+    """The buyer's rating and comment on a delivered order."""
+    order = _posted_order(ref)
+    try:
+        reviews.post(order, request.form.get("t"), request.form.get("rating"),
+                     request.form.get("comment"))
+    except reviews.ReviewRefused as exc:
+        return _refused(order, review_error=str(exc))
+    return redirect(url_for("orders.show", ref=order.ref, _anchor="review"), code=303)
+
+
+@bp.post("/o/<ref>/claim")
+def claim(ref):
+    """The customer's report of a problem with a delivered order."""
+    order = _posted_order(ref)
+    try:
+        claims.report(order, request.form.get("t"), request.form.get("kind"),
+                      request.form.get("message"))
+    except claims.ClaimRefused as exc:
+        return _refused(order, claim_error=str(exc))
+    return redirect(url_for("orders.show", ref=order.ref, _anchor="claim"), code=303)
 
 
 # The poll's one read: the few columns it decides on, by the unique index on ref. Built once;

@@ -1,4 +1,5 @@
-"""The shop's own pages: terms, refund policy, and the stylesheet with its accent colour."""
+"""The shop's own pages: terms, refund and privacy policies, contact, and the stylesheet
+with its accent colour."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, make_response, render_template, request
@@ -22,6 +23,18 @@ def terms():
 def refund_policy():
     """The shop's refund policy. :raise 404: none written yet."""
     return _policy(_("Refund policy"), shop_settings.current().refund_policy)
+
+
+@bp.get("/privacy")
+def privacy():
+    """The shop's privacy policy. :raise 404: none written yet."""
+    return _policy(_("Privacy policy"), shop_settings.current().privacy_policy)
+
+
+@bp.get("/contact")
+def contact():
+    """Who sells (name and registration numbers) and how to reach them."""
+    return render_template("pages/contact.html")
 
 
 def _policy(title: str, text: str):

@@ -16,6 +16,7 @@ from merchant import catalog
 from merchant.core import money
 from merchant.core.i18n import LANGUAGES
 from merchant.core.models import Package, Product
+from merchant.trust.reviews import Summary
 from merchant.web.media import image_url
 
 bp = Blueprint("seo", __name__)
@@ -63,9 +64,10 @@ def decimal_price(amount: int, currency: str) -> str:
 
 @bp.app_template_global()
 def product_data(product: Product, packages: list[Package], description: str,
-                 offers: dict | None = None) -> dict:
+                 offers: dict | None = None, reviews: Summary | None = None) -> dict:
     """schema.org Product with one Offer per package on sale, at the flash sale's price while
-    it lasts (`offers`: package id -> flash_sales.Offer)."""
+    it lasts (`offers`: package id -> flash_sales.Offer), and the buyers' aggregateRating once
+    there are enough visible reviews (reviews.RATING_SHOWN_FROM)."""
     offers = offers or {}
 
     def price(package) -> int:
@@ -83,6 +85,10 @@ def product_data(product: Product, packages: list[Package], description: str,
             "url": absolute(url_for("shop.product_page", slug=product.slug, package=package.id)),
         } for package in packages],
     }
+    if reviews is not None and reviews.rich:
+        data["aggregateRating"] = {
+            "@type": "AggregateRating", "ratingValue": str(reviews.average),
+            "reviewCount": reviews.count, "bestRating": 5, "worstRating": 1}
     if product.publisher:
         data["brand"] = {"@type": "Brand", "name": product.publisher}
     return data

@@ -23,6 +23,7 @@ from merchant.core.extensions import csrf, limiter
 from merchant.core.models import utcnow
 from merchant.customers import levels, saved_accounts
 from merchant.orders import checkout
+from merchant.trust import reviews
 from merchant.web import page_cache, remembered
 from merchant.web.customer_session import current_customer
 from merchant.web.htmx import is_htmx, vary
@@ -124,6 +125,7 @@ def _product_context(product, values, errors=None, check=None, recalled=None,
     return {"product": product, "packages": packages,
             "methods": catalog_cache.active_methods(), "values": values, "errors": errors,
             "check": check, "recalled": recalled, "offers": offers,
+            "reviews": reviews.summary(product.id),
             # The sale prices this page shows: the purchase holds the buyer to them.
             "flash_shown": ",".join(str(o.item_id) for o in offers.values() if o.left),
             "customer": customer, "level": level,

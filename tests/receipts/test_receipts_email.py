@@ -109,7 +109,9 @@ def test_a_delivered_order_gets_one_email_with_its_receipt(app, client, smtp):
         assert order_link(order) in body
     # Inline styles only, nothing fetched from elsewhere.
     assert not re.search(r"<(img|link|style|script)\b", html)
-    assert re.findall(r'(?:href|src)="([^"]+)"', html) == [order_link(order)]
+    # Only the order page: the review invitation opens it at its review form.
+    assert re.findall(r'(?:href|src)="([^"]+)"', html) == [order_link(order) + "#review",
+                                                            order_link(order)]
 
     page = app.test_client().get(order_link(order).removeprefix("http://shop.test"),
                                  follow_redirects=True)

@@ -49,6 +49,7 @@ MENU = [
     ("admin.customers", _l("Customers"), False),
     ("admin.levels", _l("Price levels"), True),
     ("admin.flash_sales", _l("Flash sales"), True),
+    ("admin.reviews", _l("Reviews"), True),
     ("admin.dashboard", _l("Dashboard"), True),
     ("admin.settings", _l("Settings"), True),
     ("admin.alerts", _l("Alerts"), True),
@@ -154,6 +155,7 @@ from merchant.web.admin import (  # noqa: E402,F401
     orders,
     promos,
     receipts,
+    reviews,
     settings,
     users,
 )

@@ -21,6 +21,7 @@ TARGET_PAGES = {
     "payment_method": ("admin.methods_edit", "method_id"),
     "settings": ("admin.settings", None),
     "admin": ("admin.users", None),
+    "review": ("admin.reviews", None),
 }
 
 

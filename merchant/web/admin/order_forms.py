@@ -94,3 +94,9 @@ class NoteForm(FlaskForm):
 class ClearFlagForm(FlaskForm):
     note = LineField(_l("What you checked"), validators=[
         DataRequired(_l("Say what you checked before clearing the flag.")), Length(max=500)])
+
+
+class ClaimAnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Your answer"), validators=[
+        DataRequired(_l("Write the answer first: the customer reads it.")), Length(max=2000)],
+        render_kw={"rows": 4})

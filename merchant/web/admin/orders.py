@@ -15,8 +15,10 @@ from merchant.core.models import Order
 from merchant.orders import operator_actions
 from merchant.orders import search as order_search
 from merchant.receipts import records
+from merchant.trust import claims, reviews
 from merchant.web.admin import bp, redirect_to
 from merchant.web.admin.order_forms import (
+    ClaimAnswerForm,
     ClearFlagForm,
     DeliverForm,
     FilterForm,
@@ -137,6 +139,23 @@ def order_clear_flag(ref):
                 clear_flag=form)
 
 
+@bp.post("/orders/<ref>/claims/<int:claim_id>/answer")
+def order_claim_answer(ref, claim_id):
+    """Answer the customer's problem report: shown on their order page and sent to them."""
+    form = ClaimAnswerForm()
+    order = _order_or_404(ref)
+    if not form.validate_on_submit():
+        return _page(order, status=422, answer=form)
+    if not any(claim.id == claim_id for claim in claims.of_order(order.id)):
+        abort(404)
+    try:
+        claims.answer(claim_id, Actor.of(current_user), form.answer.data)
+    except claims.ClaimRefused as exc:
+        return _page(order, status=422, error=str(exc), answer=form)
+    flash(_("Your answer is on the customer's order page and on its way to them."))
+    return redirect_to(url_for("admin.order", ref=order.ref))
+
+
 def _act(ref, action, success, page=None, **forms):
     """Run an operator action; flash its result and go back to the order, or show why not."""
     try:
@@ -178,10 +197,13 @@ def _confirm_or_order_page(order: Order, status: int = 200, error: str | None = 
 def _page(order: Order, status: int = 200, error: str | None = None, **forms):
     forms = {"retry": RetryForm(formdata=None), "deliver": DeliverForm(formdata=None),
              "refund": RefundForm(formdata=None), "note": NoteForm(formdata=None),
-             "clear_flag": ClearFlagForm(formdata=None), **forms}
+             "clear_flag": ClearFlagForm(formdata=None),
+             "answer": ClaimAnswerForm(formdata=None), **forms}
     return render_template("admin/orders/show.html", order=order, error=error,
                            can=operator_actions.choices(order), may_refund=may_refund(),
                            failure=order_search.failure(order),
                            timeline=order_search.timeline(order),
                            ref_ids=order_search.ref_ids(order), forms=forms,
-                           receipts=records.of_order(order.id)), status
+                           receipts=records.of_order(order.id),
+                           claims=claims.of_order(order.id), claim_kinds=claims.KINDS,
+                           review=reviews.of_order(order.id)), status

@@ -7,8 +7,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 
 from merchant.core import i18n, media, money, shop_settings
 from merchant.orders.checkout import normalize_whatsapp
@@ -49,6 +49,18 @@ class SettingsForm(FlaskForm):
         SelectChoice("cheapest", _l("Cheapest available first"))])
     cost_tolerance = MoneyField(_l("Cost tolerance"), required=False,
                                 currency=lambda form: shop_settings.current().currency)
+    privacy_policy = TextAreaField(_l("Privacy policy"), validators=[Length(max=20_000)],
+                                   render_kw={"rows": 8})
+    legal_name = LineField(_l("Registered business name"), filters=[_strip],
+                           validators=[Length(max=120)])
+    nib = LineField(_l("NIB (Nomor Induk Berusaha)"), filters=[_strip], validators=[
+        Optional(), Regexp(r"^[0-9]{13}$", message=_l("An NIB is 13 digits, as on your OSS "
+                                                     "registration."))])
+    pse_number = LineField(_l("PSE registration number"), filters=[_strip],
+                           validators=[Length(max=60)])
+    claim_window_days = IntegerField(_l("Days to report a problem"), validators=[
+        Optional(), NumberRange(min=1, max=90, message=_l("Enter a number of days from 1 to "
+                                                          "90."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,6 +79,9 @@ class SettingsForm(FlaskForm):
         self.support_whatsapp.render_kw = {"placeholder": "0812 3456 7890", "inputmode": "tel"}
         self.support_email.render_kw = {"placeholder": "help@example.com",
                                         "inputmode": "email"}
+        self.nib.render_kw = {"inputmode": "numeric", "placeholder": "1234567890123"}
+        self.claim_window_days.render_kw = {
+            "placeholder": str(shop_settings.DEFAULT_CLAIM_WINDOW_DAYS), "inputmode": "numeric"}
 
     def validate_support_whatsapp(self, field):
         if field.data:
@@ -99,7 +114,11 @@ class SettingsForm(FlaskForm):
                 "terms": self.terms.data or "", "refund_policy": self.refund_policy.data or "",
                 "staff_may_refund": bool(self.staff_may_refund.data),
                 "offer_rule": self.offer_rule.data or "",
-                "cost_tolerance": self.cost_tolerance.data or 0}
+                "cost_tolerance": self.cost_tolerance.data or 0,
+                "privacy_policy": self.privacy_policy.data or "",
+                "legal_name": self.legal_name.data or "", "nib": self.nib.data or "",
+                "pse_number": self.pse_number.data or "",
+                "claim_window_days": self.claim_window_days.data}
 
 
 def zone_suggestions() -> list[str]:
