@@ -75,6 +75,8 @@ class Defaults:
     ADMIN_IDLE_MINUTES = 60                 # an admin session ends after this long unused
     ADMIN_SESSION_HOURS = 12                # ... and this long after signing in, whatever
     CUSTOMER_SESSION_DAYS = 30              # a customer stays signed in this long on one phone
+    SALDO_DEPOSIT_MIN = 10_000              # the smallest saldo deposit, minor units
+    SALDO_DEPOSIT_MAX = 10_000_000          # the largest
     NEEDS_ATTENTION_MINUTES = 10            # paid but undelivered for longer: on the admin list
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024      # product pictures and logos
     IMPORT_JOBS_INLINE = False              # panel price imports in the request (tests)

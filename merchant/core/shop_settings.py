@@ -30,7 +30,7 @@ COLOR = re.compile(r"#[0-9a-f]{6}")
 FIELDS = ("shop_name", "logo", "accent_color", "support_whatsapp", "support_email", "currency",
           "timezone", "default_locale", "terms", "refund_policy")
 # The row's yes/no columns the owner edits; they have no "default" state, only False.
-FLAGS = ("staff_may_refund",)
+FLAGS = ("staff_may_refund", "refund_to_saldo")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Settings:
     terms: str
     refund_policy: str
     staff_may_refund: bool = False    # the owner always may refund; staff only when this says so
+    # A signed-in customer's failed gateway order goes back to their saldo at once.
+    refund_to_saldo: bool = False
 
     @property
     def zone(self) -> ZoneInfo:

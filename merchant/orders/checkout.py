@@ -25,8 +25,9 @@ from merchant import catalog, orders
 from merchant.catalog import accounts, payment_methods, promos
 from merchant.core import i18n, logs, receipt_channels
 from merchant.core.extensions import db
-from merchant.core.models import Order, OrderEvent, Product, utcnow
+from merchant.core.models import Customer, Order, OrderEvent, Product, utcnow
 from merchant.core.transactions import write_unit
+from merchant.customers import ledger, saldo
 from merchant.orders.texts import said
 from merchant.vendors import registry
 from merchant.vendors.payments.base import PaymentError, PaymentRequest, Unservable
@@ -85,11 +86,13 @@ def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[
     return email, whatsapp, errors
 
 
-def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") -> Order:
+def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
+                customer: Customer | None = None) -> Order:
     """Validate a purchase, create the order and its payment. :raise PurchaseError:
 
     `key_owner` (the browser session's secret) binds the idempotency key: the same key from
-    another browser makes another order instead of finding this one.
+    another browser makes another order instead of finding this one. `customer`: the signed-in
+    buyer, who may pay with saldo (the order is then paid at once, no gateway).
     """
     keys = purchase_keys(product, form, key_owner, utcnow())
     key = keys[0]
@@ -97,13 +100,19 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
     package = catalog.find_package(product, form.get("package"))
     if package is None:
         errors["package"] = _("Choose a package.")
-    method = catalog.find_method(form.get("method"))
-    if method is None:
-        errors["method"] = _("Choose a payment method.")
-    elif not catalog.payable(method):
-        # The shop's configuration, not an outage: the customer can pick another method now.
-        errors["method"] = _("%(method)s cannot be used in this shop. Choose another payment "
-                             "method.", method=method.name)
+    with_saldo = form.get("method") == saldo.SALDO
+    if with_saldo:
+        method = saldo.method(package.currency if package else "IDR") if customer else None
+        if customer is None:
+            errors["method"] = _("Sign in to pay with your saldo.")
+    else:
+        method = catalog.find_method(form.get("method"))
+        if method is None:
+            errors["method"] = _("Choose a payment method.")
+        elif not catalog.payable(method):
+            # The shop's configuration, not an outage: the customer can pick another method.
+            errors["method"] = _("%(method)s cannot be used in this shop. Choose another "
+                                 "payment method.", method=method.name)
     email, whatsapp, contact_errors = read_contact(form)
     errors.update(contact_errors)
     nickname = None
@@ -146,7 +155,8 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
         account=account, account_id=_first_value(account), nickname=nickname, email=email,
         whatsapp=whatsapp, locale=i18n.language(),
         payment_method=method.code, payment_method_name=method.name,
-        gateway=payment_methods.serving_gateway(method.gateway),
+        gateway=saldo.GATEWAY if with_saldo else payment_methods.serving_gateway(method.gateway),
+        customer_id=customer.id if customer else None,
         subtotal=quote.subtotal.amount, fee=quote.fee.amount, total=quote.total.amount,
         currency=quote.total.currency, payment_expires_at=now + expiry,
         promo_id=promo.id if promo else None, promo_code=promo.code if promo else None,
@@ -166,6 +176,13 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
             db.session.add(order)
             db.session.flush()
             orders.record(order.id, "customer", placed, to_status=orders.AWAITING_PAYMENT)
+            if with_saldo:
+                # Debited and paid in the order's own transaction: no balance, no order.
+                saldo.pay(order)
+                orders.move(order.id, orders.PAID, "customer",
+                            said("paid_saldo", amount=quote.total), paid_at=utcnow())
+    except ledger.SaldoShort as exc:
+        raise PurchaseError({"method": str(exc)}) from exc
     except (IntegrityError, promos.PromoRefused) as exc:
         # A double-tapped Buy: the other request made the order (and took the code's use).
         existing = order_by_key(keys)
@@ -174,6 +191,9 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "") 
         if isinstance(exc, promos.PromoRefused):
             raise PurchaseError({"promo": str(exc)}) from exc
         raise
+    if with_saldo:
+        db.session.refresh(order)
+        return order
     return _open_payment(order, product)
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from merchant import orders
 from merchant.core import i18n, money, shop_settings
 from merchant.core.models import Order
+from merchant.customers import saldo
 
 # The order events that send a receipt.
 KINDS = frozenset({orders.DELIVERED, orders.FULFILLMENT_FAILED, orders.REFUNDED})
@@ -46,6 +47,10 @@ def texts(order: Order, kind: str) -> Texts:
                        "game or app.", package=order.package_name, who=who))
     if kind == orders.REFUNDED:
         total = money.Money(order.total, order.currency).format()
+        if order.refund_ref == saldo.REFUND_REF:
+            return Texts(_("Your order was refunded to your saldo"),
+                         _("We returned %(total)s to your saldo. You can spend it right away.",
+                           total=total))
         return Texts(_("Your order was refunded"),
                      _("We refunded %(total)s to your %(method)s. Depending on your bank or "
                        "e-wallet, it can take a few working days to show.", total=total,

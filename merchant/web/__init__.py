@@ -34,6 +34,7 @@ def register(app: Flask) -> None:
         media,
         order_pages,
         pages,
+        saldo,
         sandbox,
         seo,
         shop,
@@ -45,6 +46,7 @@ def register(app: Flask) -> None:
     errors.register(app)
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
+    app.register_blueprint(saldo.bp)
     app.register_blueprint(cross_origin.exempt(webhooks.bp))
     app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))
     app.register_blueprint(health.bp)

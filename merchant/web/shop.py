@@ -19,9 +19,12 @@ from flask_babel import gettext as _
 from merchant import catalog
 from merchant.catalog import accounts, promos
 from merchant.catalog import cache as catalog_cache
+from merchant.core import shop_settings
 from merchant.core.extensions import csrf, limiter
+from merchant.customers import ledger, saldo
 from merchant.orders import checkout
 from merchant.web import page_cache, remembered
+from merchant.web.customer_session import current_customer
 from merchant.web.htmx import is_htmx, vary
 from merchant.web.order_pages import remember
 
@@ -67,6 +70,9 @@ def _summary(product, values, promo_error=None) -> dict:
     (or why there is none), and the code's offer or refusal."""
     package = catalog_cache.find_package(product, values.get("package"))
     method = catalog_cache.find_method(values.get("method"))
+    customer = current_customer()
+    if values.get("method") == saldo.SALDO and customer is not None and package is not None:
+        method = saldo.method(package.currency)
     promo = None
     if promos.normalize(values.get("promo")) and promo_error is None:
         email, whatsapp, _ = checkout.read_contact(values)
@@ -83,6 +89,11 @@ def _summary(product, values, promo_error=None) -> dict:
             context["quote"] = catalog.quote(package, method, promo)
         except catalog.CatalogError as exc:
             context["quote_error"] = str(exc)
+    quote = context["quote"]
+    if quote is not None and method.code == saldo.SALDO:
+        held = saldo.balance(customer, quote.total.currency)
+        if held.amount < quote.total.amount:
+            context["quote_error"] = str(ledger.SaldoShort(held, quote.total))
     return context
 
 
@@ -98,9 +109,13 @@ def _product_context(product, values, errors=None, check=None, recalled=None) ->
     if check is None:
         check = accounts.restore(product, values)
     errors = errors or {}
+    customer = current_customer()
     return {"product": product, "packages": catalog_cache.active_packages(product),
             "methods": catalog_cache.active_methods(), "values": values, "errors": errors,
             "check": check, "recalled": recalled,
+            # A signed-in customer may pay with saldo: the method shows the balance.
+            "saldo_balance": saldo.balance(customer, shop_settings.current().currency)
+            if customer is not None else None,
             **_summary(product, values, errors.get("promo"))}
 
 
@@ -114,7 +129,7 @@ def product_page(slug):
     names = [spec["name"] for spec in product.account_fields]
     if not any(values.get(name) for name in names):
         recalled = remembered.recall(product)
-    if recalled is None:
+    if recalled is None and current_customer() is None:
         # Nothing of this visitor's on the page: the copy every visitor gets.
         page = page_cache.shared("shop/product.html", lambda: _product_context(product, {}))
         if page is not None:
@@ -235,7 +250,8 @@ def place_order(slug):
     """Create the order and send the customer to its page (remembered by this browser)."""
     product = _product_or_404(slug)
     try:
-        order = checkout.place_order(product, request.form, key_owner=_buyer())
+        order = checkout.place_order(product, request.form, key_owner=_buyer(),
+                                     customer=current_customer())
     except checkout.PurchaseError as exc:
         return render_product(product, request.form, errors=exc.errors, status=422)
     remember(order)

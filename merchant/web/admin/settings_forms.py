@@ -44,6 +44,8 @@ class SettingsForm(FlaskForm):
     refund_policy = TextAreaField(_l("Refund policy"), validators=[Length(max=20_000)],
                                   render_kw={"rows": 8})
     staff_may_refund = BooleanField(_l("Staff may refund orders"))
+    refund_to_saldo = BooleanField(_l("Refund failed orders of signed-in customers to their "
+                                      "saldo"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,7 +94,8 @@ class SettingsForm(FlaskForm):
                 "currency": self.currency.data or "", "timezone": self.timezone.data or "",
                 "default_locale": self.default_locale.data or "",
                 "terms": self.terms.data or "", "refund_policy": self.refund_policy.data or "",
-                "staff_may_refund": bool(self.staff_may_refund.data)}
+                "staff_may_refund": bool(self.staff_may_refund.data),
+                "refund_to_saldo": bool(self.refund_to_saldo.data)}
 
 
 def zone_suggestions() -> list[str]:
