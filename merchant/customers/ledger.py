@@ -120,7 +120,8 @@ def debit(customer_id: int, amount: money.Money, kind: str, key: str, target: st
     ).rowcount
     if changed != 1:
         raise SaldoShort(balance(customer_id, amount.currency), amount)
-    return _transaction(customer_id, -amount, kind, key, {target: amount.amount}, **details)
+    return _transaction(customer_id, money.Money(-amount.amount, amount.currency), kind, key,
+                        {target: amount.amount}, **details)
 
 
 def _transaction(customer_id: int, amount: money.Money, kind: str, key: str,

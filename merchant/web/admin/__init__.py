@@ -147,6 +147,7 @@ from merchant.web.admin import (  # noqa: E402,F401
     orders,
     promos,
     receipts,
+    saldo,
     settings,
     users,
 )
