@@ -63,7 +63,7 @@ def test_a_phone_deposits_buys_with_saldo_and_gets_a_failed_delivery_back(
     # 1. Deposit Rp 50.000 by QRIS on the sandbox gateway: the fee is shown, then paid.
     page.fill("input[name=amount]", "50.000")
     page.locator("label.method", has_text="QRIS").click()
-    page.get_by_role("button", name="Top up").click()
+    page.get_by_role("button", name="Top up now").click()
     expect(page).to_have_url(re.compile(r"/sandbox/pay/"))
     expect(page.locator("h1")).to_contain_text("Rp 50.350")       # 50.000 + QRIS 0,7 %
     page.locator("button[name=action][value=pay]").click()
