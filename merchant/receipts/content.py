@@ -61,6 +61,13 @@ def texts(order: Order, kind: str) -> Texts:
                    "need to do now."))
 
 
+def superseded(order: Order, kind: str) -> bool:
+    """A "delayed" receipt for a failure whose money went back to saldo in the same moment:
+    the refund's receipt says all of it, so this one is not sent."""
+    return (kind == orders.FULFILLMENT_FAILED and order.status == orders.REFUNDED
+            and order.refund_ref == saldo.REFUND_REF)
+
+
 def render(template: str, order: Order, kind: str) -> str:
     """A receipt template (under templates/emails/) for `order` after the event `kind`, in the
     current locale (see in_language)."""
