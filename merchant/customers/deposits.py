@@ -232,6 +232,34 @@ def apply(deposit: Deposit, update: PaymentUpdate, source: str) -> str:
     return f"{update.status}: no change"
 
 
+def ask_gateway(deposit: Deposit, min_interval: float) -> None:
+    """Ask the gateway about an unpaid deposit (its callback may be lost), at most once per
+    `min_interval` seconds: the throttle is a conditional update of gateway_checked_at, so two
+    pages open at once ask once."""
+    if deposit.status not in UNPAID:
+        return
+    now = utcnow()
+    since = now - dt.timedelta(seconds=min_interval)
+    with write_unit():
+        claimed = db.session.execute(
+            sa.update(Deposit).where(Deposit.id == deposit.id, sa.or_(
+                Deposit.gateway_checked_at.is_(None), Deposit.gateway_checked_at <= since))
+            .values(gateway_checked_at=now)).rowcount == 1
+    if not claimed:
+        return
+    try:
+        update = registry.gateway(deposit.gateway).query(deposit.ref, deposit.gateway_ref)
+    except PaymentError as exc:
+        log.warning("deposit %s: status query to %s failed: %s", deposit.ref, deposit.gateway,
+                    exc)
+        return
+    if update is not None:
+        with write_unit():
+            outcome = apply(deposit, update, source="poll")
+        log.info("deposit %s: %s status query: %s", deposit.ref, deposit.gateway, outcome)
+    db.session.refresh(deposit)
+
+
 def expire_overdue(deposit: Deposit) -> None:
     """A deposit past its payment window shows as expired (a later payment is still honoured)."""
     if deposit.status == AWAITING_PAYMENT and deposit.payment_expires_at <= utcnow():

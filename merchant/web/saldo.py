@@ -64,6 +64,7 @@ def deposit(ref):
     found = deposits.by_ref(ref.upper(), customer.id)
     if found is None:
         abort(404)
+    deposits.ask_gateway(found, min_interval=10)
     deposits.expire_overdue(found)
     return vary(render_template("saldo/deposit.html", deposit=found,
                                 deposit_labels=deposits.LABELS,

@@ -251,9 +251,9 @@ def data_strings(app) -> list[str]:
         for customer in db.session.scalars(sa.select(Customer)):
             values += [customer.name, customer.email, customer.whatsapp]
         for order in db.session.scalars(sa.select(Order)):
-            values += [order.ref, order.payment_method_name, order.nickname, order.email, order.delivery_proof,
-                       order.gateway_ref, order.supplier_ref, order.refund_ref, *order.account,
-                       *order.account.values()]
+            values += [order.ref, order.payment_method_name, order.nickname, order.email,
+                       order.delivery_proof, order.gateway_ref, order.supplier_ref,
+                       order.refund_ref, *order.account, *order.account.values()]
     return [value for value in values if value]
 
 
