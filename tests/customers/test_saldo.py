@@ -293,8 +293,9 @@ def test_the_dashboard_shows_saldo_held_deposits_and_spend(app, owner):
     page = owner.get("/admin/dashboard?period=7d").text.replace("\xa0", " ")
     held = re.search(r'id="figure-saldo-held">.*?<b>(.*?)</b>', page, re.S).group(1)
     assert held == "Rp 55.000"
-    today = re.search(r'<tbody>\s*<tr>(.*?)</tr>', page[page.index("saldo-days"):], re.S)
-    assert re.findall(r"<td>(.*?)</td>", today.group(1)) == ["Rp 70.000", "Rp 15.000", "Rp 0"]
+    today = re.search(r'<li>(.*?)</li>', page[page.index('class="saldo-days"'):], re.S)
+    assert re.findall(r'class="saldo-\w+">(.*?)</span>', today.group(1)) == [
+        "Rp 70.000", "Rp 15.000", "Rp 0"]
 
 
 def test_replayed_webhook_rows_name_the_deposit(app):
