@@ -80,6 +80,8 @@ class Defaults:
     RATELIMIT_CUSTOMER_CODE = "5 per 10 minutes"   # codes sent per client IP and per contact
     RATELIMIT_CUSTOMER_SIGN_IN = "10 per minute"   # codes or passwords tried per client IP
     LEVEL_REVIEW_SECONDS = 300              # how often the worker moves customers up by spend
+    SALDO_DEPOSIT_MIN = 10_000              # the smallest saldo deposit, minor units
+    SALDO_DEPOSIT_MAX = 10_000_000          # the largest
     NEEDS_ATTENTION_MINUTES = 10            # paid but undelivered for longer: on the admin list
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024      # product pictures and logos
     IMPORT_JOBS_INLINE = False              # panel price imports in the request (tests)

@@ -556,6 +556,48 @@ def reviews_claims_and_identity(data: Data) -> None:
         "pse_number": "012345.01/DJAI.PSE/07/2026", "claim_window_days": 14}
 
 
+def saldo(data: Data) -> None:
+    """f6b8d0e2a357: the saldo ledger, balances, deposits; refunds to saldo chosen by the shop.
+    Dewi deposited Rp 50.000 by QRIS (fee Rp 350) and bought with Rp 14.000 of it."""
+    data["shop_settings"][0]["refund_to_saldo"] = True
+    data["deposits"] = [
+        {"id": 1, "ref": "D7K3Q9D2F", "idempotency_key": "d" * 64, "customer_id": 1,
+         "status": "paid", "amount": 50_000, "fee": 350, "total": 50_350, "currency": "IDR",
+         "payment_method": "QRIS", "payment_method_name": "QRIS", "gateway": "sandbox",
+         "gateway_ref": "sbx_00deposit01", "checkout_url": "/sandbox/pay/sbx_00deposit01",
+         "qr_string": None, "pay_code": None, "payment_expires_at": at(1100),
+         "paid_at": at(1010), "gateway_checked_at": None, "flag": None, "locale": "id",
+         "created_at": at(1005), "updated_at": at(1010)},
+        {"id": 2, "ref": "D8M4R2E3G", "idempotency_key": "e" * 64, "customer_id": 2,
+         "status": "awaiting_payment", "amount": 20_000, "fee": 0, "total": 20_000,
+         "currency": "IDR", "payment_method": "BCA_VA", "payment_method_name": "BCA VA",
+         "gateway": "sandbox", "gateway_ref": "sbx_00deposit02", "checkout_url": None,
+         "qr_string": None, "pay_code": "8808123456", "payment_expires_at": at(1200),
+         "paid_at": None, "gateway_checked_at": None, "flag": None, "locale": "en",
+         "created_at": at(1020), "updated_at": at(1020)},
+    ]
+    data["saldo_balances"] = [
+        {"customer_id": 1, "balance": 36_000, "currency": "IDR", "updated_at": at(1030)}]
+    data["ledger_transactions"] = [
+        {"id": 1, "key": "deposit:1", "kind": "deposit", "customer_id": 1, "order_id": None,
+         "deposit_id": 1, "memo": "", "actor": "", "created_at": at(1010)},
+        {"id": 2, "key": "purchase:1", "kind": "purchase", "customer_id": 1, "order_id": 1,
+         "deposit_id": None, "memo": "", "actor": "", "created_at": at(1030)},
+    ]
+    data["ledger_entries"] = [
+        {"id": 1, "transaction_id": 1, "account": "customer", "customer_id": 1,
+         "amount": 50_000, "currency": "IDR"},
+        {"id": 2, "transaction_id": 1, "account": "gateway", "customer_id": None,
+         "amount": -50_350, "currency": "IDR"},
+        {"id": 3, "transaction_id": 1, "account": "fees", "customer_id": None,
+         "amount": 350, "currency": "IDR"},
+        {"id": 4, "transaction_id": 2, "account": "customer", "customer_id": 1,
+         "amount": -14_000, "currency": "IDR"},
+        {"id": 5, "transaction_id": 2, "account": "revenue", "customer_id": None,
+         "amount": 14_000, "currency": "IDR"},
+    ]
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -575,6 +617,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("b2d4f6a8c013", supply),
     ("a7c9e1f3b468", flash_sales),
     ("b8d0f2a4c579", reviews_claims_and_identity),
+    ("f6b8d0e2a357", saldo),
 ]
 
 
@@ -617,4 +660,5 @@ FILLED_IN = {
     "a7c9e1f3b468": {"orders": {"flash_item_id": None, "flash_counted": False}},
     "b8d0f2a4c579": {"shop_settings": {"privacy_policy": "", "legal_name": "", "nib": "",
                                        "pse_number": "", "claim_window_days": None}},
+    "f6b8d0e2a357": {"shop_settings": {"refund_to_saldo": False}},
 }

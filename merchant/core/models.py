@@ -486,6 +486,10 @@ class ShopSettings(db.Model):
     pse_number: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
     # Days after delivery a customer may report a problem with an order; None: the default.
     claim_window_days: Mapped[int | None]
+    # A failed delivery of a signed-in customer's order paid through a gateway goes back to
+    # their saldo at once (True) or waits for the operator's gateway refund (False). Orders paid
+    # with saldo always go back to it.
+    refund_to_saldo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -847,3 +851,90 @@ class Claim(db.Model):
     answer: Mapped[str | None] = mapped_column(sa.Text)
     answered_by: Mapped[str | None] = mapped_column(sa.String(254))
     answered_at: Mapped[dt.datetime | None]
+
+
+class SaldoBalance(db.Model):
+    """A customer's saldo, cached from their ledger rows (merchant/customers/ledger.py). Every
+    change is one conditional UPDATE in the transaction that writes the rows, so a debit can
+    never take it below zero, and the cache never drifts from the rows."""
+    __tablename__ = "saldo_balances"
+    __table_args__ = (sa.CheckConstraint("balance >= 0", name="ck_saldo_balances_not_negative"),)
+
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customers.id", name="fk_saldo_balances_customer_id"), primary_key=True)
+    balance: Mapped[int] = mapped_column(sa.BigInteger, default=0)     # minor units
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LedgerTransaction(db.Model):
+    """One movement of saldo money: its entries sum to zero. `key` names its one source (a
+    deposit's payment, an order's purchase or refund, an owner's adjustment), so the same
+    source can never move money twice."""
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))    # deposit, purchase, refund, adjustment
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customers.id", name="fk_ledger_transactions_customer_id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("orders.id", name="fk_ledger_transactions_order_id"), index=True)
+    deposit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("deposits.id", name="fk_ledger_transactions_deposit_id"), index=True)
+    memo: Mapped[str] = mapped_column(sa.Text, default="")     # an adjustment's reason
+    actor: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(order_by="LedgerEntry.id")
+
+
+class LedgerEntry(db.Model):
+    """One side of a ledger transaction: an amount on one account (positive: the account
+    grows). `customer` rows carry the customer; the shop's accounts (revenue, fees, gateway,
+    refunds, adjustments) do not."""
+    __tablename__ = "ledger_entries"
+    __table_args__ = (sa.Index("ix_ledger_entries_account_customer", "account", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ledger_transactions.id", name="fk_ledger_entries_transaction_id"),
+        index=True)
+    account: Mapped[str] = mapped_column(sa.String(16))
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", name="fk_ledger_entries_customer_id"))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)      # minor units, signed
+    currency: Mapped[str] = mapped_column(sa.String(3))
+
+
+class Deposit(db.Model):
+    """A customer's top-up of their saldo, paid through a gateway like an order. Its status
+    moves by conditional updates only (merchant/customers/deposits.py); a payment credits the
+    saldo in the same transaction, once."""
+    __tablename__ = "deposits"
+    __table_args__ = (sa.Index("ix_deposits_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customers.id", name="fk_deposits_customer_id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(24), default="awaiting_payment")
+    amount: Mapped[int]             # what the saldo gets, minor units
+    fee: Mapped[int]
+    total: Mapped[int]              # what the customer pays: amount + fee
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    payment_method: Mapped[str] = mapped_column(sa.String(32))
+    payment_method_name: Mapped[str] = mapped_column(sa.String(80))
+    gateway: Mapped[str] = mapped_column(sa.String(32))
+    gateway_ref: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    checkout_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    qr_string: Mapped[str | None] = mapped_column(sa.Text)
+    pay_code: Mapped[str | None] = mapped_column(sa.String(64))
+    payment_expires_at: Mapped[dt.datetime]
+    paid_at: Mapped[dt.datetime | None]
+    gateway_checked_at: Mapped[dt.datetime | None]
+    flag: Mapped[str | None] = mapped_column(sa.String(200))     # e.g. an amount mismatch
+    locale: Mapped[str] = mapped_column(sa.String(8), default="id")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -31,7 +31,7 @@ FIELDS = ("shop_name", "logo", "accent_color", "support_whatsapp", "support_emai
           "timezone", "default_locale", "terms", "refund_policy", "offer_rule",
           "privacy_policy", "legal_name", "nib", "pse_number")
 # The row's yes/no columns the owner edits; they have no "default" state, only False.
-FLAGS = ("staff_may_refund",)
+FLAGS = ("staff_may_refund", "refund_to_saldo")
 # The row's whole-number columns the owner edits (amounts in minor units); None means the
 # default (the dataclass's).
 NUMBERS = ("cost_tolerance", "claim_window_days")
@@ -59,6 +59,8 @@ class Settings:
     nib: str = ""                     # Nomor Induk Berusaha
     pse_number: str = ""              # the PSE registration at Komdigi, in every page's foot
     claim_window_days: int = DEFAULT_CLAIM_WINDOW_DAYS   # problem reports, after delivery
+    # A signed-in customer's failed gateway order goes back to their saldo at once.
+    refund_to_saldo: bool = False
 
     @property
     def zone(self) -> ZoneInfo:

@@ -28,7 +28,7 @@ from merchant.core.extensions import db
 from merchant.core.models import Customer, Order, OrderEvent, Product, utcnow
 from merchant.core.money import Money
 from merchant.core.transactions import write_unit
-from merchant.customers import levels
+from merchant.customers import ledger, levels, saldo
 from merchant.orders.texts import said
 from merchant.supply import availability, deposits
 from merchant.vendors import registry
@@ -91,7 +91,8 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
 
     `key_owner` (the browser session's secret) binds the idempotency key: the same key from
     another browser makes another order instead of finding this one. `customer`: the signed-in
-    customer, whose order it becomes and whose price level prices it (from the live rows).
+    customer, whose order it becomes, whose price level prices it (from the live rows), and
+    who may pay with saldo (the order is then paid at once, no gateway).
     """
     keys = purchase_keys(product, form, key_owner, utcnow())
     key = keys[0]
@@ -99,13 +100,19 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
     package = catalog.find_package(product, form.get("package"))
     if package is None:
         errors["package"] = _("Choose a package.")
-    method = catalog.find_method(form.get("method"))
-    if method is None:
-        errors["method"] = _("Choose a payment method.")
-    elif not catalog.payable(method):
-        # The shop's configuration, not an outage: the customer can pick another method now.
-        errors["method"] = _("%(method)s cannot be used in this shop. Choose another payment "
-                             "method.", method=method.name)
+    with_saldo = form.get("method") == saldo.SALDO
+    if with_saldo:
+        method = saldo.method(package.currency if package else "IDR") if customer else None
+        if customer is None:
+            errors["method"] = _("Sign in to pay with your saldo.")
+    else:
+        method = catalog.find_method(form.get("method"))
+        if method is None:
+            errors["method"] = _("Choose a payment method.")
+        elif not catalog.payable(method):
+            # The shop's configuration, not an outage: the customer can pick another method.
+            errors["method"] = _("%(method)s cannot be used in this shop. Choose another "
+                                 "payment method.", method=method.name)
     email, whatsapp, contact_errors = read_contact(form)
     errors.update(contact_errors)
     nickname = None
@@ -172,14 +179,15 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
         account=account, account_id=_first_value(account), nickname=nickname, email=email,
         whatsapp=whatsapp, locale=i18n.language(),
         payment_method=method.code, payment_method_name=method.name,
-        gateway=payment_methods.serving_gateway(method.gateway),
+        gateway=saldo.GATEWAY if with_saldo else payment_methods.serving_gateway(method.gateway),
+        customer_id=customer.id if customer else None,
         subtotal=quote.subtotal.amount, fee=quote.fee.amount, total=quote.total.amount,
         currency=quote.total.currency, payment_expires_at=now + expiry,
         promo_id=promo.id if promo else None, promo_code=promo.code if promo else None,
         discount=quote.discount.amount, promo_counted=promo is not None,
         flash_item_id=sale_item.id if sale_item else None, flash_counted=sale_item is not None,
         supply_plan=[state.offer.as_plan() for state in supply.states],
-        created_at=now, updated_at=now, customer_id=customer.id if customer else None,
+        created_at=now, updated_at=now,
     )
     placed = said("placed", package=package.name, method=method.name)
     if promo is not None:
@@ -209,6 +217,11 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
                 orders.record(order.id, "customer", said(
                     "flash_price", sale=sale_item.sale.name, price=quote.price,
                     normal=Money(package.price, package.currency)))
+            if with_saldo:
+                # Debited and paid in the order's own transaction: no balance, no order.
+                saldo.pay(order)
+                orders.move(order.id, orders.PAID, "customer",
+                            said("paid_saldo", amount=quote.total), paid_at=utcnow())
     except SoldOut:
         existing = order_by_key(keys)       # a double tap: the first press took the last unit
         if existing is not None:
@@ -217,6 +230,8 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
         raise PurchaseError({"package": _(
             "%(package)s cannot be bought right now: %(reason)s.", package=package.name,
             reason=availability.describe(availability.DEPOSIT))}) from None
+    except ledger.SaldoShort as exc:
+        raise PurchaseError({"method": str(exc)}) from exc
     except (IntegrityError, promos.PromoRefused, flash_sales.FlashRefused) as exc:
         # A double-tapped Buy: the other request made the order (and took the code's use).
         existing = order_by_key(keys)
@@ -227,6 +242,9 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
         if isinstance(exc, promos.PromoRefused):
             raise PurchaseError({"promo": str(exc)}) from exc
         raise
+    if with_saldo:
+        db.session.refresh(order)
+        return order
     return _open_payment(order, product)
 
 

@@ -22,6 +22,7 @@ from merchant.core import logs, shop_settings, wakeup
 from merchant.core.extensions import db
 from merchant.core.models import Order, Package, utcnow
 from merchant.core.transactions import write_unit
+from merchant.orders import saldo_refunds
 from merchant.orders.texts import said
 from merchant.supply import availability, deposits, offers, windows
 from merchant.supply.offers import Offer
@@ -298,8 +299,15 @@ def _fail(order: Order, detail: str, source: str, keep_ref: bool,
     if not keep_ref:
         extra["supplier_ref"] = None    # that transaction is over; the next ref_id gets its own
         extra["supplier_sent_at"] = None        # the fresh ref_id has not been sent yet
-    orders.transition(order.id, orders.FULFILLMENT_FAILED, source=source, detail=detail,
-                      next_check_at=None, supplier_ref_id=next_ref, **extra)
+    with write_unit():
+        failed = orders.move(order.id, orders.FULFILLMENT_FAILED, source, detail,
+                             next_check_at=None, supplier_ref_id=next_ref, **extra)
+        # Saldo money goes back at once, in the same transaction: never failed without it.
+        if failed is not None and saldo_refunds.automatic(order):
+            saldo_refunds.refund(order, source)
+    if failed is None:
+        log.info("order %s: fulfillment_failed refused or lost the race (%s)", order.ref,
+                 source)
 
 
 def derived_ref(ref: str, current: str) -> str:

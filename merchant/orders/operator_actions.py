@@ -19,7 +19,8 @@ from merchant.core.audit import Actor
 from merchant.core.extensions import db
 from merchant.core.models import Order, utcnow
 from merchant.core.transactions import write_unit
-from merchant.orders import fulfillment
+from merchant.customers import saldo
+from merchant.orders import fulfillment, saldo_refunds
 from merchant.orders.manual_delivery import MANUAL
 from merchant.orders.texts import said
 from merchant.vendors import registry
@@ -49,6 +50,7 @@ class Choices:
     api_refund: bool              # the gateway refunds this payment through its API
     api_refund_why_not: str       # why not, when it does not
     clear_flag: bool
+    saldo_refund: bool = False    # the money can go back to the customer's saldo
 
 
 def find(ref: str) -> Order:
@@ -68,7 +70,8 @@ def choices(order: Order) -> Choices:
     return Choices(
         retry=failed, fallback=fallback.supplier if fallback else None,
         deliver=failed or _waiting_for_hand(order), refund=failed,
-        api_refund=api_ok, api_refund_why_not=why_not, clear_flag=bool(order.flag))
+        api_refund=api_ok, api_refund_why_not=why_not, clear_flag=bool(order.flag),
+        saldo_refund=failed and saldo_refunds.possible(order))
 
 
 def api_refund_refusal(order: Order) -> str:
@@ -200,6 +203,26 @@ def refund(ref: str, actor: Actor, note: str, manual: bool = False) -> Order:
     return _fresh(order)
 
 
+def refund_to_saldo(ref: str, actor: Actor) -> Order:
+    """fulfillment_failed -> refunded, the total credited to the customer's saldo in the same
+    transaction (a hand delivery or a retry racing it: one of them happens)."""
+    order = find(ref)
+    if order.status != orders.FULFILLMENT_FAILED:
+        raise ActionRefused(_why_not(order, "refund"))
+    if not saldo_refunds.possible(order):
+        raise ActionRefused(_("Order %(ref)s was placed by a guest: there is no saldo to give "
+                              "the money back to.", ref=order.ref))
+    with write_unit():
+        if not saldo_refunds.refund(order, SOURCE, actor=actor.name,
+                                    where=(_no_refund_running(),)):
+            raise ActionRefused(_changed(order, "refund"))
+        audit.record(actor, "order.refund", "order", order.ref,
+                     "Refunded to the customer's saldo",
+                     before={"status": orders.FULFILLMENT_FAILED},
+                     after={"status": orders.REFUNDED, "saldo": True})
+    return _fresh(order)
+
+
 def add_note(ref: str, actor: Actor, text: str) -> Order:
     """Add the operator's note to the order's history."""
     text = (text or "").strip()
@@ -255,6 +278,8 @@ def _manual_refund(order: Order, actor: Actor, note: str) -> Order:
 def _api_refund(order: Order) -> tuple[bool, str]:
     """Whether the order's gateway refunds it through its API; if not, why, in plain words."""
     manual = _("Give the money back another way and record it as a manual refund.")
+    if saldo.is_saldo(order):
+        return False, _("It was paid with saldo: give it back to the customer's saldo.")
     try:
         gateway = registry.gateway(order.gateway)
     except PaymentError as exc:

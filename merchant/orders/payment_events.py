@@ -20,6 +20,7 @@ from merchant.core import logs
 from merchant.core.extensions import db
 from merchant.core.models import Order, PaymentMethod, WebhookEvent, utcnow
 from merchant.core.transactions import write_unit
+from merchant.customers import deposits
 from merchant.orders.texts import said
 from merchant.vendors import registry
 from merchant.vendors.callback_schemas import Malformed
@@ -65,6 +66,8 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
         raise CallbackRejected(400, "malformed callback") from exc
 
     order = find_order(update)
+    # Not an order's payment: maybe a customer's saldo deposit (same gateways, same checks).
+    deposit = deposits.find(update) if order is None else None
     event_id = update.event_id or hashlib.sha256(body).hexdigest()
     try:
         with write_unit():
@@ -75,7 +78,9 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
                 delivery.order_id = order.id
             db.session.add(delivery)
             db.session.flush()
-            if order is None and not (update.order_ref or update.gateway_ref):
+            if deposit is not None:
+                delivery.outcome = _deposit_outcome(gateway_name, deposit, update)
+            elif order is None and not (update.order_ref or update.gateway_ref):
                 # e.g. a Stripe event type this shop does not act on: nothing to match.
                 delivery.outcome = "not about a payment: ignored"
             elif order is None:
@@ -95,6 +100,14 @@ def receive_callback(gateway_name: str, body: bytes, headers: Mapping[str, str])
     log.info("%s callback %s for %s: %s", gateway_name, event_id, update.order_ref, outcome,
              extra={"ref": order.ref if order is not None else None})
     return gateway.callback_reply(update)
+
+
+def _deposit_outcome(gateway_name: str, deposit, update: PaymentUpdate) -> str:
+    if deposit.gateway != gateway_name:
+        log.warning("%s callback for deposit %s, which is paid through %s; ignored",
+                    gateway_name, deposit.ref, deposit.gateway)
+        return f"deposit {deposit.ref} belongs to {deposit.gateway}: ignored"
+    return f"deposit {deposit.ref}: " + deposits.apply(deposit, update, source="webhook")
 
 
 def find_order(update: PaymentUpdate) -> Order | None:

@@ -30,6 +30,8 @@ MESSAGES = {
     "retry_fallback": N_("Retry with the fallback supplier %(supplier)s (ref_id %(ref_id)s)"),
     "delivered_by_hand": N_("Delivered by hand: %(proof)s"),
     "refunded_by_hand": N_("Refunded by hand: %(note)s"),
+    "paid_saldo": N_("Paid with saldo: %(amount)s"),
+    "refunded_to_saldo": N_("Refunded to the customer's saldo: %(amount)s"),
     "note": N_("Note from %(admin)s: %(text)s"),
     "flag_cleared": N_("Flag cleared (%(flag)s): %(note)s"),
     # The customer's problem reports (merchant/trust/claims.py), one line per kind.

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from merchant import orders
 from merchant.core import i18n, money, shop_settings
 from merchant.core.models import Order
+from merchant.customers import saldo
 from merchant.trust import claims
 
 # The order events that send a receipt, and the shop's answer to a problem report (sent the
@@ -53,6 +54,10 @@ def texts(order: Order, kind: str) -> Texts:
                        "game or app.", package=order.package_name, who=who))
     if kind == orders.REFUNDED:
         total = money.Money(order.total, order.currency).format()
+        if order.refund_ref == saldo.REFUND_REF:
+            return Texts(_("Your order was refunded to your saldo"),
+                         _("We returned %(total)s to your saldo. You can spend it right away.",
+                           total=total))
         return Texts(_("Your order was refunded"),
                      _("We refunded %(total)s to your %(method)s. Depending on your bank or "
                        "e-wallet, it can take a few working days to show.", total=total,
@@ -61,6 +66,13 @@ def texts(order: Order, kind: str) -> Texts:
                  _("Your payment is safe, but we could not deliver the top-up yet. We will "
                    "deliver it or refund you, and tell you when we do. There is nothing you "
                    "need to do now."))
+
+
+def superseded(order: Order, kind: str) -> bool:
+    """A "delayed" receipt for a failure whose money went back to saldo in the same moment:
+    the refund's receipt says all of it, so this one is not sent."""
+    return (kind == orders.FULFILLMENT_FAILED and order.status == orders.REFUNDED
+            and order.refund_ref == saldo.REFUND_REF)
 
 
 def render(template: str, order: Order, kind: str) -> str:

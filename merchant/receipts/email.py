@@ -202,7 +202,7 @@ def send_for_event(event) -> str | None:
     if smtp is None or event.kind not in content.KINDS:
         return None
     order = db.session.get(Order, event.order_id)
-    if order is None or not order.email:
+    if order is None or not order.email or content.superseded(order, event.kind):
         return None
     row = records.open_row(event.id, order.id, event.kind, EMAIL, order.email)
     with logs.about(order.ref):

@@ -96,7 +96,7 @@ def send_for_event(event) -> str | None:
     if fonnte is None or event.kind not in content.KINDS:
         return None
     order = db.session.get(Order, event.order_id)
-    if order is None or not order.whatsapp:
+    if order is None or not order.whatsapp or content.superseded(order, event.kind):
         return None
     row = records.open_row(event.id, order.id, event.kind, WHATSAPP, order.whatsapp)
     if row.body is None:

@@ -37,6 +37,7 @@ def register(app: Flask) -> None:
         media,
         order_pages,
         pages,
+        saldo,
         sandbox,
         seo,
         session_signing,
@@ -53,6 +54,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(saldo.bp)
     app.register_blueprint(cross_origin.exempt(webhooks.bp))
     app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))
     app.register_blueprint(cross_origin.exempt(telegram_webhook.bp))

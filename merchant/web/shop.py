@@ -19,9 +19,10 @@ from flask_babel import gettext as _
 from merchant import catalog
 from merchant.catalog import accounts, flash_sales, promos
 from merchant.catalog import cache as catalog_cache
+from merchant.core import shop_settings
 from merchant.core.extensions import csrf, limiter
 from merchant.core.models import utcnow
-from merchant.customers import levels, saved_accounts
+from merchant.customers import ledger, levels, saldo, saved_accounts
 from merchant.orders import checkout
 from merchant.trust import reviews
 from merchant.web import page_cache, remembered
@@ -78,6 +79,9 @@ def _summary(product, values, promo_error=None, now=None) -> dict:
     method = catalog_cache.find_method(values.get("method"))
     offer = flash_sales.live(now).get(package.id) if package is not None else None
     offer = offer if offer is not None and offer.left else None
+    customer = current_customer()
+    if values.get("method") == saldo.SALDO and customer is not None and package is not None:
+        method = saldo.method(package.currency)
     promo = None
     if promos.normalize(values.get("promo")) and promo_error is None:
         email, whatsapp, _ = checkout.read_contact(values)
@@ -98,6 +102,11 @@ def _summary(product, values, promo_error=None, now=None) -> dict:
                                              price=offer.price if offer else None)
         except catalog.CatalogError as exc:
             context["quote_error"] = str(exc)
+    quote = context["quote"]
+    if quote is not None and method.code == saldo.SALDO:
+        held = saldo.balance(customer, quote.total.currency)
+        if held.amount < quote.total.amount:
+            context["quote_error"] = str(ledger.SaldoShort(held, quote.total))
     return context
 
 
@@ -135,6 +144,9 @@ def _product_context(product, values, errors=None, check=None, recalled=None,
             "level_offers": levels.offers(packages) if customer is None else {},
             "saved_accounts": saved_accounts.for_product(customer, product.id),
             "saved": saved,
+            # A signed-in customer may pay with saldo: the method shows the balance.
+            "saldo_balance": saldo.balance(customer, shop_settings.current().currency)
+            if customer is not None else None,
             **_summary(product, values, errors.get("promo"), now)}
 
 
@@ -154,7 +166,7 @@ def product_page(slug):
         return render_product(product, values, saved=saved)
     if not any(values.get(name) for name in names):
         recalled = remembered.recall(product)
-    if recalled is None:
+    if recalled is None and current_customer() is None:
         # Nothing of this visitor's on the page: the copy every visitor gets.
         now = utcnow()
         sales, until = flash_sales.phase(now)

@@ -24,8 +24,10 @@ from conftest import (
     set_product,
     sign_in,
     verify,
+    work,
 )
 from flask import render_template_string
+from shoppers import buy_with_saldo, new_customer, paid_deposit, signed_in
 
 from merchant import orders
 from merchant.catalog import promos
@@ -33,6 +35,8 @@ from merchant.core import audit, money, shop_settings
 from merchant.core.extensions import babel, db
 from merchant.core.models import (
     AuditEntry,
+    Customer,
+    Deposit,
     Order,
     OrderEvent,
     Package,
@@ -145,6 +149,14 @@ CUSTOMER_PAGES = [
     Page("refund policy", "/refund-policy"),
     Page("sandbox pay page", "/sandbox/pay/{awaiting_gateway_ref}"),
     Page("sandbox pay page, paid", "/sandbox/pay/{delivered_gateway_ref}"),
+    Page("saldo", "/saldo", who="customer"),
+    Page("saldo, signed out", "/saldo", 401, who="stranger"),
+    Page("saldo, deposit refused", "/saldo/deposit", 422, "POST",
+         {"amount": "5.000", "method": "QRIS"}, who="customer"),
+    Page("saldo deposit", "/saldo/d/{deposit}", who="customer"),
+    Page("product paid with saldo", "/p/tiktok-coins?package={package}&method=SALDO",
+         who="customer"),
+    Page("order refunded to saldo", "/o/{saldo_refunded}", who="customer"),
 ]
 # The operator panel, signed in as the owner.
 ADMIN_PAGES = [
@@ -156,6 +168,11 @@ ADMIN_PAGES = [
          422, who="owner"),
     *[Page(f"admin order {status}", f"/admin/orders/{{{status}}}", who="owner")
       for status in ("delivered", "fulfillment_failed", "refunded", "awaiting")],
+    Page("admin order refunded to saldo", "/admin/orders/{saldo_refunded}", who="owner"),
+    Page("admin customer saldo", "/admin/customers/{customer_id}/saldo", who="owner"),
+    Page("admin saldo adjustment refused", "/admin/customers/{customer_id}/saldo", 422,
+         "POST", {"direction": "take", "amount": "1.000.000", "reason": "Dewi", "key": "k"},
+         who="owner"),
     Page("admin order with a discount", "/admin/orders/{discounted}", who="owner"),
     Page("admin catalog", "/admin/catalog", who="owner"),
     Page("admin product", "/admin/catalog/{product_id}", who="owner"),
@@ -229,10 +246,14 @@ def data_strings(app) -> list[str]:
                          .values()]]
         for webhook in db.session.scalars(sa.select(WebhookEvent)):
             values += [webhook.provider, webhook.event_id, webhook.outcome]
+        for deposit in db.session.scalars(sa.select(Deposit)):
+            values += [deposit.ref, deposit.payment_method_name, deposit.gateway_ref]
+        for customer in db.session.scalars(sa.select(Customer)):
+            values += [customer.name, customer.email, customer.whatsapp]
         for order in db.session.scalars(sa.select(Order)):
-            values += [order.ref, order.nickname, order.email, order.delivery_proof,
-                       order.gateway_ref, order.supplier_ref, order.refund_ref, *order.account,
-                       *order.account.values()]
+            values += [order.ref, order.payment_method_name, order.nickname, order.email,
+                       order.delivery_proof, order.gateway_ref, order.supplier_ref,
+                       order.refund_ref, *order.account, *order.account.values()]
     return [value for value in values if value]
 
 
@@ -275,8 +296,19 @@ class Shop:
                 sa.select(PaymentMethod.id).where(PaymentMethod.code == "QRIS"))
             self.values["promo_id"] = db.session.scalar(
                 sa.select(Promo.id).where(Promo.code == "SAVE10"))
-        self.clients = {"buyer": self.buyer, "stranger": self.stranger, "owner": self.owner}
+        self._saldo()
+        self.clients = {"buyer": self.buyer, "stranger": self.stranger, "owner": self.owner,
+                        "customer": self.customer}
         self.visits = 0
+
+    def _saldo(self) -> None:
+        """A signed-in customer who deposited, and whose saldo order failed and came back."""
+        self.values["customer_id"] = new_customer(self.app, "dewi@tokoku.co.id", "Dewi")
+        self.customer = signed_in(self.app, self.values["customer_id"])
+        self.values["deposit"] = paid_deposit(self.customer, "50.000")
+        self.values["saldo_refunded"] = order_ref(
+            buy_with_saldo(self.customer, self.app, username="saldo_fail"))
+        work(self.app)
 
     def _promo_codes(self) -> None:
         """A code that applies, one that takes all it may, one used up; an order with one."""

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import pytest
 from conftest import ADMIN_PASSWORD, buy, create_admin, make_app, order_ref, package_id, served
+from shoppers import new_customer
 
+from merchant.core import audit, money
 from merchant.core.extensions import db
 from merchant.core.models import Package
+from merchant.customers import adjustments
 
 WIDTH = 360
 PAGES = ["/admin/", "/admin/orders", "/admin/orders/{ref}", "/admin/catalog",
@@ -13,7 +16,7 @@ PAGES = ["/admin/", "/admin/orders", "/admin/orders/{ref}", "/admin/catalog",
          "/admin/catalog/import", "/admin/methods", "/admin/methods/new", "/admin/promos",
          "/admin/promos/new", "/admin/dashboard", "/admin/settings", "/admin/users",
          "/admin/audit", "/admin/account", "/admin/export", "/admin/alerts",
-         "/admin/no-such-page"]
+         "/admin/no-such-page", "/admin/customers/{customer}/saldo"]
 
 
 @pytest.fixture
@@ -25,6 +28,10 @@ def panel(tmp_path):
            "package": package_id(app, "tiktok-coins", "70 Coins")}
     with app.app_context():
         ids["product"] = db.session.get(Package, ids["package"]).product_id
+    ids["customer"] = new_customer(app)
+    with app.app_context():
+        adjustments.adjust(ids["customer"], money.Money(25_000, "IDR"), True,
+                           "Compensation for the outage of 5 December", "phone", audit.CLI)
     with served(app) as url:
         yield url, ids
 

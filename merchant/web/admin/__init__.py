@@ -156,6 +156,7 @@ from merchant.web.admin import (  # noqa: E402,F401
     promos,
     receipts,
     reviews,
+    saldo,
     settings,
     users,
 )

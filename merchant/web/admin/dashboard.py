@@ -7,7 +7,7 @@ from flask import abort, render_template, request
 from flask_babel import format_date
 
 from merchant.core.money import Money, exponent, symbol
-from merchant.ops import sales
+from merchant.ops import saldo_figures, sales
 from merchant.web.admin import bp, owner_only
 
 # The chart's drawing box (SVG user units); it scales to the page width.
@@ -25,7 +25,8 @@ def dashboard():
     figures = sales.figures(key)
     charts = [chart(currency, days) for currency, days in figures.daily.items()]
     return render_template("admin/dashboard.html", figures=figures, charts=charts,
-                           periods=sales.PERIODS)
+                           periods=sales.PERIODS,
+                           saldo=saldo_figures.figures(sales.PERIODS[key][0]))
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,19 @@ def order_refund(ref):
                 page=page, refund=form)
 
 
+@bp.post("/orders/<ref>/refund-to-saldo")
+def order_refund_to_saldo(ref):
+    """Give a failed order's money back to its customer's saldo, at once."""
+    if not may_refund():
+        return _not_allowed_to_refund()
+    form = RefundForm()
+    if not form.validate_on_submit():
+        return _page(_order_or_404(ref), status=422, refund=form)
+    return _act(ref, lambda actor: operator_actions.refund_to_saldo(ref, actor),
+                lambda o: _("Order %(ref)s is refunded to the customer's saldo.", ref=o.ref),
+                refund=form)
+
+
 def may_refund() -> bool:
     """Whether the signed-in admin may give money back: the owner, or staff when allowed."""
     return current_user.is_owner or shop_settings.current().staff_may_refund

@@ -61,6 +61,8 @@ class SettingsForm(FlaskForm):
     claim_window_days = IntegerField(_l("Days to report a problem"), validators=[
         Optional(), NumberRange(min=1, max=90, message=_l("Enter a number of days from 1 to "
                                                           "90."))])
+    refund_to_saldo = BooleanField(_l("Refund failed orders of signed-in customers to their "
+                                      "saldo"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,7 +120,8 @@ class SettingsForm(FlaskForm):
                 "privacy_policy": self.privacy_policy.data or "",
                 "legal_name": self.legal_name.data or "", "nib": self.nib.data or "",
                 "pse_number": self.pse_number.data or "",
-                "claim_window_days": self.claim_window_days.data}
+                "claim_window_days": self.claim_window_days.data,
+                "refund_to_saldo": bool(self.refund_to_saldo.data)}
 
 
 def zone_suggestions() -> list[str]:
