@@ -1,39 +1,44 @@
-"""Saldo on a phone (390 x 844, headless Chromium): a signed-in customer deposits Rp 50.000 on
-the sandbox gateway, buys with saldo (Delivered, no payment page), and a failed delivery comes
-back to the saldo at once; the balance is read after each step."""
+"""Saldo on a phone (390 x 844, headless Chromium): a customer signs up with a code from the
+SMTP test server, deposits Rp 50.000 on the sandbox gateway, buys with saldo (Delivered, no
+payment page), and a failed delivery comes back to the saldo at once; the balance is read
+after each step."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 from conftest import make_app, served
+from fakes.smtp import FakeSmtp
 from playwright.sync_api import expect
-from shoppers import new_customer
 from test_browser import phone  # noqa: F401  (the phone fixture)
 
-from merchant.core.extensions import db
-from merchant.core.models import Customer
-from merchant.customers import sessions
-from merchant.web.customer_session import SESSION_KEY
+from tests.customers.signing_in import code_in, smtp_config
 
 
 @pytest.fixture
-def shop(tmp_path):
-    app = make_app(tmp_path)
+def smtp():
+    server = FakeSmtp().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shop(tmp_path, smtp):
+    app = make_app(tmp_path, **smtp_config(smtp))
     with served(app) as url:
         yield app, url
 
 
-def sign_in_browser(app, url, page, customer_id: int) -> None:
-    """The cookie a sign-in would have set: a server-side session's token in Flask's signed
-    session (the sign-in pages themselves are another part of the shop)."""
-    with app.app_context():
-        token = sessions.start(db.session.get(Customer, customer_id), dt.timedelta(days=1))
-    with app.test_request_context():
-        value = app.session_interface.get_signing_serializer(app).dumps({SESSION_KEY: token})
-    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": value,
-                               "url": url}])
+def sign_up(page, url: str, smtp: FakeSmtp, address: str) -> None:
+    """Sign in as a new customer with the code the SMTP test server received."""
+    page.goto(url)
+    page.get_by_role("link", name="Sign in").click()
+    page.fill("input[name=contact]", address)
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.locator("h1")).to_have_text("Enter your code")
+    page.fill("input[name=code]", code_in(smtp.wait_for(1)[-1].message["Subject"]))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).to_have_text("My account")
 
 
 def balance_on_saldo_page(page, url) -> str:
@@ -53,10 +58,10 @@ def buy(page, url, username: str) -> None:
 
 
 def test_a_phone_deposits_buys_with_saldo_and_gets_a_failed_delivery_back(
-        shop, phone, tmp_path):  # noqa: F811
+        shop, smtp, phone, tmp_path):  # noqa: F811
     app, url = shop
     page = phone
-    sign_in_browser(app, url, page, new_customer(app))
+    sign_up(page, url, smtp, "dewi@example.com")
     assert balance_on_saldo_page(page, url) == "Rp 0"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
