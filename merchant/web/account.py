@@ -313,7 +313,7 @@ def buy_again(ref):
         return shop.render_product(product, values, check=check, status=422)
     values["verification_token"] = check.token or ""
     try:
-        again = checkout.place_order(product, values, key_owner=shop._key_owner(),
+        again = checkout.place_order(product, values, key_owner=shop.key_owner(),
                                      customer=customer)
     except checkout.PurchaseError as exc:
         return shop.render_product(product, values, errors=exc.errors, check=check,

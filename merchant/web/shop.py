@@ -218,7 +218,7 @@ def verify(slug):
         # Checked on blur while other fields are still empty: say nothing yet.
         return vary(render_template("shop/_account_check.html", product=product, check=None))
     check = accounts.check(product, form)
-    _key_owner()        # before Buy, so that two quick taps on it share their owner
+    key_owner()        # before Buy, so that two quick taps on it share their owner
     status = 200 if check.ok else 422
     if is_htmx():
         response = vary(render_template("shop/_account_check.html", product=product,
@@ -231,7 +231,7 @@ def verify(slug):
     return response
 
 
-def _key_owner() -> str:
+def key_owner() -> str:
     """This browser's secret that its idempotency keys are bound to, made by its first
     account check (or Show total): the pages themselves leave the session alone."""
     return session.setdefault("key_owner", secrets.token_hex(16))
@@ -271,7 +271,7 @@ def summary(slug):
     product = _product_or_404(slug)
     values = request.form if request.method == "POST" else request.args
     if request.method == "POST":
-        _key_owner()
+        key_owner()
     if is_htmx():
         return vary(render_template("shop/_summary.html", **_summary(product, values)))
     return render_product(product, values)
