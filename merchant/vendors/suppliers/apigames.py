@@ -15,7 +15,6 @@ request that reaches Apigames later than our next look (15 s or more) is bought 
 """
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -24,8 +23,8 @@ from urllib.parse import quote
 import requests
 from flask_babel import lazy_gettext as _l
 
-from merchant.vendors.callback_schemas import ApigamesWebhook, read
-from merchant.vendors.http import header, send
+from merchant.vendors.callback_schemas import ApigamesWebhook
+from merchant.vendors.http import send
 from merchant.vendors.suppliers.base import (
     DELIVERED,
     FAILED,
@@ -33,12 +32,17 @@ from merchant.vendors.suppliers.base import (
     REFUSED,
     RETRY,
     Delivery,
-    ForgedCallback,
     Supplier,
     SupplierError,
     SupplierResult,
 )
-from merchant.vendors.suppliers.wire import json_object, md5_hex, rupiah, target_and_zone
+from merchant.vendors.suppliers.wire import (
+    json_object,
+    md5_hex,
+    ref_signed_callback,
+    rupiah,
+    target_and_zone,
+)
 
 DEFAULT_API_URL = "https://v1.apigames.id"
 
@@ -176,25 +180,11 @@ class ApigamesSupplier(Supplier):
 
     # ---- callbacks ------------------------------------------------------------------------
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> SupplierResult:
-        """A webhook (sent on every status change): X-Apigames-Authorization must be
-        md5(merchant_id:secret_key:ref_id) for the body's ref_id. That value never changes for
-        one ref_id and does not cover the body, so the outcome is read again from the status
-        call: a forged or replayed body cannot deliver anything.
-        :raise ForgedCallback: missing or wrong signature.
-        :raise SupplierError: signed, but the status could not be read.
-        """
-        given = header(headers, "X-Apigames-Authorization") or ""
-        if not given:
-            raise ForgedCallback("Apigames webhook without X-Apigames-Authorization")
-        ref_id = str(read(ApigamesWebhook, body, "Apigames webhook")["ref_id"])
-        if not hmac.compare_digest(self._signature(ref_id).encode(),
-                                   given.strip().encode("utf-8", "replace")):
-            raise ForgedCallback("Apigames webhook X-Apigames-Authorization does not match")
-        result = self._status(ref_id, event=True)
-        if result is None or result.status == RETRY:
-            why = "no such transaction" if result is None else result.message
-            raise SupplierError(f"Apigames webhook for {ref_id}: {why}")
-        return result
+        """A webhook: X-Apigames-Authorization must be
+        md5(merchant_id:secret_key:ref_id) for the body's ref_id; the outcome is read again from
+        the status call (wire.ref_signed_callback)."""
+        return ref_signed_callback("Apigames", "X-Apigames-Authorization", ApigamesWebhook, body,
+                                   headers, self._signature, self._status)
 
 
 def _unknown(ref_id: str, why: str) -> SupplierResult:

@@ -18,7 +18,6 @@ change between that read and the order.
 """
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -26,8 +25,8 @@ from dataclasses import replace
 import requests
 from flask_babel import lazy_gettext as _l
 
-from merchant.vendors.callback_schemas import TokovoucherWebhook, read
-from merchant.vendors.http import header, send
+from merchant.vendors.callback_schemas import TokovoucherWebhook
+from merchant.vendors.http import send
 from merchant.vendors.suppliers.base import (
     DELIVERED,
     FAILED,
@@ -35,13 +34,18 @@ from merchant.vendors.suppliers.base import (
     REFUSED,
     RETRY,
     Delivery,
-    ForgedCallback,
     PriceItem,
     Supplier,
     SupplierError,
     SupplierResult,
 )
-from merchant.vendors.suppliers.wire import json_object, md5_hex, rupiah, target_and_zone
+from merchant.vendors.suppliers.wire import (
+    json_object,
+    md5_hex,
+    ref_signed_callback,
+    rupiah,
+    target_and_zone,
+)
 
 DEFAULT_API_URL = "https://api.tokovoucher.net"
 
@@ -227,25 +231,12 @@ class TokovoucherSupplier(Supplier):
 
     # ---- callbacks ------------------------------------------------------------------------
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> SupplierResult:
-        """A webhook: X-TokoVoucher-Authorization must be md5(MEMBER:SECRET:REF_ID) for the
-        body's ref_id. That value never changes for one ref_id and does not cover the body, so
-        the outcome is read again from the status call (a forged or replayed body cannot
-        deliver anything); repeats are deduplicated on trx_id and status.
-        :raise ForgedCallback: missing or wrong signature.
-        :raise SupplierError: signed, but the status could not be read.
-        """
-        given = header(headers, "X-TokoVoucher-Authorization") or ""
-        if not given:
-            raise ForgedCallback("Tokovoucher webhook without X-TokoVoucher-Authorization")
-        ref_id = str(read(TokovoucherWebhook, body, "Tokovoucher webhook")["ref_id"])
-        if not hmac.compare_digest(self._signature(ref_id).encode(),
-                                   given.strip().encode("utf-8", "replace")):
-            raise ForgedCallback("Tokovoucher webhook X-TokoVoucher-Authorization does not match")
-        result = self._status(ref_id, event=True)
-        if result is None or result.status == RETRY:
-            why = "no such transaction" if result is None else result.message
-            raise SupplierError(f"Tokovoucher webhook for {ref_id}: {why}")
-        return result
+        """A webhook: X-TokoVoucher-Authorization must be
+        md5(MEMBER:SECRET:REF_ID) for the body's ref_id; the outcome is read again from
+        the status call (wire.ref_signed_callback)."""
+        return ref_signed_callback("Tokovoucher", "X-TokoVoucher-Authorization",
+                                   TokovoucherWebhook, body, headers, self._signature,
+                                   self._status)
 
 
 def _unknown(ref_id: str, why: str) -> SupplierResult:

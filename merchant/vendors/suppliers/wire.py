@@ -1,11 +1,17 @@
-"""Small readers shared by the supplier adapters: amounts, account fields, JSON answers."""
+"""Small pieces shared by the supplier adapters: amounts, account fields, JSON answers, and
+the callback whose signature names only the ref_id."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import hmac
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
+
+from merchant.vendors.callback_schemas import read
+from merchant.vendors.http import header
+from merchant.vendors.suppliers.base import RETRY, ForgedCallback, SupplierError, SupplierResult
 
 
 def md5_hex(text: str) -> str:
@@ -36,3 +42,26 @@ def json_object(response: requests.Response) -> dict | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def ref_signed_callback(vendor: str, signature_header: str, schema, body: bytes,
+                        headers: Mapping[str, str], signature: Callable[[str], str],
+                        status: Callable[..., SupplierResult | None]) -> SupplierResult:
+    """A webhook whose `signature_header` must be `signature(ref_id)` for the body's ref_id.
+    That value never changes for one ref_id and does not cover the body, so the outcome is
+    read again from the status call: a forged or replayed body cannot deliver anything.
+    :raise ForgedCallback: missing or wrong signature.
+    :raise SupplierError: signed, but the status could not be read.
+    """
+    given = header(headers, signature_header) or ""
+    if not given:
+        raise ForgedCallback(f"{vendor} webhook without {signature_header}")
+    ref_id = str(read(schema, body, f"{vendor} webhook")["ref_id"])
+    if not hmac.compare_digest(signature(ref_id).encode(),
+                               given.strip().encode("utf-8", "replace")):
+        raise ForgedCallback(f"{vendor} webhook {signature_header} does not match")
+    result = status(ref_id, event=True)
+    if result is None or result.status == RETRY:
+        why = "no such transaction" if result is None else result.message
+        raise SupplierError(f"{vendor} webhook for {ref_id}: {why}")
+    return result
