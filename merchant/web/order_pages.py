@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -171,7 +172,7 @@ def status(ref):
     object, no template, no locale, no rate limit. A database error is the app's 503, which
     htmx does not swap: the block stays and the next poll asks again, on a fresh connection.
     """
-    row = _poll_row(ref)
+    row = g.pop("poll_row", None) or _poll_row(ref)     # read once by answer_unchanged_poll
     if not _may_see(row.ref if row else None, row.view_token if row else None):
         abort(404)
     since = request.args.get("since")
@@ -202,6 +203,7 @@ def answer_unchanged_poll():
         return None
     since = request.args.get("since")
     row = _poll_row(request.view_args["ref"]) if since else None
+    g.poll_row = row                    # the view reads it again only if there is none
     if row is None or row.ref not in session.get("orders", ()) or not unchanged(row, since):
         return None
     return _unchanged()
