@@ -24,6 +24,7 @@ import catalogs
 import flask
 import pytest
 import sqlalchemy as sa
+from fakes.smtp import FakeSmtp
 from jinja2 import FileSystemBytecodeCache
 from pytest_httpserver import HTTPServer
 from werkzeug.serving import make_server
@@ -322,6 +323,14 @@ def vendor_server(threaded_server):
     threaded_server.clear_when_answered()
     yield threaded_server
     threaded_server.clear_when_answered()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 that keeps what it received (tests/fakes/smtp.py)."""
+    server = FakeSmtp().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from conftest import failed_order, make_app, work
 from fakes.fonnte import TOKEN as FONNTE_TOKEN
 from fakes.fonnte import FakeFonnte
-from fakes.smtp import FakeSmtp
 from fakes.telegram import BOT_USERNAME, TOKEN, FakeTelegram
 
 from merchant.alerts import DEPOSIT_LOW, preferences, raise_alert, telegram_link
@@ -25,13 +24,6 @@ def telegram(vendor_server):
 @pytest.fixture
 def fonnte(vendor_server):
     return FakeFonnte(vendor_server)
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

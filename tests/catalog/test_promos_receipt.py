@@ -2,18 +2,9 @@
 and the emailed receipt shows the discount and the discounted total."""
 from __future__ import annotations
 
-import pytest
 from conftest import get_order, make_app, order_ref, sandbox_pay, work
-from fakes.smtp import FakeSmtp
 
 from tests.catalog.test_promos import add_promo, buy_with
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 def test_the_receipt_shows_the_discount_in_the_customers_language(tmp_path, smtp):

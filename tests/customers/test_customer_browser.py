@@ -18,13 +18,6 @@ from tests.web.test_browser import phone  # noqa: F401  (the phone fixture)
 
 
 @pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def shop(tmp_path, smtp):
     """The shop on a real port with a worker thread, email codes and a Reseller level."""
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True, **smtp_config(smtp))

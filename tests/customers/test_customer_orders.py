@@ -6,18 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from conftest import buy, get_order, make_app, order_ref, package_id, verify
-from fakes.smtp import FakeSmtp
 from signing_in import customer, sign_in, smtp_config
 
 from merchant.core.extensions import db
 from merchant.core.models import Order, SavedAccount
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -6,20 +6,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from conftest import make_app
-from fakes.smtp import FakeSmtp
 from signing_in import sign_in, smtp_config
 
 from merchant.core.extensions import db
 from merchant.core.models import Customer, PriceLevel
 
 PAGES = ("/", "/p/tiktok-coins")
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -7,19 +7,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import make_app
 from fakes.fonnte import TOKEN, FakeFonnte
-from fakes.smtp import FakeSmtp
 from signing_in import ask_code, code_in, sign_in, smtp_config
 
 from merchant.core.extensions import db
 from merchant.core.models import Customer, SignInCode
 from merchant.customers import codes
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

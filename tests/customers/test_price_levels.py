@@ -22,7 +22,6 @@ from conftest import (
 from conftest import (
     sign_in as admin_sign_in,
 )
-from fakes.smtp import FakeSmtp
 from signing_in import customer, sign_in, smtp_config
 
 from merchant.core import money
@@ -31,13 +30,6 @@ from merchant.core.models import AuditEntry, Customer, LevelPrice, PriceLevel, P
 
 # The demo's TikTok 70 Coins: Rp 15.000, costing the shop Rp 13.800.
 RETAIL, COST = 15_000, 13_800
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

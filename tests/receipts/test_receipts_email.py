@@ -39,13 +39,6 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SENDER = "Merchant Top-Up <receipts@shop.test>"
 
 
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
-
-
 def smtp_config(server: FakeSmtp) -> dict:
     return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": server.port, "SMTP_SECURITY": "none",
             "SMTP_FROM": SENDER}

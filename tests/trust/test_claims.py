@@ -10,7 +10,6 @@ import re
 import pytest
 import sqlalchemy as sa
 from conftest import buy, delivered_order, get_order, make_app, order_ref, work
-from fakes.smtp import FakeSmtp
 
 from merchant.core.extensions import db
 from merchant.core.models import Claim
@@ -30,13 +29,6 @@ WORDS = {
            "answered": "owner@example.com menjawab laporan pelanggan: {answer}",
            "moment": "<b>Laporan masalah</b>"},
 }
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ foot and from the checkout, the PSE registration shown when set, and the proof o
 every receipt carries (who sold, what, when, how much, how paid, the reference)."""
 from __future__ import annotations
 
-import pytest
 from conftest import buy, delivered_order, get_order, make_app, order_ref, work
-from fakes.smtp import FakeSmtp
 
 from merchant.core.extensions import db
 from merchant.core.models import Order
@@ -70,13 +68,6 @@ def test_bad_registration_numbers_are_refused(owner, app):
                                                    "nib": "12-34", "claim_window_days": "0"})
     assert response.status_code == 422
     assert "An NIB is 13 digits" in response.text and "from 1 to 90" in response.text
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 def test_the_receipt_is_a_proof_of_transaction(tmp_path, smtp):

@@ -8,7 +8,6 @@ import re
 import catalogs
 import pytest
 from conftest import make_app, served
-from fakes.smtp import FakeSmtp
 from playwright.sync_api import expect
 from test_browser import phone  # noqa: F401  (the phone fixture)
 
@@ -21,13 +20,6 @@ INDONESIAN = {m.id: m.string for m in catalogs.load(catalogs.po_files()[0])
 def _(text: str, **values) -> str:
     """The Indonesian the page shows for an English message of the catalog."""
     return INDONESIAN[text] % values if values else INDONESIAN[text]
-
-
-@pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -16,13 +16,6 @@ from tests.customers.signing_in import code_in, smtp_config
 
 
 @pytest.fixture
-def smtp():
-    server = FakeSmtp().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def shop(tmp_path, smtp):
     app = make_app(tmp_path, **smtp_config(smtp))
     with served(app) as url:
