@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 from fakes.smtp import FakeSmtp
+from playwright.sync_api import expect
 
 from merchant.core.extensions import db
 from merchant.core.models import Customer
@@ -46,3 +47,18 @@ def customer(app, email: str = "dewi@example.com") -> Customer:
         row = db.session.scalar(sa.select(Customer).where(Customer.email == email))
         db.session.expunge(row)
         return row
+
+
+def sign_in_on(page, url: str, smtp: FakeSmtp, address: str) -> None:
+    """Sign in (or up) in a browser: the header's link, the address, the code the SMTP server
+    received, then the account page."""
+    page.goto(url)
+    page.get_by_role("link", name="Sign in").click()
+    page.fill("input[name=contact]", address)
+    before = len(smtp.received)
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.locator("h1")).to_have_text("Enter your code")
+    code = code_in(smtp.wait_for(before + 1)[-1].message["Subject"])
+    page.fill("input[name=code]", code)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).to_have_text("My account")

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import make_app, served
-from fakes.smtp import FakeSmtp
 from playwright.sync_api import expect
-from signing_in import code_in, smtp_config
+from signing_in import code_in, sign_in_on, smtp_config
 
 from merchant.core.extensions import db
 from merchant.core.models import Customer, Order, PriceLevel
@@ -33,19 +32,6 @@ def put_at_reseller(app) -> None:
         db.session.execute(sa.update(Customer).values(
             level_id=db.session.scalar(sa.select(PriceLevel.id))))
         db.session.commit()
-
-
-def sign_in_on(page, url: str, smtp: FakeSmtp, address: str) -> None:
-    page.goto(url)
-    page.get_by_role("link", name="Sign in").click()
-    page.fill("input[name=contact]", address)
-    before = len(smtp.received)
-    page.get_by_role("button", name="Send me a code").click()
-    expect(page.locator("h1")).to_have_text("Enter your code")
-    code = code_in(smtp.wait_for(before + 1)[-1].message["Subject"])
-    page.fill("input[name=code]", code)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("h1")).to_have_text("My account")
 
 
 def test_phone_signs_up_by_email_code_and_buys_at_its_level_price(shop, smtp,

@@ -8,11 +8,10 @@ import re
 
 import pytest
 from conftest import make_app, served
-from fakes.smtp import FakeSmtp
 from playwright.sync_api import expect
 from test_browser import phone  # noqa: F401  (the phone fixture)
 
-from tests.customers.signing_in import code_in, smtp_config
+from tests.customers.signing_in import sign_in_on, smtp_config
 
 
 @pytest.fixture
@@ -20,18 +19,6 @@ def shop(tmp_path, smtp):
     app = make_app(tmp_path, **smtp_config(smtp))
     with served(app) as url:
         yield app, url
-
-
-def sign_up(page, url: str, smtp: FakeSmtp, address: str) -> None:
-    """Sign in as a new customer with the code the SMTP test server received."""
-    page.goto(url)
-    page.get_by_role("link", name="Sign in").click()
-    page.fill("input[name=contact]", address)
-    page.get_by_role("button", name="Send me a code").click()
-    expect(page.locator("h1")).to_have_text("Enter your code")
-    page.fill("input[name=code]", code_in(smtp.wait_for(1)[-1].message["Subject"]))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("h1")).to_have_text("My account")
 
 
 def balance_on_saldo_page(page, url) -> str:
@@ -54,7 +41,7 @@ def test_a_phone_deposits_buys_with_saldo_and_gets_a_failed_delivery_back(
         shop, smtp, phone, tmp_path):  # noqa: F811
     app, url = shop
     page = phone
-    sign_up(page, url, smtp, "dewi@example.com")
+    sign_in_on(page, url, smtp, "dewi@example.com")      # signs up: a new account
     assert balance_on_saldo_page(page, url) == "Rp 0"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
