@@ -598,6 +598,32 @@ def saldo(data: Data) -> None:
     ]
 
 
+def h2h_api(data: Data) -> None:
+    """c9e1f3a5b680: the H2H API. Dewi sells on through a script: one live key, one order of
+    hers placed through it, a call in the log and the callback that told her script."""
+    data["api_keys"] = [
+        {"id": 1, "customer_id": 1, "key_id": "mk_live_0dewi0script0", "salt": "s" * 32,
+         "secret_hash": "h" * 64, "label": "bot WA", "sandbox": False, "play_balance": 0,
+         "ip_allowlist": "203.0.113.7", "callback_url": "https://dewi.example/cb",
+         "rate_per_minute": 60, "created_by": "owner@example.com", "created_at": at(1008),
+         "last_used_at": at(1030), "revoked_at": None}]
+    data["api_nonces"] = [{"key_id": 1, "nonce": "n" * 32, "seen_at": at(1030)}]
+    data["api_orders"] = [
+        {"id": 1, "customer_id": 1, "key_id": 1, "ref_id": "INV-0001", "body_hash": "b" * 64,
+         "door": "v1", "sandbox": False, "order_id": 1, "sku": "mobile-legends-1",
+         "customer_no": "12345678(1234)", "status": "pending", "sn": "", "price": 14_000,
+         "currency": "IDR", "callback_url": "https://dewi.example/cb", "created_at": at(1030),
+         "updated_at": at(1030)}]
+    data["api_calls"] = [
+        {"id": 1, "key_id": 1, "door": "v1", "method": "POST", "path": "/api/v1/orders",
+         "status": 201, "code": "", "latency_ms": 42, "ip": "203.0.113.7", "at": at(1030)}]
+    data["api_callbacks"] = [
+        {"id": 1, "api_order_id": 1, "event_id": "order-1-success", "url": "https://dewi.example/cb",
+         "body": '{"ref_id": "INV-0001", "status": "success"}', "status": "success",
+         "attempts": 1, "next_attempt_at": None, "last_http_status": 200, "last_error": "",
+         "last_latency_ms": 80, "delivered_at": at(1031), "created_at": at(1031)}]
+
+
 # Every migration, oldest first, with what it added to a shop's data.
 LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("f9ea8422244a", initial_schema),
@@ -618,6 +644,7 @@ LAYERS: list[tuple[str, Callable[[Data], None]]] = [
     ("a7c9e1f3b468", flash_sales),
     ("b8d0f2a4c579", reviews_claims_and_identity),
     ("f6b8d0e2a357", saldo),
+    ("c9e1f3a5b680", h2h_api),
 ]
 
 
@@ -661,4 +688,5 @@ FILLED_IN = {
     "b8d0f2a4c579": {"shop_settings": {"privacy_policy": "", "legal_name": "", "nib": "",
                                        "pse_number": "", "claim_window_days": None}},
     "f6b8d0e2a357": {"shop_settings": {"refund_to_saldo": False}},
+    "c9e1f3a5b680": {"price_levels": {"api_self_service": False}},
 }

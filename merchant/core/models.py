@@ -561,6 +561,8 @@ class PriceLevel(db.Model):
     spend_threshold: Mapped[int | None]
     spend_days: Mapped[int] = mapped_column(default=30, server_default="30")
     currency: Mapped[str] = mapped_column(sa.String(3), default="IDR", server_default="IDR")
+    # Customers at this level may make their own H2H API keys (merchant/h2h/).
+    api_self_service: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class Customer(db.Model):
@@ -938,3 +940,117 @@ class Deposit(db.Model):
     locale: Mapped[str] = mapped_column(sa.String(8), default="id")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(db.Model):
+    """A reseller's key to the H2H API (merchant/h2h/). Only the secret's hash is kept: the
+    secret itself is derived from the shop's SECRET_KEY and the row's salt, so the database
+    alone cannot sign a request."""
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customers.id", name="fk_api_keys_customer_id", ondelete="CASCADE"),
+        index=True)
+    key_id: Mapped[str] = mapped_column(sa.String(40), unique=True)     # public: mk_live_...
+    salt: Mapped[str] = mapped_column(sa.String(64))
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    label: Mapped[str] = mapped_column(sa.String(60), default="")
+    # Sandbox keys order from the sandbox supplier and spend play saldo (play_balance).
+    sandbox: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    play_balance: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # Addresses or networks ("203.0.113.7 198.51.100.0/24"); empty: any address.
+    ip_allowlist: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    callback_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    rate_per_minute: Mapped[int] = mapped_column(default=60, server_default="60")
+    created_by: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    customer: Mapped[Customer] = relationship()
+
+
+class ApiNonce(db.Model):
+    """A request's nonce, kept for the replay window: the same signed request twice is refused."""
+    __tablename__ = "api_nonces"
+
+    key_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("api_keys.id", name="fk_api_nonces_key_id", ondelete="CASCADE"),
+        primary_key=True)
+    nonce: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ApiOrder(db.Model):
+    """An order placed through the API under the reseller's ref_id (unique per reseller,
+    forever). A live one points at its shop order; a sandbox one is its own record."""
+    __tablename__ = "api_orders"
+    __table_args__ = (sa.UniqueConstraint("customer_id", "ref_id",
+                                          name="uq_api_orders_customer_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customers.id", name="fk_api_orders_customer_id"), index=True)
+    key_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("api_keys.id", name="fk_api_orders_key_id"), index=True)
+    ref_id: Mapped[str] = mapped_column(sa.String(64))
+    body_hash: Mapped[str] = mapped_column(sa.String(64))   # what a same-ref_id retry must match
+    door: Mapped[str] = mapped_column(sa.String(12), default="v1")       # v1, digiflazz
+    sandbox: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    order_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("orders.id", name="fk_api_orders_order_id"), unique=True)
+    sku: Mapped[str] = mapped_column(sa.String(80))
+    customer_no: Mapped[str] = mapped_column(sa.String(120))
+    # A sandbox order's own state (a live one reads its order's): pending, success, failed.
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    sn: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    price: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="IDR")
+    callback_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    key: Mapped[ApiKey] = relationship()
+    order: Mapped[Order | None] = relationship()
+
+
+class ApiCall(db.Model):
+    """One request to the API, for the call log (kept API_CALL_LOG_DAYS)."""
+    __tablename__ = "api_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("api_keys.id", name="fk_api_calls_key_id", ondelete="CASCADE"),
+        index=True)
+    door: Mapped[str] = mapped_column(sa.String(12), default="v1")
+    method: Mapped[str] = mapped_column(sa.String(8))
+    path: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[int]
+    code: Mapped[str] = mapped_column(sa.String(40), default="")   # our error code, or rc
+    latency_ms: Mapped[int] = mapped_column(default=0)
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ApiCallback(db.Model):
+    """One status change told to a reseller's callback URL: the queue and its delivery log."""
+    __tablename__ = "api_callbacks"
+    __table_args__ = (sa.Index("ix_api_callbacks_due", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("api_orders.id", name="fk_api_callbacks_api_order_id"), index=True)
+    event_id: Mapped[str] = mapped_column(sa.String(80), unique=True)   # the receiver's dedupe key
+    url: Mapped[str] = mapped_column(sa.String(500))
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(12))     # the order's status it tells
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime | None]            # None: delivered or given up
+    last_http_status: Mapped[int | None]
+    last_error: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    last_latency_ms: Mapped[int | None]
+    delivered_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    api_order: Mapped[ApiOrder] = relationship()
