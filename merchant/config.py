@@ -56,6 +56,16 @@ class Defaults:
     OUTBOX_RETRY_MAX_SECONDS = 3600         # ... at most an hour apart
     OUTBOX_MAX_ATTEMPTS = 10                # then it is given up and left for the operator
 
+    # The H2H API (merchant/h2h/): the replay window, each key's calls per minute unless the
+    # owner sets another, the callbacks' timeout and pauses (then given up), how long the call
+    # log is kept, and whether callbacks may go to private addresses (tests, a LAN reseller).
+    H2H_REPLAY_WINDOW_SECONDS = 300
+    H2H_RATE_PER_MINUTE = 120
+    H2H_CALLBACK_TIMEOUT = 5
+    H2H_CALLBACK_PAUSES = (60, 300, 900, 3600, 10800, 21600)
+    H2H_CALLBACK_PRIVATE_OK = False
+    H2H_CALL_LOG_DAYS = 14
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_VERIFY = "20 per minute"      # account checks per client IP
     RATELIMIT_TRACK = "10 per minute"       # order look-ups per client IP

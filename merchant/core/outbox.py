@@ -42,7 +42,8 @@ __all__ = ["Event", "LISTENER_MODULES", "dispatch", "listener", "write_unit"]
 log = logging.getLogger(__name__)
 
 # The modules whose @listener functions the app factory registers, e.g. "merchant.receipts".
-LISTENER_MODULES: tuple[str, ...] = ("merchant.receipts.listeners", "merchant.alerts.listeners")
+LISTENER_MODULES: tuple[str, ...] = ("merchant.receipts.listeners", "merchant.alerts.listeners",
+                                     "merchant.h2h.listeners")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from merchant.core import outbox, wakeup
 from merchant.core.extensions import db
 from merchant.core.models import WorkerBeat, utcnow
 from merchant.customers import levels
+from merchant.h2h import callbacks, upkeep
 from merchant.ops import owner_alerts
 from merchant.orders import fulfillment, reconciliation
 from merchant.supply import sync
@@ -50,7 +51,7 @@ def deliver_once() -> int:
 def notify_once() -> int:
     """One pass of the notification lane: due listener jobs and owner alerts. Returns how many
     ran."""
-    done = outbox.dispatch() + owner_alerts.send_due()
+    done = outbox.dispatch() + owner_alerts.send_due() + callbacks.send_due() + upkeep.run_due()
     db.session.remove()
     return done
 

@@ -86,13 +86,14 @@ def read_contact(form: Mapping[str, str]) -> tuple[str | None, str | None, dict[
 
 
 def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
-                customer: Customer | None = None) -> Order:
+                customer: Customer | None = None, contact_required: bool = True) -> Order:
     """Validate a purchase, create the order and its payment. :raise PurchaseError:
 
     `key_owner` (the browser session's secret) binds the idempotency key: the same key from
     another browser makes another order instead of finding this one. `customer`: the signed-in
     customer, whose order it becomes, whose price level prices it (from the live rows), and
-    who may pay with saldo (the order is then paid at once, no gateway).
+    who may pay with saldo (the order is then paid at once, no gateway). `contact_required`
+    False (an order through the API): without an email or WhatsApp number, no receipt.
     """
     keys = purchase_keys(product, form, key_owner, utcnow())
     key = keys[0]
@@ -114,6 +115,8 @@ def place_order(product: Product, form: Mapping[str, str], key_owner: str = "",
             errors["method"] = _("%(method)s cannot be used in this shop. Choose another "
                                  "payment method.", method=method.name)
     email, whatsapp, contact_errors = read_contact(form)
+    if not contact_required:
+        contact_errors.pop("contact", None)
     errors.update(contact_errors)
     nickname = None
     if not any(spec["name"] in errors for spec in product.account_fields):
