@@ -75,7 +75,7 @@ def place(key: ApiKey, ref_id: str, sku: str, account: Mapping[str, str], *, doo
         raise ApiError("PRODUCT_NOT_FOUND", f"No package on sale has the code {sku!r}: see "
                                             f"the price list.")
     product = package.product
-    form = _form(product, account)
+    form = account_form(product, account)
     url = callback_url if callback_url is not None else key.callback_url
     if key.sandbox:
         return _place_sandbox(key, ref_id, sku, package, form, digest, door, url)
@@ -110,7 +110,7 @@ def _same(existing: ApiOrder, digest: str) -> ApiOrder:
     return existing
 
 
-def _form(product: Product, account: Mapping[str, str]) -> dict[str, str]:
+def account_form(product: Product, account: Mapping[str, str]) -> dict[str, str]:
     """The account fields as the storefront's form carries them (the confirmation of an
     uncheckable product's ID included: a program does not mistype)."""
     form = dict(account)
