@@ -63,3 +63,15 @@ def call(client, reseller: Reseller, method: str, path: str, json=None, **signin
     if body:
         sent["Content-Type"] = "application/json"
     return client.open(path, method=method, data=body, headers=sent)
+
+
+def item(client, reseller: Reseller, name="86 Diamonds", product="mobile-legends") -> dict:
+    """A package of the reseller's price list, by name."""
+    items = call(client, reseller, "GET", f"/api/v1/products?product={product}").get_json()
+    return next(found for found in items["items"] if found["name"] == name)
+
+
+def ml_order(client, reseller: Reseller, ref_id="INV-1", user_id="12345678") -> dict:
+    """An order body for Mobile Legends 86 Diamonds (Rp 22.000 retail)."""
+    return {"ref_id": ref_id, "sku": item(client, reseller)["code"],
+            "account": {"user_id": user_id, "zone_id": "1234"}}

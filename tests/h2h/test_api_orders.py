@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from resellers import call, make_reseller
+from resellers import item as sku
 
 from merchant.core.extensions import db
 from merchant.core.models import ApiOrder, Order
 from merchant.customers import ledger
 from tests.conftest import work
-
-ML = "mobile-legends"
-
-
-def sku(client, reseller, name="86 Diamonds", product=ML) -> dict:
-    items = call(client, reseller, "GET", f"/api/v1/products?product={product}").get_json()
-    return next(item for item in items["items"] if item["name"] == name)
 
 
 def test_profile_tells_the_saldo_and_the_key(app, client):
