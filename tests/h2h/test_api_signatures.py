@@ -15,7 +15,6 @@ from merchant.customers import ledger
 from merchant.h2h import keys
 
 
-
 def _nothing_written(app, reseller, saldo=200_000):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
