@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, g, jsonify, request
-from spectree import SecurityScheme, SpecTree
+from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from merchant.core.extensions import csrf
 from merchant.h2h import access, calls
@@ -36,13 +36,12 @@ def _invalid(req, resp, error, instance, *rest) -> None:
 
 
 spec = SpecTree(
-    "flask", title="merchant H2H API", version=__version__, annotations=True,
+    "flask", title="merchant H2H API", version=__version__, annotations=True, mode="strict",
     validation_error_status=422, before=_invalid,
     description="Order top-ups from your own site, bot or script, paid from your saldo. Every "
                 "request is signed: see /api/v1/docs.",
-    security_schemes=[SecurityScheme(name=name.replace("-", ""),
-                                     data={"type": "apiKey", "in": "header", "name": name})
-                      for name in HEADERS],
+    security_schemes=[SecurityScheme(name=name.replace("-", ""), data=SecuritySchemeData(
+        type="apiKey", field_in="header", name=name)) for name in HEADERS],
     security={name.replace("-", ""): [] for name in HEADERS},
 )
 

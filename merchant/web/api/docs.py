@@ -28,7 +28,7 @@ def openapi():
 @bp.get("/docs")
 def docs():
     language = "id" if i18n.language() == "id" else "en"
-    return render_template("api/docs.html", language=language,
+    return render_template("api/docs.html", doc_language=language,
                            base_url=current_app.config["PUBLIC_URL"].rstrip("/"),
                            curl_example=(EXAMPLES / "h2h.sh").read_text(),
                            python_example=(EXAMPLES / "h2h.py").read_text(),
