@@ -7,8 +7,9 @@ from resellers import call, make_reseller
 from resellers import item as sku
 
 from merchant.core.extensions import db
-from merchant.core.models import ApiOrder, Order
+from merchant.core.models import ApiOrder, Deposit, Order
 from merchant.customers import ledger
+from merchant.vendors.payments.sandbox import SandboxGateway
 from tests.conftest import work
 
 
@@ -154,3 +155,26 @@ def test_sandbox_key_spends_play_saldo_only(app, client):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
         assert ledger.balance(dewi.customer_id, "IDR").amount == 30_000
+
+
+def test_a_deposit_opens_a_payment_that_credits_the_saldo_once(app, client):
+    dewi = make_reseller(app, saldo=0)
+    body = {"ref_id": "DEP-1", "amount": 100_000, "method": "QRIS"}
+    opened = call(client, dewi, "POST", "/api/v1/deposits", json=body)
+    assert opened.status_code == 201, opened.get_json()
+    deposit = opened.get_json()
+    assert deposit["amount"] == 100_000 and deposit["total"] == 100_700     # QRIS 0,7 %
+    assert "/sandbox/pay/" in deposit["checkout_url"]
+    again = call(client, dewi, "POST", "/api/v1/deposits", json=body).get_json()
+    assert again["deposit_id"] == deposit["deposit_id"]
+    with app.app_context():
+        found = db.session.scalar(sa.select(Deposit).where(Deposit.ref == deposit["deposit_id"]))
+        gateway = SandboxGateway({"SANDBOX_WEBHOOK_SECRET": app.config["SANDBOX_WEBHOOK_SECRET"]})
+        paid = gateway.callback(found.ref, found.gateway_ref, "paid", found.total, "IDR")
+    for _ in range(3):
+        assert client.post("/webhooks/sandbox", data=paid[0], headers=paid[1]).status_code == 200
+    profile = call(client, dewi, "GET", "/api/v1/profile").get_json()
+    assert profile["saldo"]["balance"] == 100_000
+    wrong = call(client, dewi, "POST", "/api/v1/deposits",
+                 json={"ref_id": "DEP-2", "amount": 100_000, "method": "NOPE"})
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["fields"]["method"]
