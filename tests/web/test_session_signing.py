@@ -1,21 +1,53 @@
-"""The session cookie's signer is built once per secret key, and a rotated key takes effect at
-once: the old key still reads cookies while it is a fallback, and not after."""
+"""The session cookie is verified once per cookie and still means exactly what Flask's would:
+a changed cookie is no session, an old one expires, and a request changing its session never
+changes what the next request with the same cookie reads."""
 from __future__ import annotations
 
-from tests.conftest import buy, order_ref
+import datetime as dt
+import time
+
+import flask
+import pytest
+from itsdangerous import BadSignature, SignatureExpired
+
+from merchant.web.session_signing import RememberingSerializer
 
 
-def test_a_rotated_secret_key_is_used_at_once(client, app):
-    ref = order_ref(buy(client, app))
-    poll = f"/o/{ref}/status?since=awaiting_payment"
-    assert client.get(poll).status_code == 200        # this browser placed it: remembered
-    old = app.secret_key
+@pytest.fixture
+def signer():
+    return RememberingSerializer("key", salt="cookie-session")
 
-    app.secret_key = "a-new-secret-key-for-the-shop-0123456789"
-    app.config["SECRET_KEY_FALLBACKS"] = [old]
-    assert client.get(poll).status_code == 200        # read with the fallback
 
-    app.config["SECRET_KEY_FALLBACKS"] = []
-    stranger = app.test_client()
-    stranger.set_cookie("session", client.get_cookie("session").value)
-    assert stranger.get(poll).status_code == 404      # the old key is gone: not remembered
+def test_the_same_cookie_reads_the_same_and_a_copy(signer):
+    cookie = signer.dumps({"orders": ["M1"]})
+    first = signer.loads(cookie)
+    first["orders"].append("M2")                    # a request changing its session
+    assert signer.loads(cookie) == {"orders": ["M1"]}
+
+
+def test_a_changed_cookie_is_refused(signer):
+    cookie = signer.dumps({"orders": ["M1"]})
+    signer.loads(cookie)
+    with pytest.raises(BadSignature):
+        signer.loads(cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+
+
+def test_a_remembered_cookie_still_expires(signer, monkeypatch):
+    cookie = signer.dumps({"orders": ["M1"]})
+    assert signer.loads(cookie, max_age=60) == {"orders": ["M1"]}
+    later = time.time() + 120
+    monkeypatch.setattr("merchant.web.session_signing.time.time", lambda: later)
+    with pytest.raises(SignatureExpired):
+        signer.loads(cookie, max_age=60)
+
+
+def test_the_shop_session_survives_requests(app):
+    app.permanent_session_lifetime = dt.timedelta(days=1)
+
+    @app.get("/_t/set")
+    def set_value():
+        flask.session["n"] = flask.session.get("n", 0) + 1
+        return str(flask.session["n"])
+
+    client = app.test_client()
+    assert [client.get("/_t/set").text for _ in range(3)] == ["1", "2", "3"]
