@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     from merchant.web import (
         account,
         admin,
+        compat_digiflazz,
         cross_origin,
         errors,
         guards,
@@ -58,6 +59,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(cross_origin.exempt(webhooks.bp))
     app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))
     app.register_blueprint(cross_origin.exempt(telegram_webhook.bp))
+    app.register_blueprint(cross_origin.exempt(compat_digiflazz.bp))
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)
