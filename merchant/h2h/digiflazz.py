@@ -159,18 +159,20 @@ def price_list(body: dict, address: str) -> Answer:
     if body["cmd"] == "pasca":
         return Answer(200, {"data": []}, "00", key)
     wanted = {name: _text(body, name).lower() for name in ("category", "brand", "type")}
-    rows = [_item(item) for item in products.price_list(key.customer, code=_text(body, "code"))]
+    seller = shop_settings.current().shop_name
+    rows = [_item(item, seller)
+            for item in products.price_list(key.customer, code=_text(body, "code"))]
     rows = [row for row in rows
             if all(not value or row[name].lower() == value for name, value in wanted.items())]
     return Answer(200, {"data": rows}, "00", key)
 
 
-def _item(item: products.Item) -> dict:
+def _item(item: products.Item, seller: str) -> dict:
     start, end = _cut_off(item)
     return {"product_name": f"{item.product} {item.name}",
             "category": CATEGORIES.get(item.package.product.category, "Games"),
             "brand": item.product.upper(), "type": "Umum",
-            "seller_name": shop_settings.current().shop_name, "price": item.price,
+            "seller_name": seller, "price": item.price,
             "buyer_sku_code": item.code, "buyer_product_status": True,
             "seller_product_status": item.available,
             "unlimited_stock": item.reason != availability.STOCK, "stock": 0,
@@ -228,14 +230,14 @@ def transaction(body: dict, address: str) -> Answer:
         key = authenticate(body, echo["ref_id"], address)
         api_order = _order(key, body, **echo)
     except Refused as refused:
-        key = refused.key or key
+        # The saldo is told only to a caller who passed every check of authenticate().
         saldo = orders.balance(key) if key is not None else 0
         return _refused(refused, {**echo, "message": refused.message, "status": "Gagal",
                                   "rc": refused.rc, "sn": "", "buyer_last_saldo": saldo,
                                   "price": 0})
-    data = digiflazz_wire.transaction(outcome_of(api_order), orders.balance(key))
-    return Answer(400 if outcome_of(api_order).status == FAILED else 200, {"data": data},
-                  data["rc"], key)
+    outcome = outcome_of(api_order)
+    data = digiflazz_wire.transaction(outcome, orders.balance(key))
+    return Answer(400 if outcome.status == FAILED else 200, {"data": data}, data["rc"], key)
 
 
 def _order(key: ApiKey, body: dict, ref_id: str, customer_no: str,

@@ -151,6 +151,7 @@ def test_a_wrong_sign_is_rc_41_and_changes_nothing(app, client):
         assert answer.status_code == 400
         assert (answer.json["data"]["rc"], answer.json["data"]["status"]) == \
             (("41", "Gagal") if wrong else ("40", "Gagal"))
+        assert answer.json["data"]["buyer_last_saldo"] == 0     # not told to a stranger
     refused = client.post(f"{DOOR}/cek-saldo", json=saldo_body(shop) | {"sign": "x"})
     assert refused.status_code == 400 and refused.json["data"]["rc"] == "41"
     assert refused.json["data"]["message"].startswith("Signature Anda salah")
