@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +25,7 @@ from door_shop import (
 )
 
 from merchant.core.extensions import db
-from merchant.core.models import ApiCall, ApiKey, ApiOrder, SupplierProduct
+from merchant.core.models import ApiCall, ApiKey, ApiOrder, SupplierProduct, utcnow
 from merchant.h2h import keys
 
 
@@ -364,3 +365,48 @@ def test_a_failing_sandbox_account_answers_gagal_and_gives_the_play_saldo_back(
     assert json.loads(callback.get_data())["data"]["status"] == "Gagal"
     with app.app_context():
         assert db.session.scalar(sa.select(ApiOrder.door)) == "digiflazz"
+
+
+def test_an_order_is_answered_after_90_days_and_after_its_package_left_the_shop(app, client):
+    shop = reseller(app, saldo=50_000)
+    code = sku(app, *FREE_FIRE)
+    first = client.post(f"{DOOR}/transaction", json=transaction(shop, code, "123456789", "OLD-1"))
+    assert first.status_code == 200
+    with app.app_context():
+        db.session.execute(sa.update(ApiOrder).values(
+            created_at=utcnow() - dt.timedelta(days=120)))
+        db.session.commit()
+    set_package(app, *FREE_FIRE, active=False)
+    after = books(app, shop.customer_id)
+    again = client.post(f"{DOOR}/transaction", json=transaction(shop, code, "123456789", "OLD-1"))
+    assert again.status_code == 200 and again.json["data"]["ref_id"] == "OLD-1"
+    assert again.json["data"]["price"] == 10_000
+    other = client.post(f"{DOOR}/transaction", json=transaction(shop, code, "555555555", "OLD-1"))
+    assert other.json["data"]["rc"] == "49"
+    new = client.post(f"{DOOR}/transaction", json=transaction(shop, code, "123456789", "NEW-1"))
+    assert new.json["data"]["rc"] == "43"
+    assert books(app, shop.customer_id) == after
+
+
+def test_one_ref_id_sent_at_once_from_many_threads_buys_once(app):
+    shop = reseller(app, saldo=50_000)
+    body = transaction(shop, sku(app, *FREE_FIRE), "123456789", "RACE-1")
+    barrier = threading.Barrier(6)
+    answers = []
+
+    def send(url):
+        barrier.wait()
+        reply = requests.post(f"{url}/transaction", json=body, timeout=30)
+        answers.append((reply.status_code, reply.json()["data"]))
+
+    with door_served(app) as url:
+        threads = [threading.Thread(target=send, args=(url,)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert len(answers) == 6
+    assert {(status, data["ref_id"], data["price"]) for status, data in answers} == \
+        {(200, "RACE-1", 10_000)}
+    api_orders, _orders, _rows, left = books(app, shop.customer_id)
+    assert (api_orders, left) == (1, 40_000)
