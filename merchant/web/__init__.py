@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
         account,
         admin,
         api,
+        compat_digiflazz,
         cross_origin,
         errors,
         guards,
@@ -60,6 +61,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))
     app.register_blueprint(cross_origin.exempt(telegram_webhook.bp))
     app.register_blueprint(cross_origin.exempt(api.bp))
+    app.register_blueprint(cross_origin.exempt(compat_digiflazz.bp))
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)
