@@ -9,13 +9,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from conftest import package_id
+from resellers import make_reseller
 from werkzeug.serving import make_server
 
-from merchant.core import audit, money
 from merchant.core.extensions import db
-from merchant.core.models import ApiOrder, Customer, LedgerTransaction, Order, Package
-from merchant.customers import adjustments, ledger
-from merchant.h2h import keys
+from merchant.core.models import ApiOrder, LedgerTransaction, Order, Package
+from merchant.customers import ledger
 from merchant.h2h.products import code_of
 
 DOOR = "/compat/digiflazz/v1"
@@ -36,19 +35,9 @@ def md5(text: str) -> str:
 
 def reseller(app, saldo: int = 0, sandbox: bool = False, email: str = "reseller@example.com",
              **key_options) -> Reseller:
-    """A customer with `saldo` (the owner's adjustment) and a live or sandbox key."""
-    with app.app_context():
-        customer = db.session.scalar(sa.select(Customer).where(Customer.email == email))
-        if customer is None:
-            customer = Customer(email=email, name="Reseller")
-            db.session.add(customer)
-            db.session.commit()
-        if saldo:
-            adjustments.adjust(customer.id, money.Money(saldo, "IDR"), True, "Opening saldo",
-                               key=f"opening-{customer.id}-{saldo}",
-                               actor=audit.CLI)
-        key, secret = keys.create(customer, sandbox=sandbox, **key_options)
-        return Reseller(customer.id, key.key_id, secret)
+    """A customer with `saldo` and a live or sandbox key, in Digiflazz's words."""
+    made = make_reseller(app, email=email, saldo=saldo, sandbox=sandbox, **key_options)
+    return Reseller(made.customer_id, made.key_id, made.secret)
 
 
 def sku(app, slug: str, name: str) -> str:
