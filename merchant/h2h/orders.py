@@ -141,8 +141,11 @@ def _vouched(product: Product, form: Mapping[str, str]) -> dict[str, str]:
 
 
 def _refusal(exc: checkout.PurchaseError) -> ApiError:
-    if isinstance(exc.__cause__, ledger.SaldoShort):
-        return ApiError("INSUFFICIENT_BALANCE", str(exc.__cause__).split(". Top")[0] + ".")
+    short = exc.__cause__
+    if isinstance(short, ledger.SaldoShort):
+        return ApiError("INSUFFICIENT_BALANCE", f"Your saldo ({short.balance.amount} "
+                                                f"{short.balance.currency}) does not cover "
+                                                f"{short.needed.amount}: deposit first.")
     if "package" in exc.errors:
         return ApiError("PRODUCT_UNAVAILABLE", str(exc.errors["package"]))
     if set(exc.errors) & {"account", "method", "payment"}:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from merchant import catalog
 from merchant.catalog import accounts
 from merchant.core.extensions import db
@@ -105,7 +103,3 @@ def customer_no_of(product: Product, account: dict[str, str]) -> str:
         return f"{values[0]}({values[1]})"
     return "|".join(value for value in values if value)
 
-
-def count_packages() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Package)
-                             .where(catalog.package_on_sale()))
