@@ -22,7 +22,7 @@ from merchant.core.extensions import db
 from merchant.core.models import ApiKey, ApiOrder, Customer, Package, Product, utcnow
 from merchant.core.transactions import write_unit
 from merchant.customers import ledger, saldo
-from merchant.h2h import callbacks, products
+from merchant.h2h import callbacks, keys, products
 from merchant.h2h.errors import ApiError
 from merchant.h2h.outcomes import FAILED, PENDING, SUCCESS
 from merchant.orders import checkout
@@ -76,7 +76,7 @@ def place(key: ApiKey, ref_id: str, sku: str, account: Mapping[str, str], *, doo
                                             f"the price list.")
     product = package.product
     form = account_form(product, account)
-    url = callback_url if callback_url is not None else key.callback_url
+    url = key.callback_url if callback_url is None else _callback_url(callback_url)
     if key.sandbox:
         return _place_sandbox(key, ref_id, sku, package, form, digest, door, url)
     form |= _vouched(product, form)
@@ -101,6 +101,13 @@ def place(key: ApiKey, ref_id: str, sku: str, account: Mapping[str, str], *, doo
         return _same(find(key.customer_id, ref_id), digest), True
     callbacks.tell_if_final(api_order)
     return api_order, False
+
+
+def _callback_url(raw: str) -> str:
+    try:
+        return keys.read_callback_url(raw)
+    except keys.KeyRefused as exc:
+        raise ApiError("INVALID_REQUEST", str(exc), fields={"callback_url": str(exc)}) from None
 
 
 def _same(existing: ApiOrder, digest: str) -> ApiOrder:

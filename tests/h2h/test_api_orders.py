@@ -178,3 +178,16 @@ def test_a_deposit_opens_a_payment_that_credits_the_saldo_once(app, client):
     wrong = call(client, dewi, "POST", "/api/v1/deposits",
                  json={"ref_id": "DEP-2", "amount": 100_000, "method": "NOPE"})
     assert wrong.status_code == 422 and wrong.get_json()["error"]["fields"]["method"]
+
+
+def test_an_order_callback_url_must_be_a_web_address(app, client):
+    dewi = make_reseller(app)
+    body = {"ref_id": "INV-6", "sku": sku(client, dewi)["code"],
+            "account": {"user_id": "12345678", "zone_id": "1234"},
+            "callback_url": "file:///etc/passwd"}
+    answer = call(client, dewi, "POST", "/api/v1/orders", json=body)
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["fields"] == {"callback_url": answer.get_json()["error"]
+                                                    ["message"]}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
