@@ -52,10 +52,12 @@ def sku(app, slug="tiktok-coins", package="70 Coins") -> str:
     return f"{slug}-{package_id(app, slug, package)}"
 
 
-def place(app, key_id: str, ref_id: str, callback_url: str | None = None) -> int:
-    """An API order for 70 TikTok coins under `ref_id`; its id."""
+def place(app, key_id: str, ref_id: str, callback_url: str | None = None,
+          package: str = "70 Coins", account: dict | None = None) -> int:
+    """An API order for TikTok coins (70 unless told) under `ref_id`; its id."""
     with app.app_context():
-        api_order, again = orders.place(keys.by_key_id(key_id), ref_id, sku(app), ACCOUNT,
+        api_order, again = orders.place(keys.by_key_id(key_id), ref_id,
+                                        sku(app, package=package), account or ACCOUNT,
                                         callback_url=callback_url)
         assert not again
         return api_order.id
