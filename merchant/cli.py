@@ -18,8 +18,10 @@ from merchant.alerts import telegram_link
 from merchant.catalog import payment_presets, prices, promos
 from merchant.core import audit, shop_settings
 from merchant.core.extensions import db
-from merchant.core.models import Order, Product
+from merchant.core.models import Customer, Order, Product
 from merchant.core.money import Money, to_minor
+from merchant.customers import accounts
+from merchant.h2h import keys
 from merchant.ops import backup, demo, owner_alerts, upgrades, worker
 from merchant.orders import operator_actions
 from merchant.staff import admins
@@ -73,7 +75,7 @@ command = functools.partial(click.command, cls=OperatorCommand)
 def register(app: Flask) -> None:
     for command in (upgrade, version, init_db, seed_demo, run_worker, serve, dev, import_prices,
                     deliver, retry, refund, create_admin, reset_two_factor, setup_link,
-                    make_backup, promo, alerts):
+                    make_backup, promo, alerts, api_key):
         app.cli.add_command(command)
 
 
@@ -476,3 +478,82 @@ def alerts_telegram_webhook():
     except (telegram.TelegramError, telegram.Unreachable, telegram.AnswerLost) as exc:
         raise click.ClickException(f"Telegram did not take the webhook: {exc}") from None
     click.echo(f"Telegram now posts to {url}. Set MERCHANT_TELEGRAM_WEBHOOK=true.")
+
+
+@click.group("api-key")
+def api_key():
+    """Resellers' keys to the H2H API: create, list, revoke (also on the customer's page in
+    the panel)."""
+
+
+def _customer_by_contact(contact: str) -> Customer:
+    """The account with this email address or WhatsApp number. :raise click.BadParameter:"""
+    found = accounts.read_contact(contact)
+    customer = accounts.find(found) if found else None
+    if customer is None:
+        raise click.BadParameter(f"no customer has the email address or WhatsApp number "
+                                 f"{contact}.", param_hint="--customer")
+    return customer
+
+
+@api_key.command("create", cls=OperatorCommand)
+@with_appcontext
+@click.option("--customer", "contact", required=True,
+              help="The reseller's email address or WhatsApp number.")
+@click.option("--sandbox", is_flag=True,
+              help="A sandbox key: test orders on play saldo, nothing delivered.")
+@click.option("--label", default="", help="A name for the key, like 'Website'.")
+@click.option("--allow", default="",
+              help='Addresses or networks it may be used from: "203.0.113.7 198.51.100.0/24".')
+@click.option("--callback", default="", help="Where order results are posted.")
+@click.option("--rate", type=click.IntRange(min=1, max=6000),
+              help="Calls per minute (default: MERCHANT_H2H_RATE_PER_MINUTE).")
+def api_key_create(contact, sandbox, label, allow, callback, rate):
+    """Make an API key for a customer; its secret is printed this once."""
+    customer = _customer_by_contact(contact)
+    try:
+        key, secret = keys.create(customer, label=label, sandbox=sandbox, ip_allowlist=allow,
+                                  callback_url=callback, rate_per_minute=rate, actor=audit.CLI,
+                                  created_by=audit.CLI.name)
+    except keys.KeyRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    kind = "sandbox" if key.sandbox else "live"
+    click.echo(f"Made the {kind} API key for {customer.email or customer.whatsapp}.")
+    click.echo(f"Key ID: {key.key_id}")
+    click.echo(f"Secret: {secret}")
+    click.echo("Copy the secret now: it is shown only this once (the shop keeps only its "
+               "fingerprint).")
+
+
+@api_key.command("list", cls=OperatorCommand)
+@with_appcontext
+@click.option("--customer", "contact", help="Only this reseller's keys (email or WhatsApp).")
+def api_key_list(contact):
+    """API keys with their account, kind, allowlist and state (never their secrets)."""
+    if contact:
+        found = keys.of_customer(_customer_by_contact(contact).id)
+    else:
+        found = keys.every_key()
+    if not found:
+        click.echo("No API keys.")
+    for key in found:
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M} UTC" if key.revoked_at else "active"
+        used = f"used {key.last_used_at:%Y-%m-%d %H:%M} UTC" if key.last_used_at else "never used"
+        owner = key.customer.email or key.customer.whatsapp
+        click.echo(f"{key.key_id}  {owner}  {'sandbox' if key.sandbox else 'live'}  "
+                   f"{key.rate_per_minute}/min  {state}  {used}  {key.label or '-'}  "
+                   f"allow: {key.ip_allowlist or 'any'}  callback: {key.callback_url or '-'}")
+
+
+@api_key.command("revoke", cls=OperatorCommand)
+@with_appcontext
+@click.argument("key_id")
+def api_key_revoke(key_id):
+    """Stop the key KEY_ID at once: its next call is refused."""
+    key = keys.by_key_id(key_id.strip())
+    if key is None:
+        raise click.ClickException(f"There is no API key {key_id}.")
+    if not keys.revoke(key, audit.CLI):
+        click.echo(f"API key {key.key_id} was revoked already.")
+        return
+    click.echo(f"API key {key.key_id} revoked: calls with it are refused from now on.")

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 KINDS = (LEVEL_DISCOUNT, LEVEL_MARKUP)
 FIELDS = ("name", "sort_order", "kind", "percent_bp", "flat", "round_to", "allow_below_cost",
-          "spend_threshold", "spend_days", "currency")
+          "spend_threshold", "spend_days", "currency", "api_self_service")
 
 
 class LevelError(ValueError):

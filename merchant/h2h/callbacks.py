@@ -24,6 +24,7 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 from merchant.core import clock
 from merchant.core.extensions import db
@@ -185,6 +186,14 @@ def of_customer(customer_id: int, limit: int = 50) -> list[ApiCallback]:
     return list(db.session.scalars(
         sa.select(ApiCallback).join(ApiOrder, ApiOrder.id == ApiCallback.api_order_id)
         .where(ApiOrder.customer_id == customer_id)
+        .order_by(ApiCallback.id.desc()).limit(limit)))
+
+
+def latest(limit: int = 100) -> list[ApiCallback]:
+    """The newest callbacks of every account, for the owner's API page."""
+    return list(db.session.scalars(
+        sa.select(ApiCallback).options(selectinload(ApiCallback.api_order)
+                                       .selectinload(ApiOrder.key).selectinload(ApiKey.customer))
         .order_by(ApiCallback.id.desc()).limit(limit)))
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from merchant.core import audit
 from merchant.core.extensions import db
@@ -118,18 +119,21 @@ def create(customer: Customer, *, label: str = "", sandbox: bool = False,
 
 
 def update(key: ApiKey, *, label: str, ip_allowlist: str, callback_url: str,
-           actor: audit.Actor | None = None) -> None:
-    """Change what a key may do from where, and where its callbacks go. :raise KeyRefused:"""
+           rate_per_minute: int | None = None, actor: audit.Actor | None = None) -> None:
+    """Change what a key may do from where, and where its callbacks go (and, for the owner,
+    its calls per minute; None leaves the rate as it is). :raise KeyRefused:"""
     allowlist, url = read_allowlist(ip_allowlist), read_callback_url(callback_url)
     with write_unit():
         before = {"label": key.label, "ip_allowlist": key.ip_allowlist,
-                  "callback_url": key.callback_url}
+                  "callback_url": key.callback_url, "rate_per_minute": key.rate_per_minute}
         key.label, key.ip_allowlist, key.callback_url = (label or "").strip()[:60], allowlist, url
+        if rate_per_minute is not None:
+            key.rate_per_minute = rate_per_minute
         if actor is not None:
             audit.record(actor, "api_key.update", "api_key", key.id,
                          f"API key {key.key_id} changed", before=before,
                          after={"label": key.label, "ip_allowlist": allowlist,
-                                "callback_url": url})
+                                "callback_url": url, "rate_per_minute": key.rate_per_minute})
 
 
 def revoke(key: ApiKey, actor: audit.Actor | None = None) -> bool:
@@ -157,6 +161,21 @@ def reset_play_saldo(key: ApiKey) -> None:
 
 def by_key_id(key_id: str) -> ApiKey | None:
     return db.session.scalar(sa.select(ApiKey).where(ApiKey.key_id == key_id))
+
+
+def every_key() -> list[ApiKey]:
+    """Every account's keys, newest first (the CLI's list)."""
+    return list(db.session.scalars(sa.select(ApiKey).options(selectinload(ApiKey.customer))
+                                   .order_by(ApiKey.id.desc())))
+
+
+def by_ids(ids) -> dict[int, ApiKey]:
+    """id -> key (with its account), for the call log's rows."""
+    ids = set(ids) - {None}
+    if not ids:
+        return {}
+    return {key.id: key for key in db.session.scalars(
+        sa.select(ApiKey).where(ApiKey.id.in_(ids)).options(selectinload(ApiKey.customer)))}
 
 
 def of_customer(customer_id: int) -> list[ApiKey]:

@@ -29,6 +29,7 @@ DAY_SKELETONS = {"day": "MMMd", "date": "yMMMd"}
 def register(app: Flask) -> None:
     from merchant.web import (
         account,
+        account_api,
         admin,
         api,
         compat_digiflazz,
@@ -56,6 +57,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(shop.bp)
     app.register_blueprint(order_pages.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(account_api.bp)
     app.register_blueprint(saldo.bp)
     app.register_blueprint(cross_origin.exempt(webhooks.bp))
     app.register_blueprint(cross_origin.exempt(supplier_webhooks.bp))

@@ -50,6 +50,7 @@ class LevelForm(FlaskForm):
                                  currency=chosen_currency, required=False)
     spend_days = IntegerField(_l("... over the last (days)"), default=30, render_kw=WHOLE_NUMBER,
                               validators=[NumberRange(min=1, max=3650)])
+    api_self_service = BooleanField(_l("Customers at this level may make their own API keys"))
 
     @classmethod
     def of(cls, level: PriceLevel) -> LevelForm:
@@ -58,7 +59,8 @@ class LevelForm(FlaskForm):
                          .rstrip("%"), "currency": level.currency, "flat": level.flat,
                          "round_to": level.round_to, "allow_below_cost": level.allow_below_cost,
                          "spend_threshold": level.spend_threshold,
-                         "spend_days": level.spend_days})
+                         "spend_days": level.spend_days,
+                         "api_self_service": level.api_self_service})
         return form
 
     def values(self) -> dict:
@@ -68,7 +70,8 @@ class LevelForm(FlaskForm):
                 "round_to": self.round_to.data or 1,
                 "allow_below_cost": bool(self.allow_below_cost.data),
                 "spend_threshold": self.spend_threshold.data,
-                "spend_days": self.spend_days.data, "currency": self.currency.data}
+                "spend_days": self.spend_days.data, "currency": self.currency.data,
+                "api_self_service": bool(self.api_self_service.data)}
 
 
 class HandPriceForm(FlaskForm):

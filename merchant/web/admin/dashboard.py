@@ -7,7 +7,7 @@ from flask import abort, render_template, request
 from flask_babel import format_date
 
 from merchant.core.money import Money, exponent, symbol
-from merchant.ops import saldo_figures, sales
+from merchant.ops import api_share, saldo_figures, sales
 from merchant.web.admin import bp, owner_only
 
 # The chart's drawing box (SVG user units); it scales to the page width.
@@ -26,7 +26,8 @@ def dashboard():
     charts = [chart(currency, days) for currency, days in figures.daily.items()]
     return render_template("admin/dashboard.html", figures=figures, charts=charts,
                            periods=sales.PERIODS,
-                           saldo=saldo_figures.figures(sales.PERIODS[key][0]))
+                           saldo=saldo_figures.figures(sales.PERIODS[key][0]),
+                           api=api_share.of_period(figures.period))
 
 
 @dataclass(frozen=True)
