@@ -32,7 +32,7 @@ class Outcome:
     price: int
     currency: str
     sandbox: bool
-    created_at: dt.datetime
+    created_at: dt.datetime     # UTC, with its zone
 
 
 def outcome_of(api_order: ApiOrder) -> Outcome:
@@ -46,4 +46,4 @@ def outcome_of(api_order: ApiOrder) -> Outcome:
     return Outcome(ref_id=api_order.ref_id, order_id=order_id, status=status, sn=sn,
                    message=MESSAGES[status], sku=api_order.sku, customer_no=api_order.customer_no,
                    price=api_order.price, currency=api_order.currency, sandbox=api_order.sandbox,
-                   created_at=api_order.created_at)
+                   created_at=api_order.created_at.replace(tzinfo=dt.UTC))

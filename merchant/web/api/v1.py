@@ -1,6 +1,8 @@
 """The /api/v1 views: each reads its validated body, asks merchant/h2h/, and answers a model."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import g
 from spectree import Response
 
@@ -116,5 +118,5 @@ def deposit(json: schemas.DepositRequest):
                            fee=opened.fee, total=opened.total, currency=opened.currency,
                            checkout_url=opened.checkout_url, pay_code=opened.pay_code,
                            qr_string=opened.qr_string,
-                           expires_at=opened.payment_expires_at), 201
+                           expires_at=opened.payment_expires_at.replace(tzinfo=dt.UTC)), 201
 
