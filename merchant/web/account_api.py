@@ -23,9 +23,6 @@ from merchant.web.htmx import is_htmx, vary
 
 bp = Blueprint("account_api", __name__, url_prefix="/account/api")
 
-DOCS = "/api/v1/docs"
-
-
 @bp.after_request
 def private(response):
     """The customer's own page (and once their new secret): never kept by any cache."""
@@ -74,7 +71,8 @@ def _page(customer: Customer, status: int = 200, notice: str | None = None):
     page = Page(own, calls.of_keys([key.id for key in own]), callbacks.of_customer(customer.id),
                 {key.id: key for key in own}, keys.may_make_own(customer))
     return vary(render_template("account/api/index.html", customer=customer, page=page,
-                                form=ActionForm(), docs=DOCS, contact=_contact(customer),
+                                form=ActionForm(), docs=url_for("api.docs"),
+                                contact=_contact(customer),
                                 notice=notice_text(notice or request.args.get("done"))), status)
 
 
@@ -107,7 +105,7 @@ def new_key():
             error = str(exc)
         else:
             return render_template("account/api/new_key.html", key=key, secret=secret,
-                                   docs=DOCS)
+                                   docs=url_for("api.docs"))
     status = 422 if error or form.errors else 200
     return render_template("account/api/key_form.html", form=form, key=None,
                            error=error), status
