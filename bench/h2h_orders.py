@@ -452,7 +452,7 @@ def bench(args: argparse.Namespace) -> int:
             books = read_books(app, customer_id)
             deliveries = supplier_deliveries(shop)
             tracebacks = shop.tracebacks()
-            db_engines_dispose(app)
+            close_app(app)
     finally:
         if args.keep:
             print(f"(logs kept in {folder})")
@@ -471,7 +471,7 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def db_engines_dispose(app) -> None:
+def close_app(app) -> None:
     with app.app_context():
         db.engine.dispose()
 
@@ -485,8 +485,11 @@ def report(args, run: Run, books: Books, last_accepted: float, waiting: tuple[in
     print("| orders | accepted in s | orders/s accepted | delivered in s | orders/s delivered "
           "| load average before -> after |")
     print("|---|---|---|---|---|---|")
-    print(f"| {count} | {last_accepted:.1f} | {count / last_accepted:.1f} | "
-          + (f"{delivered:.1f} | {count / delivered:.1f}" if delivered else "- | -")
+    print(f"| {count} | "
+          + (f"{last_accepted:.1f} | {count / last_accepted:.1f}" if last_accepted > 0
+             else "- | -") + " | "
+          + (f"{delivered:.1f} | {count / delivered:.1f}" if delivered and delivered > 0
+             else "- | -")
           + f" | {load_before} -> {load_after} |")
     quarters = pace(run, count)
     if quarters:
