@@ -472,6 +472,7 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def close_app(app) -> None:
+    """Its connections to the bench database closed (the database is dropped next)."""
     with app.app_context():
         db.engine.dispose()
 
