@@ -23,7 +23,7 @@ say, with its own few lines of HMAC:
    would also have refused a later one).
 
 Printed: orders/s from the first POST to the last order accepted and to the last delivered,
-p50/p95/p99 of the POSTs (all, the first answers, the duplicates). Exit code 1 when any check
+p50/p95/p99 of the POSTs (all, the first answers, the second ones). Exit code 1 when any check
 fails. There is no speed budget: the figures go to bench/README.md.
 
     python bench/h2h_orders.py [--orders 1000] [--clients 20] [--database bench_h2h] [--keep]
