@@ -11,8 +11,8 @@ PYBABEL := $(VENV)/bin/pybabel
 PO := $(wildcard merchant/translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run dev test lint bench bench-spike bench-orders clean translations messages lock \
-	lock-upgrade
+.PHONY: run dev test lint bench bench-spike bench-h2h bench-orders clean translations messages \
+	lock lock-upgrade
 
 # Installs come from the locks in requirements/ (exact versions with their hashes, made by
 # `make lock`): run.txt for run, dev and the translations; test.txt (run's versions plus the
@@ -98,8 +98,9 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check merchant tests bench
 	$(VENV)/bin/lint-imports --no-cache
 
-# Requests/s against budgets (bench/README.md), then Pay -> Delivered, Lighthouse and the spike
-# of phone buyers; every part runs, and any missed budget fails the target.
+# Requests/s against budgets (bench/README.md), then Pay -> Delivered, Lighthouse, the spike
+# of phone buyers and the H2H API's 1,000 orders; every part runs, and any missed budget or
+# broken check fails the target.
 bench: $(VENV)/.installed-bench $(MO)
 	@./bench/tools.sh
 	@status=0; \
@@ -107,6 +108,7 @@ bench: $(VENV)/.installed-bench $(MO)
 	$(PY) bench/pay_to_delivered.py || status=1; \
 	$(PY) bench/lighthouse.py || status=1; \
 	$(MAKE) --no-print-directory bench-spike || status=1; \
+	$(MAKE) --no-print-directory bench-h2h || status=1; \
 	exit $$status
 
 # Locust, which plays the buyers from its own process: the venv's (bench.txt), or any other
@@ -117,6 +119,12 @@ LOCUST ?= $(VENV)/bin/locust
 # SQLite, against bench/spike_baseline.json (bench/README.md, Spike; about 10 minutes).
 bench-spike: $(VENV)/.installed-bench $(MO)
 	$(PY) bench/spike.py --locust "$(LOCUST)"
+
+# The H2H API on gunicorn + 2 workers and PostgreSQL: 1,000 reseller orders, each sent twice at
+# once, none doubled or lost, the saldo's books balanced (bench/README.md, H2H API; a few
+# minutes). A new database bench_h2h (H2H_BENCH_DATABASE), dropped at the end.
+bench-h2h: $(VENV)/.installed-bench $(MO)
+	$(PY) bench/h2h_orders.py
 
 # The admin order list at 100,000 orders (SQLite; PostgreSQL when MERCHANT_TEST_DATABASE_URL is set).
 bench-orders: $(VENV)/.installed-bench $(MO)

@@ -162,11 +162,14 @@ class Shop:
 class PostgresShop(Shop):
     name = "postgresql"
     setup = "gunicorn (2 processes) + 2 `flask worker`, PostgreSQL"
+    # The server and the database the setup makes (bench/h2h_orders.py names its own).
+    admin_url = POSTGRES_ADMIN_URL
+    database = DATABASE
 
     def start(self) -> None:
         self._recreate_database()
-        self.database_url = sa.make_url(POSTGRES_ADMIN_URL).set(
-            database=DATABASE).render_as_string(hide_password=False)
+        self.database_url = sa.make_url(self.admin_url).set(
+            database=self.database).render_as_string(hide_password=False)
         self.env["MERCHANT_DATABASE_URL"] = self.database_url
         if _redis_answers():
             self.env.update(MERCHANT_RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
@@ -184,12 +187,12 @@ class PostgresShop(Shop):
                        f"worker-{number}.log")
 
     def _recreate_database(self, create: bool = True) -> None:
-        engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as db:
-                db.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+                db.execute(sa.text(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)"))
                 if create:
-                    db.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
+                    db.execute(sa.text(f"CREATE DATABASE {self.database}"))
         finally:
             engine.dispose()
 
