@@ -241,18 +241,12 @@ def _poll_row(ref: str) -> PollRow | None:
     sql = _POLL_SQL.get(engine.dialect.paramstyle) or _POLL_SQL["format"]
     connection = engine.raw_connection()
     try:
-        driver = connection.driver_connection
-        autocommit = engine.dialect.name == "postgresql" and not driver.autocommit
-        if autocommit:
-            driver.autocommit = True
-        try:
-            cursor = connection.cursor()
-            cursor.execute(sql, (ref.upper(),))
-            found = cursor.fetchone()
-            cursor.close()
-        finally:
-            if autocommit:
-                driver.autocommit = False
+        found = _read(connection, sql, ref.upper(), engine.dialect.name == "postgresql")
+    except engine.dialect.loaded_dbapi.Error as exc:
+        # A lost server or a locked file: this connection is not given back for reuse, and
+        # the answer is the shop's usual 503 for a database away (web/errors.py).
+        connection.invalidate()
+        raise sa.exc.OperationalError(sql, (ref,), exc) from exc
     finally:
         connection.close()                  # back to the pool
     if found is None:
@@ -261,6 +255,22 @@ def _poll_row(ref: str) -> PollRow | None:
     if isinstance(checked, str):            # SQLite keeps datetimes as ISO text
         checked = dt.datetime.fromisoformat(checked)
     return PollRow(*found[:5], checked)
+
+
+def _read(connection, sql: str, ref: str, autocommit: bool):
+    driver = connection.driver_connection
+    autocommit = autocommit and not driver.autocommit
+    if autocommit:
+        driver.autocommit = True
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, (ref,))
+        found = cursor.fetchone()
+        cursor.close()
+        return found
+    finally:
+        if autocommit:
+            driver.autocommit = False
 
 
 _POLL_COLUMNS = "id, ref, view_token, status, gateway_ref, gateway_checked_at"

@@ -32,17 +32,29 @@ class DatabaseLost:
     the statement fail as a locked or vanished file does (sqlite3.OperationalError).
     """
 
-    def __init__(self, app, statement: str):
+    def __init__(self, app, statement: str | None):
+        """`statement`: how the statement starts; None: the next connection taken from the
+        pool is cut as it is handed out (a read on the driver itself, below SQLAlchemy)."""
         self.app, self.statement, self.fired = app, statement, False
         with app.app_context():
             self.engine = db.engine
-        sa.event.listen(self.engine, "before_cursor_execute", self._before)
+        if statement is None:
+            sa.event.listen(self.engine.pool, "checkout", self._checkout)
+        else:
+            sa.event.listen(self.engine, "before_cursor_execute", self._before)
 
     def _before(self, conn, cursor, statement, parameters, context, executemany):
         if self.fired or not statement.lstrip().upper().startswith(self.statement):
             return
         self.fired = True
-        dbapi = conn.connection.dbapi_connection
+        self._cut(conn.connection.dbapi_connection)
+
+    def _checkout(self, dbapi, record, proxy):
+        if not self.fired:
+            self.fired = True
+            self._cut(dbapi)
+
+    def _cut(self, dbapi):
         if self.engine.dialect.name == "postgresql":
             with sa.create_engine(self.engine.url, poolclass=sa.pool.NullPool).connect() as other:
                 other.execute(sa.text("SELECT pg_terminate_backend(:pid)"),
@@ -53,7 +65,10 @@ class DatabaseLost:
                             lambda _: dbapi.set_progress_handler(None, 1), once=True)
 
     def close(self):
-        sa.event.remove(self.engine, "before_cursor_execute", self._before)
+        if self.statement is None:
+            sa.event.remove(self.engine.pool, "checkout", self._checkout)
+        else:
+            sa.event.remove(self.engine, "before_cursor_execute", self._before)
 
 
 @pytest.mark.parametrize("statement", ["INSERT INTO ORDERS", "INSERT INTO ORDER_EVENTS"])
@@ -83,7 +98,7 @@ def test_database_lost_under_the_status_poll_is_a_503_and_the_next_poll_is_answe
     ref = order_ref(buy(client, app))
     poll = f"/o/{ref}/status?since=awaiting_payment"
     assert client.get(poll).data == b""
-    lost = DatabaseLost(app, "SELECT ORDERS.ID, ORDERS.REF, ORDERS.VIEW_TOKEN")   # the poll's read
+    lost = DatabaseLost(app, None)      # the poll's read, on the connection it takes
     try:
         answer = client.get(poll, headers={"HX-Request": "true"})
     finally:

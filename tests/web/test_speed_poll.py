@@ -26,6 +26,23 @@ HTMX = {"HX-Request": "true"}
 
 @contextlib.contextmanager
 def statements(app):
+    """The SQL statements `app` sends through SQLAlchemy while the block runs."""
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+@contextlib.contextmanager
+def database_use(app):
     """What `app` sends to the database while the block runs: every SQL statement SQLAlchemy
     executes, every statement SQLite runs (its trace, which also sees a driver's own SQL), and
     how many connections are taken from the pool."""
@@ -102,7 +119,7 @@ def test_unchanged_poll_is_empty_from_one_read_without_rendering_or_locale(
     assert unchanged(first) and vendor_queries(vendor_server) == 1   # never asked yet
 
     clock.advance(5)
-    with statements(xendit_app) as sent, work_done(xendit_app, monkeypatch) as done:
+    with database_use(xendit_app) as sent, work_done(xendit_app, monkeypatch) as done:
         poll = client.get(f"/o/{ref}/status?since={WAITING}", headers=HTMX)
     assert unchanged(poll)
     # A length, so the server keeps the connection for the next poll; the session untouched.
