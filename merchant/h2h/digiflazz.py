@@ -36,7 +36,6 @@ DOOR = "digiflazz"
 MESSAGES = digiflazz_wire.MESSAGES | {
     "50": "Transaksi Tidak Ditemukan",
     "69": "Harga seller lebih besar dari ketentuan harga Buyer",
-    "88": "Akun Anda tidak dapat melakukan aksi ini",
 }
 
 # Every ApiError code of the H2H core as a Digiflazz rc (a test holds this to errors.STATUSES).
@@ -48,7 +47,6 @@ RC_OF = {
     "TIMESTAMP_SKEW": "40",
     "REPLAYED": "40",
     "IP_NOT_ALLOWED": "45",
-    "LEVEL_NOT_ALLOWED": "88",
     "RATE_LIMITED": "83",
     "INVALID_REQUEST": "40",
     "PRODUCT_NOT_FOUND": "43",

@@ -11,7 +11,6 @@ STATUSES = {
     "TIMESTAMP_SKEW": 401,          # X-Timestamp outside the replay window
     "REPLAYED": 401,                # this nonce was used before
     "IP_NOT_ALLOWED": 403,
-    "LEVEL_NOT_ALLOWED": 403,
     "RATE_LIMITED": 429,
     "INVALID_REQUEST": 422,
     "PRODUCT_NOT_FOUND": 404,

@@ -21,7 +21,7 @@ class ErrorDetail(BaseModel):
                                   "PRODUCT_NOT_FOUND, PRODUCT_UNAVAILABLE, ACCOUNT_INVALID, "
                                   "ACCOUNT_NOT_FOUND, CHECK_UNAVAILABLE, INSUFFICIENT_BALANCE, "
                                   "DUPLICATE_REF_MISMATCH, ORDER_NOT_FOUND, "
-                                  "PAYMENT_UNAVAILABLE, LEVEL_NOT_ALLOWED).")
+                                  "PAYMENT_UNAVAILABLE).")
     message: str = Field(description="For the developer reading the log.")
     fields: dict[str, str] | None = Field(None, description="Per request field, when one is "
                                                             "wrong.")
