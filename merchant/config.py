@@ -73,6 +73,7 @@ class Defaults:
     RATELIMIT_ORDER = "10 per minute"       # Buy presses per client IP
     RATELIMIT_ORDER_ACCOUNT = "5 per minute"  # ... and per game account
     RATELIMIT_WEBHOOK = "1200 per minute"   # callbacks per sending address (vendors burst)
+    RATELIMIT_API_REFUSED = "30 per minute"  # H2H calls refused for their key or signature, per IP
     PROXY_COUNT = 0                         # reverse proxies in front whose X-Forwarded-* to trust
     MAX_CONTENT_LENGTH = 1024 * 1024        # request bodies (the panel: UPLOAD_MAX_BYTES more)
     WEBHOOK_MAX_BYTES = 64 * 1024           # callback bodies, refused before they are read

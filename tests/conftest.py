@@ -124,6 +124,7 @@ def bare_app(tmp_path, **overrides):
         "RATELIMIT_ORDER": "1000 per minute",
         "RATELIMIT_ORDER_ACCOUNT": "1000 per minute",
         "RATELIMIT_WEBHOOK": "10000 per minute",
+        "RATELIMIT_API_REFUSED": "1000 per minute",
         "PUBLIC_URL": "http://shop.test",
         # The suite reads the shop in English; tests of the languages choose theirs.
         "DEFAULT_LOCALE": "en",

@@ -5,14 +5,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
-from merchant.core.extensions import csrf
+from merchant.core.extensions import csrf, limiter
 from merchant.h2h import calls, digiflazz
+from merchant.web.api import refused_limit
 
 bp = Blueprint("compat_digiflazz", __name__, url_prefix="/compat/digiflazz/v1")
 csrf.exempt(bp)
+# Digiflazz's rc for an unknown username, a wrong sign and an address not allowed.
+REFUSED_FOR_WHO = frozenset({"41", "42", "45"})
+
+
+def refused_for_who(response) -> bool:
+    """Like the API's: refusals for the key or the sign count against the caller's address."""
+    return g.get("door_rc") in REFUSED_FOR_WHO
+
+
+limiter.limit(refused_limit, deduct_when=refused_for_who)(bp)
 
 
 def _answer(command: Callable[[dict, str], digiflazz.Answer]):
@@ -25,6 +36,7 @@ def _answer(command: Callable[[dict, str], digiflazz.Answer]):
         refused = digiflazz.Refused("40", "the body must be a JSON object")
         answer = digiflazz.Answer(400, {"data": {"rc": refused.rc, "message": refused.message}},
                                   refused.rc)
+    g.door_rc = answer.rc
     calls.record(answer.key, digiflazz.DOOR, request.method, request.path, answer.status,
                  answer.rc, int((time.monotonic() - started) * 1000), address)
     response = jsonify(answer.body)
@@ -51,6 +63,13 @@ def cek_saldo():
 def transaction():
     """Digiflazz's top-up: a new ref_id orders, the same ref_id again is its status."""
     return _answer(digiflazz.transaction)
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many_refused(exc: TooManyRequests):
+    """Too many calls refused for their username or sign from this address."""
+    return jsonify(data={"rc": "83", "message": f"{digiflazz.MESSAGES['83']}: too many "
+                                                "refused calls from this address"}), 429
 
 
 @bp.errorhandler(HTTPException)

@@ -135,3 +135,27 @@ def test_the_database_alone_cannot_sign(app):
             assert keys.usable_secret(keys.by_key_id(dewi.key_id)) is None
     finally:
         app.config["SECRET_KEY"] = other
+
+
+def test_an_address_guessing_keys_is_stopped_before_the_database(app, client):
+    app.config["RATELIMIT_API_REFUSED"] = "3 per minute"
+    dewi = make_reseller(app)
+    for _ in range(3):
+        assert _code(call(client, dewi, "GET", "/api/v1/profile", secret="sk_guess")) == \
+            (401, "INVALID_SIGNATURE")
+    stopped = call(client, dewi, "GET", "/api/v1/profile")       # even signed right
+    assert _code(stopped) == (429, "RATE_LIMITED")
+    elsewhere = client.get("/api/v1/profile", environ_base={"REMOTE_ADDR": "203.0.113.9"},
+                           headers=headers(dewi, "GET", "/api/v1/profile"))
+    assert elsewhere.status_code == 200
+    with app.app_context():
+        logged = db.session.scalar(sa.select(sa.func.count()).select_from(ApiCall)
+                                   .where(ApiCall.status == 401))
+    assert logged == 3
+
+
+def test_signed_calls_do_not_count_against_the_address(app, client):
+    app.config["RATELIMIT_API_REFUSED"] = "3 per minute"
+    dewi = make_reseller(app)
+    assert all(call(client, dewi, "GET", "/api/v1/profile").status_code == 200
+               for _ in range(6))

@@ -410,3 +410,16 @@ def test_one_ref_id_sent_at_once_from_many_threads_buys_once(app):
         {(200, "RACE-1", 10_000)}
     api_orders, _orders, _rows, left = books(app, shop.customer_id)
     assert (api_orders, left) == (1, 40_000)
+
+
+def test_an_address_sending_wrong_signs_is_stopped(app, client):
+    app.config["RATELIMIT_API_REFUSED"] = "3 per minute"
+    shop = reseller(app, saldo=50_000)
+    for _ in range(3):
+        wrong = client.post(f"{DOOR}/cek-saldo", json=saldo_body(shop) | {"sign": "x"})
+        assert wrong.json["data"]["rc"] == "41"
+    stopped = client.post(f"{DOOR}/cek-saldo", json=saldo_body(shop))
+    assert stopped.status_code == 429 and stopped.json["data"]["rc"] == "83"
+    elsewhere = client.post(f"{DOOR}/cek-saldo", json=saldo_body(shop),
+                            environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert elsewhere.json["data"] == {"deposit": 50_000}

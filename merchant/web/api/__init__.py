@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from werkzeug.exceptions import TooManyRequests
 
-from merchant.core.extensions import csrf
+from merchant.core.extensions import csrf, limiter
 from merchant.h2h import access, calls
 from merchant.h2h.errors import ApiError
 from merchant.version import __version__
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+
+
+def refused_limit() -> str:
+    return current_app.config["RATELIMIT_API_REFUSED"]
+
+
+def refused_for_who(response) -> bool:
+    """A call refused for its key or signature counts against its address: someone guessing
+    keys or secrets is stopped before the database is asked again."""
+    return response.status_code in (401, 403)
+
+
+limiter.limit(refused_limit, deduct_when=refused_for_who)(bp)
 
 UNSIGNED = frozenset({"api.openapi", "api.docs"})
 HEADERS = ("X-Key-Id", "X-Timestamp", "X-Nonce", "X-Signature")
@@ -71,6 +85,13 @@ def api_error(error: ApiError):
     if error.retry_after:
         response.headers["Retry-After"] = str(error.retry_after)
     return response
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many_refused(error):
+    return api_error(ApiError("RATE_LIMITED", "Too many refused calls from this address: fix "
+                                              "the key or the signing, then try again in a "
+                                              "minute.", retry_after=60))
 
 
 @bp.after_request
