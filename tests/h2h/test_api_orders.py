@@ -191,3 +191,15 @@ def test_an_order_callback_url_must_be_a_web_address(app, client):
                                                     ["message"]}
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+
+
+def test_a_sandbox_key_checks_accounts_by_the_sandbox_rules(app, client):
+    dewi = make_reseller(app, sandbox=True)
+    code = sku(client, dewi)["code"]
+    for user_id, found in (("12345678", True), ("00012345", False)):
+        answer = call(client, dewi, "POST", "/api/v1/account-check",
+                      json={"sku": code, "account": {"user_id": user_id, "zone_id": "1234"}})
+        assert answer.status_code == 200 and answer.get_json()["found"] is found
+    wrong = call(client, dewi, "POST", "/api/v1/account-check",
+                 json={"sku": code, "account": {"user_id": "12"}})
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "ACCOUNT_INVALID"

@@ -6,7 +6,6 @@ import datetime as dt
 from flask import g
 from spectree import Response
 
-from merchant.catalog import accounts
 from merchant.customers import deposits
 from merchant.h2h import orders, products
 from merchant.h2h.errors import ApiError
@@ -63,16 +62,8 @@ def account_check(json: schemas.AccountCheckRequest):
     package = products.find(json.sku)
     if package is None:
         raise ApiError("PRODUCT_NOT_FOUND", f"No package on sale has the code {json.sku!r}.")
-    check = accounts.check(package.product, orders.account_form(package.product, json.account))
-    if check.status == accounts.INVALID:
-        raise ApiError("ACCOUNT_INVALID", "; ".join(map(str, check.errors.values())),
-                       fields={k: str(v) for k, v in check.errors.items()})
-    if check.status == accounts.UNAVAILABLE:
-        raise ApiError("CHECK_UNAVAILABLE", "The account check is not answering: try again "
-                                            "in a minute.")
-    return schemas.AccountCheck(found=check.status in (accounts.FOUND, accounts.CONFIRMED),
-                                nickname=check.nickname or None)
-
+    found, nickname = orders.look_up(g.api_key, package, json.account)
+    return schemas.AccountCheck(found=found, nickname=nickname)
 
 @bp.post("/orders")
 @spec.validate(json=schemas.OrderRequest,
