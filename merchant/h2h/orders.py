@@ -88,6 +88,11 @@ def place(key: ApiKey, ref_id: str, sku: str, account: Mapping[str, str], *, doo
                                      customer=key.customer, contact_required=False)
     except checkout.PurchaseError as exc:
         raise _refusal(exc) from exc
+    if order.package_id != package.id or order.account != accounts.read_fields(product, form)[0]:
+        # The ref_id's order was made by an earlier request whose answer was lost before its
+        # API row was written, and this one asks for something else.
+        raise ApiError("DUPLICATE_REF_MISMATCH", f"ref_id {ref_id!r} was used for another "
+                                                 f"order: use a new ref_id.")
     api_order = ApiOrder(customer_id=key.customer_id, key_id=key.id, ref_id=ref_id,
                          body_hash=digest, door=door, sandbox=False, order_id=order.id, sku=sku,
                          customer_no=products.customer_no_of(product, account),

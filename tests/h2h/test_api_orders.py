@@ -203,3 +203,23 @@ def test_a_sandbox_key_checks_accounts_by_the_sandbox_rules(app, client):
     wrong = call(client, dewi, "POST", "/api/v1/account-check",
                  json={"sku": code, "account": {"user_id": "12"}})
     assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "ACCOUNT_INVALID"
+
+
+def test_an_order_whose_answer_was_lost_is_found_again_only_for_the_same_body(app, client):
+    """A request that made its order but died before its API row: the same ref_id again finds
+    that order (no second purchase); another body under it is refused."""
+    dewi = make_reseller(app, saldo=100_000)
+    body = {"ref_id": "LOST-1", "sku": sku(client, dewi)["code"],
+            "account": {"user_id": "12345678", "zone_id": "1234"}}
+    call(client, dewi, "POST", "/api/v1/orders", json=body)
+    with app.app_context():
+        db.session.execute(sa.delete(ApiOrder))             # the API row never written
+        db.session.commit()
+    other = call(client, dewi, "POST", "/api/v1/orders",
+                 json=body | {"account": {"user_id": "87654321", "zone_id": "1234"}})
+    assert other.status_code == 409
+    again = call(client, dewi, "POST", "/api/v1/orders", json=body)
+    assert again.status_code == 201
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
+        assert ledger.balance(dewi.customer_id, "IDR").amount == 78_000
