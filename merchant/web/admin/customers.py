@@ -24,12 +24,6 @@ def _actor() -> audit.Actor:
     return audit.Actor.of(current_user)
 
 
-def _customer_or_404(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        abort(404)
-    return customer
-
 
 def _level_choices() -> list[tuple[str, str]]:
     return [("", _("No level (retail prices)"))] + \
@@ -49,7 +43,7 @@ def customers_list():
 @bp.get("/customers/<int:customer_id>")
 def customer_page(customer_id: int):
     """One customer: contacts, level (set by hand), orders, saldo, sign out everywhere."""
-    customer = _customer_or_404(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     form = CustomerLevelForm(data={"level": str(customer.level_id or "")})
     form.level.choices = _level_choices()
     return _customer_page(customer, form)
@@ -66,7 +60,7 @@ def _customer_page(customer: Customer, form, status: int = 200):
 @owner_only
 def customer_level(customer_id: int):
     """Move a customer to a level (or none) by hand; audited."""
-    customer = _customer_or_404(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     form = CustomerLevelForm()
     form.level.choices = _level_choices()
     if not form.validate_on_submit():
@@ -80,7 +74,7 @@ def customer_level(customer_id: int):
 @bp.post("/customers/<int:customer_id>/sign-out")
 def customer_sign_out(customer_id: int):
     """Sign the customer out on every device (a lost phone, a stolen account); audited."""
-    customer = _customer_or_404(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     if PlainForm().validate_on_submit():
         audit.record(_actor(), "customer.sign_out", "customer", customer.id,
                      f"Signed customer {customer.id} out everywhere")

@@ -28,18 +28,6 @@ def _actor() -> audit.Actor:
     return audit.Actor.of(current_user)
 
 
-def _customer_or_404(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        abort(404)
-    return customer
-
-
-def _key_or_404(key_id: int) -> ApiKey:
-    key = db.session.get(ApiKey, key_id)
-    if key is None:
-        abort(404)
-    return key
 
 
 def _keys_section(customer: Customer) -> str:
@@ -78,7 +66,7 @@ def api_page():
 @owner_only
 def api_key_new(customer_id: int):
     """Make a key for the customer; the answer shows its secret, this once."""
-    customer = _customer_or_404(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     form = OwnerKeyForm()
     error = None
     if form.validate_on_submit():
@@ -103,7 +91,7 @@ def api_key_new(customer_id: int):
 @owner_only
 def api_key_edit(key_id: int):
     """Change a key's label, allowlist, callback URL and calls per minute; audited."""
-    key = _key_or_404(key_id)
+    key = db.get_or_404(ApiKey, key_id)
     form = OwnerEditKeyForm() if request.method == "POST" else OwnerEditKeyForm.of(key)
     error = None
     if form.validate_on_submit():
@@ -127,7 +115,7 @@ def api_key_edit(key_id: int):
 @owner_only
 def api_key_revoke(key_id: int):
     """Stop a key at once: its next call is refused. Audited."""
-    key = _key_or_404(key_id)
+    key = db.get_or_404(ApiKey, key_id)
     if ActionForm().validate_on_submit():
         if keys.revoke(key, _actor()):
             flash(_("Revoked the API key %(key)s: calls with it are refused from now on.",
@@ -141,7 +129,7 @@ def api_key_revoke(key_id: int):
 @owner_only
 def api_key_reset(key_id: int):
     """A sandbox key's play saldo back to its start."""
-    key = _key_or_404(key_id)
+    key = db.get_or_404(ApiKey, key_id)
     if ActionForm().validate_on_submit():
         try:
             keys.reset_play_saldo(key)

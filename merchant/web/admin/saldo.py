@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, render_template, url_for
+from flask import flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -35,12 +35,6 @@ class AdjustForm(FlaskForm):
     key = HiddenField()
 
 
-def _customer_or_404(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        abort(404)
-    return customer
-
 
 def _page(customer: Customer, form: AdjustForm | None = None, error: str | None = None,
           status: int = 200):
@@ -58,14 +52,14 @@ def _page(customer: Customer, form: AdjustForm | None = None, error: str | None 
 @bp.get("/customers/<int:customer_id>/saldo")
 def customer_saldo(customer_id):
     """A customer's balance and every movement of it."""
-    return _page(_customer_or_404(customer_id))
+    return _page(db.get_or_404(Customer, customer_id))
 
 
 @bp.post("/customers/<int:customer_id>/saldo")
 @owner_only
 def customer_saldo_adjust(customer_id):
     """The owner adds to or takes from a customer's saldo, with a reason (audited)."""
-    customer = _customer_or_404(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     form = AdjustForm()
     if not form.validate_on_submit():
         return _page(customer, form, status=422)
