@@ -32,7 +32,7 @@ from merchant.core.models import ApiCallback, ApiKey, ApiOrder, utcnow
 from merchant.core.transactions import write_unit
 from merchant.customers import saldo
 from merchant.h2h import digiflazz_wire, keys, signing
-from merchant.h2h.outcomes import FINAL, outcome_of
+from merchant.h2h.outcomes import FINAL, Outcome, outcome_of
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,8 @@ def _balance(api_order: ApiOrder) -> int:
     return saldo.balance(api_order.key.customer, api_order.currency).amount
 
 
-def body_of(api_order: ApiOrder) -> tuple[str, str]:
-    """(event_id, JSON body) telling the order's current state in its door's format."""
-    outcome = outcome_of(api_order)
+def _body(api_order: ApiOrder, outcome: Outcome) -> tuple[str, str]:
+    """(event_id, JSON body) telling the order's state `outcome` in its door's format."""
     event_id = f"{api_order.id}:{outcome.status}"
     balance = _balance(api_order)
     if api_order.door == "digiflazz":
@@ -64,14 +63,15 @@ def body_of(api_order: ApiOrder) -> tuple[str, str]:
 def enqueue(api_order: ApiOrder) -> None:
     """Inside the caller's transaction: queue the callback for the order's state now, if it is
     final and the order has a URL (once per state: a second queueing is a no-op)."""
-    if not api_order.callback_url or outcome_of(api_order).status not in FINAL:
+    outcome = outcome_of(api_order)
+    if not api_order.callback_url or outcome.status not in FINAL:
         return
-    event_id, body = body_of(api_order)
+    event_id, body = _body(api_order, outcome)
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     db.session.execute(
         dialect.insert(ApiCallback)
         .values(api_order_id=api_order.id, event_id=event_id, url=api_order.callback_url,
-                body=body, status=outcome_of(api_order).status, attempts=0,
+                body=body, status=outcome.status, attempts=0,
                 next_attempt_at=utcnow(), last_error="", created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["event_id"]))
 

@@ -135,19 +135,29 @@ def account_form(product: Product, account: Mapping[str, str]) -> dict[str, str]
     return form
 
 
-def _vouched(product: Product, form: Mapping[str, str]) -> dict[str, str]:
-    """The nickname check Buy relies on, as form fields."""
+def _checked(product: Product, form: Mapping[str, str]) -> accounts.AccountCheck:
+    """The product's account check. :raise ApiError: ACCOUNT_INVALID."""
     check = accounts.check(product, form)
     if check.status == accounts.INVALID:
         raise ApiError("ACCOUNT_INVALID", "; ".join(map(str, check.errors.values())),
                        fields={name: str(message) for name, message in check.errors.items()})
+    return check
+
+
+def _check_unavailable() -> ApiError:
+    return ApiError("CHECK_UNAVAILABLE", "The account check is not answering: try again in a "
+                                         "minute.")
+
+
+def _vouched(product: Product, form: Mapping[str, str]) -> dict[str, str]:
+    """The nickname check Buy relies on, as form fields."""
+    check = _checked(product, form)
     if check.status == NOT_FOUND:
         raise ApiError("ACCOUNT_NOT_FOUND", "No account has this ID: check it with the "
                                             "buyer.")
     if check.status == accounts.UNAVAILABLE:
         if check.token is None:
-            raise ApiError("CHECK_UNAVAILABLE", "The account check is not answering: try "
-                                                "again in a minute.")
+            raise _check_unavailable()
         return {"verification_token": check.token, "continue_unverified": "1"}
     return {"verification_token": check.token} if check.token else {}
 
@@ -160,13 +170,9 @@ def look_up(key: ApiKey, package: Package, account: Mapping[str, str]) -> tuple[
     form = account_form(product, {str(k): str(v).strip() for k, v in account.items()})
     if key.sandbox:
         return _sandbox_found(product, form), None
-    check = accounts.check(product, form)
-    if check.status == accounts.INVALID:
-        raise ApiError("ACCOUNT_INVALID", "; ".join(map(str, check.errors.values())),
-                       fields={name: str(message) for name, message in check.errors.items()})
+    check = _checked(product, form)
     if check.status == accounts.UNAVAILABLE:
-        raise ApiError("CHECK_UNAVAILABLE", "The account check is not answering: try again "
-                                            "in a minute.")
+        raise _check_unavailable()
     return check.status in (FOUND, accounts.CONFIRMED), check.nickname or None
 
 
