@@ -86,10 +86,12 @@ class Result:
 
 
 class Shop:
-    """A fresh shop under `flask --app merchant serve`, and a bare app beside it."""
+    """A fresh shop and a bare app beside it, both under the same server: `flask --app merchant
+    serve` (waitress, the worker inside: `make run`), or gunicorn with 2 processes and a
+    `flask worker` beside it (deploy/merchant-web.service and merchant-worker@.service)."""
 
-    def __init__(self, database_url: str | None, instance: str):
-        self.instance = instance
+    def __init__(self, database_url: str | None, instance: str, server: str = "serve"):
+        self.instance, self.server = instance, server
         self.database_url = database_url or f"sqlite:///{os.path.join(instance, 'bench.db')}"
         self.port, self.bare_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -118,9 +120,16 @@ class Shop:
         flask = [sys.executable, "-m", "flask", "--app", "merchant"]
         subprocess.run(flask + ["seed-demo"], env=self.env, cwd=ROOT, check=True,
                        capture_output=True)
-        self._start(flask + ["serve", "--port", str(self.port)], "shop.log")
-        self._start([sys.executable, os.path.join(BENCH, "bare_app.py"), str(self.bare_port)],
-                    "bare.log")
+        if self.server == "gunicorn":
+            gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind"]
+            self._start(gunicorn + [f"127.0.0.1:{self.port}", "wsgi:app"], "shop.log")
+            self._start(flask + ["worker"], "worker.log")
+            self._start(gunicorn + [f"127.0.0.1:{self.bare_port}", "--chdir", BENCH,
+                                    "bare_app:app"], "bare.log")
+        else:
+            self._start(flask + ["serve", "--port", str(self.port)], "shop.log")
+            self._start([sys.executable, os.path.join(BENCH, "bare_app.py"),
+                         str(self.bare_port)], "bare.log")
         for base, path in ((self.base, "/healthz"), (self.bare, "/")):
             _wait_for(base + path)
         return self
@@ -142,9 +151,9 @@ def _wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            requests.get(url, timeout=2)
+            requests.get(url, timeout=10)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     raise SystemExit(f"{url} did not answer within {seconds} s")
 
@@ -407,13 +416,15 @@ def main() -> int:
     parser.add_argument("--only", action="append", default=[], metavar="SCENARIO",
                         help="measure this scenario (and the yardsticks) only; repeatable")
     args = parser.parse_args()
-    databases = [("SQLite", None)]
+    setups = [("SQLite, make run (waitress)", None, "serve"),
+              ("SQLite, deploy/ (gunicorn, 2 processes)", None, "gunicorn")]
     if os.environ.get("MERCHANT_TEST_DATABASE_URL"):
-        databases.append(("PostgreSQL", os.environ["MERCHANT_TEST_DATABASE_URL"]))
+        setups.append(("PostgreSQL, deploy/ (gunicorn, 2 processes)",
+                       os.environ["MERCHANT_TEST_DATABASE_URL"], "gunicorn"))
     misses = []
-    for name, url in databases:
+    for name, url, server in setups:
         with tempfile.TemporaryDirectory(prefix="merchant-bench-") as instance, \
-                Shop(url, instance) as shop:
+                Shop(url, instance, server) as shop:
             results = measure(shop, args.seconds, args.connections, set(args.only))
             weights = [first_load(shop.base, "/"), first_load(shop.base, f"/p/{SLUG}")]
             misses += report(name, results, weights)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import (
@@ -23,7 +22,7 @@ from flask_babel import gettext as _
 from merchant import orders
 from merchant.core.extensions import csrf, db, limiter
 from merchant.core.models import Order, utcnow
-from merchant.orders import payment_events
+from merchant.orders import payment_events, status_read
 from merchant.orders.checkout import normalize_whatsapp
 from merchant.trust import access, claims, reviews
 from merchant.web import qr
@@ -169,7 +168,7 @@ def status(ref):
     object, no template, no locale, no rate limit. A database error is the app's 503, which
     htmx does not swap: the block stays and the next poll asks again, on a fresh connection.
     """
-    row = g.pop("poll_row", None) or _poll_row(ref)     # read once by answer_unchanged_poll
+    row = g.pop("poll_row", None) or status_read.read(ref)    # read by answer_unchanged_poll
     if not _may_see(row.ref if row else None, row.view_token if row else None):
         abort(404)
     since = request.args.get("since")
@@ -199,7 +198,7 @@ def answer_unchanged_poll():
     if request.endpoint != "orders.status":
         return None
     since = request.args.get("since")
-    row = _poll_row(request.view_args["ref"]) if since else None
+    row = status_read.read(request.view_args["ref"]) if since else None
     g.poll_row = row                    # the view reads it again only if there is none
     if row is None or row.ref not in session.get("orders", ()) or not unchanged(row, since):
         return None
@@ -220,62 +219,6 @@ def install(app) -> None:
     web/cross_origin.py), ahead of every other before_request function."""
     hooks = app.before_request_funcs.setdefault(None, [])
     hooks.insert(2, answer_unchanged_poll)
-
-
-class PollRow(NamedTuple):
-    id: int
-    ref: str
-    view_token: str
-    status: str
-    gateway_ref: str | None
-    gateway_checked_at: dt.datetime | None
-
-
-def _poll_row(ref: str) -> PollRow | None:
-    """The poll's columns of order `ref`, or None: one indexed SELECT on a pooled connection of the
-    driver itself (engine.raw_connection), the statement written once per dialect. Through
-    SQLAlchemy's Core the same read costs several times the database's own time, on a
-    request every open order page sends every 2 s. On PostgreSQL the read runs in autocommit:
-    psycopg would begin a transaction for it and the pool roll it back, two round trips more."""
-    engine = db.engine
-    sql = _POLL_SQL.get(engine.dialect.paramstyle) or _POLL_SQL["format"]
-    connection = engine.raw_connection()
-    try:
-        found = _read(connection, sql, ref.upper(), engine.dialect.name == "postgresql")
-    except engine.dialect.loaded_dbapi.Error as exc:
-        # A lost server or a locked file: this connection is not given back for reuse, and
-        # the answer is the shop's usual 503 for a database away (web/errors.py).
-        connection.invalidate()
-        raise sa.exc.OperationalError(sql, (ref,), exc) from exc
-    finally:
-        connection.close()                  # back to the pool
-    if found is None:
-        return None
-    checked = found[5]
-    if isinstance(checked, str):            # SQLite keeps datetimes as ISO text
-        checked = dt.datetime.fromisoformat(checked)
-    return PollRow(*found[:5], checked)
-
-
-def _read(connection, sql: str, ref: str, autocommit: bool):
-    driver = connection.driver_connection
-    autocommit = autocommit and not driver.autocommit
-    if autocommit:
-        driver.autocommit = True
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql, (ref,))
-        found = cursor.fetchone()
-        cursor.close()
-        return found
-    finally:
-        if autocommit:
-            driver.autocommit = False
-
-
-_POLL_COLUMNS = "id, ref, view_token, status, gateway_ref, gateway_checked_at"
-_POLL_SQL = {"qmark": f"SELECT {_POLL_COLUMNS} FROM orders WHERE ref = ?",
-             "format": f"SELECT {_POLL_COLUMNS} FROM orders WHERE ref = %s"}
 
 
 def unchanged(row, since: str | None) -> bool:

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from merchant.core.extensions import db
+from merchant.orders import status_read
 from tests.conftest import (
     buy,
     delivered_order,
@@ -57,14 +58,16 @@ def database_use(app):
             dbapi_connection.set_trace_callback(seen["sqlite"].append)
 
     with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", executed)
-    sa.event.listen(engine.pool, "checkout", checkout)
+        engines = {db.engine, status_read.engine_for(app)}   # one on SQLite, two on a server
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", executed)
+        sa.event.listen(engine, "checkout", checkout)
     try:
         yield seen
     finally:
-        sa.event.remove(engine, "before_cursor_execute", executed)
-        sa.event.remove(engine.pool, "checkout", checkout)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", executed)
+            sa.event.remove(engine, "checkout", checkout)
 
 
 @contextlib.contextmanager
