@@ -13,6 +13,7 @@ needs anything but the HTML, and whether the HTML itself comes back as a 304.
 Exits 1 when a budget is missed (BUDGETS below; bench/README.md gives the latest figures).
 
     python bench/throughput.py [--seconds 5] [--connections 16] [--only SCENARIO]
+                               [--server serve|gunicorn]
 """
 from __future__ import annotations
 
@@ -295,6 +296,8 @@ def measure(shop: Shop, seconds: int, connections: int, only: set[str]) -> list[
         Scenario("verify", f"/p/{SLUG}/verify", 200, "POST", dict(post, **{"HX-Request": "true"}),
                  ["username=bencher"]),
         Scenario("order creation", f"/p/{SLUG}/order", 303, "POST", post, [order]),
+        # Not budgeted: the bare app making the poll's one-row SELECT, what the read alone costs.
+        Scenario("bare flask + the read", f"/o/{waiting}/status", 200, base=shop.bare),
         Scenario("poll unchanged", f"/o/{waiting}/status?since=awaiting_payment", 200,
                  headers=htmx),
         Scenario("poll final", f"/o/{final}/status?since=awaiting_payment", 286, headers=htmx),
@@ -312,7 +315,9 @@ def measure(shop: Shop, seconds: int, connections: int, only: set[str]) -> list[
 
     results = [run_wrk(yardstick, shop.base, seconds, connections, workdir)]
     results[0].bare = results[0].rps
-    results += [paired(s) for s in rest if not only or s.name in only | {"static file"}]
+    wanted = only | {"static file"} | ({"bare flask + the read"} if "poll unchanged" in only
+                                       else set())
+    results += [paired(s) for s in rest if not only or s.name in wanted]
     if not only or "webhook burst" in only:
         burst = Scenario("webhook burst", "/webhooks/sandbox", 200, "POST",
                          {"Content-Type": "application/json"}, callbacks(shop.database_url),
@@ -391,6 +396,11 @@ def report(database: str, results: list[Result], weights: list[Weight]) -> list[
         if r.unexpected or r.errors:
             misses.append(f"{database}: {r.name} had {r.unexpected} unexpected answers and "
                           f"{r.errors} socket errors")
+    named = {r.name: r for r in results}
+    if {"poll unchanged", "bare flask + the read"} <= named.keys():
+        read, poll = named["bare flask + the read"], named["poll unchanged"]
+        print(f"\nThe same one-row SELECT holds the bare app to {read.rps / read.bare:.0%} of "
+              f"itself; the shop's unchanged poll is {poll.rps / read.rps:.0%} of that.")
     print("\n| first load | bytes as served | assets | fetched again on a repeat visit | "
           "HTML on a repeat visit |")
     print("|---|---:|---:|---|---|")
@@ -415,6 +425,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--only", action="append", default=[], metavar="SCENARIO",
                         help="measure this scenario (and the yardsticks) only; repeatable")
+    parser.add_argument("--server", action="append", choices=("serve", "gunicorn"),
+                        help="only under this server: serve (make run) or gunicorn (deploy/)")
     args = parser.parse_args()
     setups = [("SQLite, make run (waitress)", None, "serve"),
               ("SQLite, deploy/ (gunicorn, 2 processes)", None, "gunicorn")]
@@ -423,6 +435,8 @@ def main() -> int:
                        os.environ["MERCHANT_TEST_DATABASE_URL"], "gunicorn"))
     misses = []
     for name, url, server in setups:
+        if args.server and server not in args.server:
+            continue
         with tempfile.TemporaryDirectory(prefix="merchant-bench-") as instance, \
                 Shop(url, instance, server) as shop:
             results = measure(shop, args.seconds, args.connections, set(args.only))

@@ -107,10 +107,15 @@ EVERY_ANSWER = (
 )
 
 
+_EVERY_ANSWER_LOWER = tuple((key.lower(), key, value) for key, value in EVERY_ANSWER)
+
+
 def security_headers(response):
     headers = response.headers
-    present = {key.lower() for key in headers.keys()}     # one pass, not one per header
-    headers.extend((key, value) for key, value in EVERY_ANSWER if key.lower() not in present)
+    present = {key.lower() for key, _ in headers}     # one pass, not one per header
+    for lowered, key, value in _EVERY_ANSWER_LOWER:
+        if lowered not in present:
+            headers.add(key, value)
     if "strict-transport-security" not in present and (request.is_secure or _https_shop()):
         headers.add("Strict-Transport-Security", HSTS)
     if request.blueprint in PRIVATE_BLUEPRINTS or request.path.startswith("/admin/"):
