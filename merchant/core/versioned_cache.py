@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,7 @@ CATALOG_TABLES = frozenset({
 })
 CHANGED = "catalog_changed"     # Session.info key: this transaction wrote a catalog table
 BUMPED = "catalog_bumped"       # ... and its commit raises the version
+_PINNED = "catalog_version"     # flask.g: the version this request was told first
 
 
 class Snapshot:
@@ -105,7 +106,23 @@ def cached_at(key, load: Callable[[], Any]) -> tuple[Any, int]:
 def current_version(app) -> int:
     """The catalog's version as this process knows it (read at most every
     CATALOG_CHECK_SECONDS, and at once after a commit that changed the catalog here); what
-    was kept for an older version is dropped. Needs an app context only when a read is due."""
+    was kept for an older version is dropped. Needs an app context only when a read is due.
+
+    A request keeps the first version it was told (until it commits a catalog change itself):
+    a page rendered from rows the view read before the version moved on must be kept, and
+    tagged, under the version those rows belong to. Otherwise an edit landing between the
+    view's read and the page's render would keep the old rows' page under the new version,
+    and browsers would get 304s for it until the next edit."""
+    pinned = g.get(_PINNED) if has_request_context() else None
+    if pinned is not None:
+        return pinned
+    version = _known_version(app)
+    if has_request_context():
+        setattr(g, _PINNED, version)
+    return version
+
+
+def _known_version(app) -> int:
     store: _Store = app.extensions["versioned_cache"]
     if store.version is not None and clock.monotonic() < store.checked_until:
         return store.version
@@ -168,6 +185,8 @@ def _committed(session):
         store = current_app.extensions.get("versioned_cache")
         if store is not None:
             store.checked_until = 0.0       # this process sees its own edit at once
+        if has_request_context():
+            g.pop(_PINNED, None)            # ... and so does the request that made it
 
 
 @event.listens_for(Session, "after_rollback")

@@ -13,6 +13,7 @@ from merchant.catalog import payment_methods
 from merchant.core import audit, shop_settings
 from merchant.core.extensions import db
 from merchant.core.models import Package, PaymentMethod, Product
+from merchant.web import page_cache
 from tests.conftest import buy, make_app, package_id, set_product
 from tests.web.test_speed_poll import statements
 
@@ -73,6 +74,30 @@ def test_an_edit_in_one_process_is_seen_by_another_within_half_a_second(
     path, seen = edit(app)
     clock.advance(0.5)
     assert seen in shopper.get(path).text
+
+
+def test_an_edit_landing_while_a_page_is_made_is_not_kept_as_the_new_catalogs_page(
+        app, second, clock, monkeypatch):
+    """Another process's edit commits after the product page's view read the product and
+    before the page is rendered: the page of the old rows must not be kept, nor tagged, as
+    the new catalog's (browsers would get 304s for it until the next edit)."""
+    shopper = second.test_client()
+    assert "Free Fire MAX" not in shopper.get("/p/free-fire").text
+    share = page_cache.shared
+
+    def edit_then_share(*args, **kwargs):
+        monkeypatch.setattr(page_cache, "shared", share)         # this request only
+        rename_product(app)         # the other process's edit ...
+        clock.advance(0.5)          # ... due to be seen by this one
+        return share(*args, **kwargs)
+
+    clock.advance(0.5)
+    monkeypatch.setattr(page_cache, "shared", edit_then_share)
+    during = shopper.get("/p/free-fire")
+    assert during.status_code == 200
+    after = shopper.get("/p/free-fire", headers={"If-None-Match": during.headers["ETag"]})
+    assert after.status_code == 200 and "Free Fire MAX" in after.text
+    assert shopper.get("/p/free-fire").text == after.text
 
 
 def test_pages_read_from_memory_cost_one_query_per_half_second(app, client, clock):
