@@ -1,9 +1,11 @@
 """Requests per second of the shop under its production server, against yardsticks.
 
-Serves a fresh shop (the demo catalog) with `flask --app merchant serve` (waitress, the worker
-inside) on SQLite, and on PostgreSQL too when MERCHANT_TEST_DATABASE_URL is set (its tables are
-dropped and recreated). A bare Flask app under the same server, and a static file of the shop,
-are measured in the same run, so the ratios stay fair on a busy machine. wrk drives every
+Serves a fresh shop (the demo catalog) under each production setup: `make run`'s (`flask
+--app merchant serve`: waitress, the worker inside) on SQLite, and deploy/'s (gunicorn with 2
+processes and a `flask worker`) on SQLite and, when MERCHANT_TEST_DATABASE_URL is set, on
+PostgreSQL (its tables are dropped and recreated). A bare Flask app under the same server (and
+the same app making the status poll's one read), and a static file of the shop, are measured in
+the same run, so the ratios stay fair on a busy machine. wrk drives every
 scenario from its own process (bench/scenario.lua). The catalog and the product page are the
 same bytes for every visitor: measured as a first visit (no cookie, nothing cached) and as a
 repeat visit (If-None-Match with the page's ETag: a 304). Then the weight of a first visit to
