@@ -34,7 +34,6 @@ from merchant.core import clock as domain_clock
 from merchant.core.extensions import db, limiter
 from merchant.core.models import FIRST_CATALOG_VERSION, Order, Package, Product
 from merchant.ops import demo, worker
-from merchant.orders import status_read
 from merchant.vendors.suppliers import sandbox as sandbox_supplier
 
 # gw0, gw1 ... in a pytest-xdist worker; None in a plain `pytest` (and in xdist's controller).
@@ -269,7 +268,6 @@ def close_apps():
         with made.app_context():
             db.session.remove()
             db.engine.dispose()
-        status_read.dispose(made)
     limiter.limit_manager.set_default_limits([])
 
 

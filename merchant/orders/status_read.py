@@ -104,12 +104,8 @@ def _made_for(app: Flask) -> sa.Engine:
         return main
     options = {key: value for key, value in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items()
                if key not in ("pool_pre_ping", "isolation_level")}
-    return sa.create_engine(main.url, **options, pool_pre_ping=False,
-                            isolation_level="AUTOCOMMIT")
-
-
-def dispose(app: Flask) -> None:
-    """Close the status read's own connections in `app` (the tests' teardown)."""
-    engine = app.extensions.pop(_EXTENSION, None)
-    if engine is not None and _own(engine):
-        engine.dispose()
+    engine = sa.create_engine(main.url, **options, pool_pre_ping=False,
+                              isolation_level="AUTOCOMMIT")
+    # Its connections are closed whenever the app's are (after a fork, a restore, a test).
+    sa.event.listen(main, "engine_disposed", lambda _: engine.dispose())
+    return engine
