@@ -106,6 +106,6 @@ def _made_for(app: Flask) -> sa.Engine:
                if key not in ("pool_pre_ping", "isolation_level")}
     engine = sa.create_engine(main.url, **options, pool_pre_ping=False,
                               isolation_level="AUTOCOMMIT")
-    # Its connections are closed whenever the app's are (after a fork, a restore, a test).
+    # Its connections are closed whenever the app's are (Engine.dispose: the tests do it).
     sa.event.listen(main, "engine_disposed", lambda _: engine.dispose())
     return engine
