@@ -15,23 +15,11 @@ from merchant.core.extensions import db
 from merchant.core.models import Customer, PriceLevel
 from merchant.h2h import calls, keys
 from tests.customers.signing_in import sign_in_on, smtp_config
+from tests.web.test_admin_phone import SIDEWAYS
 
 WIDTH = 360
 REF = "ref-with-a-long-name-0123456789-abcdefghij"
 LONG_URL = "https://callbacks.reseller-with-a-long-domain-name.example/h2h/topup/callback/v1"
-
-# What scrolls sideways: the page itself, or a box inside it (tests/web/test_admin_phone.py).
-SIDEWAYS = """() => {
-  const found = [];
-  const root = document.documentElement;
-  if (root.scrollWidth > window.innerWidth) found.push(`page ${root.scrollWidth}px`);
-  for (const el of document.querySelectorAll("body *")) {
-    const style = getComputedStyle(el);
-    if (["auto", "scroll"].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1)
-      found.push(`${el.tagName.toLowerCase()}.${el.className} ${el.scrollWidth}px`);
-  }
-  return found;
-}"""
 
 
 @pytest.fixture
