@@ -31,7 +31,7 @@ from merchant.customers import accounts, codes, history, saved_accounts, session
 from merchant.orders import checkout
 from merchant.receipts import sign_in_codes
 from merchant.web import customer_session, shop
-from merchant.web.customer_session import current_customer
+from merchant.web.customer_session import current_customer, customer_or_sign_in
 from merchant.web.order_pages import remember
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -189,17 +189,10 @@ def password_sign_in():
     return redirect(_next_url(), code=303)
 
 
-def _customer_or_sign_in():
-    customer = current_customer()
-    if customer is None:
-        return None, redirect(url_for("account.sign_in", next=request.path), code=303)
-    return customer, None
-
-
 @bp.get("")
 def show():
     """The account: level, orders, guest orders to claim, saved game accounts, password."""
-    customer, away = _customer_or_sign_in()
+    customer, away = customer_or_sign_in()
     if away:
         return away
     return _account_page(customer)
@@ -222,7 +215,7 @@ def _account_page(customer, notice=None, password_error=None, status=200):
 @bp.post("/password")
 def password():
     """Set or change the password; every other browser is signed out."""
-    customer, away = _customer_or_sign_in()
+    customer, away = customer_or_sign_in()
     if away:
         return away
     new = request.form.get("password", "")
@@ -257,7 +250,7 @@ def sign_out_everywhere():
 @bp.post("/claim")
 def claim():
     """Add the guest orders placed with the account's verified email or number."""
-    customer, away = _customer_or_sign_in()
+    customer, away = customer_or_sign_in()
     if away:
         return away
     history.claim(customer)
@@ -274,7 +267,7 @@ def _own_order(ref: str, customer) -> Order:
 @bp.post("/orders/<ref>/save")
 def save_account(ref):
     """Save the game account of one of the customer's orders."""
-    customer, away = _customer_or_sign_in()
+    customer, away = customer_or_sign_in()
     if away:
         return away
     saved_accounts.save_from_order(customer, _own_order(ref, customer))
@@ -283,7 +276,7 @@ def save_account(ref):
 
 @bp.post("/saved/<int:saved_id>/remove")
 def remove_saved(saved_id):
-    customer, away = _customer_or_sign_in()
+    customer, away = customer_or_sign_in()
     if away:
         return away
     saved_accounts.remove(customer, saved_id)
@@ -294,7 +287,7 @@ def remove_saved(saved_id):
 def buy_again(ref):
     """One tap: the same game account, package, payment method and contact, through the
     normal checkout (a fresh account check, today's price for the customer's level)."""
-    customer, away = _customer_or_sign_in()
+    customer, away = customer_or_sign_in()
     if away:
         return away
     order = _own_order(ref, customer)

@@ -18,7 +18,7 @@ from merchant.core.extensions import db
 from merchant.core.models import ApiCall, ApiCallback, ApiKey, Customer
 from merchant.h2h import callbacks, calls, keys
 from merchant.web.admin.api_forms import ActionForm, EditKeyForm, KeyForm
-from merchant.web.customer_session import current_customer
+from merchant.web.customer_session import customer_or_sign_in
 from merchant.web.htmx import is_htmx, vary
 
 bp = Blueprint("account_api", __name__, url_prefix="/account/api")
@@ -41,12 +41,8 @@ def _contact(customer: Customer) -> str:
 
 
 def _customer():
-    """The signed-in customer, or (None, the way to the sign-in page)."""
-    customer = current_customer()
-    if customer is None:
-        return None, redirect(url_for("account.sign_in", next=url_for("account_api.index")),
-                              code=303)
-    return customer, None
+    """The signed-in customer, or (None, the way to the sign-in page and back to this one)."""
+    return customer_or_sign_in(url_for("account_api.index"))
 
 
 def _own_key(customer: Customer, key_id: int) -> ApiKey:
