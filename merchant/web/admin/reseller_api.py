@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, current_app, flash, render_template, request, url_for
+from flask import current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -144,9 +144,7 @@ def api_key_reset(key_id: int):
 @owner_only
 def api_send_again(callback_id: int):
     """Send a callback again (a given-up one gets one more try): the worker sends it next."""
-    callback = db.session.get(ApiCallback, callback_id)
-    if callback is None:
-        abort(404)
+    callback = db.get_or_404(ApiCallback, callback_id)
     sent = ActionForm().validate_on_submit()
     if sent:
         callbacks.send_again(callback)
