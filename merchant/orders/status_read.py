@@ -45,13 +45,14 @@ def read(ref: str) -> StatusRow | None:
     """
     engine = engine_for(current_app)
     sql = _SQL.get(engine.dialect.paramstyle) or _SQL["format"]
+    ref = ref.upper()
     try:
-        found = _select(engine, sql, ref.upper())
+        found = _select(engine, sql, ref)
     except sa.exc.OperationalError as exc:
         if not (exc.connection_invalidated and _own(engine)):
             raise
         engine.dispose()        # its other connections are from before the loss as well
-        found = _select(engine, sql, ref.upper())
+        found = _select(engine, sql, ref)
     if found is None:
         return None
     checked = found[5]
